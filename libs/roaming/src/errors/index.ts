@@ -1,0 +1,2 @@
+export * from './roaming-error';
+export * from './result';
