@@ -11,8 +11,11 @@ export function tokenKeyString(key: TokenKey): string {
   return `${key.type}:${key.id}`;
 }
 
+/** Code-unit order, the same on every machine whatever its locale. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function compareTokenKeys(a: TokenKey, b: TokenKey): number {
-  if (a.type !== b.type) return a.type < b.type ? -1 : 1;
-  if (a.id === b.id) return 0;
-  return a.id < b.id ? -1 : 1;
+  return compareText(a.type, b.type) || compareText(a.id, b.id);
 }

@@ -3,7 +3,13 @@ import { directoryTokenSchema, tokenKeySchema, tokenMetaSchema } from './token-m
 import { validateTokenId } from './token-id';
 
 const hash = 'a'.repeat(64);
-const certificate = { type: 'certificate', id: 'B6AF1EF9D302A7332208091CC8C1EFF836F60620', modifiedAt: 1_700_000_000_000, hash, size: 1200 };
+const certificate = {
+  type: 'certificate',
+  id: 'B6AF1EF9D302A7332208091CC8C1EFF836F60620',
+  modifiedAt: 1_700_000_000_000,
+  hash,
+  size: 1200,
+};
 
 describe('token metadata schemas', () => {
   it('accepts a well-formed certificate token and fills default flags', () => {
@@ -30,7 +36,8 @@ describe('token metadata schemas', () => {
   it('names the offending field in the message', () => {
     const parsed = parseWith(tokenKeySchema, { type: 'private-key', id: '..\\..\\x.bat' });
     expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.error.message).toMatch(/^id: private-key identifier "\.\.\\\\\.\.\\\\x\.bat"/);
+    if (!parsed.ok)
+      expect(parsed.error.message).toMatch(/^id: private-key identifier "\.\.\\\\\.\.\\\\x\.bat"/);
   });
 
   it('requires the tombstone flag on directory tokens', () => {

@@ -45,7 +45,7 @@ export const NO_FLAGS: TokenFlags = Object.freeze({
 });
 
 /** Attaches the per-type identifier rule to any object with `type` and `id`. */
-function withIdentifierRule<T extends z.ZodType<{ type: TokenType; id: string }>>(schema: T) {
+export function withIdentifierRule<T extends z.ZodType<{ type: TokenType; id: string }>>(schema: T) {
   return schema.superRefine((token, ctx) => {
     const checked = validateTokenId(token.type, token.id);
     if (!checked.ok) {
@@ -63,7 +63,7 @@ export const tokenKeySchema = withIdentifierRule(
   z.object({ type: tokenTypeSchema, id: z.string().max(400) }).strict(),
 );
 
-const tokenMetaShape = {
+export const tokenMetaShape = {
   type: tokenTypeSchema,
   id: z.string().max(400),
   modifiedAt: timestampMsSchema,

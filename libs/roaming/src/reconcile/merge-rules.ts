@@ -1,0 +1,86 @@
+import { type BaseEntry, type DirectoryEntry, type TokenMeta } from './model';
+
+/**
+ * The per-key three-way merge (DESIGN.md section 5). Pure and total: every combination of local token, directory
+ * value and base maps to exactly one decision. Timestamps arrive already clamped.
+ */
+export type KeyDecision =
+  | { action: 'none' }
+  | { action: 'upload'; conflict: ConflictKind | null }
+  | { action: 'download'; conflict: ConflictKind | null }
+  | { action: 'delete-local'; reason: 'deleted-elsewhere' | 'deletion-already-purged' }
+  | { action: 'tombstone' };
+
+export type ConflictKind = 'both-changed' | 'edit-beats-delete';
+
+export interface KeyVersions {
+  local?: TokenMeta;
+  directory?: DirectoryEntry;
+  base?: BaseEntry;
+}
+
+const NONE: KeyDecision = { action: 'none' };
+
+function localEqualsBase(local: TokenMeta, base: BaseEntry | undefined): boolean {
+  return base !== undefined && !base.tombstone && local.hash === base.hash;
+}
+
+function directoryEqualsBase(directory: DirectoryEntry, base: BaseEntry | undefined): boolean {
+  return base !== undefined && directory.hash === base.hash && directory.tombstone === base.tombstone;
+}
+
+/** Newer wins; an exact tie goes to the higher hash, so every machine decides the same way. */
+export function localWinsConflict(local: TokenMeta, directory: DirectoryEntry): boolean {
+  if (local.modifiedAt !== directory.modifiedAt) return local.modifiedAt > directory.modifiedAt;
+  return local.hash > directory.hash;
+}
+
+export function decideKey({ local, directory, base }: KeyVersions): KeyDecision {
+  if (local) return decidePresentLocally(local, directory, base);
+  return decideAbsentLocally(directory, base);
+}
+
+function decidePresentLocally(
+  local: TokenMeta,
+  directory: DirectoryEntry | undefined,
+  base: BaseEntry | undefined,
+): KeyDecision {
+  if (directory && !directory.tombstone) {
+    if (directory.hash === local.hash) return NONE;
+    if (localEqualsBase(local, base)) return { action: 'download', conflict: null };
+    if (directoryEqualsBase(directory, base)) return { action: 'upload', conflict: null };
+    return localWinsConflict(local, directory)
+      ? { action: 'upload', conflict: 'both-changed' }
+      : { action: 'download', conflict: 'both-changed' };
+  }
+  if (directory) {
+    // A tombstone in the directory.
+    if (base) {
+      if (localEqualsBase(local, base)) return { action: 'delete-local', reason: 'deleted-elsewhere' };
+      if (directoryEqualsBase(directory, base)) return { action: 'upload', conflict: null };
+      return { action: 'upload', conflict: 'edit-beats-delete' };
+    }
+    // No base: the tombstone keeps the hash of what it deleted, so the same content or anything older goes.
+    if (local.hash === directory.hash || local.modifiedAt <= directory.modifiedAt) {
+      return { action: 'delete-local', reason: 'deleted-elsewhere' };
+    }
+    return { action: 'upload', conflict: 'edit-beats-delete' };
+  }
+  // Absent from the directory.
+  if (base) {
+    if (localEqualsBase(local, base)) return { action: 'delete-local', reason: 'deletion-already-purged' };
+    return { action: 'upload', conflict: base.tombstone ? null : 'edit-beats-delete' };
+  }
+  return { action: 'upload', conflict: null };
+}
+
+function decideAbsentLocally(
+  directory: DirectoryEntry | undefined,
+  base: BaseEntry | undefined,
+): KeyDecision {
+  if (!directory || directory.tombstone) return NONE;
+  if (!base) return { action: 'download', conflict: null };
+  if (directoryEqualsBase(directory, base)) return { action: 'tombstone' };
+  if (base.tombstone) return { action: 'download', conflict: null };
+  return { action: 'download', conflict: 'edit-beats-delete' };
+}
