@@ -16,6 +16,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tests assert shapes they just built; a non-null assertion there states an expectation, not a hope.
+    files: ['**/*.spec.ts', 'test/**/*.ts', '**/testing/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: {
       globals: {

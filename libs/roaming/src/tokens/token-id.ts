@@ -9,6 +9,7 @@ const KEY_CONTAINER_ID = /^(?!\.)[A-Za-z0-9._-]{1,93}$/;
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 // Printable text: no C0/C1 controls, no line or paragraph separators, no unpaired surrogates.
 const NON_PRINTABLE =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export const PREFERRED_MASTER_KEY_ID = 'Preferred';
