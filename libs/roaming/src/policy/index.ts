@@ -1,3 +1,3 @@
 export * from './policy';
 export * from './resolve-policy';
-export { isWithinSubtree, normalizeDn, sameDn } from './distinguished-name';
+export { isWithinSubtree, normalizeDn, sameDn } from '../directory/distinguished-name';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { compareText } from '../tokens/token-key';
-import { isWithinSubtree, normalizeDn, sameDn } from './distinguished-name';
+import { isWithinSubtree, normalizeDn, sameDn } from '../directory/distinguished-name';
 import { POLICY_KNOBS, policySettingsSchema, type Policy, type PolicyKnob } from './policy';
 
 export const policyScopeSchema = z.discriminatedUnion('kind', [
