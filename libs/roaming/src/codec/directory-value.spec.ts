@@ -1,3 +1,4 @@
+import { encodePurgeWatermark } from './purge-watermark';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -237,5 +238,32 @@ describe('directory token value properties', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('the purge watermark ledger record', () => {
+  it('round-trips through the directory value decoder and is never taken for a token', () => {
+    const encoded = encodePurgeWatermark(1_764_000_000_123);
+    expect(encoded.ok).toBe(true);
+    if (!encoded.ok) return;
+    const decoded = decodeDirectoryValue(encoded.value);
+    expect(decoded).toEqual({
+      ok: true,
+      value: {
+        kind: 'purge-watermark',
+        origin: 'credroam',
+        watermark: 1_764_000_000_123,
+        raw: encoded.value,
+      },
+    });
+  });
+
+  it('refuses a watermark record whose data was altered', () => {
+    const encoded = encodePurgeWatermark(5);
+    if (!encoded.ok) throw new Error('encoding failed');
+    const tampered = Buffer.from(encoded.value);
+    tampered[tampered.length - 1] = 2;
+    const decoded = decodeDirectoryValue(tampered);
+    expect(decoded.ok).toBe(false);
   });
 });

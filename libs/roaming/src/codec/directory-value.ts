@@ -9,6 +9,7 @@ import {
   type CredroamPayload,
 } from './credroam-payload';
 import { msToFiletime } from './filetime';
+import { isPurgeWatermarkRecord, purgeWatermarkOf } from './purge-watermark';
 import {
   decodeRoamingValue,
   encodeRoamingValue,
@@ -60,7 +61,16 @@ export interface ForeignDirectoryValue {
   raw: Buffer;
 }
 
-export type DecodedDirectoryValue = DirectoryTokenValue | UnsafeDirectoryValue | ForeignDirectoryValue;
+/** credroam's per-user purge watermark record (see purge-watermark.ts). */
+export interface PurgeWatermarkValue {
+  kind: 'purge-watermark';
+  origin: 'credroam';
+  watermark: number;
+  raw: Buffer;
+}
+
+export type DecodedDirectoryValue =
+  DirectoryTokenValue | UnsafeDirectoryValue | ForeignDirectoryValue | PurgeWatermarkValue;
 
 /** One token as one directory value: Windows framing around credroam's payload. */
 export function encodeDirectoryToken(input: DirectoryTokenInput): Result<Buffer> {
@@ -110,6 +120,11 @@ export function decodeDirectoryValue(input: Uint8Array): Result<DecodedDirectory
   const record = decoded.value;
   // decodeRoamingValue accepted the input, so it is bytes.
   const raw = Buffer.from(input);
+  if (isPurgeWatermarkRecord(record)) {
+    const watermark = purgeWatermarkOf(record);
+    if (!watermark.ok) return watermark;
+    return ok({ kind: 'purge-watermark', origin: 'credroam', watermark: watermark.value, raw });
+  }
   if (!hasCredroamMagic(record.data)) return ok({ kind: 'foreign', origin: 'foreign', value: record, raw });
 
   const payload = decodeCredroamPayload(record.data);

@@ -6,3 +6,4 @@ export * from './roaming-value';
 export * from './credroam-payload';
 export * from './directory-value';
 export * from './dn-binary';
+export * from './purge-watermark';

@@ -6,7 +6,11 @@ import { decodeCredroamPayload } from './credroam-payload';
 import { filetimeToMs, MAX_FILETIME } from './filetime';
 import { decodeIdentifierField, encodeIdentifierField, IDENTIFIER_FIELD_BYTES } from './identifier-field';
 import { MAX_ENCODED_VALUE_BYTES } from './value-limits';
-import { isWindowsTypeDigit, tokenTypeForTypeDigit } from './windows-type-digit';
+import { isWindowsTypeDigit, LEDGER_TYPE_DIGIT, tokenTypeForTypeDigit } from './windows-type-digit';
+
+/** Identifiers of credroam's ledger records (see LEDGER_TYPE_DIGIT). */
+export const PURGE_WATERMARK_ID = 'credroam.purge-watermark';
+const LEDGER_IDENTIFIERS: ReadonlySet<unknown> = new Set([PURGE_WATERMARK_ID]);
 
 /*
  * One roaming token as Windows frames it (layout from DSInternals' RoamedCredential.cs, checked on its vectors):
@@ -180,14 +184,17 @@ export function decodeRoamingValue(input: Uint8Array): Result<RoamingValueRecord
  */
 export function encodeRoamingValue(input: RoamingValueInput): Result<Buffer> {
   const { typeDigit, identifier, filetime, rawFlags, sha1Override } = input;
-  if (typeof typeDigit !== 'string' || !isWindowsTypeDigit(typeDigit)) {
+  const ledger = typeDigit === LEDGER_TYPE_DIGIT && LEDGER_IDENTIFIERS.has(identifier);
+  if (typeof typeDigit !== 'string' || (!ledger && !isWindowsTypeDigit(typeDigit))) {
     return fail('INVALID_TOKEN_TYPE', 'type digit must be one of 0-5, 7-9');
   }
   const tokenType = tokenTypeForTypeDigit(typeDigit);
   if (input.identifierEscaped === true) {
     return fail('UNSAFE_IDENTIFIER', 'an escaped identifier cannot be written back');
   }
-  if (tokenType === null || typeof identifier !== 'string' || !isSafeTokenId(tokenType, identifier)) {
+  if (ledger) {
+    // A fixed identifier credroam chose itself.
+  } else if (tokenType === null || typeof identifier !== 'string' || !isSafeTokenId(tokenType, identifier)) {
     const shown = typeof identifier === 'string' ? describeUntrusted(identifier) : typeof identifier;
     return fail('INVALID_TOKEN_ID', `${tokenType ?? 'unknown'} identifier ${shown} fails its whitelist`);
   }

@@ -39,6 +39,12 @@ export function tokenTypeForTypeDigit(digit: string): TokenType | null {
   return TYPE_FOR_DIGIT.get(digit) ?? null;
 }
 
+/**
+ * credroam's ledger record (digit 6, unused by Windows): per-user bookkeeping such as the purge watermark, stored
+ * beside the tokens because the service account may write nothing else. Never a token.
+ */
+export const LEDGER_TYPE_DIGIT = '6';
+
 export function isWindowsTypeDigit(digit: string): digit is WindowsTypeDigit {
   return TYPE_FOR_DIGIT.has(digit);
 }
