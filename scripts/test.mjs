@@ -1,25 +1,53 @@
 #!/usr/bin/env node
-// `npm test`: installs what a fresh machine lacks, runs every suite once and ends with the plain
-// `N passed, N failed` line that CI reads.
+// `npm test`: installs what a fresh machine lacks, starts what is not running, type-checks, lints, runs every
+// suite once and ends with the plain `N passed, N failed` line that CI reads. Extra arguments go to Jest.
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const run = (command, args, options = {}) =>
-  spawnSync(command, args, { cwd: root, stdio: 'inherit', env: process.env, ...options });
+const require = createRequire(import.meta.url);
+const run = (command, args) => spawnSync(command, args, { cwd: root, stdio: 'inherit', env: process.env });
+const results = { passed: 0, failed: 0 };
+
+function finish() {
+  console.log(`${results.passed} passed, ${results.failed} failed`);
+  process.exit(results.failed > 0 ? 1 : 0);
+}
 
 function ensureDependencies() {
   const marker = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
   console.log('[test] installing dependencies (npm ci)');
-  const result = run('npm', ['ci', '--no-audit', '--no-fund']);
-  if (result.status !== 0) {
+  if (run('npm', ['ci', '--no-audit', '--no-fund']).status !== 0) {
     console.error('[test] npm ci failed');
-    console.log('0 passed, 1 failed');
-    process.exit(1);
+    results.failed++;
+    finish();
+  }
+}
+
+async function ensureServices() {
+  const { ensureInfrastructure } = require('./lib/infrastructure.cjs');
+  try {
+    await ensureInfrastructure({ log: (line) => console.log(`[test] ${line}`) });
+  } catch (error) {
+    console.error(`[test] could not prepare the test infrastructure: ${error.message}`);
+    results.failed++;
+    finish();
+  }
+}
+
+/** A whole-tree check (types, lint) counts as one test: it passes or fails as a unit. */
+function check(label, command, args) {
+  console.log(`[test] ${label}`);
+  const status = run(command, args).status;
+  if (status === 0) results.passed++;
+  else {
+    console.error(`[test] ${label} failed`);
+    results.failed++;
   }
 }
 
@@ -29,15 +57,29 @@ function runJest(extraArgs) {
   const report = join(artifacts, 'jest-report.json');
   rmSync(report, { force: true });
   const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
-  const result = run(process.execPath, [jest, '--json', `--outputFile=${report}`, ...extraArgs]);
-  if (!existsSync(report)) return { passed: 0, failed: 1, status: result.status ?? 1 };
+  const status = run(process.execPath, [jest, '--json', `--outputFile=${report}`, ...extraArgs]).status;
+  if (!existsSync(report)) {
+    results.failed++;
+    return;
+  }
   const summary = JSON.parse(readFileSync(report, 'utf8'));
-  // A suite that fails to load has no test results of its own, so count it as a failure.
-  const failed = summary.numFailedTests + summary.numRuntimeErrorTestSuites;
-  return { passed: summary.numPassedTests, failed, status: result.status ?? 1 };
+  results.passed += summary.numPassedTests;
+  // A suite that fails to load has no test results of its own, so it counts as a failure.
+  results.failed += summary.numFailedTests + summary.numRuntimeErrorTestSuites;
+  if (status !== 0 && summary.numFailedTests + summary.numRuntimeErrorTestSuites === 0) results.failed++;
 }
 
 ensureDependencies();
-const { passed, failed, status } = runJest(process.argv.slice(2));
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed > 0 || status !== 0 ? 1 : 0);
+await ensureServices();
+const jestArgs = process.argv.slice(2);
+if (jestArgs.length === 0) {
+  check('type-checking (tsc --noEmit)', process.execPath, [
+    require.resolve('typescript/bin/tsc'),
+    '-p',
+    'tsconfig.json',
+    '--noEmit',
+  ]);
+  check('linting (eslint, prettier)', 'npm', ['run', '--silent', 'lint']);
+}
+runJest(jestArgs);
+finish();

@@ -1,0 +1,54 @@
+'use strict';
+// What the suites need from the machine: slapd installed (each suite starts its own), RabbitMQ and PostgreSQL
+// answering. A node-svc machine starts the brokers before a session; this starts whichever is not running.
+const net = require('node:net');
+const { execFileSync } = require('node:child_process');
+const { readdirSync } = require('node:fs');
+const { ensureSlapdInstalled } = require('./slapd.cjs');
+
+function portOpen(port, host = '127.0.0.1', timeoutMs = 1000) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (open) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitForPort(port, label, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await portOpen(port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`${label} did not answer on 127.0.0.1:${port} within ${timeoutMs / 1000} s`);
+}
+
+async function ensureRabbitMq(log) {
+  if (await portOpen(5672)) return;
+  log('RabbitMQ is not answering on 127.0.0.1:5672; starting it (rabbitmq-server -detached)');
+  execFileSync('rabbitmq-server', ['-detached'], { stdio: 'inherit' });
+  await waitForPort(5672, 'RabbitMQ', 60_000);
+}
+
+async function ensurePostgres(log) {
+  if (await portOpen(5432)) return;
+  log('PostgreSQL is not answering on 127.0.0.1:5432; starting it (pg_ctlcluster)');
+  const [version] = readdirSync('/etc/postgresql');
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], {
+    stdio: 'inherit',
+  });
+  await waitForPort(5432, 'PostgreSQL', 30_000);
+}
+
+async function ensureInfrastructure({ log = console.log } = {}) {
+  ensureSlapdInstalled({ log });
+  await ensureRabbitMq(log);
+  await ensurePostgres(log);
+}
+
+module.exports = { ensureInfrastructure, ensureRabbitMq, ensurePostgres, portOpen, waitForPort };
