@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { compareText } from '../tokens/token-key';
+import { distinguishedNameSchema } from '../contracts/identifiers';
 import { isWithinSubtree, normalizeDn, sameDn } from '../directory/distinguished-name';
 import { POLICY_KNOBS, policySettingsSchema, type Policy, type PolicyKnob } from './policy';
 
 export const policyScopeSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('subtree'), dn: z.string().min(1).max(2048) }).strict(),
-  z.object({ kind: z.literal('group'), dn: z.string().min(1).max(2048) }).strict(),
+  z.object({ kind: z.literal('subtree'), dn: distinguishedNameSchema }).strict(),
+  z.object({ kind: z.literal('group'), dn: distinguishedNameSchema }).strict(),
 ]);
 export type PolicyScope = z.output<typeof policyScopeSchema>;
 

@@ -7,8 +7,11 @@ export const MAX_IDENTIFIER_BYTES = 93;
 const CERTIFICATE_ID = /^[0-9A-F]{40}$/;
 const KEY_CONTAINER_ID = /^(?!\.)[A-Za-z0-9._-]{1,93}$/;
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-// Printable text: no C0/C1 controls, no line or paragraph separators, no unpaired surrogates.
-const NON_PRINTABLE =
+/**
+ * C0/C1 controls, line and paragraph separators, unpaired surrogates: whatever could forge a log line, hide in a
+ * dashboard or break a UTF-8 encoder on the way to the directory.
+ */
+export const NON_PRINTABLE =
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 

@@ -1,0 +1,240 @@
+import { z } from 'zod';
+import {
+  blockSchema,
+  conflictSchema,
+  FULL_RESYNC_REASONS,
+  localDeletionSchema,
+  localManifestSchema,
+  machineBaseSchema,
+  rejectionSchema,
+  reportedValueSchema,
+} from '../reconcile/model';
+import { describeUntrusted } from '../tokens/token-id';
+import { tokenKeyString } from '../tokens/token-key';
+import { tokenMetaSchema, tokenMetaShape, withIdentifierRule, type TokenMeta } from '../tokens/token-meta';
+import {
+  certificatePemSchema,
+  envelopeSchema,
+  publicKeySchema,
+  smallEnvelopeSchema,
+  stampSchema,
+} from './base64';
+import { effectivePolicySchema } from './effective-policy';
+import { errorInfoSchema } from './error-info';
+import { failureEventCode } from './event-codes';
+import { correlationIdSchema, isoInstantSchema, loginNameSchema, machineIdSchema } from './identifiers';
+import { rpcReplySchema } from './rpc';
+import { uniqueKeys } from './unique-keys';
+
+/**
+ * The agent protocol (DESIGN.md section 6). Over HTTP: `POST /v1/sessions` (create-session), then `POST /v1/sync`
+ * and `GET /v1/policy` with `Authorization: Bearer <sessionToken>`. The same bodies travel over AMQP for hooks
+ * that publish to the broker (see ingressMessageSchema).
+ */
+export const AGENT_API_PATHS = Object.freeze({
+  sessions: '/v1/sessions',
+  sync: '/v1/sync',
+  policy: '/v1/policy',
+} as const);
+
+export const SYNC_TRIGGERS = ['logon', 'unlock', 'store-change', 'refresh', 'pulse', 'logoff'] as const;
+export const syncTriggerSchema = z.enum(SYNC_TRIGGERS);
+export type SyncTrigger = z.output<typeof syncTriggerSchema>;
+
+export const agentVersionSchema = z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/, {
+  message: 'agent version must be 1-64 characters of [0-9A-Za-z.+-]',
+});
+
+/** Opaque to the agent; logon-events issues and checks it. Bounded so a header cannot be used to flood. */
+export const sessionTokenSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._~+/=-]{16,2048}$/, { message: 'session token is malformed' });
+
+// ---------------------------------------------------------------------------------------------------------------
+// create-session
+
+const createSessionShape = {
+  user: loginNameSchema,
+  machine: machineIdSchema,
+  /** SPKI of the workstation's device key pair (P-256 or RSA): downloads and the hash key are sealed to it. */
+  devicePublicKey: publicKeySchema,
+  agentVersion: agentVersionSchema,
+};
+
+// Only the size is checked: a password is whatever the directory accepts. Never log this field.
+const clearPasswordSchema = z.string().min(1).max(1024);
+
+/**
+ * HTTP body of `POST /v1/sessions`: the password in clear (the connection is TLS) or, as over AMQP, sealed to the
+ * transport certificate. Exactly one of them.
+ */
+export const createSessionRequestSchema = z
+  .object({
+    ...createSessionShape,
+    password: clearPasswordSchema.optional(),
+    sealedPassword: smallEnvelopeSchema.optional(),
+  })
+  .strict()
+  .refine((request) => (request.password === undefined) !== (request.sealedPassword === undefined), {
+    message: 'exactly one of password and sealedPassword is required',
+    path: ['password'],
+  });
+export type CreateSessionRequest = z.output<typeof createSessionRequestSchema>;
+
+/** Over AMQP the broker would see a clear password, so only the sealed form is accepted there. */
+export const amqpCreateSessionRequestSchema = z
+  .object({ ...createSessionShape, sealedPassword: smallEnvelopeSchema })
+  .strict();
+export type AmqpCreateSessionRequest = z.output<typeof amqpCreateSessionRequestSchema>;
+
+export const createSessionResponseSchema = z
+  .object({
+    sessionToken: sessionTokenSchema,
+    expiresAt: isoInstantSchema,
+    /** Where the agent seals uploads (and, over AMQP, the password of its next logon). */
+    transportCertificatePem: certificatePemSchema,
+    policy: effectivePolicySchema,
+    /** The user's hash key sealed to the device key: the agent computes token hashes with it. */
+    hashKeyEnvelope: smallEnvelopeSchema,
+  })
+  .strict();
+export type CreateSessionResponse = z.output<typeof createSessionResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// sync
+
+/** Content of a token changed since the base, sealed by the agent to the transport certificate. */
+export const uploadSchema = withIdentifierRule(
+  z.object({ type: tokenMetaShape.type, id: tokenMetaShape.id, envelope: envelopeSchema }).strict(),
+);
+export type Upload = z.output<typeof uploadSchema>;
+
+/**
+ * Body of `POST /v1/sync`. Every upload must be the content of a token listed in the manifest (the manifest
+ * carries its metadata, which reconcile and token-crypto check the content against), and no key may be listed
+ * twice: a second entry would make the plan depend on the order of the list.
+ */
+export const syncRequestSchema = z
+  .object({
+    trigger: syncTriggerSchema,
+    machine: machineIdSchema,
+    /** The stamp seen at this machine's last sync: equal to the directory's, with nothing changed, is the fast path. */
+    lastStamp: stampSchema.nullable(),
+    manifest: localManifestSchema,
+    uploads: z
+      .array(uploadSchema)
+      .max(20_000)
+      .superRefine(uniqueKeys((upload: Upload) => upload, 'uploads')),
+  })
+  .strict()
+  .superRefine((request, ctx) => {
+    uniqueKeys((token: TokenMeta) => token, 'manifest.tokens', ['manifest', 'tokens'])(
+      request.manifest.tokens,
+      ctx,
+    );
+    const listed = new Set(request.manifest.tokens.map(tokenKeyString));
+    request.uploads.forEach((upload, index) => {
+      if (!listed.has(tokenKeyString(upload))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['uploads', index],
+          message: `upload ${upload.type} ${describeUntrusted(upload.id)} is not in manifest.tokens`,
+        });
+      }
+    });
+  });
+export type SyncRequest = z.output<typeof syncRequestSchema>;
+
+/** A token for this workstation: its metadata and its content sealed to the device key. */
+export const downloadSchema = z.object({ token: tokenMetaSchema, envelope: envelopeSchema }).strict();
+export type Download = z.output<typeof downloadSchema>;
+
+export const SYNC_STATUSES = ['up-to-date', 'synced', 'blocked'] as const;
+
+/**
+ * The answer to a sync: what the agent applies atomically (downloads, local deletions, then `base` as its new
+ * state file) and what it shows (conflicts, rejections, reported values). `blocked` means a limit or the policy
+ * stopped the whole sync and nothing was written; `code` then is that block's Windows code (1008/1009/1011),
+ * otherwise 1 (roaming performed) or 2 (self-healing performed).
+ */
+export const syncResponseSchema = z
+  .object({
+    status: z.enum(SYNC_STATUSES),
+    code: z.literal([1, 2, 1008, 1009, 1011]),
+    correlationId: correlationIdSchema,
+    stamp: stampSchema.nullable(),
+    downloads: z
+      .array(downloadSchema)
+      .max(20_000)
+      .superRefine(uniqueKeys((download: Download) => download.token, 'downloads')),
+    localDeletions: z.array(withIdentifierRule(localDeletionSchema)).max(20_000),
+    conflicts: z.array(conflictSchema).max(20_000),
+    rejections: z.array(rejectionSchema).max(20_000),
+    reported: z.array(reportedValueSchema).max(20_000),
+    base: machineBaseSchema,
+    fullResync: z.enum(FULL_RESYNC_REASONS).nullable(),
+    block: blockSchema.nullable(),
+  })
+  .strict()
+  .superRefine((response, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (response.status === 'blocked') {
+      if (response.block === null) issue('block', 'a blocked sync names its block');
+      else if (response.code !== failureEventCode(response.block.code)) {
+        issue(
+          'code',
+          `a sync blocked by ${response.block.code} carries ${failureEventCode(response.block.code)}`,
+        );
+      }
+      if (response.downloads.length > 0 || response.localDeletions.length > 0) {
+        issue('downloads', 'a blocked sync changes nothing');
+      }
+      return;
+    }
+    if (response.block !== null) issue('block', `a ${response.status} sync has no block`);
+    if (response.code !== 1 && response.code !== 2) issue('code', `a ${response.status} sync carries 1 or 2`);
+    if (
+      response.status === 'up-to-date' &&
+      (response.downloads.length > 0 || response.localDeletions.length > 0)
+    ) {
+      issue('downloads', 'an up-to-date sync changes nothing');
+    }
+  });
+export type SyncResponse = z.output<typeof syncResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// policy and errors
+
+/** Body of `GET /v1/policy`: the user's effective policy, with where each knob came from. */
+export const policyResponseSchema = effectivePolicySchema;
+export type PolicyResponse = z.output<typeof policyResponseSchema>;
+
+/** Body of every HTTP error (4xx/5xx): the error as a code, not an exception type, plus the id to quote. */
+export const problemSchema = z
+  .object({ error: errorInfoSchema, correlationId: correlationIdSchema })
+  .strict();
+export type Problem = z.output<typeof problemSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// AMQP ingress
+
+/** The queue hooks publish to instead of calling HTTP; logon-events consumes it. */
+export const INGRESS_QUEUE = 'credroam.logon-events.ingress';
+
+/**
+ * A message on INGRESS_QUEUE. AMQP properties carry what HTTP carries in headers: `reply_to` names the queue
+ * for the answer (usually `amq.rabbitmq.reply-to`), `correlation_id` is echoed on the reply and becomes the
+ * request's correlation id, `message_id` makes redelivery idempotent. The reply body is the serialised Result of
+ * the call (ingressReplySchemas). A message without `reply_to` is still processed; its answer is only in the
+ * events. `sessionToken` is what the HTTP Authorization header carries: required for sync, absent at logon.
+ */
+export const ingressMessageSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('create-session'), body: amqpCreateSessionRequestSchema }).strict(),
+  z.object({ kind: z.literal('sync'), sessionToken: sessionTokenSchema, body: syncRequestSchema }).strict(),
+]);
+export type IngressMessage = z.output<typeof ingressMessageSchema>;
+
+export const ingressReplySchemas = Object.freeze({
+  'create-session': rpcReplySchema(createSessionResponseSchema),
+  sync: rpcReplySchema(syncResponseSchema),
+});
