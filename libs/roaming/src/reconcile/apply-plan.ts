@@ -69,13 +69,24 @@ export function applyPlanToDirectory(
   };
 }
 
-/** The workstation after it applies a plan: downloads replace or add, deletions remove, the base is recorded. */
-export function applyPlanToLocal(manifest: LocalManifest, plan: SyncPlan): LocalManifest {
+/**
+ * The workstation after it applies a plan: downloads replace or add, deletions remove, the base is recorded.
+ * `directoryCreatedAt` is the created time of the stamp the write produced, for a plan that created the stamp.
+ */
+export function applyPlanToLocal(
+  manifest: LocalManifest,
+  plan: SyncPlan,
+  directoryCreatedAt: number | null = null,
+): LocalManifest {
   if (plan.blocked) return manifest;
   const tokens = new Map(manifest.tokens.map((token) => [tokenKeyString(token), token]));
   for (const deletion of plan.localDeletions) tokens.delete(tokenKeyString(deletion));
   for (const { token } of plan.downloads) tokens.set(tokenKeyString(token), toLocalToken(token));
-  return { tokens: [...tokens.values()], base: plan.base ?? manifest.base };
+  const base = plan.base && {
+    ...plan.base,
+    directoryCreatedAt: plan.base.directoryCreatedAt ?? directoryCreatedAt,
+  };
+  return { tokens: [...tokens.values()], base: base ?? manifest.base };
 }
 
 export function toLocalToken(token: DirectoryToken): TokenMeta {

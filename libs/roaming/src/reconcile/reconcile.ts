@@ -422,7 +422,6 @@ class PlanBuilder {
   }
 
   plan(directoryCreatedAt: number | null): SyncPlan {
-    const writes = this.uploads.length + this.tombstones.length + this.purges.length > 0;
     return {
       fullResync: this.fullResync,
       blocked: null,
@@ -437,8 +436,8 @@ class PlanBuilder {
       rejections: this.rejections,
       reported: this.directory.reported,
       base: {
-        // A writer that creates the stamp uses the reconcile time as its created time.
-        directoryCreatedAt: directoryCreatedAt ?? (writes ? this.now : null),
+        // Null when the entry has no stamp yet: whoever writes the first one records its created time here.
+        directoryCreatedAt,
         syncedAt: this.now,
         entries: [...this.baseEntries.values()].sort(compareTokenKeys),
       },

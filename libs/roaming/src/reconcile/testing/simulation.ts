@@ -99,7 +99,7 @@ export function sync(
   const plan = reconcile({ local: before, directory: world.directory, policy: world.policy, now: world.now });
   observe?.({ machine, before, directoryBefore: world.directory, plan, now: world.now });
   world.directory = applyPlanToDirectory(world.directory, plan, world.now);
-  world.machines[machine] = applyPlanToLocal(before, plan);
+  world.machines[machine] = applyPlanToLocal(before, plan, world.directory.createdAt);
   return plan;
 }
 

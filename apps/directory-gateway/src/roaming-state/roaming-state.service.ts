@@ -1,0 +1,203 @@
+import {
+  attributeForType,
+  decodeDirectoryValue,
+  decodeRoamingTimestamp,
+  describeUntrusted,
+  encodeDirectoryToken,
+  encodePurgeWatermark,
+  encodeRoamingTimestamp,
+  RoamingError,
+  type DirectoryAddition,
+  type DirectoryEntry,
+  type DirectoryState,
+  type ReportedValue,
+} from '@credroam/roaming';
+import { type AttributeDialect, type TokenAttribute } from '../ldap/attribute-dialect';
+import { type RoamingEntry, type RoamingEntryRepository, type StoredValue } from './roaming-entry.repository';
+
+export interface ReadStateResult {
+  stamp: Buffer | null;
+  state: DirectoryState;
+}
+
+export interface ChangeSet {
+  userDn: string;
+  expectedStamp: Buffer | null;
+  add: DirectoryAddition[];
+  remove: string[];
+  purgeWatermark: number;
+}
+
+interface DecodedEntry {
+  state: DirectoryState;
+  /** credroam's own values by ref: the only ones a change set may remove. */
+  ours: Map<string, StoredValue>;
+  watermarkValue: StoredValue | null;
+}
+
+/** Reading the roaming state and applying change sets; no transport types here. */
+export class RoamingStateService {
+  constructor(
+    private readonly entries: RoamingEntryRepository,
+    private readonly dialect: AttributeDialect,
+    private readonly roamingObjectClass: string | null,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async readState(userDn: string): Promise<ReadStateResult> {
+    const entry = await this.entries.read(userDn);
+    return { stamp: entry.stamp, state: decodeEntry(entry).state };
+  }
+
+  /**
+   * Applies a change set in one compare-and-swap modify. The entry is read first to turn refs into exact stored
+   * values and to fail early when the stamp already moved; the modify itself still carries the old stamp, so a
+   * writer that slips in between also makes it fail as a whole.
+   */
+  async applyChanges(change: ChangeSet): Promise<{ stamp: Buffer }> {
+    const entry = await this.entries.read(change.userDn);
+    if (!sameStamp(entry.stamp, change.expectedStamp)) {
+      throw new RoamingError(
+        'DIRECTORY_STAMP_CHANGED',
+        'another writer changed the roaming attributes first',
+      );
+    }
+    const decoded = decodeEntry(entry);
+    const remove = change.remove.map((ref) => {
+      const value = decoded.ours.get(ref);
+      if (!value) {
+        throw new RoamingError(
+          'INVALID_INPUT',
+          `value ${ref} is not a credroam value of this entry; foreign values are never removed`,
+        );
+      }
+      return value;
+    });
+    const add = change.add.map((addition) => ({
+      attribute: attributeForType(addition.token.type) as TokenAttribute,
+      wire: this.dialect.toWire(this.encodeAddition(addition), entry.dn),
+    }));
+    if (change.purgeWatermark > decoded.state.purgeWatermark) {
+      if (decoded.watermarkValue) remove.push(decoded.watermarkValue);
+      const watermark = encodePurgeWatermark(change.purgeWatermark);
+      if (!watermark.ok) throw RoamingError.fromInfo(watermark.error);
+      add.push({
+        attribute: 'msPKIAccountCredentials',
+        wire: this.dialect.toWire(watermark.value, entry.dn),
+      });
+    }
+
+    const stamp = this.nextStamp(entry.stamp);
+    await this.entries.write({
+      userDn: entry.dn,
+      expectedStamp: entry.stamp,
+      newStamp: stamp,
+      addRoamingClass: entry.hasRoamingClass ? null : this.roamingObjectClass,
+      remove: remove.map(({ attribute, wire }) => ({ attribute, wire })),
+      add,
+    });
+    return { stamp };
+  }
+
+  private encodeAddition(addition: DirectoryAddition): Buffer {
+    const sealed = addition.sealed === null ? Buffer.alloc(0) : Buffer.from(addition.sealed, 'base64');
+    const encoded = encodeDirectoryToken({
+      token: addition.token,
+      keyVersion: addition.keyVersion ?? 0,
+      sealed,
+    });
+    if (!encoded.ok) throw RoamingError.fromInfo(encoded.error);
+    return encoded.value;
+  }
+
+  /** Created time kept, modified time now, and never the same bytes as before (the CAS must see a change). */
+  private nextStamp(current: Buffer | null): Buffer {
+    const previous = current ? decodeRoamingTimestamp(current) : null;
+    const now = this.clock();
+    const createdAt = previous?.ok ? previous.value.createdAt : now;
+    const modifiedAt = previous?.ok ? Math.max(now, previous.value.modifiedAt + 1) : now;
+    const stamp = encodeRoamingTimestamp({ createdAt: Math.max(0, createdAt), modifiedAt });
+    if (!stamp.ok) throw RoamingError.fromInfo(stamp.error);
+    return stamp.value;
+  }
+}
+
+function sameStamp(current: Buffer | null, expected: Buffer | null): boolean {
+  if (current === null || expected === null) return current === expected;
+  return current.equals(expected);
+}
+
+function decodeEntry(entry: RoamingEntry): DecodedEntry {
+  const stamp = entry.stamp ? decodeRoamingTimestamp(entry.stamp) : null;
+  const entries: DirectoryEntry[] = [];
+  const reported: ReportedValue[] = [];
+  const ours = new Map<string, StoredValue>();
+  let purgeWatermark = 0;
+  let watermarkValue: StoredValue | null = null;
+
+  for (const value of entry.values) {
+    const decoded = decodeDirectoryValue(value.bytes);
+    if (!decoded.ok) {
+      reported.push(undecodable(value.ref));
+      continue;
+    }
+    const item = decoded.value;
+    switch (item.kind) {
+      case 'token':
+        entries.push({ ...item.token, ref: value.ref });
+        ours.set(value.ref, value);
+        break;
+      case 'purge-watermark':
+        if (item.watermark >= purgeWatermark) {
+          purgeWatermark = item.watermark;
+          watermarkValue = value;
+        }
+        ours.set(value.ref, value);
+        break;
+      case 'unsafe':
+        reported.push({
+          ref: value.ref,
+          origin: 'credroam',
+          reason: 'unsafe-identifier',
+          tokenType: item.record.tokenType,
+          displayId: describeUntrusted(item.record.identifier),
+          modifiedAt: item.record.modifiedAt,
+        });
+        break;
+      case 'foreign':
+        reported.push({
+          ref: value.ref,
+          origin: 'foreign',
+          reason: item.value.identifierSafe ? 'foreign' : 'unsafe-identifier',
+          tokenType: item.value.tokenType,
+          displayId: describeUntrusted(item.value.identifier),
+          modifiedAt: item.value.modifiedAt,
+        });
+        break;
+    }
+  }
+  for (const value of entry.unreadable) reported.push(undecodable(value.ref));
+
+  return {
+    state: {
+      createdAt: stamp?.ok ? Math.max(0, stamp.value.createdAt) : null,
+      modifiedAt: stamp?.ok ? Math.max(0, stamp.value.modifiedAt) : null,
+      entries,
+      reported,
+      purgeWatermark,
+    },
+    ours,
+    watermarkValue,
+  };
+}
+
+function undecodable(ref: string): ReportedValue {
+  return {
+    ref,
+    origin: 'foreign',
+    reason: 'undecodable',
+    tokenType: null,
+    displayId: `value ${ref.slice(0, 16)}`,
+    modifiedAt: null,
+  };
+}

@@ -1,0 +1,84 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  encodeDirectoryToken,
+  encodeRoamingValue,
+  msToFiletime,
+  NO_FLAGS,
+  type DirectoryAddition,
+  type DirectoryToken,
+} from '@credroam/roaming';
+import { sealServiceSecret } from '@credroam/sealing';
+import { type SlapdHandle } from '../helpers/slapd';
+
+/** Environment for a gateway against a throwaway slapd (the service account the launcher creates). */
+export function gatewayEnv(slapd: SlapdHandle, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    CREDROAM_LDAP_URL: slapd.url,
+    CREDROAM_LDAP_BIND_DN: slapd.serviceDn,
+    CREDROAM_LDAP_BIND_PASSWORD: slapd.servicePassword,
+    CREDROAM_LDAP_BASE_DN: slapd.suffix,
+    CREDROAM_LDAP_USER_BASE: slapd.peopleDn,
+    CREDROAM_DIRECTORY_DIALECT: slapd.dialect,
+    CREDROAM_LDAP_TIMEOUT_MS: '2000',
+    CREDROAM_LDAP_CONNECT_TIMEOUT_MS: '1000',
+    ...extra,
+  };
+}
+
+export function hashOf(content: string): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+export function certificateId(name: string): string {
+  return createHash('sha1').update(name).digest('hex').toUpperCase();
+}
+
+/** A live token addition with stand-in sealed bytes (the gateway never opens them). */
+export function liveAddition(
+  name: string,
+  modifiedAt: number,
+  type: DirectoryToken['type'] = 'certificate',
+): DirectoryAddition {
+  const id = type === 'certificate' ? certificateId(name) : name;
+  return {
+    token: { type, id, modifiedAt, hash: hashOf(name), size: 1200, flags: { ...NO_FLAGS }, tombstone: false },
+    keyVersion: 1,
+    sealed: randomBytes(300).toString('base64'),
+  };
+}
+
+/** A value framed as a Windows client writes it (not credroam's payload), e.g. a planted one. */
+export function windowsValue(identifier: string, typeDigit: string, modifiedAt: number): Buffer {
+  const filetime = msToFiletime(modifiedAt);
+  if (!filetime.ok) throw new Error(filetime.error.message);
+  const encoded = encodeRoamingValue({
+    typeDigit: '9',
+    identifier: 'placeholder',
+    filetime: filetime.value,
+    rawFlags: 0x10,
+    data: Buffer.from('windows provider blob'),
+  });
+  if (!encoded.ok) throw new Error(encoded.error.message);
+  // The encoder refuses unsafe identifiers by design, so a planted one is patched into the frame by hand.
+  const framed = Buffer.from(encoded.value);
+  framed.write(typeDigit, 1, 1, 'latin1');
+  framed.fill(0, 3, 96);
+  framed.write(identifier, 3, 93, 'latin1');
+  return framed;
+}
+
+export function encodedToken(token: DirectoryToken, sealed = randomBytes(64)): Buffer {
+  const encoded = encodeDirectoryToken({
+    token,
+    keyVersion: 1,
+    sealed: token.tombstone ? Buffer.alloc(0) : sealed,
+  });
+  if (!encoded.ok) throw new Error(encoded.error.message);
+  return encoded.value;
+}
+
+export function sealedPassword(key: Buffer, login: string, password: string): Buffer {
+  const sealed = sealServiceSecret(key, `verify-password:${login}`, Buffer.from(password));
+  if (!sealed.ok) throw new Error(sealed.error.message);
+  return sealed.value;
+}
