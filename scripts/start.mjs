@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// `npm start`: brings up what exists of the local stack. For now that is the shared library: it installs
-// dependencies when missing, type-checks and builds, then prints what is there and what is coming.
+// `npm start`: installs what is missing, builds, and runs the local stack in the foreground until Ctrl-C/SIGTERM.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
 const step = (label, command, args) => {
   console.log(`[start] ${label}`);
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
@@ -17,8 +18,38 @@ const step = (label, command, args) => {
 };
 
 if (!existsSync(join(root, 'node_modules', '.package-lock.json')))
-  step('installing dependencies', 'npm', ['ci']);
-step('building', 'npm', ['run', 'build', '--silent']);
-console.log(`[start] built into ${join(root, 'dist')}:
-  libs/roaming   token model, value codec, reconcile, policy, contracts
-No service runs yet; the directory gateway, token-crypto, logon-events and audit arrive with their issues.`);
+  step('installing dependencies (npm ci)', 'npm', ['ci']);
+require('./lib/slapd.cjs').ensureSlapdInstalled();
+step('building', 'npm', ['run', '--silent', 'build']);
+
+const { startLocalStack } = require('./lib/local-stack.cjs');
+let stack;
+try {
+  stack = await startLocalStack({ log: (line) => console.log(`[start] ${line}`) });
+} catch (error) {
+  console.error(`[start] the stack did not come up: ${error.message}`);
+  process.exit(1);
+}
+
+const { slapd } = stack;
+console.log(`
+credroam local stack is up (Ctrl-C stops everything)
+
+  directory (slapd)  ${slapd.url}   base ${slapd.suffix}
+                     admin ${slapd.adminDn} / ${slapd.adminPassword}   (dev only)
+                     demo users: ${slapd.users.map((user) => `${user.uid} / ${user.password}`).join(', ')}
+  RabbitMQ           amqp://guest:guest@127.0.0.1:5672
+  services           ${stack.services.map((service) => `${service.name} (pid ${service.pid})`).join(', ')}
+  logs               ${stack.logDir}
+`);
+
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log('[start] stopping');
+  await stack.stop();
+  process.exit(0);
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

@@ -1,0 +1,35 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload, type RmqContext } from '@nestjs/microservices';
+import { RPC_PATTERNS } from '@credroam/roaming';
+import { RpcHandlerRunner } from '@credroam/messaging';
+import { GATEWAY_SERVICES } from '../gateway.tokens';
+import { type GatewayServices } from '../gateway-services';
+
+const fromBase64 = (value: string | null) => (value === null ? null : Buffer.from(value, 'base64'));
+
+@Controller()
+export class RoamingStateHandler {
+  constructor(
+    private readonly rpc: RpcHandlerRunner,
+    @Inject(GATEWAY_SERVICES) private readonly services: GatewayServices,
+  ) {}
+
+  @MessagePattern(RPC_PATTERNS.readState)
+  readState(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
+    return this.rpc.run(RPC_PATTERNS.readState, message, ctx, async ({ userDn }) => {
+      const { stamp, state } = await this.services.roamingState.readState(userDn);
+      return { stamp: stamp?.toString('base64') ?? null, state };
+    });
+  }
+
+  @MessagePattern(RPC_PATTERNS.applyChanges)
+  applyChanges(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
+    return this.rpc.run(RPC_PATTERNS.applyChanges, message, ctx, async (request) => {
+      const { stamp } = await this.services.roamingState.applyChanges({
+        ...request,
+        expectedStamp: fromBase64(request.expectedStamp),
+      });
+      return { stamp: stamp.toString('base64') };
+    });
+  }
+}

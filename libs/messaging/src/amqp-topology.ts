@@ -1,0 +1,97 @@
+import { RPC_QUEUES, type RpcService } from '@credroam/roaming';
+import type { Options } from 'amqplib';
+import { namespaceSchema } from './amqp.config';
+
+/**
+ * Every exchange and queue name is derived from one namespace, so a test run (or a second installation on the
+ * same broker) uses its own names and never collides with anyone else's. For the default namespace `credroam`
+ * the names are exactly those of the contracts (EVENTS_EXCHANGE, RPC_QUEUES).
+ */
+export interface AmqpNames {
+  namespace: string;
+  /** The durable topic exchange of domain events, routing key = event type. */
+  eventsExchange: string;
+  /** Where given-up messages are routed, keeping their original routing key. */
+  deadLetterExchange: string;
+  /** Bound to the dead-letter exchange with `#`: every given-up message ends up here for an operator. */
+  deadLetterQueue: string;
+  /** The durable request queue of each RPC service. */
+  rpcQueues: Readonly<Record<RpcService, string>>;
+  /** A consumer's own queue name in this namespace: `<ns>.<name>`. */
+  queue(name: string): string;
+  /** The delay queue a consumer queue's failed messages wait in before they are retried. */
+  retryQueue(queue: string): string;
+}
+
+export function amqpNames(namespace: string): AmqpNames {
+  const ns = namespaceSchema.parse(namespace);
+  const rpcQueues = Object.fromEntries(
+    (Object.keys(RPC_QUEUES) as RpcService[]).map((service) => [service, `${ns}.${service}.rpc`]),
+  ) as Record<RpcService, string>;
+  return Object.freeze({
+    namespace: ns,
+    eventsExchange: `${ns}.events`,
+    deadLetterExchange: `${ns}.dead-letter`,
+    deadLetterQueue: `${ns}.dead-letter`,
+    rpcQueues: Object.freeze(rpcQueues),
+    queue: (name: string) => `${ns}.${name}`,
+    retryQueue: (queue: string) => `${queue}.retry`,
+  });
+}
+
+/** Whether `queue` belongs to `namespace` (consumers refuse queues outside their namespace). */
+export function isInNamespace(queue: string, namespace: string): boolean {
+  return queue.startsWith(`${namespace}.`) && queue.length > namespace.length + 1 && queue.length <= 255;
+}
+
+// Queue and exchange arguments. RabbitMQ refuses to re-declare a queue with different arguments
+// (PRECONDITION_FAILED closes the channel), so every party declaring a name takes its options from here.
+
+export const EXCHANGE_OPTIONS: Options.AssertExchange = Object.freeze({ durable: true });
+
+/** An RPC request queue: the server (every replica) and the clients assert it identically. */
+export function rpcQueueOptions(): Options.AssertQueue {
+  return { durable: true };
+}
+
+/**
+ * A consumer's work queue. The dead-letter exchange is a safety net for what the broker itself gives up on
+ * (a nack without requeue, a queue limit); the consumer routes its own given-up messages there explicitly.
+ */
+export function workQueueOptions(names: AmqpNames): Options.AssertQueue {
+  return { durable: true, arguments: { 'x-dead-letter-exchange': names.deadLetterExchange } };
+}
+
+/**
+ * A retry queue has no consumer: a message waits there for its per-message TTL, then the broker dead-letters
+ * it through the default exchange straight back to the work queue. The TTL is per message (not an
+ * `x-message-ttl` argument) so that a changed retry delay never makes the declaration conflict.
+ */
+export function retryQueueOptions(workQueue: string): Options.AssertQueue {
+  return {
+    durable: true,
+    arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': workQueue },
+  };
+}
+
+export function deadLetterQueueOptions(): Options.AssertQueue {
+  return { durable: true };
+}
+
+/** Headers credroam sets on retried and dead-lettered messages. */
+export const MESSAGE_HEADERS = Object.freeze({
+  /** 1-based number of the delivery attempt the message is on. */
+  attempt: 'x-credroam-attempt',
+  /** The routing key the message was first published with (a retry travels under the queue's name). */
+  routingKey: 'x-credroam-routing-key',
+  /** Why a message was dead-lettered: one of DEAD_LETTER_REASONS. */
+  reason: 'x-credroam-dead-letter-reason',
+  /** The queue that gave the message up. */
+  queue: 'x-credroam-queue',
+  /** The error code of the last failure, when there was one. */
+  errorCode: 'x-credroam-error-code',
+  /** When the message was given up (ISO-8601). */
+  deadLetteredAt: 'x-credroam-dead-lettered-at',
+  /** The caller's correlation id on an RPC request (the body carries it too). */
+  correlationId: 'x-correlation-id',
+});

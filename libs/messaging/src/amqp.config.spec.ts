@@ -1,0 +1,89 @@
+import { RoamingError } from '@credroam/roaming';
+import { amqpConfig, AMQP_DEFAULTS, describeBroker, loadAmqpConfig, redactAmqpUrl } from './amqp.config';
+
+function failure(env: NodeJS.ProcessEnv): RoamingError {
+  try {
+    loadAmqpConfig(env);
+  } catch (error) {
+    return error as RoamingError;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('loadAmqpConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    expect(loadAmqpConfig({})).toEqual({
+      url: 'amqp://guest:guest@127.0.0.1:5672',
+      namespace: 'credroam',
+      prefetch: 32,
+      rpcTimeoutMs: 10_000,
+    });
+  });
+
+  it('reads every variable, treating blank values as unset', () => {
+    expect(
+      loadAmqpConfig({
+        CREDROAM_AMQP_URL: 'amqps://svc:pw@broker.internal:5671/credroam',
+        CREDROAM_AMQP_NAMESPACE: 'credroam-test-1a2b',
+        CREDROAM_AMQP_PREFETCH: ' 5 ',
+        CREDROAM_RPC_TIMEOUT_MS: '',
+      }),
+    ).toEqual({
+      url: 'amqps://svc:pw@broker.internal:5671/credroam',
+      namespace: 'credroam-test-1a2b',
+      prefetch: 5,
+      rpcTimeoutMs: AMQP_DEFAULTS.rpcTimeoutMs,
+    });
+  });
+
+  it('names every bad variable in one INVALID_INPUT error', () => {
+    const error = failure({
+      CREDROAM_AMQP_URL: 'http://user:topsecret@host',
+      CREDROAM_AMQP_NAMESPACE: 'Not Valid',
+      CREDROAM_AMQP_PREFETCH: '0',
+      CREDROAM_RPC_TIMEOUT_MS: '10s',
+    });
+    expect(error).toBeInstanceOf(RoamingError);
+    expect(error.code).toBe('INVALID_INPUT');
+    for (const name of [
+      'CREDROAM_AMQP_URL',
+      'CREDROAM_AMQP_NAMESPACE',
+      'CREDROAM_AMQP_PREFETCH',
+      'CREDROAM_RPC_TIMEOUT_MS',
+    ]) {
+      expect(error.message).toContain(name);
+    }
+    expect(error.message).toContain('at least 1');
+    expect(error.message).toContain('whole number');
+  });
+
+  it('never echoes the URL, which may carry a password', () => {
+    expect(failure({ CREDROAM_AMQP_URL: 'amqp//user:topsecret@host' }).message).not.toContain('topsecret');
+  });
+
+  it.each(['amqp://', 'not a url', 'amqp:///vhost'])('refuses the URL %j', (url) => {
+    expect(failure({ CREDROAM_AMQP_URL: url }).message).toContain('CREDROAM_AMQP_URL');
+  });
+
+  it('refuses an unlimited prefetch and an absurd timeout', () => {
+    expect(failure({ CREDROAM_AMQP_PREFETCH: '70000' }).message).toContain('at most 65535');
+    expect(failure({ CREDROAM_RPC_TIMEOUT_MS: '0' }).message).toContain('at least 1');
+  });
+});
+
+describe('amqpConfig', () => {
+  it('fills in defaults and validates overrides', () => {
+    expect(amqpConfig({ namespace: 'credroam-test-x' }).prefetch).toBe(32);
+    expect(() => amqpConfig({ prefetch: 0 })).toThrow(/prefetch/);
+  });
+});
+
+describe('redactAmqpUrl and describeBroker', () => {
+  it('hide the password', () => {
+    expect(redactAmqpUrl('amqp://svc:s3cr%40t@broker:5672/v')).toBe('amqp://svc:***@broker:5672/v');
+    expect(describeBroker({ url: 'amqp://svc:s3cret@broker/prod%2Fv' })).toBe(
+      'amqp://broker:5672 vhost prod/v',
+    );
+    expect(describeBroker({ url: 'amqps://broker' })).toBe('amqps://broker:5671 vhost /');
+  });
+});

@@ -1,0 +1,133 @@
+import { RoamingError } from '@credroam/roaming';
+import { z } from 'zod';
+
+/**
+ * The broker settings every service reads from its environment. Validated at boot: a wrong value stops the
+ * service with a message naming the variable, instead of a confusing broker error later.
+ */
+export const AMQP_ENV = Object.freeze({
+  url: 'CREDROAM_AMQP_URL',
+  namespace: 'CREDROAM_AMQP_NAMESPACE',
+  prefetch: 'CREDROAM_AMQP_PREFETCH',
+  rpcTimeoutMs: 'CREDROAM_RPC_TIMEOUT_MS',
+} as const);
+
+export const AMQP_DEFAULTS = Object.freeze({
+  url: 'amqp://guest:guest@127.0.0.1:5672',
+  namespace: 'credroam',
+  prefetch: 32,
+  rpcTimeoutMs: 10_000,
+});
+
+/**
+ * Lower-case words joined by "-" or ".", so every derived exchange and queue name stays a plain,
+ * greppable RabbitMQ name (and `<ns>.events` for the default namespace is exactly EVENTS_EXCHANGE).
+ */
+export const namespaceSchema = z
+  .string()
+  .max(64, { message: 'must be at most 64 characters' })
+  .regex(/^[a-z0-9]+(?:[.-][a-z0-9]+)*$/, {
+    message: 'must be lower-case letters and digits, words joined by "-" or "." (e.g. credroam-test-1a2b)',
+  });
+
+const amqpUrlSchema = z.string().refine(
+  (text) => {
+    try {
+      const url = new URL(text);
+      return (url.protocol === 'amqp:' || url.protocol === 'amqps:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  // The value itself is never echoed: it may hold a password.
+  { message: 'must be an amqp:// or amqps:// URL with a host, e.g. amqp://user:password@host:5672/vhost' },
+);
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `must be at least ${min}` })
+        .max(max, { message: `must be at most ${max}` }),
+    );
+
+/** The environment variables as they arrive: strings, an empty one meaning "not set". */
+const amqpEnvSchema = z.object({
+  [AMQP_ENV.url]: amqpUrlSchema.default(AMQP_DEFAULTS.url),
+  [AMQP_ENV.namespace]: namespaceSchema.default(AMQP_DEFAULTS.namespace),
+  // Prefetch 0 would mean "unlimited" to the broker: a slow replica could hoard the whole queue.
+  [AMQP_ENV.prefetch]: wholeNumber(1, 65_535).default(AMQP_DEFAULTS.prefetch),
+  [AMQP_ENV.rpcTimeoutMs]: wholeNumber(1, 600_000).default(AMQP_DEFAULTS.rpcTimeoutMs),
+});
+
+/** The validated broker configuration. */
+export const amqpConfigSchema = z
+  .object({
+    url: amqpUrlSchema,
+    namespace: namespaceSchema,
+    prefetch: z.number().int().min(1).max(65_535),
+    rpcTimeoutMs: z.number().int().min(1).max(600_000),
+  })
+  .strict();
+export type AmqpConfig = z.output<typeof amqpConfigSchema>;
+
+/**
+ * Reads the broker configuration from `env` (process.env by default). Throws INVALID_INPUT naming every bad
+ * variable and why, never echoing the URL (it may carry a password).
+ */
+export function loadAmqpConfig(env: NodeJS.ProcessEnv = process.env): AmqpConfig {
+  const present = Object.fromEntries(
+    Object.values(AMQP_ENV)
+      .map((name) => [name, env[name]?.trim()] as const)
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = amqpEnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    throw new RoamingError('INVALID_INPUT', `invalid messaging configuration: ${problems.join('; ')}`);
+  }
+  const values = parsed.data;
+  return {
+    url: values[AMQP_ENV.url],
+    namespace: values[AMQP_ENV.namespace],
+    prefetch: values[AMQP_ENV.prefetch],
+    rpcTimeoutMs: values[AMQP_ENV.rpcTimeoutMs],
+  };
+}
+
+/** Builds a configuration from the defaults and `overrides` (tests, tools); validated like the environment. */
+export function amqpConfig(overrides: Partial<AmqpConfig> = {}): AmqpConfig {
+  const parsed = amqpConfigSchema.safeParse({ ...AMQP_DEFAULTS, ...overrides });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    throw new RoamingError('INVALID_INPUT', `invalid messaging configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** The URL with its password replaced, for logs and health details. */
+export function redactAmqpUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** The broker's address without credentials: host, port and vhost. */
+export function describeBroker(config: Pick<AmqpConfig, 'url'>): string {
+  try {
+    const url = new URL(config.url);
+    const port = url.port || (url.protocol === 'amqps:' ? '5671' : '5672');
+    const vhost = url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : '/';
+    return `${url.protocol}//${url.hostname}:${port} vhost ${vhost}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}

@@ -1,0 +1,58 @@
+import amqplib from 'amqplib';
+import { describeBroker, redactAmqpUrl, type AmqpConfig } from '../amqp.config';
+import { connectionOptions } from '../amqp.connection';
+import { withTimeout } from '../timeout';
+
+export interface AmqpHealth {
+  ok: boolean;
+  /** Where and what: the broker's address (never its credentials) and, on failure, why. */
+  detail: string;
+}
+
+/**
+ * A readiness probe for `/health/ready`: opens a connection and a channel and closes them again within
+ * `timeoutMs` (default 3 s). Never throws.
+ */
+export async function checkAmqp(
+  config: Pick<AmqpConfig, 'url' | 'namespace'>,
+  timeoutMs = 3_000,
+): Promise<AmqpHealth> {
+  const broker = describeBroker(config);
+  const started = performance.now();
+  const attempt = (async () => {
+    const connection = await amqplib.connect(config.url, {
+      ...connectionOptions({ namespace: config.namespace }, 'health-check'),
+      timeout: timeoutMs,
+    });
+    try {
+      const channel = await connection.createChannel();
+      await channel.close();
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  })();
+  try {
+    await withTimeout(attempt, timeoutMs);
+    return { ok: true, detail: `${broker} answered in ${Math.round(performance.now() - started)} ms` };
+  } catch (error) {
+    // A late connection must still be closed; the attempt closes what it opened once it settles.
+    attempt.catch(() => undefined);
+    const reason = error instanceof Error ? error.message : String(error);
+    // amqplib's messages name hosts, not credentials; redact anyway in case one quotes the URL.
+    return { ok: false, detail: `${broker}: ${scrub(reason, config.url)}` };
+  }
+}
+
+function scrub(text: string, url: string): string {
+  const password = safePassword(url);
+  const redacted = text.split(url).join(redactAmqpUrl(url));
+  return password ? redacted.split(password).join('***') : redacted;
+}
+
+function safePassword(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return '';
+  }
+}

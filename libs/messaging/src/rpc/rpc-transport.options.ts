@@ -1,0 +1,57 @@
+import type { RpcService } from '@credroam/roaming';
+import { Transport, type RmqOptions } from '@nestjs/microservices';
+import type { AmqpConfig } from '../amqp.config';
+import { connectionOptions, DEFAULT_TUNING } from '../amqp.connection';
+import { amqpNames, rpcQueueOptions } from '../amqp-topology';
+
+export type RmqTransportOptions = RmqOptions & {
+  transport: Transport.RMQ;
+  options: NonNullable<RmqOptions['options']>;
+};
+
+function socketOptions(config: AmqpConfig, role: string) {
+  return {
+    // Nest reads exactly `socketOptions.connectionOptions` (a top-level `noDelay` is ignored), on both ends.
+    connectionOptions: connectionOptions(config, role),
+    heartbeatIntervalInSeconds: DEFAULT_TUNING.heartbeatSeconds,
+    reconnectTimeInSeconds: DEFAULT_TUNING.reconnectDelayMs / 1000,
+  };
+}
+
+/**
+ * Options for `NestFactory.createMicroservice(Module, rpcServerOptions(config, 'directory-gateway'))`: every
+ * replica consumes the service's durable queue with manual acknowledgements (Nest defaults to auto-ack) and a
+ * bounded prefetch (Nest defaults to unlimited). Handlers acknowledge through RpcHandlerRunner.
+ */
+export function rpcServerOptions(config: AmqpConfig, service: RpcService): RmqTransportOptions {
+  return {
+    transport: Transport.RMQ,
+    options: {
+      urls: [config.url],
+      queue: amqpNames(config.namespace).rpcQueues[service],
+      queueOptions: rpcQueueOptions(),
+      noAck: false,
+      prefetchCount: config.prefetch,
+      socketOptions: socketOptions(config, `rpc-server:${service}`),
+    },
+  };
+}
+
+/**
+ * Options for a ClientRMQ calling `service` (what RpcClient uses; also usable with ClientsModule). The queue is
+ * asserted with the server's exact options, so whichever side starts first declares it and the other agrees.
+ * Replies come over direct reply-to, which requires the client's default auto-ack: noAck stays unset here.
+ */
+export function rpcClientOptions(config: AmqpConfig, service: RpcService): RmqTransportOptions {
+  return {
+    transport: Transport.RMQ,
+    options: {
+      urls: [config.url],
+      queue: amqpNames(config.namespace).rpcQueues[service],
+      queueOptions: rpcQueueOptions(),
+      // A request outlives neither its caller's timeout (it carries a TTL) nor a broker restart.
+      persistent: false,
+      socketOptions: socketOptions(config, `rpc-client:${service}`),
+    },
+  };
+}

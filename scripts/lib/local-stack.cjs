@@ -1,0 +1,115 @@
+'use strict';
+// The local stack of `npm start` (and of end-to-end suites that want the same thing): a throwaway slapd with the
+// demo users, the RabbitMQ on this machine, and each built service as its own process, on DESIGN.md section 11's
+// defaults. Keys for first use are generated into the stack's data directory.
+const { spawn } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const { createWriteStream, existsSync, mkdirSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { startSlapd, DEMO_USERS } = require('./slapd.cjs');
+const { ensureRabbitMq } = require('./infrastructure.cjs');
+const { dist } = require('./run-service.cjs');
+
+const root = join(__dirname, '..', '..');
+const runService = join(__dirname, 'run-service.cjs');
+
+function secretFile(dir, name, make) {
+  const file = join(dir, name);
+  if (!existsSync(file)) writeFileSync(file, make(), { mode: 0o600 });
+  return file;
+}
+
+function startProcess(name, env, logDir, readyLine, timeoutMs = 30_000) {
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, [runService, name], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not become ready within ${timeoutMs / 1000} s; see ${log.path}`)),
+      timeoutMs,
+    );
+    child.stdout.on('data', (chunk) => {
+      seen = (seen + chunk.toString()).slice(-10_000);
+      if (readyLine.test(seen)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with code ${code} while starting; see ${log.path}`));
+    });
+  });
+}
+
+/**
+ * Starts the stack; returns what it started and a stop(). `services` limits which services start (default:
+ * every service that is built).
+ */
+async function startLocalStack({
+  dataDir = join(root, '.data'),
+  ldapPort = 3890,
+  namespace = 'credroam',
+  log = console.log,
+} = {}) {
+  const logDir = join(dataDir, 'logs');
+  const keyDir = join(dataDir, 'keys');
+  mkdirSync(logDir, { recursive: true });
+  mkdirSync(keyDir, { recursive: true, mode: 0o700 });
+  await ensureRabbitMq(log);
+
+  const slapd = await startSlapd({ port: ldapPort, users: DEMO_USERS });
+  const children = [];
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        ({ child }) =>
+          new Promise((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            child.once('exit', resolve);
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+          }),
+      ),
+    );
+    await slapd.stop();
+  };
+
+  try {
+    const common = {
+      CREDROAM_AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
+      CREDROAM_AMQP_NAMESPACE: namespace,
+    };
+    const channelKey = secretFile(keyDir, 'service-channel.key', () => randomBytes(32).toString('base64'));
+    const services = [
+      {
+        name: 'directory-gateway',
+        ready: /directory-gateway ready/,
+        env: {
+          CREDROAM_LDAP_URL: slapd.url,
+          CREDROAM_LDAP_BIND_DN: slapd.serviceDn,
+          CREDROAM_LDAP_BIND_PASSWORD: slapd.servicePassword,
+          CREDROAM_LDAP_BASE_DN: slapd.suffix,
+          CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey,
+        },
+      },
+    ];
+    for (const service of services) {
+      if (!existsSync(join(dist, 'apps', service.name, 'src', 'main.js'))) continue;
+      const child = await startProcess(service.name, { ...common, ...service.env }, logDir, service.ready);
+      children.push({ name: service.name, child });
+    }
+    return { slapd, services: children.map(({ name, child }) => ({ name, pid: child.pid })), logDir, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+module.exports = { startLocalStack };

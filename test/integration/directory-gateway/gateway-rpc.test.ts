@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { RoamingError, type RpcPattern, type RpcRequest, type RpcResponse } from '@credroam/roaming';
+import { RpcClient } from '@credroam/messaging';
+import { type ServiceProcess } from '../../helpers/service-process';
+import { useSlapd } from '../../helpers/slapd';
+import { liveAddition, sealedPassword } from '../../support/gateway-fixtures';
+import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
+import { BrokerProbe, testConfig, testNamespace } from '../../support/messaging-fixtures';
+
+const T0 = Date.UTC(2026, 10, 25);
+const WRITERS = 20;
+
+describe('directory-gateway over RabbitMQ, two replicas as separate processes', () => {
+  const slapd = useSlapd({
+    users: [
+      { uid: 'alice', password: 'alice-pass' },
+      { uid: 'bob', password: 'bob-pass' },
+    ],
+  });
+  const namespace = testNamespace();
+  let replicas: ServiceProcess[] = [];
+  let client: RpcClient;
+  let probe: BrokerProbe;
+  let channelKey: Buffer;
+
+  const call = <P extends RpcPattern>(pattern: P, payload: RpcRequest<P>): Promise<RpcResponse<P>> =>
+    client.call(pattern, payload, { correlationId: randomUUID(), timeoutMs: 8_000 });
+
+  async function codeOf(promise: Promise<unknown>): Promise<string> {
+    try {
+      await promise;
+      return 'ok';
+    } catch (error) {
+      if (error instanceof RoamingError) return error.code;
+      throw error;
+    }
+  }
+
+  beforeAll(async () => {
+    probe = await BrokerProbe.open(namespace);
+    const key = serviceChannelKey(slapd());
+    channelKey = key.key;
+    replicas = await Promise.all(
+      ['gateway-a', 'gateway-b'].map((name) =>
+        startGatewayProcess(slapd(), namespace, name, { CREDROAM_SERVICE_CHANNEL_KEY_FILE: key.file }),
+      ),
+    );
+    client = new RpcClient(testConfig(namespace), 'directory-gateway');
+    await client.connect();
+  }, 60_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await Promise.all(replicas.map((replica) => replica.stop()));
+    await probe?.cleanUp();
+  }, 30_000);
+
+  it('answers health, lookups and password checks', async () => {
+    expect(await call('directory.health', {})).toMatchObject({
+      status: 'ok',
+      checks: { ldap: { ok: true } },
+    });
+    const { user } = await call('directory.lookup-user', { login: 'alice' });
+    expect(user.dn).toBe(slapd().user('alice').dn);
+    const verified = await call('directory.verify-password', {
+      login: 'bob',
+      sealedPassword: sealedPassword(channelKey, 'bob', 'bob-pass').toString('base64'),
+    });
+    expect(verified.user.login).toBe('bob');
+  });
+
+  it.each(['*', 'alice)(uid=*', '\\00', 'a'.repeat(256)])(
+    'answers USER_NOT_FOUND for %j over RPC',
+    async (login) => {
+      expect(await codeOf(call('directory.lookup-user', { login }))).toBe('USER_NOT_FOUND');
+    },
+  );
+
+  it('refuses payloads off contract before they reach LDAP', async () => {
+    expect(await codeOf(call('directory.lookup-user', { login: 'x'.repeat(5000) }))).toBe(
+      'CONTRACT_VIOLATION',
+    );
+    expect(await codeOf(call('directory.lookup-user', { login: 'nul\u0000' }))).toBe('CONTRACT_VIOLATION');
+  });
+
+  it(`lands every change of ${WRITERS} concurrent writers exactly once after their retries`, async () => {
+    const userDn = slapd().user('alice').dn;
+    let lostRaces = 0;
+    const writer = async (index: number) => {
+      const addition = liveAddition(`writer-${index}`, T0 + index);
+      for (let attempt = 1; attempt <= 200; attempt++) {
+        const { stamp } = await call('directory.read-state', { userDn });
+        try {
+          await call('directory.apply-changes', {
+            userDn,
+            expectedStamp: stamp,
+            add: [addition],
+            remove: [],
+            purgeWatermark: 0,
+          });
+          return attempt;
+        } catch (error) {
+          if (!(error instanceof RoamingError) || error.code !== 'DIRECTORY_STAMP_CHANGED') throw error;
+          lostRaces++;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * Math.min(attempt, 10)));
+        }
+      }
+      throw new Error(`writer ${index} never won`);
+    };
+    const attempts = await Promise.all(Array.from({ length: WRITERS }, (_, index) => writer(index)));
+    const { state } = await call('directory.read-state', { userDn });
+    const ids = state.entries.map((entry) => entry.id).sort();
+    expect(ids).toEqual(
+      Array.from({ length: WRITERS }, (_, index) => liveAddition(`writer-${index}`, 0).token.id).sort(),
+    );
+    expect(lostRaces).toBeGreaterThan(0);
+    console.log(
+      `${WRITERS} writers: ${lostRaces} lost races, at most ${Math.max(...attempts)} attempts for one writer`,
+    );
+    // Both replicas served requests.
+    for (const replica of replicas) expect(replica.output()).toContain('directory.apply-changes');
+  }, 120_000);
+
+  it('fails fast and retryably while slapd is down, and recovers by itself after the restart', async () => {
+    const userDn = slapd().user('bob').dn;
+    await slapd().stopProcess();
+    try {
+      const started = Date.now();
+      const failure = await client
+        .call('directory.read-state', { userDn }, { correlationId: randomUUID(), timeoutMs: 8_000 })
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(RoamingError);
+      expect((failure as RoamingError).code).toBe('DIRECTORY_UNAVAILABLE');
+      expect((failure as RoamingError).retryable).toBe(true);
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      await slapd().startProcess();
+    }
+    for (let i = 0; i < 8; i++)
+      expect((await call('directory.read-state', { userDn })).state.entries).toEqual([]);
+  }, 60_000);
+});

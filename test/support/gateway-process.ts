@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
+import { type SlapdHandle } from '../helpers/slapd';
+import { gatewayEnv } from './gateway-fixtures';
+import { BROKER_URL } from './messaging-fixtures';
+
+/** Writes a fresh service channel key into the slapd's temp dir (removed with it) and returns key and path. */
+export function serviceChannelKey(slapd: SlapdHandle): { key: Buffer; file: string } {
+  const key = randomBytes(32);
+  const file = join(slapd.dir, `service-channel-${randomBytes(4).toString('hex')}.key`);
+  writeFileSync(file, key.toString('base64'), { mode: 0o600 });
+  return { key, file };
+}
+
+/** One directory-gateway replica as its own process (built code from dist/), consuming the namespace's queue. */
+export function startGatewayProcess(
+  slapd: SlapdHandle,
+  namespace: string,
+  name: string,
+  extra: Record<string, string> = {},
+): Promise<ServiceProcess> {
+  return startServiceProcess({
+    name,
+    script: 'scripts/lib/run-service.cjs',
+    args: ['directory-gateway'],
+    env: { ...gatewayEnv(slapd, extra), CREDROAM_AMQP_URL: BROKER_URL, CREDROAM_AMQP_NAMESPACE: namespace },
+    ready: { line: /directory-gateway ready/ },
+    readyTimeoutMs: 20_000,
+  });
+}
