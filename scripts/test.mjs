@@ -72,8 +72,10 @@ function runJest(extraArgs) {
 ensureDependencies();
 await ensureServices();
 const jestArgs = process.argv.slice(2);
+// The integration and e2e suites run the built services as separate processes.
+check('building (npm run build)', 'npm', ['run', '--silent', 'build']);
 if (jestArgs.length === 0) {
-  check('type-checking (tsc --noEmit)', process.execPath, [
+  check('type-checking tests too (tsc --noEmit)', process.execPath, [
     require.resolve('typescript/bin/tsc'),
     '-p',
     'tsconfig.json',
