@@ -4,6 +4,7 @@ import {
   encodeRoamingValue,
   msToFiletime,
   NO_FLAGS,
+  RoamingError,
   type DirectoryAddition,
   type DirectoryToken,
 } from '@credroam/roaming';
@@ -81,4 +82,15 @@ export function sealedPassword(key: Buffer, login: string, password: string): Bu
   const sealed = sealServiceSecret(key, `verify-password:${login}`, Buffer.from(password));
   if (!sealed.ok) throw new Error(sealed.error.message);
   return sealed.value;
+}
+
+/** The code of the RoamingError a call failed with, or 'ok'. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    if (error instanceof RoamingError) return error.code;
+    throw error;
+  }
 }

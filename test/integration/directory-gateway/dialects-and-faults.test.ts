@@ -6,23 +6,13 @@ import {
   type GatewayServices,
 } from '../../../apps/directory-gateway/src/gateway-services';
 import { useSlapd, withLdap, type SlapdHandle } from '../../helpers/slapd';
-import { gatewayEnv, liveAddition, windowsValue } from '../../support/gateway-fixtures';
+import { codeOf, gatewayEnv, liveAddition, windowsValue } from '../../support/gateway-fixtures';
 
 const T0 = Date.UTC(2026, 10, 25);
 const users = [{ uid: 'alice', password: 'alice-pass' }];
 
 function gatewayFor(slapd: SlapdHandle, extra: Record<string, string> = {}): GatewayServices {
   return createGatewayServices(loadGatewayConfig(gatewayEnv(slapd, extra)));
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof RoamingError) return error.code;
-    throw error;
-  }
 }
 
 describe('the active-directory dialect end to end (DN-Binary strings on slapd)', () => {

@@ -3,7 +3,7 @@ import { RoamingError, type RpcPattern, type RpcRequest, type RpcResponse } from
 import { RpcClient } from '@credroam/messaging';
 import { type ServiceProcess } from '../../helpers/service-process';
 import { useSlapd } from '../../helpers/slapd';
-import { liveAddition, sealedPassword } from '../../support/gateway-fixtures';
+import { codeOf, liveAddition, sealedPassword } from '../../support/gateway-fixtures';
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { BrokerProbe, testConfig, testNamespace } from '../../support/messaging-fixtures';
 
@@ -25,16 +25,6 @@ describe('directory-gateway over RabbitMQ, two replicas as separate processes', 
 
   const call = <P extends RpcPattern>(pattern: P, payload: RpcRequest<P>): Promise<RpcResponse<P>> =>
     client.call(pattern, payload, { correlationId: randomUUID(), timeoutMs: 8_000 });
-
-  async function codeOf(promise: Promise<unknown>): Promise<string> {
-    try {
-      await promise;
-      return 'ok';
-    } catch (error) {
-      if (error instanceof RoamingError) return error.code;
-      throw error;
-    }
-  }
 
   beforeAll(async () => {
     probe = await BrokerProbe.open(namespace);

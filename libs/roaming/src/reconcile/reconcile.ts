@@ -308,18 +308,23 @@ class PlanBuilder {
     this.after.set(name, withoutRef(slot.stored));
   }
 
+  /** An oversize token is not roamed (as Windows does); the rest of the sync goes on. */
+  private rejectOversize(side: 'local' | 'directory', slot: KeySlot, size: number, policy: Policy): boolean {
+    if (size <= policy.maxTokenBytes) return false;
+    this.reject(
+      side,
+      slot.key,
+      'TOKEN_SIZE_EXCEEDED',
+      `the token is ${size} bytes, over the policy's maxTokenBytes of ${policy.maxTokenBytes}; it was not roamed`,
+    );
+    this.keepBase(slot);
+    return true;
+  }
+
   private planUpload(slot: KeySlot, conflict: ConflictKind | null, policy: Policy): void {
     const local = slot.local as TokenMeta;
     const name = tokenKeyString(slot.key);
-    if (local.size > policy.maxTokenBytes) {
-      this.reject(
-        'local',
-        slot.key,
-        'TOKEN_SIZE_EXCEEDED',
-        `the token is ${local.size} bytes, over the policy's maxTokenBytes of ${policy.maxTokenBytes}; it was not roamed`,
-      );
-      return this.keepBase(slot);
-    }
+    if (this.rejectOversize('local', slot, local.size, policy)) return;
     const unknown = !slot.base && !slot.directory;
     if (
       unknown &&
@@ -343,15 +348,7 @@ class PlanBuilder {
 
   private planDownload(slot: KeySlot, conflict: ConflictKind | null, policy: Policy): void {
     const stored = slot.stored as DirectoryEntry;
-    if (stored.size > policy.maxTokenBytes) {
-      this.reject(
-        'directory',
-        slot.key,
-        'TOKEN_SIZE_EXCEEDED',
-        `the token is ${stored.size} bytes, over the policy's maxTokenBytes of ${policy.maxTokenBytes}; it was not roamed`,
-      );
-      return this.keepBase(slot);
-    }
+    if (this.rejectOversize('directory', slot, stored.size, policy)) return;
     const token = withoutRef(stored);
     this.downloads.push({ token, conflict: conflict !== null });
     if (conflict) this.recordConflict(slot, conflict, 'directory');
