@@ -3,7 +3,7 @@
 // answering. A node-svc machine starts the brokers before a session; this starts whichever is not running.
 const net = require('node:net');
 const { execFileSync } = require('node:child_process');
-const { readdirSync } = require('node:fs');
+const { existsSync, readdirSync } = require('node:fs');
 const { ensureSlapdInstalled } = require('./slapd.cjs');
 
 function portOpen(port, host = '127.0.0.1', timeoutMs = 1000) {
@@ -45,8 +45,28 @@ async function ensurePostgres(log) {
   await waitForPort(5432, 'PostgreSQL', 30_000);
 }
 
+/** Debian packages the suites drive directly: Chromium for the dashboard test, OpenSSL as an interop peer. */
+const PACKAGES = [
+  { binary: '/usr/bin/chromium', name: 'chromium' },
+  { binary: '/usr/bin/openssl', name: 'openssl' },
+  { binary: '/usr/sbin/runuser', name: 'util-linux' },
+];
+
+function ensureDebianPackages(log) {
+  const missing = PACKAGES.filter(({ binary }) => !existsSync(binary)).map(({ name }) => name);
+  if (missing.length === 0) return;
+  log(`installing ${missing.join(', ')} (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env,
+  });
+}
+
 async function ensureInfrastructure({ log = console.log } = {}) {
-  ensureSlapdInstalled({ log });
+  ensureSlapdInstalled();
+  ensureDebianPackages(log);
   await ensureRabbitMq(log);
   await ensurePostgres(log);
 }

@@ -99,6 +99,14 @@ async function startLocalStack({
           CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey,
         },
       },
+      {
+        name: 'audit',
+        ready: /audit listening/,
+        env: {
+          CREDROAM_AUDIT_OPERATOR_TOKEN: 'dev-operator-token',
+          CREDROAM_AUDIT_DB: `sqlite:${join(dataDir, 'audit.sqlite')}`,
+        },
+      },
     ];
     for (const service of services) {
       if (!existsSync(join(dist, 'apps', service.name, 'src', 'main.js'))) continue;

@@ -1,0 +1,137 @@
+import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { checkAmqp } from '@credroam/messaging';
+import { type Logger } from '@credroam/platform';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { OperatorTokenGuard } from './access/operator-token.guard';
+import { AuditLifecycle } from './audit.lifecycle';
+import { AUDIT_CONFIG, AUDIT_LOGGER } from './audit.tokens';
+import { describeDatabase, type AuditConfig } from './config/audit.config';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { DocsController } from './docs/docs.controller';
+import { EventsController } from './events/events.controller';
+import { EventsService } from './events/events.service';
+import { HealthController } from './health/health.controller';
+import { HealthService } from './health/health.service';
+import { HttpErrorFilter } from './http/http-error.filter';
+import { SecurityHeadersMiddleware } from './http/security-headers.middleware';
+import { IngestHandler } from './ingest/ingest.handler';
+import { IngestService } from './ingest/ingest.service';
+import { AuditMetrics } from './metrics/audit-metrics';
+import { MetricsController } from './metrics/metrics.controller';
+import { RetentionService } from './retention/retention.service';
+import { AuditEventRepository } from './storage/audit-event.repository';
+import { dataSourceOptions, runMigrations } from './storage/database';
+import { StreamController } from './stream/stream.controller';
+import { LiveFeedService } from './stream/live-feed.service';
+import { AmqpLiveEventSource } from './stream/live-event.subscriber';
+import { SummariesController } from './summaries/summaries.controller';
+import { SummariesService } from './summaries/summaries.service';
+
+const CONTROLLERS = [
+  EventsController,
+  SummariesController,
+  StreamController,
+  MetricsController,
+  HealthController,
+  DocsController,
+  DashboardController,
+];
+
+/** Wiring only: every class here is plain and built by a factory, so tests and the benchmark build them alike. */
+@Module({})
+export class AuditModule implements NestModule {
+  static forRoot(config: AuditConfig, logger: Logger): DynamicModule {
+    return {
+      module: AuditModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...dataSourceOptions(config.database), retryAttempts: 10, retryDelay: 3_000 }),
+          dataSourceFactory: async (options?: DataSourceOptions) => {
+            const dataSource = await new DataSource(options as DataSourceOptions).initialize();
+            const applied = await runMigrations(dataSource);
+            logger.info({ database: describeDatabase(config.database), applied }, 'database ready');
+            return dataSource;
+          },
+        }),
+      ],
+      controllers: CONTROLLERS,
+      providers: [
+        { provide: AUDIT_CONFIG, useValue: config },
+        { provide: AUDIT_LOGGER, useValue: logger },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        OperatorTokenGuard,
+        AuditLifecycle,
+        { provide: AuditMetrics, useFactory: () => new AuditMetrics() },
+        {
+          provide: AuditEventRepository,
+          useFactory: (dataSource: DataSource) => new AuditEventRepository(dataSource),
+          inject: [DataSource],
+        },
+        {
+          provide: IngestService,
+          useFactory: (events: AuditEventRepository, metrics: AuditMetrics) =>
+            new IngestService(events, metrics, logger, { maxBatch: config.prefetch }),
+          inject: [AuditEventRepository, AuditMetrics],
+        },
+        {
+          provide: IngestHandler,
+          useFactory: (ingest: IngestService, metrics: AuditMetrics) => {
+            const handler = new IngestHandler(config, ingest, logger);
+            metrics.watchQueue(handler);
+            return handler;
+          },
+          inject: [IngestService, AuditMetrics],
+        },
+        {
+          provide: EventsService,
+          useFactory: (events: AuditEventRepository) => new EventsService(events),
+          inject: [AuditEventRepository],
+        },
+        {
+          provide: SummariesService,
+          useFactory: (events: AuditEventRepository) => new SummariesService(events),
+          inject: [AuditEventRepository],
+        },
+        {
+          provide: LiveFeedService,
+          useFactory: (metrics: AuditMetrics) =>
+            new LiveFeedService(new AmqpLiveEventSource(config.amqp, logger), logger, {
+              onClientsChanged: (count) => metrics.streamClientsChanged(count),
+            }),
+          inject: [AuditMetrics],
+        },
+        {
+          provide: RetentionService,
+          useFactory: (events: AuditEventRepository, metrics: AuditMetrics) =>
+            new RetentionService(events, logger, {
+              retentionDays: config.retentionDays,
+              intervalMs: config.purgeIntervalMs,
+              onPurged: (count) => metrics.eventsPurged(count),
+            }),
+          inject: [AuditEventRepository, AuditMetrics],
+        },
+        {
+          provide: HealthService,
+          useFactory: (events: AuditEventRepository) =>
+            new HealthService([
+              {
+                name: 'database',
+                check: async () => {
+                  await events.ping();
+                  return { ok: true, detail: describeDatabase(config.database) };
+                },
+              },
+              { name: 'broker', check: () => checkAmqp(config.amqp, 2_500) },
+            ]),
+          inject: [AuditEventRepository],
+        },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(SecurityHeadersMiddleware).forRoutes(...CONTROLLERS);
+  }
+}

@@ -1,0 +1,82 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeDatabase, loadAuditConfig } from './audit.config';
+
+const TOKEN = 'dev-operator-token';
+
+function failure(env: NodeJS.ProcessEnv): string {
+  try {
+    loadAuditConfig(env);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('audit configuration', () => {
+  it('takes the documented defaults with only the operator token set', () => {
+    const config = loadAuditConfig({ CREDROAM_AUDIT_OPERATOR_TOKEN: TOKEN });
+    expect(config).toMatchObject({
+      port: 8441,
+      host: '127.0.0.1',
+      database: { kind: 'sqlite', path: './.data/audit.sqlite' },
+      operatorToken: TOKEN,
+      retentionDays: 90,
+      purgeIntervalMs: 3_600_000,
+      queue: 'credroam.audit',
+      amqp: { namespace: 'credroam' },
+    });
+  });
+
+  it('derives the queue from the messaging namespace and refuses one outside it', () => {
+    const env = { CREDROAM_AUDIT_OPERATOR_TOKEN: TOKEN, CREDROAM_AMQP_NAMESPACE: 'test-1a2b' };
+    expect(loadAuditConfig(env).queue).toBe('test-1a2b.audit');
+    expect(loadAuditConfig({ ...env, CREDROAM_AUDIT_QUEUE: 'test-1a2b.audit-siem' }).queue).toBe(
+      'test-1a2b.audit-siem',
+    );
+    expect(failure({ ...env, CREDROAM_AUDIT_QUEUE: 'other.audit' })).toMatch(
+      /CREDROAM_AUDIT_QUEUE must start with "test-1a2b\."/,
+    );
+  });
+
+  it('reads a PostgreSQL URL without ever echoing it', () => {
+    const url = 'postgres://audit:s3cret@db.example:5433/audit';
+    const config = loadAuditConfig({ CREDROAM_AUDIT_OPERATOR_TOKEN: TOKEN, CREDROAM_AUDIT_DB: url });
+    expect(config.database).toEqual({ kind: 'postgres', url });
+    expect(describeDatabase(config.database)).toBe('postgres db.example:5433/audit');
+    const message = failure({
+      CREDROAM_AUDIT_OPERATOR_TOKEN: TOKEN,
+      CREDROAM_AUDIT_DB: 'mysql://root:s3cret@x/db',
+    });
+    expect(message).toMatch(/CREDROAM_AUDIT_DB must be sqlite:<path> or postgres:/);
+    expect(message).not.toContain('s3cret');
+  });
+
+  it('requires exactly one operator token source, of a guess-resistant length, and never echoes it', () => {
+    expect(failure({})).toMatch(
+      /set exactly one of CREDROAM_AUDIT_OPERATOR_TOKEN and CREDROAM_AUDIT_OPERATOR_TOKEN_FILE/,
+    );
+    const short = failure({ CREDROAM_AUDIT_OPERATOR_TOKEN: 'short-secret' });
+    expect(short).toMatch(/at least 16 characters/);
+    expect(short).not.toContain('short-secret');
+    const dir = mkdtempSync(join(tmpdir(), 'audit-config-'));
+    writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
+    expect(loadAuditConfig({ CREDROAM_AUDIT_OPERATOR_TOKEN_FILE: join(dir, 'token') }).operatorToken).toBe(
+      TOKEN,
+    );
+    expect(failure({ CREDROAM_AUDIT_OPERATOR_TOKEN_FILE: join(dir, 'missing') })).toMatch(/cannot be read/);
+  });
+
+  it('names every bad variable at once', () => {
+    const message = failure({
+      CREDROAM_AUDIT_OPERATOR_TOKEN: TOKEN,
+      CREDROAM_AUDIT_PORT: 'eighty',
+      CREDROAM_AUDIT_RETENTION_DAYS: '0',
+      CREDROAM_AUDIT_PREFETCH: '100000',
+    });
+    expect(message).toMatch(/CREDROAM_AUDIT_PORT must be a whole number/);
+    expect(message).toMatch(/CREDROAM_AUDIT_RETENTION_DAYS must be at least 1/);
+    expect(message).toMatch(/CREDROAM_AUDIT_PREFETCH must be at most 5000/);
+  });
+});

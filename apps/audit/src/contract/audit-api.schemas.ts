@@ -1,0 +1,170 @@
+import { eventEnvelopeSchema, isoInstantSchema, TOKEN_TYPES } from '@credroam/roaming';
+import { z } from 'zod';
+import { eventFilterShape } from '../events/event-filter';
+
+// The HTTP contract of audit: query parameters as they arrive (strings), and the response bodies. The services'
+// result types are inferred from these schemas and the OpenAPI document is generated from them, so the three
+// cannot drift apart.
+
+const singleValue = z
+  .union([z.string(), z.array(z.string())])
+  .refine((value) => !Array.isArray(value), { message: 'must be given once', abort: true })
+  .transform((value) => value as string);
+
+const wholeNumberParam = (min: number, max: number) =>
+  singleValue
+    .pipe(z.string().regex(/^\d{1,9}$/, { message: 'must be a whole number' }))
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { message: `must be at least ${min}` })
+        .max(max, { message: `must be at most ${max}` }),
+    );
+
+export const MAX_PAGE = 1_000;
+export const MAX_EXPORT = 1_000_000;
+
+export const listQuerySchema = z
+  .object({
+    ...eventFilterShape,
+    limit: wholeNumberParam(1, MAX_PAGE).optional().describe(`Events per page, 1-${MAX_PAGE} (default 100).`),
+    cursor: singleValue.pipe(z.string().max(128)).optional().describe('The nextCursor of the previous page.'),
+  })
+  .strict();
+
+export const exportQuerySchema = z
+  .object({
+    ...eventFilterShape,
+    format: singleValue
+      .pipe(z.enum(['csv', 'ndjson']))
+      .optional()
+      .describe('csv (default; RFC 4180, formula cells neutralised) or ndjson (one event per line).'),
+    limit: wholeNumberParam(1, MAX_EXPORT)
+      .optional()
+      .describe(`Most events exported, newest first, 1-${MAX_EXPORT} (default 100000).`),
+  })
+  .strict();
+
+export const streamQuerySchema = z.object(eventFilterShape).strict();
+
+export const fleetQuerySchema = z
+  .object({
+    from: singleValue
+      .pipe(isoInstantSchema)
+      .optional()
+      .describe('Inclusive start, ISO-8601 UTC (default: an hour ago).'),
+    to: singleValue.pipe(isoInstantSchema).optional().describe('Exclusive end, ISO-8601 UTC (default: now).'),
+    top: singleValue
+      .pipe(z.enum(['conflicts', 'size']))
+      .optional()
+      .describe('Rank users by conflicts in the window (default) or by current roaming data size.'),
+    topLimit: wholeNumberParam(1, 100).optional().describe('Users ranked, 1-100 (default 10).'),
+  })
+  .strict();
+
+// Responses
+
+export const storedEventSchema = eventEnvelopeSchema
+  .extend({ receivedAt: isoInstantSchema.describe('When audit stored the event.') })
+  .describe(
+    'An event as published (DESIGN.md section 8), plus when audit stored it. Events carry no secrets.',
+  );
+export type StoredEvent = z.output<typeof storedEventSchema>;
+
+export const eventPageSchema = z.object({
+  events: z.array(storedEventSchema).describe('Newest first.'),
+  nextCursor: z
+    .string()
+    .nullable()
+    .describe('Pass as cursor for the next (older) page; null on the last page.'),
+});
+export type EventPage = z.output<typeof eventPageSchema>;
+
+const count = z.number().int().min(0);
+
+export const codeCountSchema = z.object({
+  code: z.number().int(),
+  name: z.string().nullable().describe('The name of the Windows-style event code.'),
+  count,
+});
+export type CodeCountView = z.output<typeof codeCountSchema>;
+
+export const userSummarySchema = z.object({
+  user: z.string(),
+  tokensByType: z
+    .array(
+      z.object({
+        tokenType: z.enum(TOKEN_TYPES),
+        live: count,
+        tombstoned: count,
+        bytes: count,
+      }),
+    )
+    .describe("The user's tokens as audit last saw each one (latest upload, download, tombstone or purge)."),
+  machines: z
+    .array(
+      z.object({
+        machine: z.string(),
+        outcome: z.enum(['completed', 'failed']),
+        code: z.number().int(),
+        at: isoInstantSchema,
+        correlationId: z.string(),
+      }),
+    )
+    .describe('The last sync of each machine, newest first.'),
+  openConflicts: z
+    .array(storedEventSchema)
+    .describe('Conflicts on tokens that no later sync has written again (newest first, at most 100).'),
+  rejections: z.object({
+    byCode: z.array(codeCountSchema),
+    recent: z.array(storedEventSchema).describe('The 20 latest token.rejected events.'),
+  }),
+  limitHits: z.object({
+    count,
+    recent: z.array(storedEventSchema).describe('The 20 latest policy.limit-exceeded events.'),
+  }),
+});
+export type UserSummary = z.output<typeof userSummarySchema>;
+
+export const fleetSummarySchema = z.object({
+  from: isoInstantSchema,
+  to: isoInstantSchema,
+  bucketSeconds: z.number().int().describe('Width of each syncs bucket: a minute, wider for long windows.'),
+  syncs: z
+    .array(z.object({ start: isoInstantSchema, completed: count, failed: count }))
+    .describe('Completed and failed syncs per bucket; buckets without syncs are omitted.'),
+  totals: z.object({
+    events: count,
+    syncsCompleted: count,
+    syncsFailed: count,
+    conflicts: count,
+    rejections: count,
+    limitHits: count,
+    deadLettered: count,
+  }),
+  failuresByCode: z.array(codeCountSchema).describe('sync.failed by Windows-style code.'),
+  rejectionsByCode: z.array(codeCountSchema).describe('token.rejected by Windows-style code.'),
+  topUsers: z.discriminatedUnion('by', [
+    z.object({ by: z.literal('conflicts'), users: z.array(z.object({ user: z.string(), count })) }),
+    z.object({
+      by: z.literal('size'),
+      users: z.array(z.object({ user: z.string(), bytes: count, tokens: count })),
+    }),
+  ]),
+});
+export type FleetSummary = z.output<typeof fleetSummarySchema>;
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string().describe('A credroam error code such as INVALID_INPUT or UNAUTHENTICATED.'),
+    message: z.string(),
+  }),
+});
+
+export const healthSchema = z.object({
+  status: z.enum(['ok', 'error']),
+  checks: z.record(z.string(), z.object({ status: z.enum(['up', 'down']), detail: z.string() })).optional(),
+});
+export type Health = z.output<typeof healthSchema>;

@@ -1,0 +1,131 @@
+import { RoamingError, type EventEnvelope } from '@credroam/roaming';
+import { type Logger } from '@credroam/platform';
+import { type AuditEventRow } from '../storage/audit-event.entity';
+import { isTransientDatabaseError } from '../storage/database';
+import { MAX_PAYLOAD_BYTES, toRow } from '../storage/event-row.mapper';
+import { BatchWriter, BatchWriterClosedError } from './batch-writer';
+
+/** What ingest needs from storage. */
+export interface EventWriter {
+  insert(rows: readonly AuditEventRow[]): Promise<Set<string>>;
+  ping(): Promise<void>;
+}
+
+/** What ingest reports to metrics. */
+export interface IngestObserver {
+  observe(event: EventEnvelope): void;
+  duplicate(count?: number): void;
+  batchCommitted(size: number, seconds: number): void;
+  databaseAvailable(up: boolean): void;
+}
+
+export type StoreOutcome = 'stored' | 'duplicate';
+
+export interface IngestSettings {
+  /** Largest insert batch; the consumer's prefetch bounds it too. */
+  maxBatch: number;
+  clock?: () => number;
+}
+
+/**
+ * Stores events exactly once: a batch insert that ignores ids already present, resolved per event only after
+ * its batch committed (the consumer acknowledges then). Transport-free: the AMQP handler calls store().
+ */
+export class IngestService {
+  private readonly writer: BatchWriter<AuditEventRow, boolean>;
+  private readonly clock: () => number;
+  private databaseDown = false;
+
+  constructor(
+    private readonly events: EventWriter,
+    private readonly observer: IngestObserver,
+    private readonly logger: Logger,
+    settings: IngestSettings,
+  ) {
+    this.clock = settings.clock ?? Date.now;
+    this.writer = new BatchWriter<AuditEventRow, boolean>({
+      maxBatch: settings.maxBatch,
+      write: (rows) => this.insert(rows),
+      isTransient: (error) => this.isTransient(error),
+      onTransientFailure: (error, attempt, delayMs) => {
+        this.databaseDown = true;
+        this.observer.databaseAvailable(false);
+        const log = attempt === 1 || attempt % 10 === 0 ? this.logger.warn : this.logger.debug;
+        log.call(
+          this.logger,
+          { attempt, delayMs, errorMessage: (error as Error)?.message },
+          'database unavailable; holding events until it is back',
+        );
+      },
+    });
+  }
+
+  /**
+   * Resolves once the event is durable (newly stored or already there). Throws CONTRACT_VIOLATION (final, the
+   * consumer dead-letters) for an event that can never be stored, SERVICE_UNAVAILABLE (retried) at shutdown.
+   */
+  async store(event: EventEnvelope): Promise<StoreOutcome> {
+    const row = toRow(event, this.clock());
+    if (Buffer.byteLength(row.payload, 'utf8') > MAX_PAYLOAD_BYTES) {
+      throw new RoamingError('CONTRACT_VIOLATION', `payload larger than ${MAX_PAYLOAD_BYTES} bytes`);
+    }
+    let inserted: boolean;
+    try {
+      inserted = await this.writer.submit(row);
+    } catch (error) {
+      if (error instanceof BatchWriterClosedError) {
+        throw new RoamingError(
+          'SERVICE_UNAVAILABLE',
+          'audit is shutting down; the event will be redelivered',
+        );
+      }
+      this.logger.error(
+        {
+          correlationId: event.correlationId,
+          eventId: event.id,
+          type: event.type,
+          errorMessage: (error as Error)?.message,
+        },
+        'event cannot be stored',
+      );
+      throw new RoamingError('CONTRACT_VIOLATION', 'the event cannot be stored');
+    }
+    if (inserted) this.observer.observe(event);
+    else this.observer.duplicate();
+    return inserted ? 'stored' : 'duplicate';
+  }
+
+  /** Stops accepting events; events still held by a database outage are released for redelivery. */
+  close(): Promise<void> {
+    return this.writer.close();
+  }
+
+  private async insert(rows: AuditEventRow[]): Promise<boolean[]> {
+    const started = performance.now();
+    const stored = await this.events.insert(rows);
+    this.observer.batchCommitted(rows.length, (performance.now() - started) / 1000);
+    if (this.databaseDown) {
+      this.databaseDown = false;
+      this.observer.databaseAvailable(true);
+      this.logger.info('database available again; ingest resumed');
+    }
+    // The same event twice in one batch (a resend while the first copy was in flight) is stored once.
+    const first = new Set<string>();
+    return rows.map((row) => {
+      if (!stored.has(row.id) || first.has(row.id)) return false;
+      first.add(row.id);
+      return true;
+    });
+  }
+
+  /** Transient when the error says so, or when the database does not even answer a ping. */
+  private async isTransient(error: unknown): Promise<boolean> {
+    if (isTransientDatabaseError(error)) return true;
+    try {
+      await this.events.ping();
+      return false;
+    } catch {
+      return true;
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { createLogger, NestPinoLogger } from '@credroam/platform';
+import { AuditModule } from './audit.module';
+import { describeDatabase, loadAuditConfig, type AuditConfig } from './config/audit.config';
+
+async function bootstrap(): Promise<void> {
+  const logger = createLogger('audit');
+  let config: AuditConfig;
+  try {
+    config = loadAuditConfig();
+  } catch (error) {
+    process.stderr.write(`audit: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  const app = await NestFactory.create<NestExpressApplication>(AuditModule.forRoot(config, logger), {
+    logger: new NestPinoLogger(logger),
+  });
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+  await app.listen(config.port, config.host);
+  logger.info(
+    {
+      url: `http://${config.host}:${config.port}`,
+      database: describeDatabase(config.database),
+      queue: config.queue,
+      retentionDays: config.retentionDays,
+    },
+    'audit listening',
+  );
+}
+
+bootstrap().catch((error: unknown) => {
+  process.stderr.write(`audit: failed to start: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,4 @@
+import { CreateAuditEvent1764028800000 } from './1764028800000-create-audit-event';
+
+/** Every migration, oldest first. A schema change is a new class here, never an edit of an applied one. */
+export const AUDIT_MIGRATIONS = [CreateAuditEvent1764028800000];

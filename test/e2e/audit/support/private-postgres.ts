@@ -1,0 +1,83 @@
+// A throwaway PostgreSQL cluster for fault tests: the shared server on this machine must never be stopped.
+// initdb into a temp directory (as the postgres user when running as root: PostgreSQL refuses to run as root),
+// start and stop with pg_ctl on a free port, remove everything afterwards.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = process.env.CREDROAM_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function postgresUser(): { uid: number; gid: number } | null {
+  if (process.getuid?.() !== 0) return null;
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+export interface PrivatePostgres {
+  port: number;
+  user: string;
+  start(): void;
+  stop(): void;
+  remove(): void;
+}
+
+export async function createPrivatePostgres(): Promise<PrivatePostgres> {
+  if (!existsSync(join(BIN, 'initdb')))
+    throw new Error(`PostgreSQL binaries not found in ${BIN} (set CREDROAM_PG_BIN)`);
+  const owner = postgresUser();
+  const dir = mkdtempSync(join(tmpdir(), 'credroam-pg-'));
+  const data = join(dir, 'data');
+  chmodSync(dir, 0o755);
+  if (owner) chownSync(dir, owner.uid, owner.gid);
+  const run = (binary: string, args: string[]) =>
+    execFileSync(
+      owner ? 'runuser' : join(BIN, binary),
+      owner ? ['-u', 'postgres', '--', join(BIN, binary), ...args] : args,
+      {
+        stdio: 'pipe',
+        cwd: dir,
+      },
+    );
+  const user = 'postgres';
+  run('initdb', ['-D', data, '-A', 'trust', '-U', user, '--no-sync', '-E', 'UTF8']);
+  const port = await freePort();
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  let running = false;
+  const handle: PrivatePostgres = {
+    port,
+    user,
+    start() {
+      run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '30', 'start']);
+      running = true;
+    },
+    stop() {
+      run('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '30', 'stop']);
+      running = false;
+    },
+    remove() {
+      if (running) {
+        try {
+          handle.stop();
+        } catch {
+          // Already gone.
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}
