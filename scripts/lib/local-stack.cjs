@@ -8,7 +8,7 @@ const { createWriteStream, existsSync, mkdirSync, writeFileSync } = require('nod
 const { join } = require('node:path');
 const { startSlapd, DEMO_USERS } = require('./slapd.cjs');
 const { ensureRabbitMq } = require('./infrastructure.cjs');
-const { dist } = require('./run-service.cjs');
+const { dist, requireFromDist } = require('./run-service.cjs');
 
 const root = join(__dirname, '..', '..');
 const runService = join(__dirname, 'run-service.cjs');
@@ -87,6 +87,16 @@ async function startLocalStack({
       CREDROAM_AMQP_NAMESPACE: namespace,
     };
     const channelKey = secretFile(keyDir, 'service-channel.key', () => randomBytes(32).toString('base64'));
+    const cryptoKeys = join(keyDir, 'token-crypto');
+    if (!existsSync(cryptoKeys) && existsSync(join(dist, 'apps/token-crypto/src/cli.js'))) {
+      log(`generating token-crypto keys into ${cryptoKeys} (first use)`);
+      const status = requireFromDist('apps/token-crypto/src/cli.js').runCli([
+        'generate-keys',
+        '--dir',
+        cryptoKeys,
+      ]);
+      if (status !== 0) throw new Error('token-crypto key generation failed');
+    }
     const services = [
       {
         name: 'directory-gateway',
@@ -99,6 +109,7 @@ async function startLocalStack({
           CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey,
         },
       },
+      { name: 'token-crypto', ready: /token-crypto ready/, env: { CREDROAM_KEY_DIR: cryptoKeys } },
       {
         name: 'audit',
         ready: /audit listening/,

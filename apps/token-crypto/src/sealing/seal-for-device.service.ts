@@ -1,0 +1,70 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import {
+  fail,
+  ok,
+  type DeviceItemResult,
+  type Result,
+  type RpcRequest,
+  type RpcResponse,
+} from '@credroam/roaming';
+import { recipientKeyKind, SECRET_PURPOSES, sealEnvelope, sealSecret, wipe } from '@credroam/sealing';
+import { type KeyStore } from '../keys/key-store';
+import { openStored } from './stored-value.opener';
+import { withUserKeys } from './user-keys';
+import { WorkSlicer } from './work-slicer';
+
+type Request = RpcRequest<'crypto.seal-for-device'>;
+type Response = RpcResponse<'crypto.seal-for-device'>;
+
+/** The device key an agent registered: a DER SubjectPublicKeyInfo, RSA (2048+) or EC P-256/384/521. */
+export function parseDevicePublicKey(base64: string): Result<KeyObject> {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: Buffer.from(base64, 'base64'), format: 'der', type: 'spki' });
+  } catch {
+    return fail('INVALID_INPUT', 'the device public key is not a DER SubjectPublicKeyInfo');
+  }
+  const kind = recipientKeyKind(key);
+  return 'error' in kind ? fail('INVALID_INPUT', `the device public key is refused: ${kind.error}`) : ok(key);
+}
+
+/**
+ * Downloads on their way to one workstation: every stored value is opened (and authenticated) and sealed to the
+ * device key, in one batch per sync; at logon the user's hash key travels the same way (a secret envelope with
+ * purpose "hash-key"). A value that fails its integrity check is a per-item error.
+ */
+export class SealForDeviceService {
+  constructor(private readonly keys: KeyStore) {}
+
+  async seal(request: Request): Promise<Result<Response>> {
+    const device = parseDevicePublicKey(request.devicePublicKey);
+    if (!device.ok) return device;
+    return withUserKeys(this.keys, request.user.stableId, async (user) => {
+      const slicer = new WorkSlicer();
+      const items: DeviceItemResult[] = [];
+      for (const item of request.items) {
+        const { type, id } = item.token;
+        const content = openStored(user, item);
+        if (!content.ok) {
+          items.push({ type, id, ok: false, error: content.error });
+        } else {
+          const envelope = sealEnvelope(content.value, [{ publicKey: device.value }]);
+          wipe(content.value);
+          items.push(
+            envelope.ok
+              ? { type, id, ok: true, envelope: envelope.value.toString('base64') }
+              : { type, id, ok: false, error: envelope.error },
+          );
+        }
+        await slicer.pause();
+      }
+      let hashKeyEnvelope: string | null = null;
+      if (request.includeHashKey) {
+        const sealed = sealSecret(SECRET_PURPOSES.hashKey, user.hashKey, [{ publicKey: device.value }]);
+        if (!sealed.ok) return sealed;
+        hashKeyEnvelope = sealed.value.toString('base64');
+      }
+      return ok({ items, hashKeyEnvelope });
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { MessagingModule, type AmqpConfig, type MessagingLogger } from '@credroam/messaging';
+import { HealthHandler } from './health/health.handler';
+import { InspectHandler } from './inspect/inspect.handler';
+import { type KeyStore } from './keys/key-store';
+import { SealingHandler } from './sealing/sealing.handler';
+import { createTokenCryptoServices, type TokenCryptoServices } from './token-crypto-services';
+import { TOKEN_CRYPTO_SERVICES } from './token-crypto.tokens';
+import { TransportCertificateHandler } from './transport/transport-certificate.handler';
+
+@Module({})
+export class TokenCryptoModule {
+  /** The key store is loaded before the module is built, so that a missing or weak key stops the process first. */
+  static forRoot(keys: KeyStore, amqp: AmqpConfig, logger: MessagingLogger): DynamicModule {
+    return {
+      module: TokenCryptoModule,
+      imports: [MessagingModule.forRoot({ config: amqp, logger })],
+      controllers: [TransportCertificateHandler, InspectHandler, SealingHandler, HealthHandler],
+      providers: [
+        { provide: TOKEN_CRYPTO_SERVICES, useFactory: () => createTokenCryptoServices(keys) },
+        KeyStoreCloser,
+      ],
+    };
+  }
+}
+
+/** Zeroes the master keys when the service stops. */
+class KeyStoreCloser implements OnApplicationShutdown {
+  constructor(@Inject(TOKEN_CRYPTO_SERVICES) private readonly services: TokenCryptoServices) {}
+
+  onApplicationShutdown(): void {
+    this.services.keys.close();
+  }
+}

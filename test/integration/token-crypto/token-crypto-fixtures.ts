@@ -1,0 +1,50 @@
+// Shared by the token-crypto suites: a key directory written by generate-keys, recovery agents made by the openssl
+// binary, and the service's use-cases over the keys loaded from that directory (as the service loads them).
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadTokenCryptoConfig } from '../../../apps/token-crypto/src/config/token-crypto.config';
+import { generateKeys } from '../../../apps/token-crypto/src/keys/key-generator';
+import { readKeyMaterial } from '../../../apps/token-crypto/src/keys/key-material.reader';
+import { KeyStore } from '../../../apps/token-crypto/src/keys/key-store';
+import {
+  createTokenCryptoServices,
+  type TokenCryptoServices,
+} from '../../../apps/token-crypto/src/token-crypto-services';
+import { openssl, type GeneratedCertificate, type OpensslWorkspace } from '../../helpers/openssl';
+
+export interface Installation {
+  keyDir: string;
+  keys: KeyStore;
+  services: TokenCryptoServices;
+  recoveryRsa: GeneratedCertificate;
+  recoveryEc: GeneratedCertificate;
+}
+
+/** generate-keys into the workspace, two recovery agents (RSA and P-256) made by openssl, keys loaded. */
+export async function install(workspace: OpensslWorkspace): Promise<Installation> {
+  const keyDir = join(workspace.dir, 'keys');
+  generateKeys(keyDir, { transportKeyBits: 2048 });
+  const recoveryRsa = await workspace.selfSignedCertificate({ subject: '/CN=credroam recovery agent' });
+  const recoveryEc = await workspace.selfSignedCertificate({
+    algorithm: 'p-256',
+    subject: '/CN=credroam recovery EC',
+  });
+  mkdirSync(join(keyDir, 'recovery'));
+  copyFileSync(recoveryRsa.certFile, join(keyDir, 'recovery', 'rsa.crt'));
+  copyFileSync(recoveryEc.certFile, join(keyDir, 'recovery', 'ec.crt'));
+  const keys = new KeyStore(readKeyMaterial(loadTokenCryptoConfig({ CREDROAM_KEY_DIR: keyDir })));
+  return { keyDir, keys, services: createTokenCryptoServices(keys), recoveryRsa, recoveryEc };
+}
+
+/** Writes bytes into the workspace and returns the path. */
+export function put(workspace: OpensslWorkspace, name: string, bytes: Buffer | string): string {
+  const file = join(workspace.dir, name);
+  writeFileSync(file, bytes);
+  return file;
+}
+
+/** `openssl cms -decrypt` of a DER envelope with extra arguments (-inkey, -secretkey …). */
+export function cmsDecrypt(workspace: OpensslWorkspace, envelope: Buffer, args: string[]): Promise<Buffer> {
+  const file = put(workspace, `envelope-${Math.random().toString(36).slice(2)}.der`, envelope);
+  return openssl(['cms', '-decrypt', '-inform', 'DER', '-in', file, ...args]);
+}
