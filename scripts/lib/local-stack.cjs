@@ -111,6 +111,16 @@ async function startLocalStack({
       },
       { name: 'token-crypto', ready: /token-crypto ready/, env: { CREDROAM_KEY_DIR: cryptoKeys } },
       {
+        name: 'logon-events',
+        ready: /logon-events ready/,
+        env: {
+          CREDROAM_SESSION_KEY_FILE: secretFile(keyDir, 'session.key', () =>
+            randomBytes(32).toString('base64'),
+          ),
+          CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey,
+        },
+      },
+      {
         name: 'audit',
         ready: /audit listening/,
         env: {

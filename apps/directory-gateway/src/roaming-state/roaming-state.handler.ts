@@ -22,6 +22,14 @@ export class RoamingStateHandler {
     });
   }
 
+  @MessagePattern(RPC_PATTERNS.readValues)
+  readValues(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
+    return this.rpc.run(RPC_PATTERNS.readValues, message, ctx, async ({ userDn, keys }) => {
+      const values = await this.services.roamingState.readValues(userDn, keys);
+      return { values: values.map((value) => ({ ...value, sealed: value.sealed.toString('base64') })) };
+    });
+  }
+
   @MessagePattern(RPC_PATTERNS.applyChanges)
   applyChanges(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
     return this.rpc.run(RPC_PATTERNS.applyChanges, message, ctx, async (request) => {

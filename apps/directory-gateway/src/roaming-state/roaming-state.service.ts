@@ -8,8 +8,11 @@ import {
   encodeRoamingTimestamp,
   RoamingError,
   type DirectoryAddition,
+  tokenKeyString,
   type DirectoryEntry,
   type DirectoryState,
+  type DirectoryToken,
+  type TokenKey,
   type ReportedValue,
 } from '@credroam/roaming';
 import { type AttributeDialect, type TokenAttribute } from '../ldap/attribute-dialect';
@@ -18,6 +21,12 @@ import { type RoamingEntry, type RoamingEntryRepository, type StoredValue } from
 export interface ReadStateResult {
   stamp: Buffer | null;
   state: DirectoryState;
+}
+
+export interface StoredToken {
+  token: DirectoryToken;
+  keyVersion: number;
+  sealed: Buffer;
 }
 
 export interface ChangeSet {
@@ -47,6 +56,20 @@ export class RoamingStateService {
   async readState(userDn: string): Promise<ReadStateResult> {
     const entry = await this.entries.read(userDn);
     return { stamp: entry.stamp, state: decodeEntry(entry).state };
+  }
+
+  /** The sealed content of the live credroam tokens among `keys`, as stored now (for re-sealing downloads). */
+  async readValues(userDn: string, keys: readonly TokenKey[]): Promise<StoredToken[]> {
+    const wanted = new Set(keys.map(tokenKeyString));
+    const values: StoredToken[] = [];
+    for (const value of (await this.entries.read(userDn)).values) {
+      const decoded = decodeDirectoryValue(value.bytes);
+      if (!decoded.ok || decoded.value.kind !== 'token') continue;
+      const { token, keyVersion, sealed } = decoded.value;
+      if (token.tombstone || !wanted.has(tokenKeyString(token))) continue;
+      values.push({ token, keyVersion, sealed });
+    }
+    return values;
   }
 
   /**

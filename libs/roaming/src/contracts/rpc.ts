@@ -50,6 +50,7 @@ export const RPC_PATTERNS = Object.freeze({
   lookupUser: 'directory.lookup-user',
   verifyPassword: 'directory.verify-password',
   readState: 'directory.read-state',
+  readValues: 'directory.read-values',
   applyChanges: 'directory.apply-changes',
   resolvePolicy: 'directory.resolve-policy',
   directoryHealth: 'directory.health',
@@ -195,6 +196,21 @@ export const applyChangesRequestSchema = z
     purgeWatermark: directoryStateSchema.shape.purgeWatermark,
   })
   .strict();
+/** The sealed content of live tokens, for re-sealing downloads; tombstones and unknown keys are left out. */
+export const readValuesRequestSchema = z
+  .object({
+    userDn: distinguishedNameSchema,
+    keys: z
+      .array(withIdentifierRule(z.object(itemKeyShape).strict()))
+      .min(1)
+      .max(MAX_ITEMS)
+      .superRefine(uniqueKeys((key: TokenKey) => key, 'keys')),
+  })
+  .strict();
+export const readValuesResponseSchema = z
+  .object({ values: z.array(storedValueSchema).max(MAX_ITEMS) })
+  .strict();
+
 export const applyChangesResponseSchema = z.object({ stamp: stampSchema }).strict();
 
 export const resolvePolicyRequestSchema = z
@@ -322,6 +338,11 @@ export const RPC_CONTRACTS = Object.freeze({
     service: 'directory-gateway',
     request: readStateRequestSchema,
     response: readStateResponseSchema,
+  },
+  [RPC_PATTERNS.readValues]: {
+    service: 'directory-gateway',
+    request: readValuesRequestSchema,
+    response: readValuesResponseSchema,
   },
   [RPC_PATTERNS.applyChanges]: {
     service: 'directory-gateway',

@@ -41,6 +41,10 @@ export const RPC_EXAMPLES: { [P in RpcPattern]: { request: RpcRequest<P>; respon
     request: { userDn: USER_DN },
     response: { stamp: STAMP, state: directoryState() },
   },
+  'directory.read-values': {
+    request: { userDn: USER_DN, keys: [{ type: directoryToken().type, id: directoryToken().id }] },
+    response: { values: [{ token: directoryToken(), keyVersion: 3, sealed: SEALED }] },
+  },
   'directory.apply-changes': {
     request: {
       userDn: USER_DN,

@@ -1,0 +1,86 @@
+import { RoamingError } from '@credroam/roaming';
+import { TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
+import { SessionCache } from '../sessions/session.cache';
+import { type SessionClaims } from '../sessions/session-token';
+import { type SessionsService } from '../sessions/sessions.service';
+import { type SyncSaga } from '../sync/sync.saga';
+import { AgentService, bearerToken } from './agent.service';
+
+const NOW = Date.UTC(2026, 10, 25, 12);
+const claims: SessionClaims = {
+  login: 'alice',
+  dn: 'uid=alice,ou=people,dc=credroam,dc=test',
+  stableId: '6f1c2e0a-0000-4000-8000-000000000001',
+  machine: 'ws-01',
+  deviceKeyHash: 'a'.repeat(64),
+  exp: NOW + 60_000,
+};
+
+function setup(userBurst = 5) {
+  const sessions = {
+    authenticate: jest.fn((token: string | undefined) => {
+      if (token !== 'good') throw new RoamingError('UNAUTHENTICATED', 'no');
+      return claims;
+    }),
+    policyFor: jest.fn(async () => ({ policy: { enabled: true }, sources: {} })),
+    createSession: jest.fn(async () => ({})),
+  } as unknown as SessionsService;
+  const saga = { sync: jest.fn(async () => ({ status: 'up-to-date' })) } as unknown as SyncSaga;
+  const agent = new AgentService({
+    sessions,
+    saga,
+    cache: new SessionCache(),
+    clock: { now: () => NOW, sleep: async () => undefined, random: () => 0 },
+    userLimiter: new TokenBucketLimiter('user', { capacity: userBurst, refillPerSecond: 1 }),
+    clientLimiter: new TokenBucketLimiter('client', { capacity: 3, refillPerSecond: 1 }),
+  });
+  return { agent, saga };
+}
+
+const http = { transport: 'http' as const, clientAddress: '10.0.0.1' };
+const amqp = { transport: 'amqp' as const, clientAddress: null };
+
+describe('AgentService', () => {
+  it("runs the sync for the token's user, whatever the body says", async () => {
+    const { agent, saga } = setup();
+    await agent.sync('good', { user: 'bob' }, http, 'c');
+    expect(saga.sync).toHaveBeenCalledWith(
+      expect.objectContaining({ claims, devicePublicKey: null }),
+      { user: 'bob' },
+      'c',
+    );
+  });
+
+  it('refuses a bad token before any work', async () => {
+    const { agent, saga } = setup();
+    await expect(agent.sync('bad', {}, http, 'c')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(saga.sync).not.toHaveBeenCalled();
+  });
+
+  it('limits each client address over HTTP', async () => {
+    const { agent } = setup(100);
+    for (let i = 0; i < 3; i++) await agent.policy('good', http, 'c');
+    await expect(agent.policy('good', http, 'c')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    await expect(agent.policy('good', { ...http, clientAddress: '10.0.0.2' }, 'c')).resolves.toBeDefined();
+  });
+
+  it('limits each user on every transport', async () => {
+    const { agent } = setup(2);
+    await agent.sync('good', {}, amqp, 'c');
+    await agent.sync('good', {}, amqp, 'c');
+    await expect(agent.sync('good', {}, amqp, 'c')).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      details: { retryAfterSeconds: 1 },
+    });
+  });
+});
+
+describe('bearerToken', () => {
+  it('takes the token of a Bearer header, and nothing else', () => {
+    expect(bearerToken(undefined)).toBeUndefined();
+    expect(bearerToken('Bearer abc.def')).toBe('abc.def');
+    expect(() => bearerToken('Basic YWxpY2U6eA==')).toThrow(
+      expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+    );
+  });
+});

@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parseWith, RoamingError } from '@credroam/roaming';
+import { SERVICE_CHANNEL_KEY_BYTES } from '@credroam/sealing';
+import { type BucketSettings } from '../rate-limit/token-bucket.limiter';
+import { SESSION_KEY_MIN_BYTES } from '../sessions/session-token';
+
+const count = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const envSchema = z.object({
+  CREDROAM_LOGON_HOST: z.string().min(1).default('127.0.0.1'),
+  CREDROAM_LOGON_PORT: count(0, 65_535, 8440),
+  CREDROAM_SESSION_KEY_FILE: z.string().min(1, { message: 'is required' }),
+  CREDROAM_SESSION_LIFETIME_SECONDS: count(30, 86_400, 900),
+  CREDROAM_SERVICE_CHANNEL_KEY_FILE: z.string().min(1, { message: 'is required' }),
+  CREDROAM_RATE_USER_BURST: count(1, 100_000, 30),
+  CREDROAM_RATE_USER_PER_SECOND: z.coerce.number().positive().max(100_000).default(2),
+  CREDROAM_RATE_CLIENT_BURST: count(1, 100_000, 120),
+  CREDROAM_RATE_CLIENT_PER_SECOND: z.coerce.number().positive().max(100_000).default(20),
+  CREDROAM_SYNC_MAX_ATTEMPTS: count(1, 20, 5),
+  CREDROAM_SYNC_RETRY_BASE_MS: count(1, 10_000, 50),
+  CREDROAM_LOGON_AMQP_INGRESS: z.enum(['true', 'false']).default('true'),
+});
+
+export interface LogonEventsConfig {
+  host: string;
+  port: number;
+  sessionKey: Buffer;
+  sessionLifetimeMs: number;
+  serviceChannelKey: Buffer;
+  userRate: BucketSettings;
+  clientRate: BucketSettings;
+  sync: { maxWriteAttempts: number; retryBaseDelayMs: number };
+  amqpIngress: boolean;
+}
+
+/** A key file holds the key base64-encoded (as `openssl rand -base64 32` writes it). */
+function readKey(path: string, what: string, variable: string, minBytes: number, maxBytes: number): Buffer {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new RoamingError(
+      'INVALID_INPUT',
+      `${variable}: cannot read ${what} from ${path}: ${(error as Error).message}`,
+    );
+  }
+  const key = Buffer.from(text, 'base64');
+  if (key.length < minBytes || key.length > maxBytes) {
+    throw new RoamingError(
+      'INVALID_INPUT',
+      `${variable}: ${what} must be ${minBytes === maxBytes ? minBytes : `${minBytes}-${maxBytes}`} bytes, base64-encoded`,
+    );
+  }
+  return key;
+}
+
+/** Reads and validates logon-events' environment; every problem names its variable. */
+export function loadLogonEventsConfig(env: NodeJS.ProcessEnv = process.env): LogonEventsConfig {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = parseWith(envSchema, present, 'INVALID_INPUT');
+  if (!parsed.ok)
+    throw new RoamingError('INVALID_INPUT', `logon-events configuration: ${parsed.error.message}`);
+  const values = parsed.value;
+  return {
+    host: values.CREDROAM_LOGON_HOST,
+    port: values.CREDROAM_LOGON_PORT,
+    sessionKey: readKey(
+      values.CREDROAM_SESSION_KEY_FILE,
+      'the session key',
+      'CREDROAM_SESSION_KEY_FILE',
+      SESSION_KEY_MIN_BYTES,
+      1024,
+    ),
+    sessionLifetimeMs: values.CREDROAM_SESSION_LIFETIME_SECONDS * 1000,
+    serviceChannelKey: readKey(
+      values.CREDROAM_SERVICE_CHANNEL_KEY_FILE,
+      'the service channel key',
+      'CREDROAM_SERVICE_CHANNEL_KEY_FILE',
+      SERVICE_CHANNEL_KEY_BYTES,
+      SERVICE_CHANNEL_KEY_BYTES,
+    ),
+    userRate: {
+      capacity: values.CREDROAM_RATE_USER_BURST,
+      refillPerSecond: values.CREDROAM_RATE_USER_PER_SECOND,
+    },
+    clientRate: {
+      capacity: values.CREDROAM_RATE_CLIENT_BURST,
+      refillPerSecond: values.CREDROAM_RATE_CLIENT_PER_SECOND,
+    },
+    sync: {
+      maxWriteAttempts: values.CREDROAM_SYNC_MAX_ATTEMPTS,
+      retryBaseDelayMs: values.CREDROAM_SYNC_RETRY_BASE_MS,
+    },
+    amqpIngress: values.CREDROAM_LOGON_AMQP_INGRESS === 'true',
+  };
+}

@@ -1,0 +1,46 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { AGENT_API_PATHS } from '@credroam/roaming';
+import { type Request, type Response } from 'express';
+import { bearerToken, type Caller } from '../agent/agent.service';
+import { LOGON_SERVICES } from '../logon.tokens';
+import { type LogonServices } from '../logon-services';
+import { correlationIdOf, CORRELATION_HEADER } from './correlation';
+
+/** The agent protocol over HTTP: a few lines per route, the use-cases do the rest. */
+@Controller()
+export class AgentController {
+  constructor(@Inject(LOGON_SERVICES) private readonly services: LogonServices) {}
+
+  @Post(AGENT_API_PATHS.sessions)
+  @HttpCode(201)
+  createSession(
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    return this.services.agent.createSession(body, caller(request), tagged(request, response));
+  }
+
+  @Post(AGENT_API_PATHS.sync)
+  @HttpCode(200)
+  sync(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const token = bearerToken(request.header('authorization'));
+    return this.services.agent.sync(token, body, caller(request), tagged(request, response));
+  }
+
+  @Get(AGENT_API_PATHS.policy)
+  policy(@Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const token = bearerToken(request.header('authorization'));
+    return this.services.agent.policy(token, caller(request), tagged(request, response));
+  }
+}
+
+function caller(request: Request): Caller {
+  return { transport: 'http', clientAddress: request.socket.remoteAddress ?? 'unknown' };
+}
+
+function tagged(request: Request, response: Response): string {
+  const correlationId = correlationIdOf(request);
+  response.setHeader(CORRELATION_HEADER, correlationId);
+  return correlationId;
+}

@@ -1,0 +1,93 @@
+import {
+  AGENT_API_PATHS,
+  createSessionRequestSchema,
+  createSessionResponseSchema,
+  policyResponseSchema,
+  problemSchema,
+  syncRequestSchema,
+  syncResponseSchema,
+} from '@credroam/roaming';
+import { z } from 'zod';
+
+// Refinements (exactly one password field, uploads listed in the manifest) are checked at runtime and described
+// in the schema descriptions only; JSON Schema cannot say them.
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'openapi-3.0' }) as Record<
+    string,
+    unknown
+  >;
+}
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+
+const errors = {
+  '400': problem('Invalid request'),
+  '401': problem('Missing, forged or expired session token, or wrong credentials'),
+  '429': problem('Rate limited; see Retry-After'),
+  '503': problem('A backing service is unavailable'),
+};
+
+/** The OpenAPI document served at /docs, generated from the zod contracts of libs/roaming. */
+export function openApiDocument(): Record<string, unknown> {
+  const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } });
+  const bearer = [{ session: [] }];
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'credroam logon-events',
+      version: '1',
+      description: 'The agent protocol (DESIGN.md section 6).',
+    },
+    paths: {
+      [AGENT_API_PATHS.sessions]: {
+        post: {
+          summary: 'Log on: authenticate, register the device key, get a session token',
+          requestBody: { required: true, content: json('CreateSessionRequest') },
+          responses: {
+            '201': { description: 'Session created', content: json('CreateSessionResponse') },
+            ...errors,
+          },
+        },
+      },
+      [AGENT_API_PATHS.sync]: {
+        post: {
+          summary: 'Run one sync for the session',
+          security: bearer,
+          requestBody: { required: true, content: json('SyncRequest') },
+          responses: { '200': { description: 'Sync answer', content: json('SyncResponse') }, ...errors },
+        },
+      },
+      [AGENT_API_PATHS.policy]: {
+        get: {
+          summary: "The session user's effective policy",
+          security: bearer,
+          responses: {
+            '200': { description: 'Effective policy', content: json('PolicyResponse') },
+            ...errors,
+          },
+        },
+      },
+      '/health/live': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive' } } } },
+      '/health/ready': {
+        get: {
+          summary: 'Readiness: broker, directory-gateway, token-crypto',
+          responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } },
+        },
+      },
+    },
+    components: {
+      securitySchemes: { session: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        CreateSessionRequest: jsonSchema(createSessionRequestSchema, 'input'),
+        CreateSessionResponse: jsonSchema(createSessionResponseSchema, 'output'),
+        SyncRequest: jsonSchema(syncRequestSchema, 'input'),
+        SyncResponse: jsonSchema(syncResponseSchema, 'output'),
+        PolicyResponse: jsonSchema(policyResponseSchema, 'output'),
+        Problem: jsonSchema(problemSchema, 'output'),
+      },
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
+import { RoamingError, type Problem } from '@credroam/roaming';
+import { type Request, type Response } from 'express';
+import { type LogSink } from '../ports/logon.ports';
+import { correlationIdOf, CORRELATION_HEADER } from './correlation';
+import { httpStatusOf } from './http-status';
+
+/** Turns every failure into the problem body of the agent protocol, with the status of its code. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  constructor(private readonly log: LogSink) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    const correlationId = correlationIdOf(request);
+    const error = toRoamingError(exception);
+    const status = httpStatusOf(error.code);
+    if (status >= 500)
+      this.log.error({ correlationId, code: error.code, err: error.message }, 'request failed');
+    const retryAfter = error.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
+    if (status === 401) response.setHeader('WWW-Authenticate', 'Bearer realm="credroam"');
+    const body: Problem = { error: error.toInfo(), correlationId };
+    response.setHeader(CORRELATION_HEADER, correlationId);
+    response.status(status).json(body);
+  }
+}
+
+function toRoamingError(exception: unknown): RoamingError {
+  if (exception instanceof RoamingError) return exception;
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    if (status === 404) return new RoamingError('INVALID_INPUT', 'no such resource');
+    if (status === 413) return new RoamingError('VALUE_TOO_LARGE', 'the request body is too large');
+    if (status < 500) return new RoamingError('INVALID_INPUT', exception.message);
+  }
+  // body-parser errors (malformed JSON, too large) carry an HTTP status of their own.
+  const status = (exception as { status?: unknown } | null)?.status;
+  if (status === 413) return new RoamingError('VALUE_TOO_LARGE', 'the request body is too large');
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new RoamingError('INVALID_INPUT', 'the request body is not valid JSON');
+  }
+  return new RoamingError('INTERNAL', 'internal error');
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { amqpNames, type AmqpConfig } from '@credroam/messaging';
+import { correlationIdSchema, INGRESS_QUEUE, RoamingError, type ErrorInfo } from '@credroam/roaming';
+import amqplib, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { type AgentService } from '../agent/agent.service';
+import { type LogSink } from '../ports/logon.ports';
+
+/** INGRESS_QUEUE within the namespace: `credroam.logon-events.ingress` for the default one. */
+export function ingressQueue(namespace: string): string {
+  return amqpNames(namespace).queue(INGRESS_QUEUE.slice('credroam.'.length));
+}
+
+type Reply = { ok: true; value: unknown } | { ok: false; error: ErrorInfo };
+
+/**
+ * The agent protocol over AMQP: a message on the ingress queue is one create-session or sync, answered on its
+ * `reply_to` with the serialised Result (ingressReplySchemas) and acked once answered. The body is validated by
+ * the same use-case as over HTTP, so the answers are the same.
+ */
+export class IngressConsumer {
+  private connection: ChannelModel | undefined;
+  private channel: Channel | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly config: AmqpConfig,
+    private readonly agent: AgentService,
+    private readonly log: LogSink,
+  ) {}
+
+  get queue(): string {
+    return ingressQueue(this.config.namespace);
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    const connection = await amqplib.connect(this.config.url, {
+      clientProperties: { connection_name: 'logon-events-ingress' },
+    });
+    const channel = await connection.createChannel();
+    await channel.assertQueue(this.queue, { durable: true });
+    await channel.prefetch(this.config.prefetch);
+    connection.on('error', (error: Error) =>
+      this.log.warn({ err: error.message }, 'ingress connection error'),
+    );
+    connection.on('close', () => this.reconnectLater());
+    await channel.consume(this.queue, (message) => {
+      if (message) void this.handle(channel, message);
+    });
+    this.connection = connection;
+    this.channel = channel;
+    this.log.info({ queue: this.queue }, 'ingress consuming');
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const connection = this.connection;
+    this.connection = undefined;
+    this.channel = undefined;
+    await connection?.close().catch(() => undefined);
+  }
+
+  private reconnectLater(): void {
+    if (this.stopping) return;
+    this.connection = undefined;
+    this.channel = undefined;
+    this.log.warn({ queue: this.queue }, 'ingress connection lost; reconnecting');
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.start().catch((error: unknown) => {
+        this.log.warn({ err: (error as Error).message }, 'ingress reconnect failed');
+        this.reconnectLater();
+      });
+    }, 1_000).unref();
+  }
+
+  private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
+    const given = message.properties.correlationId as unknown;
+    const correlationId =
+      typeof given === 'string' && correlationIdSchema.safeParse(given).success ? given : randomUUID();
+    const reply = await this.dispatch(message.content, correlationId);
+    const replyTo = message.properties.replyTo as unknown;
+    try {
+      if (typeof replyTo === 'string' && replyTo !== '') {
+        channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(reply)), {
+          correlationId: typeof given === 'string' ? given : correlationId,
+          contentType: 'application/json',
+        });
+      }
+      channel.ack(message);
+    } catch (error) {
+      this.log.warn({ correlationId, err: (error as Error).message }, 'ingress reply not sent');
+    }
+  }
+
+  private async dispatch(content: Buffer, correlationId: string): Promise<Reply> {
+    try {
+      let message: unknown;
+      try {
+        message = JSON.parse(content.toString('utf8'));
+      } catch {
+        throw new RoamingError('INVALID_INPUT', 'the message is not JSON');
+      }
+      const { kind, body, sessionToken } = (message ?? {}) as Record<string, unknown>;
+      const caller = { transport: 'amqp', clientAddress: null } as const;
+      if (kind === 'create-session') {
+        return { ok: true, value: await this.agent.createSession(body, caller, correlationId) };
+      }
+      if (kind === 'sync') {
+        const token = typeof sessionToken === 'string' ? sessionToken : undefined;
+        return { ok: true, value: await this.agent.sync(token, body, caller, correlationId) };
+      }
+      throw new RoamingError('INVALID_INPUT', 'kind must be "create-session" or "sync"');
+    } catch (error) {
+      const info = error instanceof RoamingError ? error : new RoamingError('INTERNAL', 'internal error');
+      return { ok: false, error: info.toInfo() };
+    }
+  }
+}

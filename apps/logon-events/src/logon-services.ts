@@ -1,0 +1,51 @@
+import { type AmqpConfig, type RpcClient } from '@credroam/messaging';
+import { AgentService } from './agent/agent.service';
+import { type LogonEventsConfig } from './config/logon-events.config';
+import { ReadinessService } from './health/readiness.service';
+import { IngressConsumer } from './ingress/ingress.consumer';
+import { systemClock, type EventSink, type LogSink } from './ports/logon.ports';
+import { RpcCryptoAdapter } from './ports/rpc-crypto.adapter';
+import { RpcDirectoryAdapter } from './ports/rpc-directory.adapter';
+import { TokenBucketLimiter } from './rate-limit/token-bucket.limiter';
+import { SessionCache } from './sessions/session.cache';
+import { SessionTokenSigner } from './sessions/session-token';
+import { SessionsService } from './sessions/sessions.service';
+import { SyncSaga } from './sync/sync.saga';
+
+export interface LogonServices {
+  agent: AgentService;
+  readiness: ReadinessService;
+  ingress: IngressConsumer | null;
+}
+
+/** Wires the use-cases to the real ports: RPC clients for the two services, the confirmed event publisher. */
+export function createLogonServices(
+  config: LogonEventsConfig,
+  amqp: AmqpConfig,
+  clients: { directory: RpcClient; crypto: RpcClient },
+  events: EventSink,
+  log: LogSink,
+): LogonServices {
+  const directory = new RpcDirectoryAdapter(clients.directory);
+  const crypto = new RpcCryptoAdapter(clients.crypto);
+  const cache = new SessionCache();
+  const clock = systemClock;
+  const sessions = new SessionsService(
+    { directory, crypto, events, clock, signer: new SessionTokenSigner(config.sessionKey), cache, log },
+    { serviceChannelKey: config.serviceChannelKey, sessionLifetimeMs: config.sessionLifetimeMs },
+  );
+  const saga = new SyncSaga({ directory, crypto, events, clock, log }, config.sync);
+  const agent = new AgentService({
+    sessions,
+    saga,
+    cache,
+    clock,
+    userLimiter: new TokenBucketLimiter('per user', config.userRate),
+    clientLimiter: new TokenBucketLimiter('per client', config.clientRate),
+  });
+  return {
+    agent,
+    readiness: new ReadinessService(amqp, directory, crypto),
+    ingress: config.amqpIngress ? new IngressConsumer(amqp, agent, log) : null,
+  };
+}

@@ -1,0 +1,2 @@
+/** Nest injection tokens of logon-events. */
+export const LOGON_SERVICES = Symbol('credroam.logon-events.services');

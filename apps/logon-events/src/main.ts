@@ -1,0 +1,51 @@
+import 'reflect-metadata';
+import { type AddressInfo } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { describeBroker, loadAmqpConfig } from '@credroam/messaging';
+import { createLogger, NestPinoLogger } from '@credroam/platform';
+import { loadLogonEventsConfig } from './config/logon-events.config';
+import { ProblemFilter } from './http/problem.filter';
+import { LogonEventsModule } from './logon-events.module';
+
+// A sync request carries the sealed content of every changed token (up to the policy's total size).
+const BODY_LIMIT = '64mb';
+
+async function bootstrap(): Promise<void> {
+  const logger = createLogger('logon-events');
+  let config;
+  let amqp;
+  try {
+    config = loadLogonEventsConfig();
+    amqp = loadAmqpConfig();
+  } catch (error) {
+    logger.fatal({ err: (error as Error).message }, 'invalid configuration');
+    process.exitCode = 2;
+    return;
+  }
+  const app = await NestFactory.create<NestExpressApplication>(
+    LogonEventsModule.forRoot(config, amqp, logger),
+    {
+      bodyParser: false,
+      logger: new NestPinoLogger(logger),
+    },
+  );
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useGlobalFilters(new ProblemFilter(logger));
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+  await app.listen(config.port, config.host);
+  // Port 0 (tests) means any free port: report the one we got.
+  const address = app.getHttpServer().address() as AddressInfo;
+  logger.info(
+    {
+      url: `http://${config.host}:${address.port}`,
+      broker: describeBroker(amqp),
+      namespace: amqp.namespace,
+      amqpIngress: config.amqpIngress,
+    },
+    'logon-events ready',
+  );
+}
+
+void bootstrap();

@@ -1,0 +1,76 @@
+import {
+  type RoamingEvent,
+  type RpcRequest,
+  type RpcResponse,
+  type StoredValue,
+  type TokenKey,
+} from '@credroam/roaming';
+
+/**
+ * Every side effect of logon-events sits behind one of these small ports: the services test with in-memory
+ * fakes, the running app plugs in the RPC clients and the event publisher.
+ */
+export interface DirectoryPort {
+  lookupUser(login: string, correlationId: string): Promise<RpcResponse<'directory.lookup-user'>>;
+  verifyPassword(
+    request: RpcRequest<'directory.verify-password'>,
+    correlationId: string,
+  ): Promise<RpcResponse<'directory.verify-password'>>;
+  readState(userDn: string, correlationId: string): Promise<RpcResponse<'directory.read-state'>>;
+  applyChanges(
+    request: RpcRequest<'directory.apply-changes'>,
+    correlationId: string,
+  ): Promise<RpcResponse<'directory.apply-changes'>>;
+  resolvePolicy(
+    request: RpcRequest<'directory.resolve-policy'>,
+    correlationId: string,
+  ): Promise<RpcResponse<'directory.resolve-policy'>>;
+  /**
+   * The stored (sealed) values of the tokens a plan downloads, by tokenKeyString. The gateway has no RPC for it
+   * yet (read-state returns metadata only): see rpc-directory.adapter.ts.
+   */
+  readStoredValues(
+    userDn: string,
+    keys: TokenKey[],
+    correlationId: string,
+  ): Promise<Map<string, StoredValue>>;
+  health(correlationId: string): Promise<RpcResponse<'directory.health'>>;
+}
+
+export interface CryptoPort {
+  transportCertificate(correlationId: string): Promise<RpcResponse<'crypto.transport-certificate'>>;
+  sealForStorage(
+    request: RpcRequest<'crypto.seal-for-storage'>,
+    correlationId: string,
+  ): Promise<RpcResponse<'crypto.seal-for-storage'>>;
+  sealForDevice(
+    request: RpcRequest<'crypto.seal-for-device'>,
+    correlationId: string,
+  ): Promise<RpcResponse<'crypto.seal-for-device'>>;
+  health(correlationId: string): Promise<RpcResponse<'crypto.health'>>;
+}
+
+export interface EventSink {
+  /** Resolves once the broker confirmed every event. */
+  publishAll(events: readonly RoamingEvent[]): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** In [0, 1): jitter for retry delays. */
+  random(): number;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: () => Math.random(),
+};
+
+/** What a service logs through: pino's call shape, so the app passes its logger as is. */
+export interface LogSink {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}

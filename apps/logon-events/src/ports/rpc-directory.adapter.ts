@@ -1,0 +1,43 @@
+import { type RpcClient } from '@credroam/messaging';
+import { RPC_PATTERNS, tokenKeyString, type StoredValue, type TokenKey } from '@credroam/roaming';
+import { type DirectoryPort } from './logon.ports';
+
+/** The directory port over directory-gateway's RPC queue. */
+export class RpcDirectoryAdapter implements DirectoryPort {
+  constructor(private readonly rpc: RpcClient) {}
+
+  lookupUser(login: string, correlationId: string) {
+    return this.rpc.call(RPC_PATTERNS.lookupUser, { login }, { correlationId });
+  }
+
+  verifyPassword(request: { login: string; sealedPassword: string }, correlationId: string) {
+    return this.rpc.call(RPC_PATTERNS.verifyPassword, request, { correlationId });
+  }
+
+  readState(userDn: string, correlationId: string) {
+    return this.rpc.call(RPC_PATTERNS.readState, { userDn }, { correlationId });
+  }
+
+  applyChanges(request: Parameters<DirectoryPort['applyChanges']>[0], correlationId: string) {
+    return this.rpc.call(RPC_PATTERNS.applyChanges, request, { correlationId });
+  }
+
+  resolvePolicy(request: { userDn: string; groups: string[] }, correlationId: string) {
+    return this.rpc.call(RPC_PATTERNS.resolvePolicy, request, { correlationId });
+  }
+
+  /** The stored values of `keys`, by token key string. */
+  async readStoredValues(
+    userDn: string,
+    keys: TokenKey[],
+    correlationId: string,
+  ): Promise<Map<string, StoredValue>> {
+    if (keys.length === 0) return new Map();
+    const { values } = await this.rpc.call(RPC_PATTERNS.readValues, { userDn, keys }, { correlationId });
+    return new Map(values.map((value) => [tokenKeyString(value.token), value]));
+  }
+
+  health(correlationId: string) {
+    return this.rpc.call(RPC_PATTERNS.directoryHealth, {}, { correlationId, timeoutMs: 3_000 });
+  }
+}

@@ -1,0 +1,78 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import {
+  distinguishedNameSchema,
+  loginNameSchema,
+  machineIdSchema,
+  RoamingError,
+  stableIdSchema,
+} from '@credroam/roaming';
+
+/**
+ * The session token: `base64url(JSON payload) "." base64url(HMAC-SHA-256(key, first part))`. Stateless, so any
+ * replica holding the key checks it; short-lived, so a stolen token is worth little.
+ */
+export const sessionClaimsSchema = z
+  .object({
+    login: loginNameSchema,
+    dn: distinguishedNameSchema,
+    stableId: stableIdSchema,
+    machine: machineIdSchema,
+    /** SHA-256 (hex) of the device public key registered at logon. */
+    deviceKeyHash: z.string().regex(/^[0-9a-f]{64}$/),
+    /** Expiry, ms UTC. */
+    exp: z.number().int().min(0),
+  })
+  .strict();
+export type SessionClaims = z.output<typeof sessionClaimsSchema>;
+
+export const SESSION_KEY_MIN_BYTES = 32;
+
+export function deviceKeyHash(devicePublicKeyBase64: string): string {
+  return createHash('sha256').update(Buffer.from(devicePublicKeyBase64, 'base64')).digest('hex');
+}
+
+function mac(key: Buffer, body: string): Buffer {
+  return createHmac('sha256', key).update(body, 'ascii').digest();
+}
+
+export class SessionTokenSigner {
+  constructor(private readonly key: Buffer) {
+    if (key.length < SESSION_KEY_MIN_BYTES) {
+      throw new RoamingError(
+        'KEY_UNAVAILABLE',
+        `the session key must be at least ${SESSION_KEY_MIN_BYTES} bytes`,
+      );
+    }
+  }
+
+  sign(claims: SessionClaims): string {
+    const body = Buffer.from(JSON.stringify(sessionClaimsSchema.parse(claims)), 'utf8').toString('base64url');
+    return `${body}.${mac(this.key, body).toString('base64url')}`;
+  }
+
+  /** UNAUTHENTICATED for anything not signed with our key; SESSION_EXPIRED for a genuine token past `exp`. */
+  verify(token: string, now: number): SessionClaims {
+    const parts = token.split('.');
+    if (parts.length !== 2 || !parts[0] || !parts[1]) {
+      throw new RoamingError('UNAUTHENTICATED', 'the session token is malformed');
+    }
+    const [body, signature] = parts as [string, string];
+    const expected = mac(this.key, body);
+    const given = Buffer.from(signature, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new RoamingError('UNAUTHENTICATED', 'the session token is not valid');
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    } catch {
+      throw new RoamingError('UNAUTHENTICATED', 'the session token is not valid');
+    }
+    const claims = sessionClaimsSchema.safeParse(json);
+    if (!claims.success) throw new RoamingError('UNAUTHENTICATED', 'the session token is not valid');
+    if (claims.data.exp <= now)
+      throw new RoamingError('SESSION_EXPIRED', 'the session has expired; log on again');
+    return claims.data;
+  }
+}

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import {
+  POLICY_DEFAULTS,
+  POLICY_KNOBS,
+  RoamingError,
+  type RoamingEvent,
+  type RpcRequest,
+} from '@credroam/roaming';
+import { openServiceSecret } from '@credroam/sealing';
+import { type CryptoPort, type DirectoryPort } from '../ports/logon.ports';
+import { SessionCache } from './session.cache';
+import { SessionTokenSigner } from './session-token';
+import { SessionsService } from './sessions.service';
+
+const NOW = Date.UTC(2026, 10, 25, 12);
+const USER = {
+  dn: 'uid=alice,ou=people,dc=credroam,dc=test',
+  login: 'alice',
+  stableId: '6f1c2e0a-0000-4000-8000-000000000001',
+  displayName: null,
+  groups: [],
+};
+const POLICY = {
+  policy: { ...POLICY_DEFAULTS },
+  sources: Object.fromEntries(POLICY_KNOBS.map((knob) => [knob, 'default' as const])),
+} as Awaited<ReturnType<DirectoryPort['resolvePolicy']>>;
+const DEVICE_KEY = Buffer.from('device spki').toString('base64');
+
+function setup() {
+  const channelKey = randomBytes(32);
+  const sessionKey = randomBytes(32);
+  const seen: { sealedPassword?: string } = {};
+  const directory = {
+    verifyPassword: jest.fn(async (request: RpcRequest<'directory.verify-password'>) => {
+      seen.sealedPassword = request.sealedPassword;
+      const opened = openServiceSecret(
+        channelKey,
+        `verify-password:${request.login}`,
+        Buffer.from(request.sealedPassword, 'base64'),
+      );
+      if (!opened.ok || opened.value.toString() !== 'alice-pass') {
+        throw new RoamingError('INVALID_CREDENTIALS', 'bind refused');
+      }
+      return { user: USER };
+    }),
+    resolvePolicy: jest.fn(async () => POLICY),
+    lookupUser: jest.fn(async () => ({ user: USER })),
+  } as unknown as DirectoryPort;
+  const crypto = {
+    transportCertificate: jest.fn(async () => ({
+      certificatePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      thumbprint: 'A'.repeat(40),
+    })),
+    sealForDevice: jest.fn(async () => ({
+      items: [],
+      hashKeyEnvelope: Buffer.from('hash key').toString('base64'),
+    })),
+  } as unknown as CryptoPort;
+  const published: RoamingEvent[] = [];
+  const service = new SessionsService(
+    {
+      directory,
+      crypto,
+      events: { publishAll: async (events) => void published.push(...events) },
+      clock: { now: () => NOW, sleep: async () => undefined, random: () => 0 },
+      signer: new SessionTokenSigner(sessionKey),
+      cache: new SessionCache(),
+      log: { info: jest.fn(), warn: jest.fn(), error: jest.fn() },
+    },
+    { serviceChannelKey: channelKey, sessionLifetimeMs: 15 * 60_000 },
+  );
+  return { service, directory, crypto, published, seen };
+}
+
+const body = {
+  user: 'alice',
+  password: 'alice-pass',
+  machine: 'ws-01',
+  devicePublicKey: DEVICE_KEY,
+  agentVersion: '1.0.0',
+};
+
+describe('SessionsService', () => {
+  it('checks the password sealed for the gateway and returns a 15-minute session for this machine', async () => {
+    const { service, published, seen } = setup();
+    const session = await service.createSession(body, 'http', 'corr-1');
+    expect(seen.sealedPassword).not.toContain('alice-pass');
+    expect(session.expiresAt).toBe(new Date(NOW + 15 * 60_000).toISOString());
+    const claims = service.authenticate(session.sessionToken);
+    expect(claims).toMatchObject({ login: 'alice', dn: USER.dn, machine: 'ws-01' });
+    expect(published.map((event) => event.type)).toEqual(['session.opened']);
+    expect(JSON.stringify(published)).not.toContain('alice-pass');
+  });
+
+  it('answers INVALID_CREDENTIALS for a wrong password, without a session', async () => {
+    const { service, published } = setup();
+    await expect(service.createSession({ ...body, password: 'nope' }, 'http', 'c')).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
+    expect(published).toEqual([]);
+  });
+
+  it('refuses a clear password over AMQP by contract, and names the unsupported sealed form', async () => {
+    const { service, directory } = setup();
+    await expect(service.createSession(body, 'amqp', 'c')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    const { password: _password, ...rest } = body;
+    void _password;
+    await expect(
+      service.createSession({ ...rest, sealedPassword: Buffer.from('cms').toString('base64') }, 'amqp', 'c'),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', details: { unsupported: 'sealedPassword' } });
+    expect(directory.verifyPassword).not.toHaveBeenCalled();
+  });
+
+  it('serves the policy cached at logon without asking the directory again', async () => {
+    const { service, directory } = setup();
+    const session = await service.createSession(body, 'http', 'c');
+    const claims = service.authenticate(session.sessionToken);
+    expect(await service.policyFor(claims, 'c')).toEqual(POLICY);
+    expect(directory.resolvePolicy).toHaveBeenCalledTimes(1);
+    expect(directory.lookupUser).not.toHaveBeenCalled();
+  });
+
+  it('answers UNAUTHENTICATED without a token', () => {
+    const { service } = setup();
+    expect(() => service.authenticate(undefined)).toThrow(
+      expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+    );
+  });
+});

@@ -1,0 +1,363 @@
+import {
+  encodeRoamingTimestamp,
+  RoamingError,
+  syncResponseSchema,
+  tokenKeyString,
+  unwrap,
+  type DirectoryState,
+  type RoamingEvent,
+  type RpcRequest,
+  type RpcResponse,
+  type StoredValue,
+  type TokenKey,
+} from '@credroam/roaming';
+import {
+  baseEntry,
+  directoryEntry,
+  directoryState,
+  localToken,
+  machineBase,
+  manifest,
+  policy,
+  T0,
+} from '@credroam/roaming/reconcile/testing/builders';
+import { type Clock, type CryptoPort, type DirectoryPort, type EventSink } from '../ports/logon.ports';
+import { SyncSaga, type SyncSession } from './sync.saga';
+
+const USER_DN = 'uid=alice,ou=people,dc=credroam,dc=test';
+const stampAt = (modifiedAt: number) =>
+  unwrap(encodeRoamingTimestamp({ createdAt: T0 - 1000, modifiedAt })).toString('base64');
+const ENVELOPE = Buffer.from('cms enveloped data').toString('base64');
+
+class FakeDirectory implements DirectoryPort {
+  reads = 0;
+  writes: RpcRequest<'directory.apply-changes'>[] = [];
+  /** Stamp changes to answer before a write succeeds, each after another writer's change. */
+  lostRaces = 0;
+  constructor(
+    public state: DirectoryState,
+    public stamp: string | null,
+  ) {}
+
+  lookupUser(): never {
+    throw new Error('not used');
+  }
+  verifyPassword(): never {
+    throw new Error('not used');
+  }
+  resolvePolicy(): never {
+    throw new Error('not used');
+  }
+  health(): never {
+    throw new Error('not used');
+  }
+  async readState() {
+    this.reads += 1;
+    return { stamp: this.stamp, state: this.state };
+  }
+  async applyChanges(request: RpcRequest<'directory.apply-changes'>) {
+    if (request.expectedStamp !== this.stamp) throw new RoamingError('DIRECTORY_STAMP_CHANGED', 'stale');
+    if (this.lostRaces > 0) {
+      this.lostRaces -= 1;
+      this.stamp = stampAt(T0 + 100 + this.lostRaces);
+      throw new RoamingError('DIRECTORY_STAMP_CHANGED', 'another writer got there first');
+    }
+    this.writes.push(request);
+    this.stamp = stampAt(T0 + 500);
+    return { stamp: this.stamp };
+  }
+  async readStoredValues(_dn: string, keys: TokenKey[]) {
+    const wanted = keys.map(tokenKeyString);
+    return new Map<string, StoredValue>(
+      this.state.entries
+        .filter((entry) => wanted.includes(tokenKeyString(entry)))
+        .map((entry) => {
+          // eslint-disable-next-line @typescript-eslint/no-unused-vars
+          const { ref, ...token } = entry;
+          return [tokenKeyString(entry), { token, keyVersion: 1, sealed: ENVELOPE }] as const;
+        }),
+    );
+  }
+}
+
+class FakeCrypto implements CryptoPort {
+  calls: string[] = [];
+  transportCertificate(): never {
+    throw new Error('not used');
+  }
+  health(): never {
+    throw new Error('not used');
+  }
+  async sealForStorage(
+    request: RpcRequest<'crypto.seal-for-storage'>,
+  ): Promise<RpcResponse<'crypto.seal-for-storage'>> {
+    this.calls.push('seal-for-storage');
+    return {
+      items: request.items.map(({ token }) => ({
+        type: token.type,
+        id: token.id,
+        ok: true as const,
+        keyVersion: 1,
+        sealed: ENVELOPE,
+      })),
+    };
+  }
+  async sealForDevice(request: RpcRequest<'crypto.seal-for-device'>) {
+    this.calls.push('seal-for-device');
+    return {
+      items: request.items.map(({ token }) => ({
+        type: token.type,
+        id: token.id,
+        ok: true as const,
+        envelope: ENVELOPE,
+      })),
+      hashKeyEnvelope: null,
+    };
+  }
+}
+
+class RecordingEvents implements EventSink {
+  events: RoamingEvent[] = [];
+  async publishAll(events: readonly RoamingEvent[]) {
+    this.events.push(...events);
+  }
+  types(): string[] {
+    return this.events.map((event) => event.type);
+  }
+}
+
+const clock = (): Clock & { slept: number[] } => {
+  const slept: number[] = [];
+  return { now: () => T0, sleep: async (ms) => void slept.push(ms), random: () => 0.5, slept };
+};
+
+const session: SyncSession = {
+  claims: {
+    login: 'alice',
+    dn: USER_DN,
+    stableId: '6f1c2e0a-0000-4000-8000-000000000001',
+    machine: 'ws-01',
+    deviceKeyHash: 'a'.repeat(64),
+    exp: T0 + 60_000,
+  },
+  policy: policy(),
+  devicePublicKey: Buffer.from('device spki').toString('base64'),
+};
+
+function setup(state: DirectoryState, stamp: string | null) {
+  const directory = new FakeDirectory(state, stamp);
+  const crypto = new FakeCrypto();
+  const events = new RecordingEvents();
+  const time = clock();
+  const log = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+  const saga = new SyncSaga(
+    { directory, crypto, events, clock: time, log },
+    { maxWriteAttempts: 3, retryBaseDelayMs: 40 },
+  );
+  return { directory, crypto, events, time, saga };
+}
+
+const alice = { content: 'alice-signing', at: T0 - 10_000 };
+
+describe('SyncSaga', () => {
+  it('answers up to date after exactly one directory read and no crypto call when nothing changed', async () => {
+    const stamp = stampAt(T0 - 5000);
+    const { directory, crypto, events, saga } = setup(directoryState([directoryEntry(alice)]), stamp);
+    const response = await saga.sync(
+      session,
+      {
+        trigger: 'logon',
+        machine: 'ws-01',
+        lastStamp: stamp,
+        manifest: manifest([localToken(alice)], machineBase([baseEntry(alice)])),
+        uploads: [],
+      },
+      'corr-fast',
+    );
+    expect(syncResponseSchema.parse(response)).toMatchObject({ status: 'up-to-date', code: 1, stamp });
+    expect(directory.reads).toBe(1);
+    expect(directory.writes).toEqual([]);
+    expect(crypto.calls).toEqual([]);
+    expect(events.types()).toEqual(['sync.started', 'sync.completed']);
+    expect(events.events[1]).toMatchObject({ correlationId: 'corr-fast', payload: { upToDate: true } });
+  });
+
+  it('seals a new local token for storage and writes it with compare-and-swap', async () => {
+    const { directory, crypto, events, saga } = setup(
+      { ...directoryState([]), createdAt: null, modifiedAt: null },
+      null,
+    );
+    const response = await saga.sync(
+      session,
+      {
+        trigger: 'store-change',
+        machine: 'ws-01',
+        lastStamp: null,
+        manifest: manifest([localToken(alice)], null),
+        uploads: [{ type: 'certificate', id: localToken(alice).id, envelope: ENVELOPE }],
+      },
+      'corr-upload',
+    );
+    expect(syncResponseSchema.parse(response).status).toBe('synced');
+    expect(crypto.calls).toEqual(['seal-for-storage']);
+    expect(directory.writes).toHaveLength(1);
+    expect(directory.writes[0]).toMatchObject({
+      userDn: USER_DN,
+      expectedStamp: null,
+      add: [{ keyVersion: 1, sealed: ENVELOPE, token: { hash: localToken(alice).hash } }],
+    });
+    // The write created the stamp: the base carries its created time.
+    expect(response.base.directoryCreatedAt).toBe(T0 - 1000);
+    expect(response.stamp).toBe(directory.stamp);
+    expect(events.types()).toEqual(['sync.started', 'token.uploaded', 'sync.completed']);
+    expect(JSON.stringify(events.events)).not.toContain(ENVELOPE);
+  });
+
+  it('re-reads and retries with jittered backoff after a lost race, and says so', async () => {
+    const { directory, crypto, events, time, saga } = setup(directoryState([]), stampAt(T0 - 5000));
+    directory.lostRaces = 2;
+    const response = await saga.sync(
+      session,
+      {
+        trigger: 'store-change',
+        machine: 'ws-01',
+        lastStamp: null,
+        manifest: manifest([localToken(alice)], null),
+        uploads: [{ type: 'certificate', id: localToken(alice).id, envelope: ENVELOPE }],
+      },
+      'corr-retry',
+    );
+    expect(response.status).toBe('synced');
+    expect(directory.reads).toBe(3);
+    expect(directory.writes).toHaveLength(1);
+    // Sealed once: a retry reuses what token-crypto already sealed.
+    expect(crypto.calls).toEqual(['seal-for-storage']);
+    expect(time.slept).toEqual([30, 60]);
+    const retried = events.events.filter((event) => event.type === 'directory.write-retried');
+    expect(retried.map((event) => event.payload)).toEqual([
+      { attempt: 1, reason: 'DIRECTORY_STAMP_CHANGED', delayMs: 30 },
+      { attempt: 2, reason: 'DIRECTORY_STAMP_CHANGED', delayMs: 60 },
+    ]);
+  });
+
+  it('gives up after the last attempt and publishes sync.failed with code 1005', async () => {
+    const { directory, events, saga } = setup(directoryState([]), stampAt(T0 - 5000));
+    directory.lostRaces = 10;
+    const request = {
+      trigger: 'store-change',
+      machine: 'ws-01',
+      lastStamp: null,
+      manifest: manifest([localToken(alice)], null),
+      uploads: [{ type: 'certificate', id: localToken(alice).id, envelope: ENVELOPE }],
+    };
+    await expect(saga.sync(session, request, 'corr-fail')).rejects.toMatchObject({
+      code: 'DIRECTORY_STAMP_CHANGED',
+    });
+    const failed = events.events.find((event) => event.type === 'sync.failed');
+    expect(failed).toMatchObject({ code: 1005, payload: { attempts: 3 } });
+    expect(events.types()).toEqual([
+      'sync.started',
+      'directory.write-retried',
+      'directory.write-retried',
+      'sync.failed',
+    ]);
+  });
+
+  it('re-seals a token changed elsewhere for the device', async () => {
+    const edited = { content: 'alice-signing-v2', at: T0 - 2000 };
+    const state = directoryState([directoryEntry(edited)]);
+    const { crypto, events, saga } = setup(state, stampAt(T0 - 2000));
+    const response = await saga.sync(
+      session,
+      {
+        trigger: 'logon',
+        machine: 'ws-01',
+        lastStamp: stampAt(T0 - 5000),
+        manifest: manifest([localToken(alice)], machineBase([baseEntry(alice)])),
+        uploads: [],
+      },
+      'corr-down',
+    );
+    expect(response.downloads).toEqual([
+      { token: expect.objectContaining({ hash: localToken(edited).hash }), envelope: ENVELOPE },
+    ]);
+    expect(crypto.calls).toEqual(['seal-for-device']);
+    expect(events.types()).toContain('token.downloaded');
+  });
+
+  it('refuses a sync for another machine than the session', async () => {
+    const { directory, saga } = setup(directoryState([]), null);
+    await expect(
+      saga.sync(
+        session,
+        { trigger: 'logon', machine: 'ws-02', lastStamp: null, manifest: manifest([], null), uploads: [] },
+        'corr-machine',
+      ),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(directory.reads).toBe(0);
+  });
+
+  it('refuses a body off contract with INVALID_INPUT before any I/O', async () => {
+    const { directory, saga } = setup(directoryState([]), null);
+    await expect(
+      saga.sync(session, { trigger: 'logon', userDn: 'uid=bob' }, 'corr-bad'),
+    ).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    expect(directory.reads).toBe(0);
+  });
+
+  it('keeps the old base for a download it could not deliver, so the next sync offers it again', async () => {
+    const edited = { content: 'alice-signing-v2', at: T0 - 2000 };
+    const { directory, saga } = setup(directoryState([directoryEntry(edited)]), stampAt(T0 - 2000));
+    directory.readStoredValues = () =>
+      Promise.reject(new RoamingError('SERVICE_UNAVAILABLE', 'no read-values RPC'));
+    const response = await saga.sync(
+      session,
+      {
+        trigger: 'logon',
+        machine: 'ws-01',
+        lastStamp: stampAt(T0 - 5000),
+        manifest: manifest([localToken(alice)], machineBase([baseEntry(alice)])),
+        uploads: [],
+      },
+      'corr-undelivered',
+    );
+    expect(syncResponseSchema.parse(response).downloads).toEqual([]);
+    expect(response.rejections).toEqual([
+      expect.objectContaining({ side: 'directory', code: 'SERVICE_UNAVAILABLE' }),
+    ]);
+    expect(response.base.entries).toEqual([baseEntry(alice)]);
+  });
+
+  it('writes nothing for an upload token-crypto refuses, and reports it', async () => {
+    const { directory, crypto, events, saga } = setup(directoryState([]), stampAt(T0 - 5000));
+    crypto.sealForStorage = async (request) => ({
+      items: request.items.map(({ token }) => ({
+        type: token.type,
+        id: token.id,
+        ok: false as const,
+        error: {
+          code: 'THUMBPRINT_MISMATCH' as const,
+          message: 'not the listed certificate',
+          retryable: false,
+        },
+      })),
+    });
+    const response = await saga.sync(
+      session,
+      {
+        trigger: 'store-change',
+        machine: 'ws-01',
+        lastStamp: null,
+        manifest: manifest([localToken(alice)], null),
+        uploads: [{ type: 'certificate', id: localToken(alice).id, envelope: ENVELOPE }],
+      },
+      'corr-refused',
+    );
+    expect(directory.writes).toEqual([]);
+    expect(response.rejections).toEqual([expect.objectContaining({ code: 'THUMBPRINT_MISMATCH' })]);
+    expect(response.base.entries).toEqual([]);
+    expect(events.types()).toContain('token.rejected');
+  });
+});

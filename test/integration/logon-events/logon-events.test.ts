@@ -1,0 +1,381 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  AGENT_API_PATHS,
+  createSessionResponseSchema,
+  ingressReplySchemas,
+  policyResponseSchema,
+  problemSchema,
+  syncResponseSchema,
+  unwrap,
+  type RoamingEvent,
+  type SyncResponse,
+} from '@credroam/roaming';
+import { RpcClient } from '@credroam/messaging';
+import { openEnvelope, openSecret, SECRET_PURPOSES, tokenHash } from '@credroam/sealing';
+import { ingressQueue } from '../../../apps/logon-events/src/ingress/ingress.consumer';
+import { deviceKeyHash, SessionTokenSigner } from '../../../apps/logon-events/src/sessions/session-token';
+import { type ServiceProcess } from '../../helpers/service-process';
+import { useSlapd } from '../../helpers/slapd';
+import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
+import { BrokerProbe, testConfig, testNamespace } from '../../support/messaging-fixtures';
+import { agentUpload, deviceKey, http, startLogonStack, type LogonStack } from './logon-events-fixtures';
+
+describe('logon-events as its own process with directory-gateway, token-crypto, slapd and RabbitMQ', () => {
+  const slapd = useSlapd({
+    users: [
+      { uid: 'alice', password: 'alice-pass' },
+      { uid: 'bob', password: 'bob-pass' },
+    ],
+  });
+  const namespace = testNamespace();
+  let processes: ServiceProcess[] = [];
+  let stack: LogonStack;
+  let probe: BrokerProbe;
+  let events: string;
+  let gateway: RpcClient;
+  const aliceDevice = deviceKey();
+  const aliceKey = aliceDevice.publicKey;
+
+  const logon = (user: string, password: string, machine = 'ws-01', devicePublicKey = aliceKey) =>
+    http(stack.url, 'POST', AGENT_API_PATHS.sessions, {
+      body: { user, password, machine, devicePublicKey, agentVersion: '0.1.0' },
+    });
+  const emptySync = (lastStamp: string | null = null, base: SyncResponse['base'] | null = null) => ({
+    trigger: 'logon',
+    machine: 'ws-01',
+    lastStamp,
+    manifest: { tokens: [], base },
+    uploads: [],
+  });
+  const eventsOf = async (correlationId: string, count: number): Promise<RoamingEvent[]> => {
+    const messages = await probe.take(events, count, 8_000);
+    return messages
+      .map((message) => JSON.parse(message.content.toString('utf8')) as RoamingEvent)
+      .filter((event) => event.correlationId === correlationId);
+  };
+
+  /** Every event waiting on the observer queue. */
+  const drain = async (): Promise<RoamingEvent[]> => {
+    const drained: RoamingEvent[] = [];
+    for (;;) {
+      const message = await probe.channel.get(events, { noAck: true });
+      if (message === false) return drained;
+      drained.push(JSON.parse(message.content.toString('utf8')) as RoamingEvent);
+    }
+  };
+
+  beforeAll(async () => {
+    probe = await BrokerProbe.open(namespace);
+    probe.track({ queues: [ingressQueue(namespace)] });
+    events = await probe.observe('logon-events-test', ['#']);
+    const key = serviceChannelKey(slapd());
+    const gatewayProcess = await startGatewayProcess(slapd(), namespace, 'gateway-logon', {
+      CREDROAM_SERVICE_CHANNEL_KEY_FILE: key.file,
+    });
+    processes.push(gatewayProcess);
+    stack = await startLogonStack(slapd(), namespace, key.file, {
+      CREDROAM_RATE_CLIENT_BURST: '60',
+      CREDROAM_RATE_CLIENT_PER_SECOND: '1',
+      CREDROAM_RATE_USER_BURST: '50',
+    });
+    processes = [...stack.processes, ...processes];
+    gateway = new RpcClient(testConfig(namespace), 'directory-gateway');
+    await gateway.connect();
+  }, 90_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+    for (const process of processes) await process.stop();
+    await probe?.cleanUp();
+  }, 30_000);
+
+  it('is ready, and serves its OpenAPI document at /docs', async () => {
+    const ready = await http(stack.url, 'GET', '/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: 'ok' });
+    const docs = await http(stack.url, 'GET', '/docs');
+    expect(docs.body).toMatchObject({ openapi: '3.0.3' });
+    expect(Object.keys(docs.body.paths as object)).toEqual(
+      expect.arrayContaining([AGENT_API_PATHS.sessions, AGENT_API_PATHS.sync, AGENT_API_PATHS.policy]),
+    );
+  });
+
+  it('opens a session over HTTP with token, transport certificate, policy and hash key', async () => {
+    const answer = await logon('alice', 'alice-pass');
+    expect(answer.status).toBe(201);
+    const session = createSessionResponseSchema.parse(answer.body);
+    expect(session.transportCertificatePem).toContain('BEGIN CERTIFICATE');
+    expect(session.policy.policy.enabled).toBe(true);
+    const correlationId = answer.headers.get('x-correlation-id') ?? '';
+    const [opened] = await eventsOf(correlationId, 1);
+    expect(opened).toMatchObject({ type: 'session.opened', user: 'alice', machine: 'ws-01' });
+    expect(JSON.stringify(opened)).not.toContain('alice-pass');
+  });
+
+  it('refuses a wrong password with 401 and the problem body', async () => {
+    const answer = await logon('alice', 'wrong');
+    expect(answer.status).toBe(401);
+    expect(problemSchema.parse(answer.body).error.code).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('syncs a user with no tokens, then answers up to date on the fast path', async () => {
+    const session = createSessionResponseSchema.parse((await logon('alice', 'alice-pass')).body);
+    const first = await http(stack.url, 'POST', AGENT_API_PATHS.sync, {
+      token: session.sessionToken,
+      body: emptySync(),
+    });
+    expect(first.status).toBe(200);
+    const synced = syncResponseSchema.parse(first.body);
+    expect(synced.downloads).toEqual([]);
+    const second = await http(stack.url, 'POST', AGENT_API_PATHS.sync, {
+      token: session.sessionToken,
+      body: emptySync(synced.stamp, synced.base),
+    });
+    const upToDate = syncResponseSchema.parse(second.body);
+    expect(upToDate).toMatchObject({ status: 'up-to-date', code: 1, fullResync: null });
+    const completed = (await eventsOf(upToDate.correlationId, 2)).find((e) => e.type === 'sync.completed');
+    expect(completed).toMatchObject({ code: 1, payload: { upToDate: true } });
+  });
+
+  it('uploads a certificate sealed by the agent: token-crypto seals it for storage, the gateway writes it', async () => {
+    const session = createSessionResponseSchema.parse((await logon('alice', 'alice-pass')).body);
+    const aliceDn = slapd().user('alice').dn;
+    const before = await gateway.call(
+      'directory.read-state',
+      { userDn: aliceDn },
+      { correlationId: randomUUID() },
+    );
+    const { token, upload } = agentUpload(session, aliceDevice, Date.now() - 1000);
+    const answer = await http(stack.url, 'POST', AGENT_API_PATHS.sync, {
+      token: session.sessionToken,
+      body: { ...emptySync(before.stamp), manifest: { tokens: [token], base: null }, uploads: [upload] },
+    });
+    expect(answer.status).toBe(200);
+    const synced = syncResponseSchema.parse(answer.body);
+    expect(synced).toMatchObject({ status: 'synced', rejections: [] });
+    expect(synced.stamp).not.toBe(before.stamp);
+    const after = await gateway.call(
+      'directory.read-state',
+      { userDn: aliceDn },
+      { correlationId: randomUUID() },
+    );
+    expect(after.stamp).toBe(synced.stamp);
+    expect(after.state.entries).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: token.id, hash: token.hash, tombstone: false })]),
+    );
+    const published = await eventsOf(synced.correlationId, 3);
+    expect(published.map((event) => event.type)).toEqual(
+      expect.arrayContaining(['sync.started', 'token.uploaded', 'sync.completed']),
+    );
+    expect(JSON.stringify(published)).not.toContain(upload.envelope.slice(0, 64));
+    // The same machine's next logon: nothing new on either side, so the fast path.
+    const again = await http(stack.url, 'POST', AGENT_API_PATHS.sync, {
+      token: session.sessionToken,
+      body: { ...emptySync(synced.stamp, synced.base), manifest: { tokens: [token], base: synced.base } },
+    });
+    expect(syncResponseSchema.parse(again.body)).toMatchObject({ status: 'up-to-date', stamp: synced.stamp });
+  });
+
+  it('lands concurrent uploads from four machines after compare-and-swap retries', async () => {
+    const aliceDn = slapd().user('alice').dn;
+    const machines = ['ws-11', 'ws-12', 'ws-13', 'ws-14'];
+    const sessions = await Promise.all(
+      machines.map(async (machine) => {
+        const device = deviceKey();
+        const answer = await logon('alice', 'alice-pass', machine, device.publicKey);
+        return { machine, device, session: createSessionResponseSchema.parse(answer.body) };
+      }),
+    );
+    const results = await Promise.all(
+      sessions.map(({ machine, device, session }) => {
+        const { token, upload } = agentUpload(session, device, Date.now() - 1000);
+        return http(stack.url, 'POST', AGENT_API_PATHS.sync, {
+          token: session.sessionToken,
+          body: {
+            trigger: 'store-change',
+            machine,
+            lastStamp: null,
+            manifest: { tokens: [token], base: null },
+            uploads: [upload],
+          },
+        }).then((answer) => ({ token, answer }));
+      }),
+    );
+    for (const { answer } of results) expect(answer.status).toBe(200);
+    const state = await gateway.call(
+      'directory.read-state',
+      { userDn: aliceDn },
+      { correlationId: randomUUID() },
+    );
+    const ids = state.state.entries.map((entry) => entry.id);
+    expect(ids).toEqual(expect.arrayContaining(results.map(({ token }) => token.id)));
+    // Events are confirmed before the answer: all of them are on the observer queue by now. The four writers
+    // read the same stamp, so lost races were retried, never lost.
+    const published = await drain();
+    expect(published.some((event) => event.type === 'directory.write-retried')).toBe(true);
+  });
+
+  it("delivers a certificate uploaded on one machine to alice's second machine, byte-identical", async () => {
+    const first = createSessionResponseSchema.parse(
+      (await logon('alice', 'alice-pass', 'ws-01', aliceDevice.publicKey)).body,
+    );
+    const { token, content, upload } = agentUpload(first, aliceDevice, Date.now() - 500);
+    const uploaded = await http(stack.url, 'POST', AGENT_API_PATHS.sync, {
+      token: first.sessionToken,
+      body: {
+        ...emptySync(),
+        machine: 'ws-01',
+        manifest: { tokens: [token], base: null },
+        uploads: [upload],
+      },
+    });
+    expect(uploaded.status).toBe(200);
+
+    const device = deviceKey();
+    const second = createSessionResponseSchema.parse(
+      (await logon('alice', 'alice-pass', 'ws-02', device.publicKey)).body,
+    );
+    const answer = await http(stack.url, 'POST', AGENT_API_PATHS.sync, {
+      token: second.sessionToken,
+      body: { ...emptySync(), machine: 'ws-02' },
+    });
+    expect(answer.status).toBe(200);
+    const synced = syncResponseSchema.parse(answer.body);
+    expect(synced.rejections).toEqual([]);
+    const download = synced.downloads.find((item) => item.token.id === token.id);
+    expect(download?.token).toMatchObject({ type: 'certificate', hash: token.hash });
+    const opened = unwrap(
+      openEnvelope(Buffer.from(download!.envelope, 'base64'), [{ privateKey: device.privateKey }]),
+    );
+    expect(opened.equals(content)).toBe(true);
+    // Every download opens with this device's key only, and its content matches its keyed hash.
+    const hashKey = unwrap(
+      openSecret(SECRET_PURPOSES.hashKey, Buffer.from(second.hashKeyEnvelope, 'base64'), [
+        { privateKey: device.privateKey },
+      ]),
+    );
+    for (const item of synced.downloads) {
+      const plain = unwrap(
+        openEnvelope(Buffer.from(item.envelope, 'base64'), [{ privateKey: device.privateKey }]),
+      );
+      expect(tokenHash(hashKey, plain)).toBe(item.token.hash);
+      expect(
+        openEnvelope(Buffer.from(item.envelope, 'base64'), [{ privateKey: aliceDevice.privateKey }]).ok,
+      ).toBe(false);
+    }
+    expect(synced.base.entries.map((entry) => entry.id)).toEqual(expect.arrayContaining([token.id]));
+  });
+
+  it("never lets alice's session reach bob's entry", async () => {
+    const bobDn = slapd().user('bob').dn;
+    const before = await gateway.call(
+      'directory.read-state',
+      { userDn: bobDn },
+      { correlationId: randomUUID() },
+    );
+    const session = createSessionResponseSchema.parse((await logon('alice', 'alice-pass')).body);
+    // The request names no user: one that tries is refused by the strict contract.
+    const named = await http(stack.url, 'POST', AGENT_API_PATHS.sync, {
+      token: session.sessionToken,
+      body: { ...emptySync(), userDn: bobDn },
+    });
+    expect(named.status).toBe(400);
+    // A token edited to carry bob's DN no longer verifies.
+    const [payload, signature] = session.sessionToken.split('.') as [string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const edited = `${Buffer.from(JSON.stringify({ ...claims, dn: bobDn, login: 'bob' })).toString('base64url')}.${signature}`;
+    const forged = await http(stack.url, 'POST', AGENT_API_PATHS.sync, { token: edited, body: emptySync() });
+    expect(forged.status).toBe(401);
+    // Another machine's session cannot sync as this one.
+    const otherMachine = await http(stack.url, 'POST', AGENT_API_PATHS.sync, {
+      token: session.sessionToken,
+      body: { ...emptySync(), machine: 'ws-99' },
+    });
+    expect(otherMachine.status).toBe(403);
+    const after = await gateway.call(
+      'directory.read-state',
+      { userDn: bobDn },
+      { correlationId: randomUUID() },
+    );
+    expect(after).toEqual(before);
+  });
+
+  it('answers 401 for missing, forged and expired session tokens', async () => {
+    const missing = await http(stack.url, 'GET', AGENT_API_PATHS.policy);
+    expect(missing.status).toBe(401);
+    const forgedSigner = new SessionTokenSigner(randomBytes(32));
+    const claims = {
+      login: 'alice',
+      dn: slapd().user('alice').dn,
+      stableId: '00000000-0000-4000-8000-000000000000',
+      machine: 'ws-01',
+      deviceKeyHash: deviceKeyHash(aliceKey),
+      exp: Date.now() + 60_000,
+    };
+    const forged = await http(stack.url, 'GET', AGENT_API_PATHS.policy, { token: forgedSigner.sign(claims) });
+    expect(forged.status).toBe(401);
+    expect(problemSchema.parse(forged.body).error.code).toBe('UNAUTHENTICATED');
+    const expiredToken = new SessionTokenSigner(stack.sessionKey).sign({ ...claims, exp: Date.now() - 1 });
+    const expired = await http(stack.url, 'GET', AGENT_API_PATHS.policy, { token: expiredToken });
+    expect(expired.status).toBe(401);
+    expect(problemSchema.parse(expired.body).error.code).toBe('SESSION_EXPIRED');
+  });
+
+  it('serves the same sync over the AMQP ingress, and names why create-session there is refused', async () => {
+    const session = createSessionResponseSchema.parse((await logon('alice', 'alice-pass')).body);
+    const channel = probe.channel;
+    const replies = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+    const ask = async (message: unknown) => {
+      const correlationId = randomUUID();
+      channel.sendToQueue(ingressQueue(namespace), Buffer.from(JSON.stringify(message)), {
+        replyTo: replies.queue,
+        correlationId,
+      });
+      const reply = await probe.takeMatching(
+        replies.queue,
+        (m) => m.properties.correlationId === correlationId,
+        10_000,
+      );
+      return JSON.parse(reply.content.toString('utf8')) as unknown;
+    };
+    const synced = ingressReplySchemas.sync.parse(
+      await ask({ kind: 'sync', sessionToken: session.sessionToken, body: emptySync() }),
+    );
+    expect(synced.ok).toBe(true);
+    const refused = ingressReplySchemas['create-session'].parse(
+      await ask({
+        kind: 'create-session',
+        body: {
+          user: 'alice',
+          machine: 'ws-01',
+          devicePublicKey: aliceKey,
+          agentVersion: '0.1.0',
+          sealedPassword: randomBytes(64).toString('base64'),
+        },
+      }),
+    );
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', details: { unsupported: 'sealedPassword' } },
+    });
+    const forged = ingressReplySchemas.sync.parse(
+      await ask({ kind: 'sync', sessionToken: 'x'.repeat(40), body: emptySync() }),
+    );
+    expect(forged).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it('returns the policy, then 429 with Retry-After under a burst', async () => {
+    const session = createSessionResponseSchema.parse((await logon('alice', 'alice-pass')).body);
+    const policy = await http(stack.url, 'GET', AGENT_API_PATHS.policy, { token: session.sessionToken });
+    expect(policyResponseSchema.parse(policy.body).policy.enabled).toBe(true);
+    const burst = await Promise.all(
+      Array.from({ length: 80 }, () =>
+        http(stack.url, 'GET', AGENT_API_PATHS.policy, { token: session.sessionToken }),
+      ),
+    );
+    const limited = burst.filter((answer) => answer.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(problemSchema.parse(limited[0]!.body).error.code).toBe('RATE_LIMITED');
+  });
+});
