@@ -1,0 +1,96 @@
+import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
+import { createLogger, type Logger } from '@credroam/platform';
+import { machineIdSchema } from '@credroam/roaming';
+import { AgentStore } from '../store/agent-store';
+import { StoreLayout } from '../store/store-layout';
+import { StoreLock } from '../store/store.lock';
+import { AgentApiClient, DEFAULT_RETRY, type RetryPolicy } from '../sync/agent-api.client';
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** All of standard input, as text. */
+  readStdin(): Promise<string>;
+}
+
+export interface CliEnvironment {
+  io: CliIo;
+  env: NodeJS.ProcessEnv;
+  now: () => number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What a command gets: output, the store (opened on first use), a client factory, the clock. */
+export class CliContext {
+  private opened: AgentStore | undefined;
+  private log: Logger | undefined;
+  readonly layout: StoreLayout;
+
+  constructor(
+    readonly environment: CliEnvironment,
+    storeOption: string | undefined,
+  ) {
+    this.layout = StoreLayout.resolve(storeOption, environment.env);
+  }
+
+  get io(): CliIo {
+    return this.environment.io;
+  }
+
+  now = (): number => this.environment.now();
+
+  /** JSON log lines on stderr, silent unless CREDROAM_LOG_LEVEL asks for them (the CLI's own output is for people). */
+  logger(): Logger {
+    this.log ??= createLogger('credroam-agent', {
+      level: this.environment.env.CREDROAM_LOG_LEVEL ?? 'silent',
+      destination: { write: (line: string) => this.environment.io.stderr(line) },
+    });
+    return this.log;
+  }
+
+  store(): AgentStore {
+    this.opened ??= AgentStore.open(this.layout);
+    return this.opened;
+  }
+
+  /** Runs a command that writes the store while holding the store lock. */
+  async exclusive<T>(work: (store: AgentStore) => Promise<T> | T): Promise<T> {
+    const store = this.store();
+    const release = new StoreLock(this.layout.lockFile).acquire();
+    try {
+      store.sweep();
+      return await work(store);
+    } finally {
+      release();
+    }
+  }
+
+  clientFor = (server: string): AgentApiClient =>
+    new AgentApiClient({
+      server,
+      retry: retryFromEnv(this.environment.env),
+      ...(this.environment.fetch ? { fetch: this.environment.fetch } : {}),
+      ...(this.environment.sleep ? { sleep: this.environment.sleep } : {}),
+    });
+}
+
+/** CREDROAM_AGENT_RETRY_ATTEMPTS / CREDROAM_AGENT_RETRY_BASE_MS tune the backoff (tests shorten it). */
+function retryFromEnv(env: NodeJS.ProcessEnv): RetryPolicy {
+  const attempts = Number(env.CREDROAM_AGENT_RETRY_ATTEMPTS);
+  const base = Number(env.CREDROAM_AGENT_RETRY_BASE_MS);
+  return {
+    maxAttempts:
+      Number.isInteger(attempts) && attempts >= 1 && attempts <= 10 ? attempts : DEFAULT_RETRY.maxAttempts,
+    baseDelayMs: Number.isInteger(base) && base >= 0 && base <= 60_000 ? base : DEFAULT_RETRY.baseDelayMs,
+    maxDelayMs: DEFAULT_RETRY.maxDelayMs,
+  };
+}
+
+/** The host name when it is a valid machine id, else a stable id derived from it. */
+export function defaultMachineId(host: string = hostname()): string {
+  const short = host.split('.')[0] ?? '';
+  if (machineIdSchema.safeParse(short).success) return short;
+  return `host-${createHash('sha256').update(host).digest('hex').slice(0, 16)}`;
+}

@@ -1,0 +1,120 @@
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { agentFixture, NOW, tempStoreDir, type AgentFixture } from '../testing/agent-fixtures';
+import { parseGlobalArguments } from './arguments';
+import { runCli } from './cli';
+import { type CliEnvironment } from './cli-context';
+
+function environment(stdin = '') {
+  const out: string[] = [];
+  const err: string[] = [];
+  const env: CliEnvironment = {
+    io: { stdout: (text) => out.push(text), stderr: (text) => err.push(text), readStdin: async () => stdin },
+    env: {},
+    now: () => NOW,
+  };
+  return { env, out: () => out.join(''), err: () => err.join('') };
+}
+
+describe('global arguments', () => {
+  it('takes --store and --help wherever they stand', () => {
+    expect(parseGlobalArguments(['list', '--store', '/s', '--json'])).toEqual({
+      store: '/s',
+      help: false,
+      command: 'list',
+      rest: ['--json'],
+    });
+    expect(parseGlobalArguments(['--store=/s', 'sync', '--help'])).toMatchObject({ store: '/s', help: true });
+  });
+});
+
+describe('runCli', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempStoreDir();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const store = () => join(dir, 'store');
+
+  it.each([
+    [['--help'], 0],
+    [['sync', '--help'], 0],
+    [[], 2],
+    [['frobnicate'], 2],
+    [['list', '--verbose'], 2],
+    [['list', 'extra'], 2],
+    [['sync', '--trigger', 'sometimes'], 2],
+    [['login', '--user', 'alice', '--password-stdin'], 2],
+    [['login', '--server', 'ftp://x', '--user', 'alice', '--password-stdin'], 2],
+    [['delete', 'password', 'x'], 2],
+    [['login', '--server', 'http://h', '--user', 'a', '--password-stdin', '--key-type', 'dsa'], 2],
+    [['delete', 'private-key', '..\\..\\evil.bat'], 2],
+    [['import'], 2],
+    [['sync'], 3],
+    [['import', '/nonexistent/file.pem'], 2],
+  ])('%j exits %i with one-line errors', async (args, code) => {
+    const io = environment();
+    expect(await runCli(['--store', store(), ...args], io.env)).toBe(code);
+    if (code !== 0) expect(io.err().split('\n')[0]).toMatch(/^credroam-agent: /);
+  });
+
+  it('prints the help of each command', async () => {
+    for (const command of ['login', 'import', 'list', 'delete', 'sync', 'status']) {
+      const io = environment();
+      expect(await runCli([command, '--help'], io.env)).toBe(0);
+      expect(io.out()).toContain(`usage: credroam-agent ${command}`);
+    }
+  });
+
+  describe('with a logged-in store', () => {
+    let fixture: AgentFixture;
+    beforeEach(() => {
+      fixture = agentFixture();
+    });
+    afterEach(() => fixture.dispose());
+
+    it('lists tokens as JSON with exactly type, id, modifiedAt, hash and size', async () => {
+      const token = fixture.token('master-key', 'Preferred', Buffer.from('pointer'));
+      fixture.store.tokens.put(token);
+      const io = environment();
+      expect(await runCli(['--store', fixture.store.layout.root, 'list', '--json'], io.env)).toBe(0);
+      expect(JSON.parse(io.out())).toEqual([
+        {
+          type: 'master-key',
+          id: 'Preferred',
+          modifiedAt: token.meta.modifiedAt,
+          hash: token.meta.hash,
+          size: 7,
+        },
+      ]);
+    });
+
+    it('deletes a token, and fails (1) on one that is not there', async () => {
+      fixture.store.tokens.put(fixture.token('master-key', 'Preferred', Buffer.from('pointer')));
+      const root = fixture.store.layout.root;
+      expect(await runCli(['--store', root, 'delete', 'master-key', 'Preferred'], environment().env)).toBe(0);
+      expect(await runCli(['--store', root, 'delete', 'master-key', 'Preferred'], environment().env)).toBe(1);
+    });
+
+    it('reports status as JSON', async () => {
+      const io = environment();
+      expect(await runCli(['--store', fixture.store.layout.root, 'status', '--json'], io.env)).toBe(0);
+      expect(JSON.parse(io.out())).toMatchObject({
+        loggedIn: true,
+        user: 'alice',
+        machine: 'ws-a',
+        stateFile: 'missing',
+      });
+    });
+
+    it('answers 4 when the server cannot be reached', async () => {
+      const io = environment();
+      io.env.fetch = (async () => {
+        throw new TypeError('fetch failed');
+      }) as unknown as typeof fetch;
+      io.env.sleep = async () => undefined;
+      expect(await runCli(['--store', fixture.store.layout.root, 'sync'], io.env)).toBe(4);
+      expect(io.err()).toMatch(/unreachable/);
+    });
+  });
+});

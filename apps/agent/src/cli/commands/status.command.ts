@@ -1,0 +1,53 @@
+import { changedSinceBase } from '../../sync/sync.service';
+import { type Command } from '../command';
+import { EXIT } from '../exit-codes';
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'show the session, the store and the last sync',
+  usage: `usage: credroam-agent status [--json]`,
+  options: { json: { type: 'boolean' } },
+  positionals: { min: 0, max: 0, names: '' },
+  async run(context, { values }) {
+    const store = context.store();
+    const session = store.session.read();
+    const state = store.state.read();
+    const { tokens, problems } = store.tokens.list();
+    const base = state.health === 'ok' && state.state.machine === session?.machine ? state.state.base : null;
+    const report = {
+      store: context.layout.root,
+      loggedIn: session !== null && Date.parse(session.expiresAt) > context.now(),
+      user: session?.user ?? null,
+      server: session?.server ?? null,
+      machine: session?.machine ?? null,
+      sessionExpiresAt: session?.expiresAt ?? null,
+      deviceKey: store.deviceKeys.load() !== null,
+      tokens: tokens.length,
+      pendingChanges: changedSinceBase(tokens, base).length,
+      unusableFiles: problems.length,
+      stateFile: state.health,
+      lastSync: state.health === 'ok' ? state.state.lastSync : null,
+      policy: session?.policy.policy ?? null,
+    };
+    if (values.json === true) {
+      context.io.stdout(`${JSON.stringify(report)}\n`);
+      return EXIT.ok;
+    }
+    const lines = [
+      `store        ${report.store}`,
+      report.loggedIn
+        ? `session      ${report.user} on ${report.server} (machine ${report.machine}) until ${report.sessionExpiresAt}`
+        : session
+          ? `session      expired at ${session.expiresAt}: run "credroam-agent login"`
+          : 'session      not logged in',
+      `tokens       ${report.tokens} (${report.pendingChanges} changed since the last sync)`,
+      `state file   ${report.stateFile === 'corrupt' ? 'corrupt: the next sync self-heals with a full resync' : report.stateFile}`,
+      report.lastSync
+        ? `last sync    ${new Date(report.lastSync.at).toISOString()} ${report.lastSync.status} (code ${report.lastSync.code}, ${report.lastSync.trigger})`
+        : 'last sync    never',
+    ];
+    if (report.unusableFiles > 0) lines.push(`warning      ${report.unusableFiles} unusable token file(s)`);
+    context.io.stdout(`${lines.join('\n')}\n`);
+    return EXIT.ok;
+  },
+};

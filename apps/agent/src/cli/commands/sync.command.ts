@@ -1,0 +1,78 @@
+import { SYNC_TRIGGERS, syncTriggerSchema } from '@credroam/roaming';
+import { SyncService, type SyncOutcome } from '../../sync/sync.service';
+import { stringOption } from '../arguments';
+import { type Command } from '../command';
+import { EXIT, UsageError } from '../exit-codes';
+
+export const syncCommand: Command = {
+  name: 'sync',
+  summary: 'reconcile the local store with the directory',
+  usage: `usage: credroam-agent sync [--trigger ${SYNC_TRIGGERS.join('|')}] [--json]
+
+Sends the manifest and the sealed content of tokens changed since the last sync, then applies the answer
+atomically (downloads, local deletions, new merge base). Transient errors are retried with backoff.
+  --trigger T   why this sync runs (default pulse)
+  --json        print the outcome as JSON`,
+  options: { trigger: { type: 'string' }, json: { type: 'boolean' } },
+  positionals: { min: 0, max: 0, names: '' },
+  async run(context, { values }) {
+    const trigger = syncTriggerSchema.safeParse(stringOption(values, 'trigger') ?? 'pulse');
+    if (!trigger.success) throw new UsageError(`--trigger must be one of ${SYNC_TRIGGERS.join(', ')}`);
+    const outcome = await context.exclusive((store) =>
+      new SyncService(store, context.clientFor, context.now, context.logger()).sync(trigger.data),
+    );
+    if (outcome.selfHealed) {
+      context.io.stderr(`self-healing: ${outcome.selfHealed}; performed a full resync\n`);
+    }
+    if (values.json === true) context.io.stdout(`${JSON.stringify(summary(outcome))}\n`);
+    else context.io.stdout(describe(outcome));
+    const { response } = outcome;
+    if (response.status === 'blocked' && response.block) {
+      context.io.stderr(`sync blocked: ${response.block.message} [${response.block.code}]\n`);
+      return EXIT.failed;
+    }
+    return EXIT.ok;
+  },
+};
+
+function summary(outcome: SyncOutcome) {
+  const { response } = outcome;
+  return {
+    status: response.status,
+    code: response.code,
+    correlationId: response.correlationId,
+    uploaded: outcome.uploaded,
+    downloaded: outcome.downloaded,
+    deleted: outcome.deleted,
+    fullResync: response.fullResync,
+    selfHealed: outcome.selfHealed !== null,
+    conflicts: response.conflicts,
+    rejections: response.rejections,
+    reported: response.reported.length,
+    block: response.block,
+    skippedFiles: outcome.skippedFiles,
+  };
+}
+
+function describe(outcome: SyncOutcome): string {
+  const { response } = outcome;
+  const lines = [
+    `${response.status}: ${outcome.uploaded} sent, ${outcome.downloaded} downloaded, ${outcome.deleted} deleted ` +
+      `(code ${response.code}, correlation id ${response.correlationId})`,
+  ];
+  for (const conflict of response.conflicts) {
+    lines.push(
+      `conflict on ${conflict.type} ${JSON.stringify(conflict.id)}: ${conflict.kind}, ${conflict.winner} copy kept`,
+    );
+  }
+  for (const rejection of response.rejections) {
+    lines.push(
+      `not roamed: ${rejection.tokenType ?? 'value'} ${rejection.displayId} (${rejection.side}): ${rejection.message} [${rejection.code}]`,
+    );
+  }
+  if (response.reported.length > 0)
+    lines.push(`${response.reported.length} directory value(s) reported, not used`);
+  if (outcome.skippedFiles > 0)
+    lines.push(`${outcome.skippedFiles} unusable local token file(s) skipped (see list)`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,104 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { RoamingError, NO_FLAGS, type TokenMeta } from '@credroam/roaming';
+import { parseCertificate, tokenHash, type ParsedCertificate } from '@credroam/sealing';
+import { type AgentStore } from '../store/agent-store';
+import { requireSession } from '../sync/credentials';
+import { linkKeys, parseCredentialFile, type ParsedCredential } from './credential-file.parser';
+
+export interface ImportedToken {
+  type: TokenMeta['type'];
+  id: string;
+  status: 'added' | 'updated' | 'unchanged';
+  linkedCertificate?: string;
+}
+
+/**
+ * Turns a credential file into tokens: hashed with the user's hash key (so a login is needed), stamped with the
+ * import time, keys linked to the certificate (in the file or already stored) whose public key they match.
+ */
+export class ImportService {
+  constructor(
+    private readonly store: AgentStore,
+    private readonly now: () => number,
+  ) {}
+
+  importFile(bytes: Buffer, password?: string): ImportedToken[] {
+    const { hashKey } = requireSession(this.store, this.now());
+    const parsed = parseCredentialFile(bytes, password);
+    if (!parsed.ok) throw RoamingError.fromInfo(parsed.error);
+    const { tokens } = this.store.tokens.list();
+    const storedCertificates = tokens.flatMap((token) => {
+      if (token.meta.type !== 'certificate') return [];
+      const certificate = parseCertificate(token.content);
+      return certificate.ok ? [certificate.value] : [];
+    });
+    const credentials = linkKeys(parsed.value, storedCertificates);
+    const modifiedAt = this.now();
+    const results = credentials.map((credential) => this.put(credential, hashKey, modifiedAt));
+    this.linkStoredKeys(credentials, modifiedAt);
+    return results;
+  }
+
+  private put(credential: ParsedCredential, hashKey: Buffer, modifiedAt: number): ImportedToken {
+    const hash = tokenHash(hashKey, credential.content);
+    const existing = this.store.tokens.get(credential);
+    const linkedCertificate = credential.linkedCertificate ?? existing?.meta.linkedCertificate;
+    const summary = {
+      type: credential.type,
+      id: credential.id,
+      ...(linkedCertificate ? { linkedCertificate } : {}),
+    };
+    if (existing && existing.meta.hash === hash && existing.meta.linkedCertificate === linkedCertificate) {
+      return { ...summary, status: 'unchanged' };
+    }
+    const meta: TokenMeta = {
+      type: credential.type,
+      id: credential.id,
+      modifiedAt,
+      hash,
+      size: credential.content.length,
+      flags: existing?.meta.flags ?? NO_FLAGS,
+      ...(linkedCertificate ? { linkedCertificate } : {}),
+    };
+    this.store.tokens.put({ meta, content: credential.content });
+    return { ...summary, status: existing ? 'updated' : 'added' };
+  }
+
+  /** A certificate imported after its key: link the stored key now, so the key roams with it. */
+  private linkStoredKeys(credentials: ParsedCredential[], modifiedAt: number): void {
+    const certificates = credentials.flatMap((c): ParsedCertificate[] =>
+      c.certificate ? [c.certificate] : [],
+    );
+    if (certificates.length === 0) return;
+    const { tokens } = this.store.tokens.list();
+    for (const token of tokens) {
+      if (token.meta.type !== 'private-key' || token.meta.linkedCertificate) continue;
+      const [linked] = linkKeys(
+        [
+          {
+            type: 'private-key',
+            id: token.meta.id,
+            content: token.content,
+            privateKey: privateKeyOf(token.content),
+          },
+        ],
+        certificates,
+      );
+      if (linked?.linkedCertificate) {
+        this.store.tokens.put({
+          meta: { ...token.meta, linkedCertificate: linked.linkedCertificate, modifiedAt },
+          content: token.content,
+        });
+      }
+    }
+  }
+}
+
+function privateKeyOf(pkcs8: Buffer): KeyObject | undefined {
+  // The key parsed when it was stored; a failure now only means "do not link".
+  try {
+    return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  } catch {
+    return undefined;
+  }
+}

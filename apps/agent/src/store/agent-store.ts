@@ -1,0 +1,38 @@
+import { AtomicFileWriter, type AtomicWriteHooks } from './atomic-file.writer';
+import { DeviceKeys } from './device-keys';
+import { SessionFile } from './session.file';
+import { StateFile } from './state.file';
+import { StoreLayout } from './store-layout';
+import { TokenStore } from './token.store';
+
+/** Everything the agent keeps on disk, opened once per command. */
+export class AgentStore {
+  readonly tokens: TokenStore;
+  readonly state: StateFile;
+  readonly session: SessionFile;
+  readonly deviceKeys: DeviceKeys;
+  readonly writer: AtomicFileWriter;
+
+  private constructor(
+    readonly layout: StoreLayout,
+    hooks: AtomicWriteHooks,
+  ) {
+    this.writer = new AtomicFileWriter(hooks);
+    this.tokens = new TokenStore(layout, this.writer);
+    this.state = new StateFile(layout, this.writer);
+    this.session = new SessionFile(layout, this.writer);
+    this.deviceKeys = new DeviceKeys(layout, this.writer);
+  }
+
+  /** Creates the store if needed. */
+  static open(layout: StoreLayout, hooks: AtomicWriteHooks = {}): AgentStore {
+    layout.ensure();
+    return new AgentStore(layout, hooks);
+  }
+
+  /** Removes temp files a crash left behind; only under the store lock, or it could take a live writer's file. */
+  sweep(): void {
+    this.writer.sweep(this.layout.root);
+    this.tokens.sweep();
+  }
+}

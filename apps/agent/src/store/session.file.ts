@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import {
+  certificatePemSchema,
+  effectivePolicySchema,
+  isoInstantSchema,
+  loginNameSchema,
+  machineIdSchema,
+  parseWith,
+  sessionTokenSchema,
+  smallEnvelopeSchema,
+} from '@credroam/roaming';
+import { type AtomicFileWriter } from './atomic-file.writer';
+import { type StoreLayout } from './store-layout';
+
+/**
+ * What login returned, kept apart from the state file so that a corrupt state file (self-healed by a full
+ * resync) does not also log the user out. The hash key stays in its envelope, sealed to the device key: it is
+ * opened in memory when needed and never written in clear.
+ */
+export const sessionSchema = z
+  .object({
+    format: z.literal(1),
+    server: z.url({ protocol: /^https?$/ }),
+    user: loginNameSchema,
+    machine: machineIdSchema,
+    sessionToken: sessionTokenSchema,
+    expiresAt: isoInstantSchema,
+    transportCertificatePem: certificatePemSchema,
+    policy: effectivePolicySchema,
+    hashKeyEnvelope: smallEnvelopeSchema,
+    loggedInAt: isoInstantSchema,
+  })
+  .strict();
+export type Session = z.output<typeof sessionSchema>;
+
+export class SessionFile {
+  constructor(
+    private readonly layout: StoreLayout,
+    private readonly writer: AtomicFileWriter,
+  ) {}
+
+  read(): Session | null {
+    let text: string;
+    try {
+      text = readFileSync(this.layout.sessionFile, 'utf8');
+    } catch {
+      return null;
+    }
+    try {
+      const parsed = parseWith(sessionSchema, JSON.parse(text));
+      return parsed.ok ? parsed.value : null;
+    } catch {
+      return null;
+    }
+  }
+
+  write(session: Session): void {
+    const checked = parseWith(sessionSchema, session);
+    if (!checked.ok) throw new Error(`refusing to write an invalid session: ${checked.error.message}`);
+    this.writer.write(this.layout.sessionFile, `${JSON.stringify(checked.value)}\n`, 0o600);
+  }
+}

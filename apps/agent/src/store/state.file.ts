@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import {
+  machineBaseSchema,
+  machineIdSchema,
+  parseWith,
+  stampSchema,
+  syncTriggerSchema,
+  timestampMsSchema,
+} from '@credroam/roaming';
+import { type AtomicFileWriter } from './atomic-file.writer';
+import { type StoreLayout } from './store-layout';
+
+/** The per-machine state file (Windows' state.dat): what this machine last synced, i.e. its merge base. */
+export const agentStateSchema = z
+  .object({
+    format: z.literal(1),
+    machine: machineIdSchema,
+    base: machineBaseSchema.nullable(),
+    /** The directory stamp of the last sync (base64 of its 16 bytes). */
+    lastStamp: stampSchema.nullable(),
+    lastSync: z
+      .object({
+        at: timestampMsSchema,
+        trigger: syncTriggerSchema,
+        status: z.enum(['up-to-date', 'synced', 'blocked']),
+        code: z.number().int(),
+        correlationId: z.string().max(128),
+      })
+      .strict()
+      .nullable(),
+  })
+  .strict();
+export type AgentState = z.output<typeof agentStateSchema>;
+
+export type StateRead =
+  | { health: 'ok'; state: AgentState }
+  | { health: 'missing'; state: null }
+  | { health: 'corrupt'; state: null; problem: string };
+
+export class StateFile {
+  constructor(
+    private readonly layout: StoreLayout,
+    private readonly writer: AtomicFileWriter,
+  ) {}
+
+  /** A missing file is a first use; an unreadable or invalid one is corrupt (the caller self-heals). */
+  read(): StateRead {
+    let text: string;
+    try {
+      text = readFileSync(this.layout.stateFile, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { health: 'missing', state: null };
+      return { health: 'corrupt', state: null, problem: `state file is unreadable (${code ?? 'error'})` };
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return { health: 'corrupt', state: null, problem: 'state file is not valid JSON' };
+    }
+    const parsed = parseWith(agentStateSchema, json);
+    if (!parsed.ok)
+      return { health: 'corrupt', state: null, problem: `state file is invalid: ${parsed.error.message}` };
+    return { health: 'ok', state: parsed.value };
+  }
+
+  /** Keeps the current file (when it is valid) as the backup, then replaces it atomically. */
+  write(state: AgentState): void {
+    const checked = parseWith(agentStateSchema, state);
+    if (!checked.ok) throw new Error(`refusing to write an invalid state file: ${checked.error.message}`);
+    if (this.read().health === 'ok') this.backupCurrent();
+    this.writer.write(this.layout.stateFile, `${JSON.stringify(checked.value)}\n`);
+  }
+
+  private backupCurrent(): void {
+    this.writer.write(this.layout.stateBackupFile, readFileSync(this.layout.stateFile));
+  }
+}

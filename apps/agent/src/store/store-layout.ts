@@ -1,0 +1,71 @@
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { type TokenType } from '@credroam/roaming';
+
+/**
+ * Where the agent keeps everything of one user on this machine. Every path is built here from fixed names;
+ * token files are named by tokenFileName (a hash), never by an identifier.
+ */
+export class StoreLayout {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  /** `--store DIR`, else CREDROAM_STORE, else $XDG_DATA_HOME/credroam, else ~/.local/share/credroam. */
+  static resolve(explicit: string | undefined, env: NodeJS.ProcessEnv): StoreLayout {
+    if (explicit) return new StoreLayout(explicit);
+    if (env.CREDROAM_STORE) return new StoreLayout(env.CREDROAM_STORE);
+    const xdg = env.XDG_DATA_HOME;
+    // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+    const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'share');
+    return new StoreLayout(join(base, 'credroam'));
+  }
+
+  get tokensDir(): string {
+    return join(this.root, 'tokens');
+  }
+
+  tokenTypeDir(type: TokenType): string {
+    return join(this.tokensDir, type);
+  }
+
+  get stateFile(): string {
+    return join(this.root, 'state.json');
+  }
+
+  /** The previous state file, as Windows keeps state.da~ beside state.dat. */
+  get stateBackupFile(): string {
+    return join(this.root, 'state.json~');
+  }
+
+  get sessionFile(): string {
+    return join(this.root, 'session.json');
+  }
+
+  get lockFile(): string {
+    return join(this.root, 'lock');
+  }
+
+  get deviceKeyFile(): string {
+    return join(this.root, 'device-key.pem');
+  }
+
+  /** Creates the store (mode 0700) and tightens an existing one that others could read. */
+  ensure(): void {
+    for (const dir of [this.root, this.tokensDir]) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
+    }
+  }
+
+  exists(): boolean {
+    try {
+      return statSync(this.root).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+}

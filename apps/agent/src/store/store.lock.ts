@@ -1,0 +1,59 @@
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { RoamingError } from '@credroam/roaming';
+
+/**
+ * One writer per store: a logon hook's sync and a manual import must not interleave their writes, or a sync could
+ * record a base that misses a token imported meanwhile. An exclusive lock file holding the owner's pid; a lock
+ * whose process is gone (a crash) is taken over.
+ */
+export class StoreLock {
+  constructor(private readonly path: string) {}
+
+  acquire(): () => void {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        const fd = openSync(this.path, 'wx', 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        return () => this.release();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const owner = this.owner();
+        if (owner !== null && owner !== process.pid && isAlive(owner)) {
+          throw new RoamingError(
+            'FORBIDDEN',
+            `another credroam-agent (pid ${owner}) is using this store; try again when it has finished`,
+          );
+        }
+        this.release();
+      }
+    }
+    throw new RoamingError('FORBIDDEN', 'could not lock the store');
+  }
+
+  private owner(): number | null {
+    try {
+      const pid = Number(readFileSync(this.path, 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private release(): void {
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // already released
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

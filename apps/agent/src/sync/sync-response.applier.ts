@@ -1,0 +1,100 @@
+import {
+  describeUntrusted,
+  isSafeTokenId,
+  RoamingError,
+  tokenKeyString,
+  type SyncResponse,
+  type SyncTrigger,
+  type TokenKey,
+} from '@credroam/roaming';
+import { certificateThumbprint, openEnvelope, tokenHashMatches } from '@credroam/sealing';
+import { type AgentStore } from '../store/agent-store';
+import { type StoredToken } from '../store/token.store';
+import { type UnlockedSession } from './credentials';
+
+export interface AppliedSync {
+  downloaded: number;
+  deleted: number;
+}
+
+export interface ApplyInput {
+  store: AgentStore;
+  response: SyncResponse;
+  unlocked: UnlockedSession;
+  /** The local tokens the request was built from, by tokenKeyString. */
+  local: ReadonlyMap<string, StoredToken>;
+  trigger: SyncTrigger;
+  now: number;
+}
+
+/**
+ * Applies a validated sync answer. Everything is checked first (identifiers against the whitelist, envelopes
+ * opened with the device key, each content's keyed hash and size against its metadata), so a bad download
+ * aborts the whole apply with nothing written. Then tokens are written and removed one atomic file at a time,
+ * and the state file goes last: a crash before it leaves the old base, and the next sync sees the written tokens
+ * as "changed locally, same hash as the directory", which reconcile records as synced.
+ */
+export function applySyncResponse(input: ApplyInput): AppliedSync {
+  const { store, response, unlocked, now, trigger } = input;
+  if (response.status === 'blocked') return { downloaded: 0, deleted: 0 };
+
+  const downloads = response.downloads.map((download): StoredToken => {
+    const { token } = download;
+    const label = `${token.type} ${describeUntrusted(token.id)}`;
+    if (!isSafeTokenId(token.type, token.id)) {
+      throw new RoamingError(
+        'UNSAFE_IDENTIFIER',
+        `the server sent ${label}, whose identifier is not allowed`,
+      );
+    }
+    const opened = openEnvelope(Buffer.from(download.envelope, 'base64'), [
+      { privateKey: unlocked.deviceKey.privateKey },
+    ]);
+    if (!opened.ok)
+      throw new RoamingError(
+        'INTEGRITY_CHECK_FAILED',
+        `download ${label} could not be opened: ${opened.error.message}`,
+      );
+    const content = opened.value;
+    if (content.length !== token.size || !tokenHashMatches(unlocked.hashKey, content, token.hash)) {
+      throw new RoamingError('INTEGRITY_CHECK_FAILED', `download ${label} does not match its hash or size`);
+    }
+    if (token.type === 'certificate' && certificateThumbprint(content) !== token.id) {
+      throw new RoamingError('THUMBPRINT_MISMATCH', `download ${label} is not the certificate its id names`);
+    }
+    return { meta: token, content };
+  });
+  const deletions: TokenKey[] = response.localDeletions.map((deletion) => {
+    if (!isSafeTokenId(deletion.type, deletion.id)) {
+      throw new RoamingError(
+        'UNSAFE_IDENTIFIER',
+        `the server asked to delete ${deletion.type} ${describeUntrusted(deletion.id)}, whose identifier is not allowed`,
+      );
+    }
+    return { type: deletion.type, id: deletion.id };
+  });
+
+  for (const token of downloads) store.tokens.put(token);
+  let deleted = 0;
+  for (const key of deletions) {
+    // Only what the request listed: a token imported while the sync ran is newer than this decision.
+    const before = input.local.get(tokenKeyString(key));
+    const current = store.tokens.get(key);
+    if (current && before && current.meta.hash !== before.meta.hash) continue;
+    if (store.tokens.delete(key)) deleted += 1;
+  }
+  store.state.write({
+    format: 1,
+    machine: unlocked.session.machine,
+    base: response.base,
+    lastStamp: response.stamp,
+    lastSync: {
+      at: now,
+      trigger,
+      status: response.status,
+      code: response.code,
+      correlationId: response.correlationId,
+    },
+  });
+  return { downloaded: downloads.length, deleted };
+}

@@ -1,0 +1,249 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  unwrap,
+  type MachineBase,
+  type SyncRequest,
+  type SyncResponse,
+  type TokenMeta,
+} from '@credroam/roaming';
+import { openEnvelope, sealEnvelope } from '@credroam/sealing';
+import { tokenFileName } from '../store/token-file-name';
+import { agentFixture, NOW, type AgentFixture } from '../testing/agent-fixtures';
+import { type AgentApiClient } from './agent-api.client';
+import { SyncService } from './sync.service';
+
+const STAMP = Buffer.alloc(16, 7).toString('base64');
+
+function response(overrides: Partial<SyncResponse> = {}): SyncResponse {
+  return {
+    status: 'synced',
+    code: 1,
+    correlationId: 'c-1',
+    stamp: STAMP,
+    downloads: [],
+    localDeletions: [],
+    conflicts: [],
+    rejections: [],
+    reported: [],
+    base: { directoryCreatedAt: NOW - 5000, syncedAt: NOW, entries: [] },
+    fullResync: null,
+    block: null,
+    ...overrides,
+  };
+}
+
+function baseOf(...tokens: TokenMeta[]): MachineBase {
+  return {
+    directoryCreatedAt: NOW - 5000,
+    syncedAt: NOW - 100,
+    entries: tokens.map((token) => ({
+      type: token.type,
+      id: token.id,
+      hash: token.hash,
+      modifiedAt: token.modifiedAt,
+      tombstone: false,
+    })),
+  };
+}
+
+describe('SyncService', () => {
+  let fixture: AgentFixture;
+  let sent: SyncRequest[];
+  let answer: (request: SyncRequest) => SyncResponse;
+  let service: SyncService;
+
+  beforeEach(() => {
+    fixture = agentFixture();
+    sent = [];
+    answer = () => response();
+    const client = {
+      sync: async (_token: string, request: SyncRequest) => {
+        sent.push(request);
+        return answer(request);
+      },
+    } as unknown as AgentApiClient;
+    service = new SyncService(
+      fixture.store,
+      () => client,
+      () => NOW,
+    );
+  });
+  afterEach(() => fixture.dispose());
+
+  const device = () => fixture.store.deviceKeys.load()!;
+  const sealForDevice = (content: Buffer) =>
+    unwrap(sealEnvelope(content, [{ publicKey: device().publicKey }])).toString('base64');
+
+  it('uploads only tokens changed since the base, sealed to the transport certificate', async () => {
+    const same = fixture.token('master-key', 'Preferred', Buffer.from('same'));
+    const edited = fixture.token('stored-credential', 'mail', Buffer.from('new password'));
+    fixture.store.tokens.put(same);
+    fixture.store.tokens.put(edited);
+    fixture.store.state.write({
+      format: 1,
+      machine: 'ws-a',
+      base: baseOf(same.meta, { ...edited.meta, hash: 'b'.repeat(64) }),
+      lastStamp: STAMP,
+      lastSync: null,
+    });
+    await service.sync('logon');
+    const request = sent[0]!;
+    expect(request.lastStamp).toBe(STAMP);
+    expect(request.uploads.map((upload) => upload.id)).toEqual(['mail']);
+    const opened = openEnvelope(Buffer.from(request.uploads[0]!.envelope, 'base64'), [
+      { privateKey: fixture.transport.privateKey, certificate: fixture.transport.certificate },
+    ]);
+    expect(unwrap(opened).toString()).toBe('new password');
+  });
+
+  it('sends base null and no stamp when the state file is corrupt, and says it self-healed', async () => {
+    const token = fixture.token('master-key', 'Preferred', Buffer.from('kept'));
+    fixture.store.tokens.put(token);
+    writeFileSync(fixture.store.layout.stateFile, '{"format":1,"base":');
+    answer = () => response({ code: 2, fullResync: 'no-base', base: baseOf(token.meta) });
+    const outcome = await service.sync('logon');
+    expect(sent[0]!.manifest.base).toBeNull();
+    expect(sent[0]!.lastStamp).toBeNull();
+    expect(sent[0]!.uploads).toHaveLength(1);
+    expect(outcome.selfHealed).toMatch(/not valid JSON/);
+    expect(fixture.store.tokens.list().tokens).toEqual([token]);
+    expect(fixture.store.state.read()).toMatchObject({ health: 'ok', state: { base: baseOf(token.meta) } });
+  });
+
+  it('writes verified downloads, applies deletions and records the new base last', async () => {
+    const gone = fixture.token('master-key', 'Preferred', Buffer.from('old'));
+    fixture.store.tokens.put(gone);
+    const incoming = fixture.token('stored-credential', 'vpn', Buffer.from('roamed secret'));
+    answer = () =>
+      response({
+        downloads: [{ token: incoming.meta, envelope: sealForDevice(incoming.content) }],
+        localDeletions: [{ type: 'master-key', id: 'Preferred', reason: 'deleted-elsewhere' }],
+        base: baseOf(incoming.meta),
+      });
+    const outcome = await service.sync('pulse');
+    expect(outcome).toMatchObject({ downloaded: 1, deleted: 1 });
+    expect(fixture.store.tokens.list().tokens).toEqual([incoming]);
+    expect(fixture.store.state.read()).toMatchObject({
+      state: { base: baseOf(incoming.meta), lastStamp: STAMP },
+    });
+  });
+
+  it('writes nothing when a download does not match its keyed hash', async () => {
+    const claimed = fixture.token('stored-credential', 'vpn', Buffer.from('what the server claims'));
+    answer = () =>
+      response({
+        downloads: [{ token: claimed.meta, envelope: sealForDevice(Buffer.from('something else entirely')) }],
+        base: baseOf(claimed.meta),
+      });
+    await expect(service.sync('pulse')).rejects.toMatchObject({ code: 'INTEGRITY_CHECK_FAILED' });
+    expect(fixture.store.tokens.list().tokens).toEqual([]);
+    expect(fixture.store.state.read().health).toBe('missing');
+  });
+
+  it('refuses a download whose identifier fails the whitelist, even if the schema was bypassed', async () => {
+    const planted = fixture.token('private-key', 'ok-id', Buffer.from('x'));
+    answer = () =>
+      response({
+        downloads: [
+          { token: { ...planted.meta, id: '..\\..\\evil.bat' }, envelope: sealForDevice(planted.content) },
+        ],
+      });
+    await expect(service.sync('pulse')).rejects.toMatchObject({ code: 'UNSAFE_IDENTIFIER' });
+    expect(fixture.store.tokens.list().tokens).toEqual([]);
+  });
+
+  it('changes nothing on disk when the sync is blocked', async () => {
+    fixture.store.tokens.put(fixture.token('master-key', 'Preferred', Buffer.from('kept')));
+    answer = () =>
+      response({
+        status: 'blocked',
+        code: 1008,
+        block: { code: 'TOKEN_LIMIT_EXCEEDED', message: 'too many' },
+      });
+    await service.sync('pulse');
+    expect(fixture.store.state.read().health).toBe('missing');
+    expect(fixture.store.tokens.list().tokens).toHaveLength(1);
+  });
+
+  it('requires a live session', async () => {
+    const expired = new SyncService(
+      fixture.store,
+      () => ({}) as AgentApiClient,
+      () => NOW + 7_200_000,
+    );
+    await expect(expired.sync('pulse')).rejects.toMatchObject({ code: 'SESSION_EXPIRED' });
+  });
+
+  it('leaves the old state when it crashes before the state file is replaced; the next sync repairs it', async () => {
+    let crash = true;
+    const crashing = agentFixture({
+      beforeRename: (_temp, target) => {
+        if (crash && target.endsWith('state.json')) throw new Error('simulated crash');
+      },
+    });
+    try {
+      const old = crashing.token('master-key', 'Preferred', Buffer.from('old'));
+      crashing.store.tokens.put(old);
+      crash = false;
+      crashing.store.state.write({
+        format: 1,
+        machine: 'ws-a',
+        base: baseOf(old.meta),
+        lastStamp: STAMP,
+        lastSync: null,
+      });
+      crash = true;
+      const device = crashing.store.deviceKeys.load()!;
+      const incoming = crashing.token('master-key', 'Preferred', Buffer.from('newer'), { modifiedAt: NOW });
+      const client = {
+        sync: async () =>
+          response({
+            downloads: [
+              {
+                token: incoming.meta,
+                envelope: unwrap(sealEnvelope(incoming.content, [{ publicKey: device.publicKey }])).toString(
+                  'base64',
+                ),
+              },
+            ],
+            base: baseOf(incoming.meta),
+          }),
+      } as unknown as AgentApiClient;
+      await expect(
+        new SyncService(
+          crashing.store,
+          () => client,
+          () => NOW,
+        ).sync('pulse'),
+      ).rejects.toThrow('simulated crash');
+      // Either version of each file, never a torn one: the token is new, the base still the old one.
+      expect(crashing.store.tokens.list().tokens).toEqual([incoming]);
+      expect(crashing.store.state.read()).toMatchObject({ health: 'ok', state: { base: baseOf(old.meta) } });
+    } finally {
+      crashing.dispose();
+    }
+  });
+
+  it('asks for a broken token file again instead of reporting it as deleted', async () => {
+    const good = fixture.token('master-key', 'Preferred', Buffer.from('good'));
+    const broken = fixture.token('stored-credential', 'mail', Buffer.from('secret'));
+    fixture.store.tokens.put(good);
+    fixture.store.tokens.put(broken);
+    fixture.store.state.write({
+      format: 1,
+      machine: 'ws-a',
+      base: baseOf(good.meta, broken.meta),
+      lastStamp: STAMP,
+      lastSync: null,
+    });
+    writeFileSync(
+      join(fixture.store.layout.tokenTypeDir('stored-credential'), tokenFileName(broken.meta)),
+      '{',
+    );
+    const outcome = await service.sync('pulse');
+    expect(sent[0]!.manifest.tokens.map((token) => token.id)).toEqual(['Preferred']);
+    expect(sent[0]!.manifest.base!.entries.map((entry) => entry.id)).toEqual(['Preferred']);
+    expect(outcome.skippedFiles).toBe(1);
+  });
+});

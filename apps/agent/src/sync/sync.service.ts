@@ -1,0 +1,121 @@
+import { basename } from 'node:path';
+import {
+  parseWith,
+  RoamingError,
+  syncRequestSchema,
+  tokenKeyString,
+  unwrap,
+  type MachineBase,
+  type SyncResponse,
+  type SyncTrigger,
+  type TokenMeta,
+} from '@credroam/roaming';
+import { type Logger } from '@credroam/platform';
+import { sealEnvelope } from '@credroam/sealing';
+import { type AgentStore } from '../store/agent-store';
+import { tokenFileName } from '../store/token-file-name';
+import { type StoredToken, type TokenFileProblem } from '../store/token.store';
+import { type AgentApiClient } from './agent-api.client';
+import { requireSession, transportCertificate } from './credentials';
+import { applySyncResponse, type AppliedSync } from './sync-response.applier';
+
+export interface SyncOutcome extends AppliedSync {
+  response: SyncResponse;
+  uploaded: number;
+  /** Set when the state file was unreadable and this sync was a full resync (Windows' events 502 then 2). */
+  selfHealed: string | null;
+  skippedFiles: number;
+}
+
+/** The tokens changed since the base: no base entry for the key, a tombstone there, or a different hash. */
+export function changedSinceBase<T extends { meta: TokenMeta }>(
+  tokens: readonly T[],
+  base: MachineBase | null,
+): T[] {
+  const entries = new Map((base?.entries ?? []).map((entry) => [tokenKeyString(entry), entry]));
+  return tokens.filter(({ meta }) => {
+    const entry = entries.get(tokenKeyString(meta));
+    return !entry || entry.tombstone || entry.hash !== meta.hash;
+  });
+}
+
+/**
+ * A token file that cannot be read must not look like a local deletion (that would tombstone the token on every
+ * machine). Dropping its base entry makes it "absent here, no base", so the server sends it again and the download
+ * replaces the broken file.
+ */
+export function withoutBrokenFiles(
+  base: MachineBase | null,
+  problems: readonly TokenFileProblem[],
+): MachineBase | null {
+  if (!base || problems.length === 0) return base;
+  const broken = new Set(problems.map((problem) => basename(problem.file)));
+  return { ...base, entries: base.entries.filter((entry) => !broken.has(tokenFileName(entry))) };
+}
+
+/** One sync (DESIGN.md section 6): send the manifest and changed content, apply the answer atomically. */
+export class SyncService {
+  constructor(
+    private readonly store: AgentStore,
+    private readonly clientFor: (server: string) => AgentApiClient,
+    private readonly now: () => number,
+    private readonly logger?: Logger,
+  ) {}
+
+  async sync(trigger: SyncTrigger): Promise<SyncOutcome> {
+    const unlocked = requireSession(this.store, this.now());
+    const { session } = unlocked;
+    const { tokens, problems } = this.store.tokens.list();
+    const stateRead = this.store.state.read();
+    const state =
+      stateRead.health === 'ok' && stateRead.state.machine === session.machine ? stateRead.state : null;
+    const base = withoutBrokenFiles(state?.base ?? null, problems);
+    const selfHealed = stateRead.health === 'corrupt' ? stateRead.problem : null;
+
+    const transport = transportCertificate(session.transportCertificatePem);
+    const byKey = new Map<string, StoredToken>(tokens.map((token) => [tokenKeyString(token.meta), token]));
+    const uploads = changedSinceBase(tokens, base).map((token) => ({
+      type: token.meta.type,
+      id: token.meta.id,
+      envelope: unwrap(sealEnvelope(token.content, [{ certificate: transport }])).toString('base64'),
+    }));
+    const request = parseWith(syncRequestSchema, {
+      trigger,
+      machine: session.machine,
+      // Without a base the stamp proves nothing: never take the "up to date" fast path then.
+      lastStamp: base ? (state?.lastStamp ?? null) : null,
+      manifest: { tokens: tokens.map((token) => token.meta), base },
+      uploads,
+    });
+    if (!request.ok) throw RoamingError.fromInfo(request.error);
+
+    const response = await this.clientFor(session.server).sync(session.sessionToken, request.value);
+    const applied = applySyncResponse({
+      store: this.store,
+      response,
+      unlocked,
+      local: byKey,
+      trigger,
+      now: this.now(),
+    });
+    if (selfHealed)
+      this.logger?.warn(
+        { correlationId: response.correlationId, problem: selfHealed },
+        'state file self-healed',
+      );
+    this.logger?.info(
+      {
+        correlationId: response.correlationId,
+        trigger,
+        status: response.status,
+        code: response.code,
+        uploaded: uploads.length,
+        downloaded: applied.downloaded,
+        deleted: applied.deleted,
+        fullResync: response.fullResync,
+      },
+      'sync applied',
+    );
+    return { ...applied, response, uploaded: uploads.length, selfHealed, skippedFiles: problems.length };
+  }
+}
