@@ -1,50 +1,13 @@
 // Runs bin/credroam-agent as a real process against LogonEventsContractStub (a contract stub of logon-events,
 // see its header), with credential files made by the openssl binary. Needs the build ("npm run build").
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
+import { agent, expectOk, tokenContent } from '../../support/agent-cli';
 import { LogonEventsContractStub } from './logon-events-contract.stub';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
-const AGENT = join(ROOT, 'bin', 'credroam-agent');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function agent(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  return new Promise((resolveRun) => {
-    const child = execFile(
-      AGENT,
-      args,
-      {
-        env: { ...process.env, CREDROAM_AGENT_RETRY_BASE_MS: '10', CREDROAM_STORE: '', ...options.env },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? ((error as { code?: number }).code ?? 1) : 0;
-        resolveRun({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-      },
-    );
-    child.stdin?.end(options.stdin ?? '');
-  });
-}
-
-/** Shows stderr in the failure message, not just the exit code. */
-function expectOk(run: Run): void {
-  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
-}
-
-function tokenContent(store: string, type: string, id: string): Buffer {
-  const name = `${createHash('sha256').update(`${type}\0${id}`).digest('hex')}.token`;
-  const file = JSON.parse(readFileSync(join(store, 'tokens', type, name), 'utf8')) as { content: string };
-  return Buffer.from(file.content, 'base64');
-}
 
 describe('credroam-agent against the logon-events contract stub', () => {
   const stub = new LogonEventsContractStub();

@@ -18,7 +18,7 @@ import { type ServiceProcess } from '../../helpers/service-process';
 import { useSlapd } from '../../helpers/slapd';
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { BrokerProbe, testConfig, testNamespace } from '../../support/messaging-fixtures';
-import { agentUpload, deviceKey, http, startLogonStack, type LogonStack } from './logon-events-fixtures';
+import { agentUpload, deviceKey, http, startLogonStack, type LogonStack } from '../../support/logon-stack';
 
 describe('logon-events as its own process with directory-gateway, token-crypto, slapd and RabbitMQ', () => {
   const slapd = useSlapd({

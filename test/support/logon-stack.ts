@@ -13,10 +13,10 @@ import {
   SECRET_PURPOSES,
   tokenHash,
 } from '@credroam/sealing';
-import { generateKeys } from '../../../apps/token-crypto/src/keys/key-generator';
-import { startServiceProcess, type ServiceProcess } from '../../helpers/service-process';
-import { type SlapdHandle } from '../../helpers/slapd';
-import { BROKER_URL } from '../../support/messaging-fixtures';
+import { generateKeys } from '../../apps/token-crypto/src/keys/key-generator';
+import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
+import { type SlapdHandle } from '../helpers/slapd';
+import { BROKER_URL } from './messaging-fixtures';
 
 export interface LogonStack {
   url: string;

@@ -1,0 +1,47 @@
+// Runs bin/credroam-agent as a real process, as a logon script would (needs "npm run build").
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..', '..');
+export const AGENT = join(ROOT, 'bin', 'credroam-agent');
+
+export interface AgentRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function agent(
+  args: string[],
+  options: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<AgentRun> {
+  return new Promise((resolveRun) => {
+    const child = execFile(
+      AGENT,
+      args,
+      {
+        env: { ...process.env, CREDROAM_AGENT_RETRY_BASE_MS: '10', CREDROAM_STORE: '', ...options.env },
+        timeout: 60_000,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? ((error as { code?: number }).code ?? 1) : 0;
+        resolveRun({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+      },
+    );
+    child.stdin?.end(options.stdin ?? '');
+  });
+}
+
+/** Shows stderr in the failure message, not just the exit code. */
+export function expectOk(run: AgentRun): void {
+  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+}
+
+/** A token's content as the agent stored it (files are named by a hash of type and id, never by the id). */
+export function tokenContent(store: string, type: string, id: string): Buffer {
+  const name = `${createHash('sha256').update(`${type}\0${id}`).digest('hex')}.token`;
+  const file = JSON.parse(readFileSync(join(store, 'tokens', type, name), 'utf8')) as { content: string };
+  return Buffer.from(file.content, 'base64');
+}
