@@ -38,7 +38,9 @@ function startProcess(name, env, logDir, readyLine, timeoutMs = 30_000) {
       seen = (seen + chunk.toString()).slice(-10_000);
       if (readyLine.test(seen)) {
         clearTimeout(timer);
-        resolve(child);
+        // The ready line's "url" (logon-events, audit), e.g. when the port was 0.
+        const url = /"url":"(https?:\/\/[^"]+)"/.exec(seen)?.[1];
+        resolve(url ? Object.assign(child, { readyUrl: url }) : child);
       }
     });
     child.once('exit', (code) => {
@@ -50,12 +52,19 @@ function startProcess(name, env, logDir, readyLine, timeoutMs = 30_000) {
 
 /**
  * Starts the stack; returns what it started and a stop(). `services` limits which services start (default:
- * every service that is built).
+ * every service that is built). A second stack beside another (a benchmark) passes its own `dataDir`,
+ * `namespace`, `ldapPort: 0` (any free port) and ports through `serviceEnv`, e.g.
+ * `{ 'logon-events': { CREDROAM_LOGON_PORT: '0' } }`; the returned services carry the `url` they reported.
+ * `users` replaces the demo users; `serviceEnv` is merged last into each named service's environment.
  */
 async function startLocalStack({
   dataDir = join(root, '.data'),
   ldapPort = 3890,
   namespace = 'credroam',
+  amqpUrl = 'amqp://guest:guest@127.0.0.1:5672',
+  users = DEMO_USERS,
+  services: only = undefined,
+  serviceEnv = {},
   log = console.log,
 } = {}) {
   const logDir = join(dataDir, 'logs');
@@ -64,7 +73,7 @@ async function startLocalStack({
   mkdirSync(keyDir, { recursive: true, mode: 0o700 });
   await ensureRabbitMq(log);
 
-  const slapd = await startSlapd({ port: ldapPort, users: DEMO_USERS });
+  const slapd = await startSlapd({ port: ldapPort, users });
   const children = [];
   const stop = async () => {
     await Promise.all(
@@ -83,7 +92,7 @@ async function startLocalStack({
 
   try {
     const common = {
-      CREDROAM_AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
+      CREDROAM_AMQP_URL: amqpUrl,
       CREDROAM_AMQP_NAMESPACE: namespace,
     };
     const channelKey = secretFile(keyDir, 'service-channel.key', () => randomBytes(32).toString('base64'));
@@ -131,10 +140,13 @@ async function startLocalStack({
     ];
     for (const service of services) {
       if (!existsSync(join(dist, 'apps', service.name, 'src', 'main.js'))) continue;
-      const child = await startProcess(service.name, { ...common, ...service.env }, logDir, service.ready);
+      if (only && !only.includes(service.name)) continue;
+      const env = { ...common, ...service.env, ...serviceEnv[service.name] };
+      const child = await startProcess(service.name, env, logDir, service.ready);
       children.push({ name: service.name, child });
     }
-    return { slapd, services: children.map(({ name, child }) => ({ name, pid: child.pid })), logDir, stop };
+    const started = children.map(({ name, child }) => ({ name, pid: child.pid, url: child.readyUrl }));
+    return { slapd, services: started, logDir, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -21,7 +21,14 @@ import { BROKER_URL } from './messaging-fixtures';
 export interface LogonStack {
   url: string;
   sessionKey: Buffer;
+  /** token-crypto's key directory: pass it (and sessionKey) to start another replica of the same installation. */
+  keyDir: string;
   processes: ServiceProcess[];
+}
+
+export interface ReplicaOf {
+  keyDir: string;
+  sessionKey: Buffer;
 }
 
 export interface DeviceKey {
@@ -78,10 +85,11 @@ export async function startLogonStack(
   namespace: string,
   channelKeyFile: string,
   extra: Record<string, string> = {},
+  replicaOf?: ReplicaOf,
 ): Promise<LogonStack> {
   const amqp = { CREDROAM_AMQP_URL: BROKER_URL, CREDROAM_AMQP_NAMESPACE: namespace };
-  const keyDir = join(slapd.dir, `token-crypto-${randomBytes(4).toString('hex')}`);
-  generateKeys(keyDir, { transportKeyBits: 2048 });
+  const keyDir = replicaOf?.keyDir ?? join(slapd.dir, `token-crypto-${randomBytes(4).toString('hex')}`);
+  if (!replicaOf) generateKeys(keyDir, { transportKeyBits: 2048 });
   const crypto = await startServiceProcess({
     name: 'token-crypto',
     script: 'scripts/lib/run-service.cjs',
@@ -90,7 +98,7 @@ export async function startLogonStack(
     ready: { line: /token-crypto ready/ },
     readyTimeoutMs: 20_000,
   });
-  const sessionKey = randomBytes(32);
+  const sessionKey = replicaOf?.sessionKey ?? randomBytes(32);
   const logon = await startServiceProcess({
     name: 'logon-events',
     script: 'scripts/lib/run-service.cjs',
@@ -111,7 +119,7 @@ export async function startLogonStack(
   });
   const url = /"url":"(http:\/\/[^"]+)"/.exec(logon.output())?.[1];
   if (!url) throw new Error('logon-events did not print its URL');
-  return { url, sessionKey, processes: [logon, crypto] };
+  return { url, sessionKey, keyDir, processes: [logon, crypto] };
 }
 
 export interface HttpAnswer {

@@ -102,7 +102,10 @@ async function startGateway(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
     },
   );
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the gateway did not start')), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('the gateway did not start'));
+    }, 20_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('directory-gateway ready')) {
         clearTimeout(timer);
