@@ -118,7 +118,11 @@ async function startLocalStack({
           CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey,
         },
       },
-      { name: 'token-crypto', ready: /token-crypto ready/, env: { CREDROAM_KEY_DIR: cryptoKeys } },
+      {
+        name: 'token-crypto',
+        ready: /token-crypto ready/,
+        env: { CREDROAM_KEY_DIR: cryptoKeys, CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey },
+      },
       {
         name: 'logon-events',
         ready: /logon-events ready/,

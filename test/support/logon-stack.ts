@@ -94,7 +94,8 @@ export async function startLogonStack(
     name: 'token-crypto',
     script: 'scripts/lib/run-service.cjs',
     args: ['token-crypto'],
-    env: { ...amqp, CREDROAM_KEY_DIR: keyDir },
+    // The channel key lets token-crypto re-seal AMQP logon passwords for the gateway (crypto.reseal-password).
+    env: { ...amqp, CREDROAM_KEY_DIR: keyDir, CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKeyFile },
     ready: { line: /token-crypto ready/ },
     readyTimeoutMs: 20_000,
   });

@@ -1,6 +1,7 @@
 import { HealthService } from './health/health.service';
 import { InspectService } from './inspect/inspect.service';
 import { type KeyStore } from './keys/key-store';
+import { ResealPasswordService } from './password/reseal-password.service';
 import { ResealService } from './sealing/reseal.service';
 import { SealForDeviceService } from './sealing/seal-for-device.service';
 import { SealForStorageService } from './sealing/seal-for-storage.service';
@@ -14,6 +15,7 @@ export interface TokenCryptoServices {
   sealForStorage: SealForStorageService;
   sealForDevice: SealForDeviceService;
   reseal: ResealService;
+  resealPassword: ResealPasswordService;
   health: HealthService;
 }
 
@@ -28,6 +30,7 @@ export function createTokenCryptoServices(
     sealForStorage: new SealForStorageService(keys),
     sealForDevice: new SealForDeviceService(keys),
     reseal: new ResealService(keys),
+    resealPassword: new ResealPasswordService(keys),
     health: new HealthService(keys, now),
   };
 }

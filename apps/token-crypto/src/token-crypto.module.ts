@@ -3,6 +3,7 @@ import { MessagingModule, type AmqpConfig, type MessagingLogger } from '@credroa
 import { HealthHandler } from './health/health.handler';
 import { InspectHandler } from './inspect/inspect.handler';
 import { type KeyStore } from './keys/key-store';
+import { ResealPasswordHandler } from './password/reseal-password.handler';
 import { SealingHandler } from './sealing/sealing.handler';
 import { createTokenCryptoServices, type TokenCryptoServices } from './token-crypto-services';
 import { TOKEN_CRYPTO_SERVICES } from './token-crypto.tokens';
@@ -15,7 +16,13 @@ export class TokenCryptoModule {
     return {
       module: TokenCryptoModule,
       imports: [MessagingModule.forRoot({ config: amqp, logger })],
-      controllers: [TransportCertificateHandler, InspectHandler, SealingHandler, HealthHandler],
+      controllers: [
+        TransportCertificateHandler,
+        InspectHandler,
+        SealingHandler,
+        ResealPasswordHandler,
+        HealthHandler,
+      ],
       providers: [
         { provide: TOKEN_CRYPTO_SERVICES, useFactory: () => createTokenCryptoServices(keys) },
         KeyStoreCloser,

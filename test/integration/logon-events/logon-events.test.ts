@@ -11,7 +11,15 @@ import {
   type SyncResponse,
 } from '@credroam/roaming';
 import { RpcClient } from '@credroam/messaging';
-import { openEnvelope, openSecret, SECRET_PURPOSES, tokenHash } from '@credroam/sealing';
+import {
+  decodePem,
+  openEnvelope,
+  openSecret,
+  parseCertificate,
+  SECRET_PURPOSES,
+  sealSecret,
+  tokenHash,
+} from '@credroam/sealing';
 import { ingressQueue } from '../../../apps/logon-events/src/ingress/ingress.consumer';
 import { deviceKeyHash, SessionTokenSigner } from '../../../apps/logon-events/src/sessions/session-token';
 import { type ServiceProcess } from '../../helpers/service-process';
@@ -321,8 +329,16 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
     expect(problemSchema.parse(expired.body).error.code).toBe('SESSION_EXPIRED');
   });
 
-  it('serves the same sync over the AMQP ingress, and names why create-session there is refused', async () => {
-    const session = createSessionResponseSchema.parse((await logon('alice', 'alice-pass')).body);
+  it('opens a session and syncs over the AMQP ingress with a password sealed to the transport certificate', async () => {
+    // The agent learnt the transport certificate from an earlier (HTTP) logon.
+    const first = createSessionResponseSchema.parse((await logon('alice', 'alice-pass')).body);
+    const transport = unwrap(parseCertificate(unwrap(decodePem(first.transportCertificatePem))[0]!.der));
+    const sealedPassword = (password: string) =>
+      unwrap(
+        sealSecret(SECRET_PURPOSES.logonPassword, Buffer.from(password, 'utf8'), [
+          { certificate: transport },
+        ]),
+      ).toString('base64');
     const channel = probe.channel;
     const replies = await channel.assertQueue('', { exclusive: true, autoDelete: true });
     const ask = async (message: unknown) => {
@@ -338,26 +354,41 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
       );
       return JSON.parse(reply.content.toString('utf8')) as unknown;
     };
+    const createSession = async (sealed: string) =>
+      ingressReplySchemas['create-session'].parse(
+        await ask({
+          kind: 'create-session',
+          body: {
+            user: 'alice',
+            machine: 'ws-01',
+            devicePublicKey: aliceKey,
+            agentVersion: '0.1.0',
+            sealedPassword: sealed,
+          },
+        }),
+      );
+
+    const created = await createSession(sealedPassword('alice-pass'));
+    if (!created.ok) throw new Error(`create-session over AMQP failed: ${JSON.stringify(created.error)}`);
+    expect(created.value.transportCertificatePem).toBe(first.transportCertificatePem);
+    const hashKey = unwrap(
+      openSecret(SECRET_PURPOSES.hashKey, Buffer.from(created.value.hashKeyEnvelope, 'base64'), [
+        { privateKey: aliceDevice.privateKey },
+      ]),
+    );
+    expect(hashKey).toHaveLength(32);
     const synced = ingressReplySchemas.sync.parse(
-      await ask({ kind: 'sync', sessionToken: session.sessionToken, body: emptySync() }),
+      await ask({ kind: 'sync', sessionToken: created.value.sessionToken, body: emptySync() }),
     );
     expect(synced.ok).toBe(true);
-    const refused = ingressReplySchemas['create-session'].parse(
-      await ask({
-        kind: 'create-session',
-        body: {
-          user: 'alice',
-          machine: 'ws-01',
-          devicePublicKey: aliceKey,
-          agentVersion: '0.1.0',
-          sealedPassword: randomBytes(64).toString('base64'),
-        },
-      }),
-    );
-    expect(refused).toMatchObject({
+
+    expect(await createSession(sealedPassword('wrong-pass'))).toMatchObject({
       ok: false,
-      error: { code: 'INVALID_INPUT', details: { unsupported: 'sealedPassword' } },
+      error: { code: 'INVALID_CREDENTIALS' },
     });
+    const garbage = await createSession(randomBytes(64).toString('base64'));
+    expect(garbage).toMatchObject({ ok: false, error: { code: 'CRYPTO_PARSE_FAILED' } });
+    expect(JSON.stringify(garbage)).not.toContain('alice-pass');
     const forged = ingressReplySchemas.sync.parse(
       await ask({ kind: 'sync', sessionToken: 'x'.repeat(40), body: emptySync() }),
     );

@@ -196,6 +196,8 @@ describe('events over RabbitMQ (EventPublisher, EventConsumer)', () => {
           },
         }),
       );
+      // The notice can arrive before the consumer has finished its own bookkeeping of the same message.
+      await waitFor(() => consumer.stats().inFlight === 0, { description: 'the consumer to settle' });
       expect(consumer.stats()).toEqual({ delivered: 3, acked: 0, retried: 2, deadLettered: 1, inFlight: 0 });
     });
 
@@ -265,6 +267,9 @@ describe('events over RabbitMQ (EventPublisher, EventConsumer)', () => {
       await publisher.publish(valid);
       await waitFor(() => handled.includes(valid.id), { description: 'a valid event after the bad ones' });
       expect(handled).toEqual([valid.id]);
+      await waitFor(() => consumer.stats().acked === 1, {
+        description: 'the valid event to be acknowledged',
+      });
       expect(consumer.stats()).toEqual(expect.objectContaining({ deadLettered: 2, acked: 1 }));
     });
 

@@ -52,6 +52,11 @@ describe('runCli', () => {
     [['import'], 2],
     [['sync'], 3],
     [['import', '/nonexistent/file.pem'], 2],
+    [['credential', 'set', 'TERMSRV/host'], 2],
+    [['credential', 'show', 'TERMSRV/host', '--secret-stdin'], 2],
+    [['credential', 'set', 'bad\u0007target', '--secret-stdin'], 2],
+    [['credential', 'set'], 2],
+    [['credential', 'set', 'TERMSRV/host', '--secret-stdin'], 2],
   ])('%j exits %i with one-line errors', async (args, code) => {
     const io = environment();
     expect(await runCli(['--store', store(), ...args], io.env)).toBe(code);
@@ -59,7 +64,7 @@ describe('runCli', () => {
   });
 
   it('prints the help of each command', async () => {
-    for (const command of ['login', 'import', 'list', 'delete', 'sync', 'status']) {
+    for (const command of ['login', 'import', 'credential', 'list', 'delete', 'sync', 'status']) {
       const io = environment();
       expect(await runCli([command, '--help'], io.env)).toBe(0);
       expect(io.out()).toContain(`usage: credroam-agent ${command}`);
@@ -94,6 +99,36 @@ describe('runCli', () => {
       const root = fixture.store.layout.root;
       expect(await runCli(['--store', root, 'delete', 'master-key', 'Preferred'], environment().env)).toBe(0);
       expect(await runCli(['--store', root, 'delete', 'master-key', 'Preferred'], environment().env)).toBe(1);
+    });
+
+    it('sets a stored credential from standard input, never printing the secret, and edits it', async () => {
+      const root = fixture.store.layout.root;
+      const args = [
+        '--store',
+        root,
+        'credential',
+        'set',
+        'TERMSRV/host',
+        '--secret-stdin',
+        '--username',
+        'al',
+      ];
+      const first = environment('hunter2\n');
+      expect(await runCli(args, first.env)).toBe(0);
+      expect(first.out()).toBe('added stored-credential TERMSRV/host\n');
+      expect(first.out() + first.err()).not.toContain('hunter2');
+      const stored = fixture.store.tokens.get({ type: 'stored-credential', id: 'TERMSRV/host' })!;
+      expect(JSON.parse(stored.content.toString('utf8'))).toEqual({
+        format: 1,
+        userName: 'al',
+        secret: Buffer.from('hunter2').toString('base64'),
+      });
+      const again = environment('hunter2\n');
+      expect(await runCli([...args, '--json'], again.env)).toBe(0);
+      expect(JSON.parse(again.out())).toMatchObject({ status: 'unchanged' });
+      const edit = environment('hunter3');
+      expect(await runCli(args, edit.env)).toBe(0);
+      expect(edit.out()).toBe('updated stored-credential TERMSRV/host\n');
     });
 
     it('reports status as JSON', async () => {

@@ -1,6 +1,7 @@
 import { parseCommandArguments, parseGlobalArguments } from './arguments';
 import { CliContext, type CliEnvironment } from './cli-context';
 import { type Command } from './command';
+import { credentialCommand } from './commands/credential.command';
 import { deleteCommand } from './commands/delete.command';
 import { importCommand } from './commands/import.command';
 import { listCommand } from './commands/list.command';
@@ -12,6 +13,7 @@ import { describeFailure, EXIT, exitCodeFor, UsageError, type ExitCode } from '.
 export const COMMANDS: readonly Command[] = [
   loginCommand,
   importCommand,
+  credentialCommand,
   listCommand,
   deleteCommand,
   syncCommand,
@@ -21,7 +23,7 @@ export const COMMANDS: readonly Command[] = [
 export const USAGE = `usage: credroam-agent [--store DIR] <command> [options]
 
 commands:
-${COMMANDS.map((command) => `  ${command.name.padEnd(8)} ${command.summary}`).join('\n')}
+${COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`).join('\n')}
 
 global options:
   --store DIR   the local store (default $CREDROAM_STORE, else $XDG_DATA_HOME/credroam or ~/.local/share/credroam)

@@ -47,6 +47,11 @@ export interface CryptoPort {
     request: RpcRequest<'crypto.seal-for-device'>,
     correlationId: string,
   ): Promise<RpcResponse<'crypto.seal-for-device'>>;
+  /** A logon password sealed to the transport certificate, re-sealed for directory.verify-password. */
+  resealPassword(
+    request: RpcRequest<'crypto.reseal-password'>,
+    correlationId: string,
+  ): Promise<RpcResponse<'crypto.reseal-password'>>;
   health(correlationId: string): Promise<RpcResponse<'crypto.health'>>;
 }
 

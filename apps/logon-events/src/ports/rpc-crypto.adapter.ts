@@ -18,6 +18,10 @@ export class RpcCryptoAdapter implements CryptoPort {
     return this.rpc.call(RPC_PATTERNS.sealForDevice, request, { correlationId });
   }
 
+  resealPassword(request: Parameters<CryptoPort['resealPassword']>[0], correlationId: string) {
+    return this.rpc.call(RPC_PATTERNS.resealPassword, request, { correlationId });
+  }
+
   health(correlationId: string) {
     return this.rpc.call(RPC_PATTERNS.cryptoHealth, {}, { correlationId, timeoutMs: 3_000 });
   }

@@ -6,7 +6,7 @@ import {
   type RoamingEvent,
   type RpcRequest,
 } from '@credroam/roaming';
-import { openServiceSecret } from '@credroam/sealing';
+import { openServiceSecret, sealServiceSecret } from '@credroam/sealing';
 import { type CryptoPort, type DirectoryPort } from '../ports/logon.ports';
 import { SessionCache } from './session.cache';
 import { SessionTokenSigner } from './session-token';
@@ -55,6 +55,18 @@ function setup() {
       items: [],
       hashKeyEnvelope: Buffer.from('hash key').toString('base64'),
     })),
+    // Stands in for token-crypto: the fake "transport envelope" is "cms:" + password.
+    resealPassword: jest.fn(async (request: RpcRequest<'crypto.reseal-password'>) => {
+      const opened = Buffer.from(request.sealedPassword, 'base64').toString();
+      if (!opened.startsWith('cms:')) throw new RoamingError('INTEGRITY_CHECK_FAILED', 'not opened');
+      const sealed = sealServiceSecret(
+        channelKey,
+        `verify-password:${request.login}`,
+        Buffer.from(opened.slice('cms:'.length)),
+      );
+      if (!sealed.ok) throw RoamingError.fromInfo(sealed.error);
+      return { sealedPassword: sealed.value.toString('base64') };
+    }),
   } as unknown as CryptoPort;
   const published: RoamingEvent[] = [];
   const service = new SessionsService(
@@ -100,15 +112,37 @@ describe('SessionsService', () => {
     expect(published).toEqual([]);
   });
 
-  it('refuses a clear password over AMQP by contract, and names the unsupported sealed form', async () => {
-    const { service, directory } = setup();
+  it('refuses a clear password over AMQP by contract, without asking anyone', async () => {
+    const { service, directory, crypto } = setup();
     await expect(service.createSession(body, 'amqp', 'c')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(crypto.resealPassword).not.toHaveBeenCalled();
+    expect(directory.verifyPassword).not.toHaveBeenCalled();
+  });
+
+  it('has token-crypto re-seal a sealed password for the gateway, over AMQP and HTTP', async () => {
+    const { service, crypto, seen } = setup();
     const { password: _password, ...rest } = body;
     void _password;
+    const sealed = (password: string) => Buffer.from(`cms:${password}`).toString('base64');
+    for (const transport of ['amqp', 'http'] as const) {
+      const session = await service.createSession(
+        { ...rest, sealedPassword: sealed('alice-pass') },
+        transport,
+        'c',
+      );
+      expect(service.authenticate(session.sessionToken)).toMatchObject({ login: 'alice' });
+    }
+    expect(crypto.resealPassword).toHaveBeenCalledWith(
+      { login: 'alice', sealedPassword: sealed('alice-pass') },
+      'c',
+    );
+    expect(seen.sealedPassword).not.toContain(sealed('alice-pass'));
     await expect(
-      service.createSession({ ...rest, sealedPassword: Buffer.from('cms').toString('base64') }, 'amqp', 'c'),
-    ).rejects.toMatchObject({ code: 'INVALID_INPUT', details: { unsupported: 'sealedPassword' } });
-    expect(directory.verifyPassword).not.toHaveBeenCalled();
+      service.createSession({ ...rest, sealedPassword: sealed('nope') }, 'amqp', 'c'),
+    ).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(
+      service.createSession({ ...rest, sealedPassword: Buffer.from('junk').toString('base64') }, 'amqp', 'c'),
+    ).rejects.toMatchObject({ code: 'INTEGRITY_CHECK_FAILED' });
   });
 
   it('serves the policy cached at logon without asking the directory again', async () => {

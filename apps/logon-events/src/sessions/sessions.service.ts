@@ -5,6 +5,8 @@ import {
   parseWith,
   RoamingError,
   unwrap,
+  type AmqpCreateSessionRequest,
+  type CreateSessionRequest,
   type CreateSessionResponse,
   type DirectoryUser,
 } from '@credroam/roaming';
@@ -55,25 +57,9 @@ export class SessionsService {
     const schema = transport === 'http' ? createSessionRequestSchema : amqpCreateSessionRequestSchema;
     const request = unwrap(parseWith(schema, body, 'INVALID_INPUT'));
     const { directory, crypto, clock, signer, cache } = this.deps;
-    const password = 'password' in request ? request.password : undefined;
-    if (password === undefined) {
-      // A password sealed to the transport certificate must be opened by token-crypto and re-sealed for the
-      // gateway; token-crypto has no RPC for that yet, so it is refused by name instead of failing obscurely.
-      throw new RoamingError(
-        'INVALID_INPUT',
-        'sealedPassword is not supported yet: token-crypto cannot re-seal it for the directory gateway; send password over HTTPS',
-        { unsupported: 'sealedPassword' },
-      );
-    }
-    const sealed = unwrap(
-      sealServiceSecret(
-        this.settings.serviceChannelKey,
-        `verify-password:${request.user}`,
-        Buffer.from(password, 'utf8'),
-      ),
-    );
+    const sealedPassword = await this.sealForGateway(request, correlationId);
     const { user } = await directory
-      .verifyPassword({ login: request.user, sealedPassword: sealed.toString('base64') }, correlationId)
+      .verifyPassword({ login: request.user, sealedPassword }, correlationId)
       .catch((error: unknown) => {
         // One answer for an unknown login and a wrong password, so logins cannot be probed.
         if (
@@ -130,6 +116,32 @@ export class SessionsService {
       policy,
       hashKeyEnvelope: hashKey.hashKeyEnvelope,
     };
+  }
+
+  /**
+   * The password sealed under the service channel key for the gateway's bind: sealed here when it came in clear
+   * (HTTPS), re-sealed by token-crypto when the agent sealed it to the transport certificate (always over AMQP).
+   */
+  private async sealForGateway(
+    request: CreateSessionRequest | AmqpCreateSessionRequest,
+    correlationId: string,
+  ): Promise<string> {
+    if (request.sealedPassword !== undefined) {
+      const resealed = await this.deps.crypto.resealPassword(
+        { login: request.user, sealedPassword: request.sealedPassword },
+        correlationId,
+      );
+      return resealed.sealedPassword;
+    }
+    // The schemas require exactly one of the two forms, so the clear password is here.
+    const password = Buffer.from('password' in request ? (request.password ?? '') : '', 'utf8');
+    try {
+      return unwrap(
+        sealServiceSecret(this.settings.serviceChannelKey, `verify-password:${request.user}`, password),
+      ).toString('base64');
+    } finally {
+      password.fill(0);
+    }
   }
 
   /** The session behind a bearer token; the user is always taken from here, never from a request body. */

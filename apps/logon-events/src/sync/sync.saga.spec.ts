@@ -88,6 +88,9 @@ class FakeCrypto implements CryptoPort {
   health(): never {
     throw new Error('not used');
   }
+  resealPassword(): never {
+    throw new Error('not used');
+  }
   async sealForStorage(
     request: RpcRequest<'crypto.seal-for-storage'>,
   ): Promise<RpcResponse<'crypto.seal-for-storage'>> {

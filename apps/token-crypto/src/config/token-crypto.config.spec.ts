@@ -16,6 +16,7 @@ describe('token-crypto configuration', () => {
       hashKeyMasterInline: null,
       recoveryCertificateFiles: null,
       recoveryDir: '/srv/keys/recovery',
+      serviceChannelKeyFile: null,
     });
   });
 
@@ -26,6 +27,11 @@ describe('token-crypto configuration', () => {
     );
     expect(config.recoveryCertificateFiles).toEqual(['/srv/a.crt', '/b.crt']);
     expect(config.currentStorageKeyVersion).toBe(3);
+  });
+
+  it('reads the optional service channel key file', () => {
+    const config = loadTokenCryptoConfig({ CREDROAM_SERVICE_CHANNEL_KEY_FILE: 'channel.key' }, '/srv');
+    expect(config.serviceChannelKeyFile).toBe('/srv/channel.key');
   });
 
   it('names the variable that is wrong', () => {

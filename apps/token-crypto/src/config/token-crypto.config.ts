@@ -27,6 +27,11 @@ export interface TokenCryptoConfig {
   /** Explicit recovery certificate files; null = every *.crt / *.pem in recoveryDir. */
   recoveryCertificateFiles: string[] | null;
   recoveryDir: string;
+  /**
+   * The key shared with logon-events and directory-gateway (base64, 32 bytes); null = no
+   * crypto.reseal-password, which then answers KEY_UNAVAILABLE.
+   */
+  serviceChannelKeyFile: string | null;
 }
 
 /** Environment variables holding key material inline: scrub them from the environment once read. */
@@ -43,6 +48,7 @@ const envSchema = z.object({
   CREDROAM_HASH_KEY_MASTER_FILE: path.optional(),
   CREDROAM_HASH_KEY_MASTER: z.string().min(1).optional(),
   CREDROAM_RECOVERY_CERT_FILES: z.string().optional(),
+  CREDROAM_SERVICE_CHANNEL_KEY_FILE: path.optional(),
 });
 
 /** Reads and validates the environment; every problem is reported by variable name. */
@@ -72,6 +78,9 @@ export function loadTokenCryptoConfig(
     recoveryCertificateFiles:
       values.CREDROAM_RECOVERY_CERT_FILES === undefined ? null : (recoveryFiles ?? []),
     recoveryDir: join(dir, 'recovery'),
+    serviceChannelKeyFile: values.CREDROAM_SERVICE_CHANNEL_KEY_FILE
+      ? absolute(values.CREDROAM_SERVICE_CHANNEL_KEY_FILE, cwd)
+      : null,
   };
 }
 

@@ -12,6 +12,8 @@ export interface EphemeralKeyStoreOptions {
   /** Reuse master keys (e.g. to model two replicas, or a replica restarted with one more version). */
   storageMasterKeys?: Map<number, Buffer>;
   hashKeyMaster?: Buffer;
+  /** The service channel key for crypto.reseal-password; none by default. */
+  serviceChannelKey?: Buffer;
 }
 
 /**
@@ -37,5 +39,6 @@ export function createEphemeralKeyStore(options: EphemeralKeyStoreOptions = {}):
     currentStorageKeyVersion: options.current ?? Math.max(...storageMasterKeys.keys()),
     hashKeyMaster: options.hashKeyMaster ? Buffer.from(options.hashKeyMaster) : randomBytes(32),
     recoveryAgents: options.recoveryAgents ?? [],
+    serviceChannelKey: options.serviceChannelKey ? Buffer.from(options.serviceChannelKey) : null,
   });
 }

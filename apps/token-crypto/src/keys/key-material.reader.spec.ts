@@ -96,6 +96,22 @@ describe('loading key material', () => {
     ).toMatch(/is weak/);
   });
 
+  it('loads the optional service channel key and refuses a malformed one by its variable', () => {
+    expect(load({ CREDROAM_KEY_DIR: dir }).serviceChannelKey).toBeNull();
+    const channelDir = tempDir();
+    const key = randomBytes(32);
+    const file = join(channelDir, 'service-channel.key');
+    writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600 });
+    expect(
+      load({ CREDROAM_KEY_DIR: dir, CREDROAM_SERVICE_CHANNEL_KEY_FILE: file }).serviceChannelKey,
+    ).toEqual(key);
+    const short = join(channelDir, 'short.key');
+    writeFileSync(short, randomBytes(16).toString('base64'), { mode: 0o600 });
+    expect(problem({ CREDROAM_KEY_DIR: dir, CREDROAM_SERVICE_CHANNEL_KEY_FILE: short })).toMatch(
+      /^KEY_UNAVAILABLE: service channel key .*short.key \(CREDROAM_SERVICE_CHANNEL_KEY_FILE\) must be 32/,
+    );
+  });
+
   it('refuses a transport certificate that is not the transport key’s', () => {
     const other = tempDir();
     generateKeys(other, { transportKeyBits: 2048 });

@@ -26,6 +26,8 @@ export interface KeyMaterial {
   currentStorageKeyVersion: number;
   hashKeyMaster: Buffer;
   recoveryAgents: ParsedCertificate[];
+  /** The service channel key (crypto.reseal-password), when configured. */
+  serviceChannelKey: Buffer | null;
   /** Conditions worth an operator's attention that do not stop the service (expiry, file modes). */
   warnings: string[];
 }
@@ -233,12 +235,23 @@ export function readKeyMaterial(config: TokenCryptoConfig): KeyMaterial {
   if ([...storageMasterKeys.values()].some((key) => key.equals(hashKeyMaster))) {
     throw problem('the hash key master must differ from every storage master key');
   }
+  let serviceChannelKey: Buffer | null = null;
+  if (config.serviceChannelKeyFile !== null) {
+    const file = config.serviceChannelKeyFile;
+    const text = readSecretFile(file, 'service channel key', warnings);
+    serviceChannelKey = parseMasterKeyText(
+      text.toString('latin1'),
+      `service channel key ${file} (CREDROAM_SERVICE_CHANNEL_KEY_FILE)`,
+    );
+    wipe(text);
+  }
   return {
     transport,
     storageMasterKeys,
     currentStorageKeyVersion,
     hashKeyMaster,
     recoveryAgents: readRecoveryAgents(config, warnings),
+    serviceChannelKey,
     warnings,
   };
 }

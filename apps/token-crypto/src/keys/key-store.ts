@@ -58,6 +58,15 @@ export class KeyStore {
     ];
   }
 
+  /** What seals secrets for directory-gateway; KEY_UNAVAILABLE without CREDROAM_SERVICE_CHANNEL_KEY_FILE. */
+  serviceChannelKey(): Result<Buffer> {
+    this.assertOpen();
+    const key = this.material.serviceChannelKey;
+    return key
+      ? ok(key)
+      : fail('KEY_UNAVAILABLE', 're-sealing passwords needs CREDROAM_SERVICE_CHANNEL_KEY_FILE');
+  }
+
   hasKeyVersion(version: number): boolean {
     return this.material.storageMasterKeys.has(version);
   }
@@ -104,7 +113,7 @@ export class KeyStore {
     if (this.closed) return;
     this.closed = true;
     for (const key of this.material.storageMasterKeys.values()) wipe(key);
-    wipe(this.material.hashKeyMaster);
+    wipe(this.material.hashKeyMaster, this.material.serviceChannelKey);
   }
 
   private assertOpen(): void {

@@ -59,6 +59,7 @@ export const RPC_PATTERNS = Object.freeze({
   sealForStorage: 'crypto.seal-for-storage',
   sealForDevice: 'crypto.seal-for-device',
   reseal: 'crypto.reseal',
+  resealPassword: 'crypto.reseal-password',
   cryptoHealth: 'crypto.health',
 } as const);
 
@@ -314,6 +315,16 @@ export const resealRequestSchema = z
   })
   .strict();
 
+/**
+ * A logon password sealed by the agent to the transport certificate (secret purpose "logon-password"), re-sealed
+ * for the directory gateway under the service channel key (purpose `verify-password:<login>`): the reply is what
+ * directory.verify-password takes. The password is never in clear on the broker.
+ */
+export const resealPasswordRequestSchema = z
+  .object({ login: loginNameSchema, sealedPassword: smallEnvelopeSchema })
+  .strict();
+export const resealPasswordResponseSchema = z.object({ sealedPassword: smallEnvelopeSchema }).strict();
+
 // ---------------------------------------------------------------------------------------------------------------
 // the registry
 
@@ -383,6 +394,11 @@ export const RPC_CONTRACTS = Object.freeze({
     service: 'token-crypto',
     request: resealRequestSchema,
     response: sealedItemsResponseSchema,
+  },
+  [RPC_PATTERNS.resealPassword]: {
+    service: 'token-crypto',
+    request: resealPasswordRequestSchema,
+    response: resealPasswordResponseSchema,
   },
   [RPC_PATTERNS.cryptoHealth]: {
     service: 'token-crypto',

@@ -20,6 +20,8 @@ export const SECRET_PURPOSES = Object.freeze({
   inspectPassword: 'inspect-password',
   /** The user's token hash key, sealed to a device key at logon. */
   hashKey: 'hash-key',
+  /** The user's logon password (create-session over AMQP), re-sealed by token-crypto for the directory bind. */
+  logonPassword: 'logon-password',
 } as const);
 
 function label(purpose: string): Buffer {

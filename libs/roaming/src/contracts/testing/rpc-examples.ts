@@ -126,5 +126,9 @@ export const RPC_EXAMPLES: { [P in RpcPattern]: { request: RpcRequest<P>; respon
       ],
     },
   },
+  'crypto.reseal-password': {
+    request: { login: 'alice', sealedPassword: bytes(580) },
+    response: { sealedPassword: bytes(53) },
+  },
   'crypto.health': { request: {}, response: health },
 };
