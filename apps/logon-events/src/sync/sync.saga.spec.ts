@@ -212,7 +212,14 @@ describe('SyncSaga', () => {
     // The write created the stamp: the base carries its created time.
     expect(response.base.directoryCreatedAt).toBe(T0 - 1000);
     expect(response.stamp).toBe(directory.stamp);
-    expect(events.types()).toEqual(['sync.started', 'token.uploaded', 'sync.completed']);
+    // No base (a first use or a lost state file): Windows' 502 then 2.
+    expect(events.types()).toEqual([
+      'sync.started',
+      'sync.self-heal-needed',
+      'token.uploaded',
+      'sync.completed',
+    ]);
+    expect(events.events.map((event) => event.code)).toEqual([1, 502, 1, 2]);
     expect(JSON.stringify(events.events)).not.toContain(ENVELOPE);
   });
 

@@ -417,6 +417,12 @@ export class SyncSaga {
       events.push(this.factory.event('token.rejected', { ...user, payload: rejected }));
     const upToDate = !outcome.wrote && downloads.length === 0 && plan.localDeletions.length === 0;
     const code = plan.fullResync === null ? 1 : 2;
+    // Windows' pair: 502 (the base could not be used) before 2 (the full resync that healed it).
+    if (plan.fullResync !== null) {
+      events.unshift(
+        this.factory.event('sync.self-heal-needed', { ...user, payload: { reason: plan.fullResync } }),
+      );
+    }
     events.push(
       this.factory.event('sync.completed', {
         ...user,
