@@ -13,7 +13,7 @@ const swc = [
 const moduleNameMapper = {
   '^@credroam/roaming$': '<rootDir>/libs/roaming/src',
   '^@credroam/roaming/(.*)$': '<rootDir>/libs/roaming/src/$1',
-  '^@credroam/(sealing|messaging|platform)$': '<rootDir>/libs/$1/src',
+  '^@credroam/(sealing|messaging|platform|benchmarking)$': '<rootDir>/libs/$1/src',
 };
 const common = {
   transform: { '^.+\\.ts$': swc },

@@ -1,15 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Attribute, Change, Client } from 'ldapts';
+import { Client } from 'ldapts';
 import amqplib from 'amqplib';
-import {
-  encodeDirectoryToken,
-  encodeRoamingTimestamp,
-  NO_FLAGS,
-  unwrap,
-  type DirectoryAddition,
-} from '@credroam/roaming';
+import { NO_FLAGS, type DirectoryAddition } from '@credroam/roaming';
+import { rawRoamingSearch, rawSearchAndSwap, percentile } from '@credroam/benchmarking';
 import { amqpConfig, amqpNames, RpcClient } from '@credroam/messaging';
 import type * as SlapdLauncher from '../../../../scripts/lib/slapd.cjs';
 
@@ -20,12 +15,6 @@ import type * as SlapdLauncher from '../../../../scripts/lib/slapd.cjs';
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const BROKER = process.env.CREDROAM_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const ATTRIBUTES = [
-  'msPKIRoamingTimeStamp',
-  'msPKIAccountCredentials',
-  'msPKIDPAPIMasterKeys',
-  'objectClass',
-];
 
 interface Figures {
   label: string;
@@ -54,10 +43,6 @@ async function measure(label: string, worker: (index: number) => () => Promise<v
 function required<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('benchmark set-up is inconsistent');
   return value;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 function report(rows: Figures[]): void {
@@ -181,12 +166,7 @@ export async function main(): Promise<void> {
         };
       }),
     );
-    const search = (index: number) =>
-      connection(index).search(dnOf(index), {
-        scope: 'base',
-        attributes: ATTRIBUTES,
-        explicitBufferAttributes: ATTRIBUTES.slice(0, 3),
-      });
+    const search = (index: number) => rawRoamingSearch(connection(index), dnOf(index));
     results.push(
       await measure('raw ldapts search (4 connections)', (index) => async () => void (await search(index))),
     );
@@ -194,51 +174,7 @@ export async function main(): Promise<void> {
       await measure('raw ldapts search + CAS modify (4 connections)', (index) => {
         let round = 0;
         return async () => {
-          const { searchEntries } = await search(index);
-          const entry = required(searchEntries[0]);
-          const stamp = entry.msPKIRoamingTimeStamp as Buffer | Buffer[];
-          const oldStamp = Array.isArray(stamp) ? stamp[0] : stamp;
-          const oldValues = ([] as Buffer[]).concat(
-            (entry.msPKIAccountCredentials as Buffer[] | Buffer | undefined) ?? [],
-          );
-          const value = unwrap(
-            encodeDirectoryToken({
-              token: addition(index, round++).token,
-              keyVersion: 1,
-              sealed: randomBytes(1800),
-            }),
-          );
-          const now = Date.now();
-          const changes = [
-            ...(oldStamp
-              ? [
-                  new Change({
-                    operation: 'delete',
-                    modification: new Attribute({ type: 'msPKIRoamingTimeStamp', values: [oldStamp] }),
-                  }),
-                ]
-              : []),
-            new Change({
-              operation: 'add',
-              modification: new Attribute({
-                type: 'msPKIRoamingTimeStamp',
-                values: [unwrap(encodeRoamingTimestamp({ createdAt: now, modifiedAt: now + round }))],
-              }),
-            }),
-            ...(oldValues.length
-              ? [
-                  new Change({
-                    operation: 'delete',
-                    modification: new Attribute({ type: 'msPKIAccountCredentials', values: oldValues }),
-                  }),
-                ]
-              : []),
-            new Change({
-              operation: 'add',
-              modification: new Attribute({ type: 'msPKIAccountCredentials', values: [value] }),
-            }),
-          ];
-          await connection(index).modify(dnOf(index), changes);
+          await rawSearchAndSwap(connection(index), dnOf(index), ++round);
         };
       }),
     );

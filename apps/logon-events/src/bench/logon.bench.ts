@@ -2,12 +2,10 @@ import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Attribute, Change, Client } from 'ldapts';
+import { Client } from 'ldapts';
 import amqplib from 'amqplib';
 import {
   AGENT_API_PATHS,
-  encodeDirectoryToken,
-  encodeRoamingTimestamp,
   INGRESS_QUEUE,
   NO_FLAGS,
   unwrap,
@@ -16,6 +14,7 @@ import {
   type TokenMeta,
   type Upload,
 } from '@credroam/roaming';
+import { percentile, rawRoamingSearch, rawSearchAndSwap } from '@credroam/benchmarking';
 import { amqpNames } from '@credroam/messaging';
 import {
   createSelfSignedCertificate,
@@ -39,12 +38,6 @@ const WORKSTATIONS = Number(process.env.BENCH_WORKSTATIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const BROKER = process.env.CREDROAM_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const RAW_CONNECTIONS = 4;
-const ATTRIBUTES = [
-  'msPKIRoamingTimeStamp',
-  'msPKIAccountCredentials',
-  'msPKIDPAPIMasterKeys',
-  'objectClass',
-];
 const NO_LIMIT = '100000';
 
 interface StackUser {
@@ -112,10 +105,6 @@ async function timed<T>(request: () => Promise<T>): Promise<{ ms: number; value:
 function required<T>(value: T | undefined | null): T {
   if (value === undefined || value === null) throw new Error('benchmark set-up is inconsistent');
   return value;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 function rate(row: Figures | undefined): number {
@@ -322,12 +311,7 @@ export async function main(): Promise<void> {
     }
     const dnOf = (index: number) => required(slapd.users[index]).dn;
     const connection = (index: number) => required(raw[index % raw.length]);
-    const search = (index: number) =>
-      connection(index).search(dnOf(index), {
-        scope: 'base',
-        attributes: ATTRIBUTES,
-        explicitBufferAttributes: ATTRIBUTES.slice(0, 3),
-      });
+    const search = (index: number) => rawRoamingSearch(connection(index), dnOf(index));
 
     // Logon: POST /v1/sessions (password check, user and policy lookup, hash key sealed to the device key).
     results.push(
@@ -402,60 +386,7 @@ export async function main(): Promise<void> {
         let round = 0;
         return async () => {
           const { ms } = await timed(async () => {
-            const { searchEntries } = await search(index);
-            const entry = required(searchEntries[0]);
-            const stamp = entry.msPKIRoamingTimeStamp as Buffer | Buffer[] | undefined;
-            const oldStamp = Array.isArray(stamp) ? stamp[0] : stamp;
-            const oldValues = ([] as Buffer[]).concat(
-              (entry.msPKIAccountCredentials as Buffer[] | Buffer | undefined) ?? [],
-            );
-            const now = Date.now();
-            const value = unwrap(
-              encodeDirectoryToken({
-                token: {
-                  type: 'certificate',
-                  id: randomBytes(20).toString('hex').toUpperCase(),
-                  modifiedAt: now,
-                  hash: randomBytes(32).toString('hex'),
-                  size: 1500,
-                  flags: { ...NO_FLAGS },
-                  tombstone: false,
-                },
-                keyVersion: 1,
-                sealed: randomBytes(1800),
-              }),
-            );
-            round++;
-            const changes = [
-              ...(oldStamp
-                ? [
-                    new Change({
-                      operation: 'delete',
-                      modification: new Attribute({ type: 'msPKIRoamingTimeStamp', values: [oldStamp] }),
-                    }),
-                  ]
-                : []),
-              new Change({
-                operation: 'add',
-                modification: new Attribute({
-                  type: 'msPKIRoamingTimeStamp',
-                  values: [unwrap(encodeRoamingTimestamp({ createdAt: now, modifiedAt: now + round }))],
-                }),
-              }),
-              ...(oldValues.length
-                ? [
-                    new Change({
-                      operation: 'delete',
-                      modification: new Attribute({ type: 'msPKIAccountCredentials', values: oldValues }),
-                    }),
-                  ]
-                : []),
-              new Change({
-                operation: 'add',
-                modification: new Attribute({ type: 'msPKIAccountCredentials', values: [value] }),
-              }),
-            ];
-            await connection(index).modify(dnOf(index), changes);
+            await rawSearchAndSwap(connection(index), dnOf(index), ++round);
           });
           return { ms, ok: true };
         };

@@ -1,0 +1,2 @@
+// libs/benchmarking: what the benchmark scripts share. Never imported by a service.
+export * from './raw-directory';
