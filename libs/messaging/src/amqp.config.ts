@@ -1,5 +1,6 @@
 import { RoamingError } from '@credroam/roaming';
 import { z } from 'zod';
+import { envWholeNumber } from '@credroam/platform';
 
 /**
  * The broker settings every service reads from its environment. Validated at boot: a wrong value stops the
@@ -43,25 +44,13 @@ const amqpUrlSchema = z.string().refine(
   { message: 'must be an amqp:// or amqps:// URL with a host, e.g. amqp://user:password@host:5672/vhost' },
 );
 
-const wholeNumber = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, { message: 'must be a whole number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, { message: `must be at least ${min}` })
-        .max(max, { message: `must be at most ${max}` }),
-    );
-
 /** The environment variables as they arrive: strings, an empty one meaning "not set". */
 const amqpEnvSchema = z.object({
   [AMQP_ENV.url]: amqpUrlSchema.default(AMQP_DEFAULTS.url),
   [AMQP_ENV.namespace]: namespaceSchema.default(AMQP_DEFAULTS.namespace),
   // Prefetch 0 would mean "unlimited" to the broker: a slow replica could hoard the whole queue.
-  [AMQP_ENV.prefetch]: wholeNumber(1, 65_535).default(AMQP_DEFAULTS.prefetch),
-  [AMQP_ENV.rpcTimeoutMs]: wholeNumber(1, 600_000).default(AMQP_DEFAULTS.rpcTimeoutMs),
+  [AMQP_ENV.prefetch]: envWholeNumber(1, 65_535).default(AMQP_DEFAULTS.prefetch),
+  [AMQP_ENV.rpcTimeoutMs]: envWholeNumber(1, 600_000).default(AMQP_DEFAULTS.rpcTimeoutMs),
 });
 
 /** The validated broker configuration. */

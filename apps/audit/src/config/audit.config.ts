@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { amqpNames, isInNamespace, loadAmqpConfig, type AmqpConfig } from '@credroam/messaging';
 import { RoamingError } from '@credroam/roaming';
 import { z } from 'zod';
+import { envWholeNumber } from '@credroam/platform';
 
 /** Where audit keeps its events: an embedded SQLite file (the default) or a PostgreSQL database. */
 export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -33,18 +34,6 @@ export const AUDIT_DEFAULTS = Object.freeze({
   maxAttempts: 5,
   retryDelayMs: 5_000,
 });
-
-const wholeNumber = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, { message: 'must be a whole number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, { message: `must be at least ${min}` })
-        .max(max, { message: `must be at most ${max}` }),
-    );
 
 const databaseSchema = z.string().transform((text, ctx): DatabaseTarget => {
   if (text.startsWith('sqlite:')) {
@@ -81,7 +70,7 @@ const operatorTokenSchema = z
   .regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without blanks' });
 
 const envSchema = z.object({
-  CREDROAM_AUDIT_PORT: wholeNumber(0, 65_535).default(AUDIT_DEFAULTS.port),
+  CREDROAM_AUDIT_PORT: envWholeNumber(0, 65_535).default(AUDIT_DEFAULTS.port),
   CREDROAM_AUDIT_HOST: z
     .string()
     .regex(/^[A-Za-z0-9.:[\]-]+$/, { message: 'must be a host name or an IP address' })
@@ -89,12 +78,14 @@ const envSchema = z.object({
   CREDROAM_AUDIT_DB: databaseSchema.default(AUDIT_DEFAULTS.database),
   CREDROAM_AUDIT_OPERATOR_TOKEN: operatorTokenSchema.optional(),
   CREDROAM_AUDIT_OPERATOR_TOKEN_FILE: z.string().min(1).optional(),
-  CREDROAM_AUDIT_RETENTION_DAYS: wholeNumber(1, 36_500).default(AUDIT_DEFAULTS.retentionDays),
-  CREDROAM_AUDIT_PURGE_INTERVAL_MINUTES: wholeNumber(1, 10_080).default(AUDIT_DEFAULTS.purgeIntervalMinutes),
+  CREDROAM_AUDIT_RETENTION_DAYS: envWholeNumber(1, 36_500).default(AUDIT_DEFAULTS.retentionDays),
+  CREDROAM_AUDIT_PURGE_INTERVAL_MINUTES: envWholeNumber(1, 10_080).default(
+    AUDIT_DEFAULTS.purgeIntervalMinutes,
+  ),
   CREDROAM_AUDIT_QUEUE: z.string().min(1).max(240).optional(),
-  CREDROAM_AUDIT_PREFETCH: wholeNumber(1, 5_000).default(AUDIT_DEFAULTS.prefetch),
-  CREDROAM_AUDIT_MAX_ATTEMPTS: wholeNumber(1, 1_000).default(AUDIT_DEFAULTS.maxAttempts),
-  CREDROAM_AUDIT_RETRY_DELAY_MS: wholeNumber(0, 3_600_000).default(AUDIT_DEFAULTS.retryDelayMs),
+  CREDROAM_AUDIT_PREFETCH: envWholeNumber(1, 5_000).default(AUDIT_DEFAULTS.prefetch),
+  CREDROAM_AUDIT_MAX_ATTEMPTS: envWholeNumber(1, 1_000).default(AUDIT_DEFAULTS.maxAttempts),
+  CREDROAM_AUDIT_RETRY_DELAY_MS: envWholeNumber(0, 3_600_000).default(AUDIT_DEFAULTS.retryDelayMs),
 });
 
 function invalid(problems: string[]): RoamingError {

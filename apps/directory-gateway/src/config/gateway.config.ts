@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { envWholeNumber } from '@credroam/platform';
 import {
   distinguishedNameSchema,
   parseWith,
@@ -40,9 +41,9 @@ const envSchema = z.object({
   CREDROAM_DIRECTORY_DIALECT: z.enum(['openldap', 'active-directory']).default('openldap'),
   CREDROAM_LDAP_STARTTLS: z.enum(['true', 'false']).default('false'),
   CREDROAM_LDAP_CA_FILE: z.string().min(1).optional(),
-  CREDROAM_LDAP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
-  CREDROAM_LDAP_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
-  CREDROAM_LDAP_POOL_SIZE: z.coerce.number().int().min(1).max(64).default(4),
+  CREDROAM_LDAP_TIMEOUT_MS: envWholeNumber(100, 120_000).default(5000),
+  CREDROAM_LDAP_CONNECT_TIMEOUT_MS: envWholeNumber(100, 60_000).default(3000),
+  CREDROAM_LDAP_POOL_SIZE: envWholeNumber(1, 64).default(4),
   CREDROAM_POLICY_FILE: z.string().min(1).optional(),
   CREDROAM_SERVICE_CHANNEL_KEY_FILE: z.string().min(1).optional(),
 });

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { envWholeNumber } from '@credroam/platform';
 import { parseWith, RoamingError } from '@credroam/roaming';
 import { SERVICE_CHANNEL_KEY_BYTES } from '@credroam/sealing';
 import { type BucketSettings } from '../rate-limit/token-bucket.limiter';
 import { SESSION_KEY_MIN_BYTES } from '../sessions/session-token';
 
-const count = (min: number, max: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const count = (min: number, max: number, fallback: number) => envWholeNumber(min, max).default(fallback);
 
 const envSchema = z.object({
   CREDROAM_LOGON_HOST: z.string().min(1).default('127.0.0.1'),
