@@ -45,3 +45,55 @@ export function tokenContent(store: string, type: string, id: string): Buffer {
   const file = JSON.parse(readFileSync(join(store, 'tokens', type, name), 'utf8')) as { content: string };
   return Buffer.from(file.content, 'base64');
 }
+
+export interface ListedToken {
+  type: string;
+  id: string;
+  modifiedAt: number;
+  hash: string;
+  size: number;
+}
+
+export interface SyncSummary {
+  status: string;
+  rejections: { code: string; displayId: string }[];
+  reported: number;
+}
+
+/**
+ * Simulated workstations of one test: each is an agent store under `dir()`, logged on to `server()`. The
+ * members are arrow functions so a suite can destructure them.
+ */
+export class Workstations {
+  constructor(
+    private readonly dir: () => string,
+    private readonly server: () => string,
+  ) {}
+
+  readonly store = (workstation: string): string => join(this.dir(), workstation);
+
+  readonly run = (workstation: string, args: string[], stdin?: string): Promise<AgentRun> =>
+    agent(['--store', this.store(workstation), ...args], stdin === undefined ? {} : { stdin });
+
+  readonly login = async (workstation: string, user = 'alice', server = this.server()): Promise<void> => {
+    expectOk(
+      await this.run(
+        workstation,
+        ['login', '--server', server, '--user', user, '--password-stdin', '--machine', workstation],
+        `${user}-pass\n`,
+      ),
+    );
+  };
+
+  readonly sync = async (workstation: string): Promise<SyncSummary> => {
+    const result = await this.run(workstation, ['sync', '--json']);
+    expectOk(result);
+    return JSON.parse(result.stdout) as SyncSummary;
+  };
+
+  readonly list = async (workstation: string): Promise<ListedToken[]> => {
+    const result = await this.run(workstation, ['list', '--json']);
+    expectOk(result);
+    return (JSON.parse(result.stdout) as ListedToken[]).sort((a, b) => a.id.localeCompare(b.id));
+  };
+}

@@ -7,19 +7,11 @@ import { Attribute, Change } from 'ldapts';
 import { type ServiceProcess } from '../../helpers/service-process';
 import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
 import { useSlapd, withLdap } from '../../helpers/slapd';
-import { agent, expectOk, tokenContent } from '../../support/agent-cli';
+import { expectOk, tokenContent, Workstations } from '../../support/agent-cli';
 import { windowsValue } from '../../support/gateway-fixtures';
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { startLogonStack, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
-
-interface ListedToken {
-  type: string;
-  id: string;
-  modifiedAt: number;
-  hash: string;
-  size: number;
-}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -37,32 +29,10 @@ describe('roaming between workstations with the agent CLI and the real services'
   let workspace: OpensslWorkspace;
   let certificate: GeneratedCertificate;
   let dir: string;
-  const store = (name: string) => join(dir, name);
-
-  const run = (workstation: string, args: string[], stdin?: string) =>
-    agent(['--store', store(workstation), ...args], stdin === undefined ? {} : { stdin });
-  const login = async (workstation: string) =>
-    expectOk(
-      await run(
-        workstation,
-        ['login', '--server', stack.url, '--user', 'alice', '--password-stdin', '--machine', workstation],
-        'alice-pass\n',
-      ),
-    );
-  const sync = async (workstation: string) => {
-    const result = await run(workstation, ['sync', '--json']);
-    expectOk(result);
-    return JSON.parse(result.stdout) as {
-      status: string;
-      rejections: { code: string; displayId: string }[];
-      reported: number;
-    };
-  };
-  const list = async (workstation: string) => {
-    const result = await run(workstation, ['list', '--json']);
-    expectOk(result);
-    return (JSON.parse(result.stdout) as ListedToken[]).sort((a, b) => a.id.localeCompare(b.id));
-  };
+  const { store, run, login, sync, list } = new Workstations(
+    () => dir,
+    () => stack.url,
+  );
 
   beforeAll(async () => {
     probe = await BrokerProbe.open(namespace);

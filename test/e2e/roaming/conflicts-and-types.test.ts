@@ -6,18 +6,10 @@ import { join } from 'node:path';
 import { type ServiceProcess } from '../../helpers/service-process';
 import { OpensslWorkspace } from '../../helpers/openssl';
 import { useSlapd } from '../../helpers/slapd';
-import { agent, expectOk, tokenContent } from '../../support/agent-cli';
+import { expectOk, tokenContent, Workstations, type ListedToken } from '../../support/agent-cli';
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { startLogonStack, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
-
-interface ListedToken {
-  type: string;
-  id: string;
-  modifiedAt: number;
-  hash: string;
-  size: number;
-}
 
 interface ConflictEvent {
   type: string;
@@ -54,31 +46,10 @@ describe('conflicts, requests and stored credentials roaming with the agent CLI 
   let stack: LogonStack;
   let workspace: OpensslWorkspace;
   let dir: string;
-  const store = (name: string) => join(dir, name);
-
-  const run = (workstation: string, args: string[], stdin?: string) =>
-    agent(['--store', store(workstation), ...args], stdin === undefined ? {} : { stdin });
-  const login = async (workstation: string, user = 'alice') =>
-    expectOk(
-      await run(
-        workstation,
-        ['login', '--server', stack.url, '--user', user, '--password-stdin', '--machine', workstation],
-        `${user}-pass\n`,
-      ),
-    );
-  const sync = async (workstation: string) => {
-    const result = await run(workstation, ['sync', '--json']);
-    expectOk(result);
-    return JSON.parse(result.stdout) as {
-      status: string;
-      rejections: { code: string; displayId: string }[];
-    };
-  };
-  const list = async (workstation: string) => {
-    const result = await run(workstation, ['list', '--json']);
-    expectOk(result);
-    return (JSON.parse(result.stdout) as ListedToken[]).sort((a, b) => a.id.localeCompare(b.id));
-  };
+  const { store, run, login, sync, list } = new Workstations(
+    () => dir,
+    () => stack.url,
+  );
   const setCredential = async (workstation: string, secret: string, userName: string) => {
     const result = await run(
       workstation,
