@@ -30,7 +30,7 @@ export function createTokenCryptoServices(
     sealForStorage: new SealForStorageService(keys),
     sealForDevice: new SealForDeviceService(keys),
     reseal: new ResealService(keys),
-    resealPassword: new ResealPasswordService(keys),
+    resealPassword: new ResealPasswordService(keys, () => now().getTime()),
     health: new HealthService(keys, now),
   };
 }

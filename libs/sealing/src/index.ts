@@ -25,3 +25,6 @@ export { MIN_RSA_BITS, recipientKeyKind } from './cms/recipient-info';
 export * from './cms/secret-envelope';
 export * from './storage/storage-envelope';
 export * from './credentials/self-signed-certificate';
+export * from './cms/logon-password';
+export * from './device/device-key';
+export * from './device/device-proof';

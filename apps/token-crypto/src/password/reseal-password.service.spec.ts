@@ -1,22 +1,43 @@
-import { randomBytes } from 'node:crypto';
-import { unwrap } from '@credroam/roaming';
-import { openServiceSecret, sealEnvelope, sealSecret, SECRET_PURPOSES } from '@credroam/sealing';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { INGRESS_FRESHNESS_MS, unwrap } from '@credroam/roaming';
+import {
+  deviceKeyHash,
+  openServiceSecret,
+  sealEnvelope,
+  sealLogonPassword,
+  sealSecret,
+  SECRET_PURPOSES,
+  spkiDer,
+} from '@credroam/sealing';
 import { createEphemeralKeyStore } from '../keys/ephemeral-key-store';
 import { ResealPasswordService, verifyPasswordPurpose } from './reseal-password.service';
 
+const NOW = Date.UTC(2026, 10, 25, 12);
 const channelKey = randomBytes(32);
 const keys = createEphemeralKeyStore({ serviceChannelKey: channelKey });
-const service = new ResealPasswordService(keys);
+const service = new ResealPasswordService(keys, () => NOW);
 const PASSWORD = 'alice-pass-7f3c';
-const toTransport = (purpose: string, secret: string) =>
-  unwrap(sealSecret(purpose, Buffer.from(secret), [{ certificate: keys.transportCertificate }])).toString(
-    'base64',
-  );
+const deviceKeyOf = () =>
+  spkiDer(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey).toString('base64');
+const device = deviceKeyOf();
+
+function sealedPassword(options: { login?: string; device?: string; issuedAt?: number } = {}): string {
+  const binding = {
+    login: options.login ?? 'alice',
+    deviceKeyHash: deviceKeyHash(options.device ?? device),
+    issuedAt: options.issuedAt ?? NOW - 1_000,
+  };
+  return unwrap(
+    sealLogonPassword(binding, Buffer.from(PASSWORD), [{ certificate: keys.transportCertificate }]),
+  ).toString('base64');
+}
+
+const reseal = (sealed: string, login = 'alice') =>
+  service.reseal({ login, devicePublicKey: device, sealedPassword: sealed });
 
 describe('crypto.reseal-password', () => {
   it('re-seals a logon password for the gateway, bound to the login, without showing it', () => {
-    const sealed = toTransport(SECRET_PURPOSES.logonPassword, PASSWORD);
-    const result = unwrap(service.reseal({ login: 'alice', sealedPassword: sealed }));
+    const result = unwrap(reseal(sealedPassword()));
     const envelope = Buffer.from(result.sealedPassword, 'base64');
     expect(envelope.includes(Buffer.from(PASSWORD))).toBe(false);
     expect(JSON.stringify(result)).not.toContain(PASSWORD);
@@ -30,45 +51,60 @@ describe('crypto.reseal-password', () => {
     });
   });
 
-  it('refuses a secret sealed for another purpose as a corrupted envelope, naming neither', () => {
-    const result = service.reseal({
-      login: 'alice',
-      sealedPassword: toTransport(SECRET_PURPOSES.inspectPassword, PASSWORD),
-    });
-    expect(result).toMatchObject({ ok: false, error: { code: 'INTEGRITY_CHECK_FAILED' } });
+  it.each([
+    ['another login', { login: 'bob' }, /another login/],
+    ['another device key', { device: deviceKeyOf() }, /another device key/],
+    ['a stale copy (a replay)', { issuedAt: NOW - INGRESS_FRESHNESS_MS - 5_000 }, /125 s ago .*replay/],
+    ['a clock far ahead', { issuedAt: NOW + INGRESS_FRESHNESS_MS + 60_000 }, /180 s in the future/],
+  ])('refuses a password bound to %s as UNAUTHENTICATED', (_label, binding, message) => {
+    const result = reseal(sealedPassword(binding));
+    expect(result).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', message } });
     expect(JSON.stringify(result)).not.toContain(PASSWORD);
   });
 
-  it('refuses an upload envelope replayed as a password the same way', () => {
+  it('accepts a workstation clock a little behind or ahead', () => {
+    expect(reseal(sealedPassword({ issuedAt: NOW - INGRESS_FRESHNESS_MS + 1_000 })).ok).toBe(true);
+    expect(reseal(sealedPassword({ issuedAt: NOW + 30_000 })).ok).toBe(true);
+  });
+
+  it('refuses an unbound password, another purpose and an upload envelope as a corrupted envelope', () => {
+    const toTransport = (purpose: string) =>
+      unwrap(sealSecret(purpose, Buffer.from(PASSWORD), [{ certificate: keys.transportCertificate }]));
     const upload = unwrap(sealEnvelope(Buffer.from(PASSWORD), [{ certificate: keys.transportCertificate }]));
-    const result = service.reseal({ login: 'alice', sealedPassword: upload.toString('base64') });
-    expect(result).toMatchObject({ ok: false, error: { code: 'INTEGRITY_CHECK_FAILED' } });
-    expect(JSON.stringify(result)).not.toContain(PASSWORD);
+    for (const sealed of [
+      toTransport(SECRET_PURPOSES.logonPassword),
+      toTransport(SECRET_PURPOSES.inspectPassword),
+      upload,
+    ]) {
+      const result = reseal(sealed.toString('base64'));
+      expect(result).toMatchObject({ ok: false, error: { code: 'INTEGRITY_CHECK_FAILED' } });
+      expect(JSON.stringify(result)).not.toContain(PASSWORD);
+    }
   });
 
   it('answers a typed error for garbage and for an envelope sealed to another certificate', () => {
-    expect(
-      service.reseal({ login: 'alice', sealedPassword: randomBytes(64).toString('base64') }),
-    ).toMatchObject({ ok: false, error: { code: 'CRYPTO_PARSE_FAILED' } });
+    expect(reseal(randomBytes(64).toString('base64'))).toMatchObject({
+      ok: false,
+      error: { code: 'CRYPTO_PARSE_FAILED' },
+    });
     const elsewhere = createEphemeralKeyStore();
     const foreign = unwrap(
-      sealSecret(SECRET_PURPOSES.logonPassword, Buffer.from(PASSWORD), [
-        { certificate: elsewhere.transportCertificate },
-      ]),
+      sealLogonPassword(
+        { login: 'alice', deviceKeyHash: deviceKeyHash(device), issuedAt: NOW },
+        Buffer.from(PASSWORD),
+        [{ certificate: elsewhere.transportCertificate }],
+      ),
     );
-    expect(service.reseal({ login: 'alice', sealedPassword: foreign.toString('base64') })).toMatchObject({
+    expect(reseal(foreign.toString('base64'))).toMatchObject({
       ok: false,
       error: { code: 'KEY_UNAVAILABLE' },
     });
   });
 
   it('answers KEY_UNAVAILABLE without a service channel key', () => {
-    const without = new ResealPasswordService(createEphemeralKeyStore());
+    const without = new ResealPasswordService(createEphemeralKeyStore(), () => NOW);
     expect(
-      without.reseal({
-        login: 'alice',
-        sealedPassword: toTransport(SECRET_PURPOSES.logonPassword, PASSWORD),
-      }),
+      without.reseal({ login: 'alice', devicePublicKey: device, sealedPassword: sealedPassword() }),
     ).toMatchObject({
       ok: false,
       error: { code: 'KEY_UNAVAILABLE', message: /CREDROAM_SERVICE_CHANNEL_KEY_FILE/ },

@@ -1,5 +1,18 @@
-import { ok, type Result, type RpcRequest, type RpcResponse } from '@credroam/roaming';
-import { openSecret, SECRET_PURPOSES, sealServiceSecret, wipe } from '@credroam/sealing';
+import {
+  fail,
+  INGRESS_FRESHNESS_MS,
+  ok,
+  type Result,
+  type RpcRequest,
+  type RpcResponse,
+} from '@credroam/roaming';
+import {
+  deviceKeyHash,
+  openLogonPassword,
+  sealServiceSecret,
+  wipe,
+  type LogonPasswordBinding,
+} from '@credroam/sealing';
 import { type KeyStore } from '../keys/key-store';
 
 /** The purpose directory-gateway opens a sealed password for: only a check of this user's password. */
@@ -8,27 +21,52 @@ export function verifyPasswordPurpose(login: string): string {
 }
 
 /**
- * crypto.reseal-password: a logon password the agent sealed to the transport certificate (secret purpose
- * "logon-password"), re-sealed under the service channel key for directory-gateway's verify-password. The clear
- * password exists only between the two calls and is zeroed after; it is never logged or returned.
+ * crypto.reseal-password: a logon password the agent sealed to the transport certificate, bound to login, device
+ * key and time (libs/sealing logon-password.ts), re-sealed under the service channel key for directory-gateway's
+ * verify-password. The clear password exists only between the two calls and is zeroed after; it is never logged
+ * or returned.
  */
 export class ResealPasswordService {
-  constructor(private readonly keys: KeyStore) {}
+  constructor(
+    private readonly keys: KeyStore,
+    private readonly now: () => number,
+  ) {}
 
   reseal(request: RpcRequest<'crypto.reseal-password'>): Result<RpcResponse<'crypto.reseal-password'>> {
     const channelKey = this.keys.serviceChannelKey();
     if (!channelKey.ok) return channelKey;
-    const opened = openSecret(
-      SECRET_PURPOSES.logonPassword,
+    const opened = openLogonPassword(
       Buffer.from(request.sealedPassword, 'base64'),
       this.keys.transportKeys(),
     );
     if (!opened.ok) return opened;
+    const { binding, password } = opened.value;
     try {
-      const sealed = sealServiceSecret(channelKey.value, verifyPasswordPurpose(request.login), opened.value);
+      const refused = this.refusal(binding, request);
+      if (refused) return fail('UNAUTHENTICATED', refused);
+      const sealed = sealServiceSecret(channelKey.value, verifyPasswordPurpose(request.login), password);
       return sealed.ok ? ok({ sealedPassword: sealed.value.toString('base64') }) : sealed;
     } finally {
-      wipe(opened.value);
+      wipe(password);
     }
+  }
+
+  /** Why a genuine sealed password must not open this logon, or null. */
+  private refusal(
+    binding: LogonPasswordBinding,
+    request: RpcRequest<'crypto.reseal-password'>,
+  ): string | null {
+    if (binding.login !== request.login) return 'the sealed password was made for another login';
+    if (binding.deviceKeyHash !== deviceKeyHash(request.devicePublicKey)) {
+      return 'the sealed password was made for another device key';
+    }
+    const offset = Math.round((this.now() - binding.issuedAt) / 1000);
+    if (Math.abs(offset) * 1000 > INGRESS_FRESHNESS_MS) {
+      return (
+        `the sealed password was made ${Math.abs(offset)} s ${offset > 0 ? 'ago' : 'in the future'} by this ` +
+        `server's clock (limit ${INGRESS_FRESHNESS_MS / 1000} s): a replay, or the workstation clock is wrong`
+      );
+    }
+    return null;
   }
 }

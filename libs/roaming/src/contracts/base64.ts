@@ -15,6 +15,8 @@ export const BYTE_LIMITS = Object.freeze({
   inspectedFile: 1.5 * MIB,
   /** An SPKI public key (RSA up to 16384 bits fits comfortably). */
   publicKey: 64 * KIB,
+  /** A workstation's device public key (SPKI; RSA up to 7680 bits): small enough to ride in the session token. */
+  devicePublicKey: KIB,
   /** A small secret (password, hash key) in a CMS envelope. */
   smallEnvelope: 64 * KIB,
   /** A PEM certificate (text, so counted in characters). */
@@ -64,6 +66,10 @@ export const smallEnvelopeSchema = base64Schema({ maxBytes: BYTE_LIMITS.smallEnv
  * refuses any other algorithm.
  */
 export const publicKeySchema = base64Schema({ maxBytes: BYTE_LIMITS.publicKey, what: 'public key' });
+export const devicePublicKeySchema = base64Schema({
+  maxBytes: BYTE_LIMITS.devicePublicKey,
+  what: 'device public key',
+});
 
 /** The raw 16 bytes of msPKIRoamingTimeStamp (created FILETIME, last-modified FILETIME), compared as bytes. */
 export const stampSchema = base64Schema({

@@ -14,6 +14,7 @@ import {
   BYTE_LIMITS,
   base64Schema,
   certificatePemSchema,
+  devicePublicKeySchema,
   envelopeSchema,
   publicKeySchema,
   sealedValueSchema,
@@ -316,12 +317,17 @@ export const resealRequestSchema = z
   .strict();
 
 /**
- * A logon password sealed by the agent to the transport certificate (secret purpose "logon-password"), re-sealed
- * for the directory gateway under the service channel key (purpose `verify-password:<login>`): the reply is what
- * directory.verify-password takes. The password is never in clear on the broker.
+ * A logon password sealed by the agent to the transport certificate, bound to login, device key and time (libs/sealing
+ * logon-password.ts), re-sealed for the directory gateway under the service channel key (purpose
+ * `verify-password:<login>`): the reply is what directory.verify-password takes. token-crypto refuses a password
+ * bound to another login or device key, or made too long ago. The password is never in clear on the broker.
  */
 export const resealPasswordRequestSchema = z
-  .object({ login: loginNameSchema, sealedPassword: smallEnvelopeSchema })
+  .object({
+    login: loginNameSchema,
+    devicePublicKey: devicePublicKeySchema,
+    sealedPassword: smallEnvelopeSchema,
+  })
   .strict();
 export const resealPasswordResponseSchema = z.object({ sealedPassword: smallEnvelopeSchema }).strict();
 

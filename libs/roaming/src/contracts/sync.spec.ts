@@ -106,7 +106,18 @@ describe('sync request', () => {
     const first = syncRequest();
     first.lastStamp = null as never;
     first.manifest.base = null as never;
+    first.baseStatus = 'first-use' as never;
     expect(parseWith(syncRequestSchema, first).ok).toBe(true);
+  });
+
+  it('requires baseStatus to say whether a base is given', () => {
+    const lost = syncRequest();
+    lost.manifest.base = null as never;
+    expect(refusal(syncRequestSchema, lost)?.message).toMatch(/^baseStatus: /);
+    expect(refusal(syncRequestSchema, { ...syncRequest(), baseStatus: 'lost' })?.message).toMatch(
+      /^baseStatus: /,
+    );
+    refusal(syncRequestSchema, { ...syncRequest(), baseStatus: undefined });
   });
 
   it('refuses an upload of a token the manifest does not list', () => {
@@ -227,6 +238,11 @@ describe('policy, errors and AMQP ingress', () => {
       sessionToken,
       body: { ...session, sealedPassword: bytes(600) },
     });
+  });
+
+  it('answers a bare transport-certificate question over AMQP', () => {
+    expect(ingressMessageSchema.safeParse({ kind: 'transport-certificate' }).success).toBe(true);
+    refusal(ingressMessageSchema, { kind: 'transport-certificate', body: {} });
   });
 
   it('replies over AMQP with the serialised Result of the call', () => {

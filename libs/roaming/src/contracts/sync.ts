@@ -14,8 +14,8 @@ import { tokenKeyString } from '../tokens/token-key';
 import { tokenMetaSchema, tokenMetaShape, withIdentifierRule, type TokenMeta } from '../tokens/token-meta';
 import {
   certificatePemSchema,
+  devicePublicKeySchema,
   envelopeSchema,
-  publicKeySchema,
   smallEnvelopeSchema,
   stampSchema,
 } from './base64';
@@ -37,6 +37,14 @@ export const AGENT_API_PATHS = Object.freeze({
   policy: '/v1/policy',
 } as const);
 
+/**
+ * Why a sync carries no base: `kept` (it carries one), `first-use` (this store never had a state file),
+ * `lost` (the state file is unreadable or belongs to another machine). Only a lost base is self-healing
+ * (events 502 then 2); a first use is ordinary roaming.
+ */
+export const BASE_STATUSES = ['kept', 'first-use', 'lost'] as const;
+export type BaseStatus = (typeof BASE_STATUSES)[number];
+
 export const SYNC_TRIGGERS = ['logon', 'unlock', 'store-change', 'refresh', 'pulse', 'logoff'] as const;
 export const syncTriggerSchema = z.enum(SYNC_TRIGGERS);
 export type SyncTrigger = z.output<typeof syncTriggerSchema>;
@@ -45,10 +53,13 @@ export const agentVersionSchema = z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+-]{0
   message: 'agent version must be 1-64 characters of [0-9A-Za-z.+-]',
 });
 
-/** Opaque to the agent; logon-events issues and checks it. Bounded so a header cannot be used to flood. */
+/**
+ * Opaque to the agent; logon-events issues and checks it. Bounded so a header cannot be used to flood, and large
+ * enough for the device public key it carries.
+ */
 export const sessionTokenSchema = z
   .string()
-  .regex(/^[A-Za-z0-9._~+/=-]{16,2048}$/, { message: 'session token is malformed' });
+  .regex(/^[A-Za-z0-9._~+/=-]{16,4096}$/, { message: 'session token is malformed' });
 
 // ---------------------------------------------------------------------------------------------------------------
 // create-session
@@ -57,7 +68,7 @@ const createSessionShape = {
   user: loginNameSchema,
   machine: machineIdSchema,
   /** SPKI of the workstation's device key pair (P-256 or RSA): downloads and the hash key are sealed to it. */
-  devicePublicKey: publicKeySchema,
+  devicePublicKey: devicePublicKeySchema,
   agentVersion: agentVersionSchema,
 };
 
@@ -81,7 +92,10 @@ export const createSessionRequestSchema = z
   });
 export type CreateSessionRequest = z.output<typeof createSessionRequestSchema>;
 
-/** Over AMQP the broker would see a clear password, so only the sealed form is accepted there. */
+/**
+ * Over AMQP the broker would see a clear password, so only the sealed form is accepted there, and it must be
+ * bound (libs/sealing logon-password.ts) to this login, this device key and the current time.
+ */
 export const amqpCreateSessionRequestSchema = z
   .object({ ...createSessionShape, sealedPassword: smallEnvelopeSchema })
   .strict();
@@ -120,6 +134,7 @@ export const syncRequestSchema = z
     machine: machineIdSchema,
     /** The stamp seen at this machine's last sync: equal to the directory's, with nothing changed, is the fast path. */
     lastStamp: stampSchema.nullable(),
+    baseStatus: z.enum(BASE_STATUSES),
     manifest: localManifestSchema,
     uploads: z
       .array(uploadSchema)
@@ -128,6 +143,13 @@ export const syncRequestSchema = z
   })
   .strict()
   .superRefine((request, ctx) => {
+    if ((request.manifest.base === null) !== (request.baseStatus !== 'kept')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseStatus'],
+        message: 'baseStatus is "kept" exactly when manifest.base is given',
+      });
+    }
     uniqueKeys((token: TokenMeta) => token, 'manifest.tokens', ['manifest', 'tokens'])(
       request.manifest.tokens,
       ctx,
@@ -224,17 +246,42 @@ export const INGRESS_QUEUE = 'credroam.logon-events.ingress';
 /**
  * A message on INGRESS_QUEUE. AMQP properties carry what HTTP carries in headers: `reply_to` names the queue
  * for the answer (usually `amq.rabbitmq.reply-to`), `correlation_id` is echoed on the reply and becomes the
- * request's correlation id, `message_id` makes redelivery idempotent. The reply body is the serialised Result of
- * the call (ingressReplySchemas). A message without `reply_to` is still processed; its answer is only in the
- * events. `sessionToken` is what the HTTP Authorization header carries: required for sync, absent at logon.
+ * request's correlation id. The reply body is the serialised Result of the call (ingressReplySchemas). A message
+ * without `reply_to` is still processed; its answer is only in the events.
+ *
+ * `transport-certificate` asks for the certificate the logon password is sealed to (public; an agent may pin it
+ * instead). `sessionToken` is what the HTTP Authorization header carries: required for sync. Because the broker
+ * is shared, a token read off a queue must be worth nothing: sessions opened over AMQP are only accepted over
+ * AMQP, and every sync message carries a device proof in its headers (INGRESS_PROOF_HEADERS), a signature by the
+ * session's device key over the message bytes and the time, checked against the key the token names.
  */
 export const ingressMessageSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('transport-certificate') }).strict(),
   z.object({ kind: z.literal('create-session'), body: amqpCreateSessionRequestSchema }).strict(),
   z.object({ kind: z.literal('sync'), sessionToken: sessionTokenSchema, body: syncRequestSchema }).strict(),
 ]);
 export type IngressMessage = z.output<typeof ingressMessageSchema>;
+export type IngressKind = IngressMessage['kind'];
+
+/**
+ * How far from the server's clock a sealed logon password or a device proof may have been made (either way):
+ * older ones are refused as possible replays, so workstation clocks must keep within it.
+ */
+export const INGRESS_FRESHNESS_MS = 120_000;
+
+/** AMQP headers of a sync message: when the proof was made (ms UTC, decimal) and the signature (base64). */
+export const INGRESS_PROOF_HEADERS = Object.freeze({
+  issuedAt: 'x-credroam-proof-issued-at',
+  signature: 'x-credroam-device-proof',
+} as const);
+
+export const ingressTransportCertificateSchema = z
+  .object({ transportCertificatePem: certificatePemSchema })
+  .strict();
+export type IngressTransportCertificate = z.output<typeof ingressTransportCertificateSchema>;
 
 export const ingressReplySchemas = Object.freeze({
+  'transport-certificate': rpcReplySchema(ingressTransportCertificateSchema),
   'create-session': rpcReplySchema(createSessionResponseSchema),
   sync: rpcReplySchema(syncResponseSchema),
 });

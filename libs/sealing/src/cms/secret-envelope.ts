@@ -20,7 +20,7 @@ export const SECRET_PURPOSES = Object.freeze({
   inspectPassword: 'inspect-password',
   /** The user's token hash key, sealed to a device key at logon. */
   hashKey: 'hash-key',
-  /** The user's logon password (create-session over AMQP), re-sealed by token-crypto for the directory bind. */
+  /** The user's logon password (create-session over AMQP, see logon-password.ts), re-sealed for the directory bind. */
   logonPassword: 'logon-password',
 } as const);
 

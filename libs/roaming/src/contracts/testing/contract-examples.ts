@@ -93,6 +93,7 @@ export function syncRequest() {
     trigger: 'logon',
     machine: 'WS-0042.corp',
     lastStamp: STAMP,
+    baseStatus: 'kept',
     manifest: { tokens: [certificateMeta(), privateKeyMeta()], base: machineBase() },
     uploads: [{ type: 'private-key', id: KEY_CONTAINER_ID, envelope: ENVELOPE }],
   };

@@ -127,7 +127,7 @@ export const RPC_EXAMPLES: { [P in RpcPattern]: { request: RpcRequest<P>; respon
     },
   },
   'crypto.reseal-password': {
-    request: { login: 'alice', sealedPassword: bytes(580) },
+    request: { login: 'alice', devicePublicKey: bytes(91), sealedPassword: bytes(580) },
     response: { sealedPassword: bytes(53) },
   },
   'crypto.health': { request: {}, response: health },
