@@ -7,7 +7,8 @@ import { systemClock, type EventSink, type LogSink } from './ports/logon.ports';
 import { RpcCryptoAdapter } from './ports/rpc-crypto.adapter';
 import { RpcDirectoryAdapter } from './ports/rpc-directory.adapter';
 import { TokenBucketLimiter } from './rate-limit/token-bucket.limiter';
-import { SessionCache } from './sessions/session.cache';
+import { DeviceProofVerifier } from './sessions/device-proof.verifier';
+import { PolicyCache } from './sessions/policy.cache';
 import { SessionTokenSigner } from './sessions/session-token';
 import { SessionsService } from './sessions/sessions.service';
 import { SyncSaga } from './sync/sync.saga';
@@ -28,17 +29,24 @@ export function createLogonServices(
 ): LogonServices {
   const directory = new RpcDirectoryAdapter(clients.directory);
   const crypto = new RpcCryptoAdapter(clients.crypto);
-  const cache = new SessionCache();
   const clock = systemClock;
   const sessions = new SessionsService(
-    { directory, crypto, events, clock, signer: new SessionTokenSigner(config.sessionKey), cache, log },
+    {
+      directory,
+      crypto,
+      events,
+      clock,
+      signer: new SessionTokenSigner(config.sessionKey),
+      policies: new PolicyCache(),
+      log,
+    },
     { serviceChannelKey: config.serviceChannelKey, sessionLifetimeMs: config.sessionLifetimeMs },
   );
   const saga = new SyncSaga({ directory, crypto, events, clock, log }, config.sync);
   const agent = new AgentService({
     sessions,
     saga,
-    cache,
+    proofs: new DeviceProofVerifier(),
     clock,
     userLimiter: new TokenBucketLimiter('per user', config.userRate),
     clientLimiter: new TokenBucketLimiter('per client', config.clientRate),
@@ -46,6 +54,6 @@ export function createLogonServices(
   return {
     agent,
     readiness: new ReadinessService(amqp, directory, crypto),
-    ingress: config.amqpIngress ? new IngressConsumer(amqp, agent, log) : null,
+    ingress: config.amqpIngress ? new IngressConsumer(amqp, agent, crypto, log) : null,
   };
 }

@@ -1,4 +1,4 @@
-import { RPC_QUEUES, type RpcService } from '@credroam/roaming';
+import { INGRESS_QUEUE, RPC_QUEUES, type RpcService } from '@credroam/roaming';
 import type { Options } from 'amqplib';
 import { namespaceSchema } from './amqp.config';
 
@@ -95,3 +95,8 @@ export const MESSAGE_HEADERS = Object.freeze({
   /** The caller's correlation id on an RPC request (the body carries it too). */
   correlationId: 'x-correlation-id',
 });
+
+/** The agent ingress queue (INGRESS_QUEUE) within a namespace: `credroam.logon-events.ingress` by default. */
+export function ingressQueue(namespace: string): string {
+  return amqpNames(namespace).queue(INGRESS_QUEUE.slice('credroam.'.length));
+}

@@ -5,7 +5,10 @@ import { machineIdSchema } from '@credroam/roaming';
 import { AgentStore } from '../store/agent-store';
 import { StoreLayout } from '../store/store-layout';
 import { StoreLock } from '../store/store.lock';
-import { AgentApiClient, DEFAULT_RETRY, type RetryPolicy } from '../sync/agent-api.client';
+import { AgentApiClient } from '../sync/agent-api.client';
+import { AmqpLogonClient } from '../sync/amqp-logon.client';
+import { type LogonClient } from '../sync/logon-client';
+import { DEFAULT_RETRY, type RetryPolicy } from '../sync/retry';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -67,13 +70,24 @@ export class CliContext {
     }
   }
 
-  clientFor = (server: string): AgentApiClient =>
-    new AgentApiClient({
+  /**
+   * logon-events at `server`: over HTTP(S), or over the broker for an amqp(s) URL. `transportCertificatePem` is
+   * the certificate an AMQP logon seals the password to (asked from the ingress when not given).
+   */
+  clientFor = (server: string, transportCertificatePem: string | null = null): LogonClient => {
+    const common = {
       server,
       retry: retryFromEnv(this.environment.env),
-      ...(this.environment.fetch ? { fetch: this.environment.fetch } : {}),
       ...(this.environment.sleep ? { sleep: this.environment.sleep } : {}),
+    };
+    if (/^amqps?:/i.test(server)) {
+      return new AmqpLogonClient({ ...common, transportCertificatePem, now: this.now });
+    }
+    return new AgentApiClient({
+      ...common,
+      ...(this.environment.fetch ? { fetch: this.environment.fetch } : {}),
     });
+  };
 }
 
 /** CREDROAM_AGENT_RETRY_ATTEMPTS / CREDROAM_AGENT_RETRY_BASE_MS tune the backoff (tests shorten it). */

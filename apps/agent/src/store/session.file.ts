@@ -21,7 +21,8 @@ import { type StoreLayout } from './store-layout';
 export const sessionSchema = z
   .object({
     format: z.literal(1),
-    server: z.url({ protocol: /^https?$/ }),
+    /** logon-events (http, https) or the broker its ingress listens on (amqp, amqps). */
+    server: z.url({ protocol: /^(https?|amqps?)$/ }),
     user: loginNameSchema,
     machine: machineIdSchema,
     sessionToken: sessionTokenSchema,

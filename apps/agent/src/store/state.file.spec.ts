@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { agentFixture, NOW, type AgentFixture } from '../testing/agent-fixtures';
 import { type AgentState } from './state.file';
 
@@ -17,8 +17,11 @@ describe('StateFile', () => {
   });
   afterEach(() => fixture.dispose());
 
-  it('treats a missing file as a first use', () => {
-    expect(fixture.store.state.read()).toEqual({ health: 'missing', state: null });
+  it('treats a missing file as a first use, unless a state file was ever written here', () => {
+    expect(fixture.store.state.read()).toEqual({ health: 'missing', state: null, firstUse: true });
+    fixture.store.state.write(state(NOW));
+    rmSync(fixture.store.layout.stateFile);
+    expect(fixture.store.state.read()).toEqual({ health: 'missing', state: null, firstUse: false });
   });
 
   it('reads back what it wrote and keeps the previous version as state.json~', () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   machineBaseSchema,
@@ -35,7 +35,8 @@ export type AgentState = z.output<typeof agentStateSchema>;
 
 export type StateRead =
   | { health: 'ok'; state: AgentState }
-  | { health: 'missing'; state: null }
+  /** `firstUse`: no state file was ever written in this store (neither it nor its backup exists). */
+  | { health: 'missing'; state: null; firstUse: boolean }
   | { health: 'corrupt'; state: null; problem: string };
 
 export class StateFile {
@@ -51,7 +52,9 @@ export class StateFile {
       text = readFileSync(this.layout.stateFile, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { health: 'missing', state: null };
+      if (code === 'ENOENT') {
+        return { health: 'missing', state: null, firstUse: !existsSync(this.layout.stateBackupFile) };
+      }
       return { health: 'corrupt', state: null, problem: `state file is unreadable (${code ?? 'error'})` };
     }
     let json: unknown;
@@ -66,12 +69,16 @@ export class StateFile {
     return { health: 'ok', state: parsed.value };
   }
 
-  /** Keeps the current file (when it is valid) as the backup, then replaces it atomically. */
+  /**
+   * Keeps the current file (when it is valid) as the backup, then replaces it atomically. The first state file
+   * is its own backup, so a deleted state file is told apart from a store that never synced.
+   */
   write(state: AgentState): void {
     const checked = parseWith(agentStateSchema, state);
     if (!checked.ok) throw new Error(`refusing to write an invalid state file: ${checked.error.message}`);
     if (this.read().health === 'ok') this.backupCurrent();
     this.writer.write(this.layout.stateFile, `${JSON.stringify(checked.value)}\n`);
+    if (!existsSync(this.layout.stateBackupFile)) this.backupCurrent();
   }
 
   private backupCurrent(): void {

@@ -19,6 +19,7 @@ const REQUEST: SyncRequest = {
   trigger: 'pulse',
   machine: 'ws-a',
   lastStamp: null,
+  baseStatus: 'first-use',
   manifest: { tokens: [], base: null },
   uploads: [],
 };

@@ -2,26 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
   AGENT_API_PATHS,
+  createSessionRequestSchema,
   createSessionResponseSchema,
   parseWith,
   problemSchema,
   RoamingError,
   syncResponseSchema,
-  type CreateSessionRequest,
   type CreateSessionResponse,
   type ErrorCode,
   type SyncRequest,
   type SyncResponse,
 } from '@credroam/roaming';
-
-export interface RetryPolicy {
-  /** Attempts in all, first one included. */
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 250, maxDelayMs: 8_000 };
+import { type LogonClient, type SessionRequest } from './logon-client';
+import { retrier, withRetries, type Attempt, type Retrier, type RetryPolicy } from './retry';
 
 export interface AgentApiClientOptions {
   server: string;
@@ -31,8 +24,6 @@ export interface AgentApiClientOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
-
-type Attempt<T> = { done: T } | { retry: RoamingError; afterMs?: number };
 
 const UNAUTHENTICATED_CODES: readonly ErrorCode[] = [
   'SESSION_EXPIRED',
@@ -45,25 +36,30 @@ const UNAUTHENTICATED_CODES: readonly ErrorCode[] = [
  * its contract schema before anyone acts on it. Transient failures (network, 5xx, 429) are retried with bounded,
  * jittered exponential backoff, honouring Retry-After.
  */
-export class AgentApiClient {
-  private readonly retry: RetryPolicy;
+export class AgentApiClient implements LogonClient {
+  private readonly retrying: Retrier;
   private readonly fetchImpl: typeof fetch;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
   private readonly timeoutMs: number;
   readonly server: string;
 
   constructor(options: AgentApiClientOptions) {
     this.server = options.server.replace(/\/+$/, '');
-    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.retrying = retrier(options);
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.fetchImpl = options.fetch ?? fetch;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.random = options.random ?? Math.random;
   }
 
-  createSession(body: CreateSessionRequest): Promise<CreateSessionResponse> {
-    return this.post(AGENT_API_PATHS.sessions, body, createSessionResponseSchema, {});
+  /** Over HTTPS the password travels in clear inside TLS; logon-events seals it for the gateway at once. */
+  createSession(request: SessionRequest): Promise<CreateSessionResponse> {
+    const body = parseWith(createSessionRequestSchema, {
+      user: request.user,
+      password: request.password,
+      machine: request.machine,
+      devicePublicKey: request.deviceKey.spki.toString('base64'),
+      agentVersion: request.agentVersion,
+    });
+    if (!body.ok) throw RoamingError.fromInfo(body.error);
+    return this.post(AGENT_API_PATHS.sessions, body.value, createSessionResponseSchema, {});
   }
 
   sync(sessionToken: string, body: SyncRequest): Promise<SyncResponse> {
@@ -80,24 +76,9 @@ export class AgentApiClient {
   ): Promise<z.output<S>> {
     const correlationId = randomUUID();
     const payload = JSON.stringify(body);
-    let last: RoamingError | undefined;
-    for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt += 1) {
-      const outcome = await this.attempt(path, payload, schema, {
-        ...headers,
-        'x-correlation-id': correlationId,
-      });
-      if ('done' in outcome) return outcome.done;
-      last = outcome.retry;
-      if (attempt === this.retry.maxAttempts) break;
-      await this.sleep(outcome.afterMs ?? this.backoff(attempt));
-    }
-    throw last ?? new RoamingError('SERVICE_UNAVAILABLE', 'server unreachable');
-  }
-
-  private backoff(attempt: number): number {
-    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-    // Full jitter: workstations that failed together do not retry together.
-    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+    return withRetries(this.retrying, () =>
+      this.attempt(path, payload, schema, { ...headers, 'x-correlation-id': correlationId }),
+    );
   }
 
   private async attempt<S extends z.ZodType>(
@@ -192,6 +173,6 @@ export class AgentApiClient {
       ? Number(header.trim()) * 1000
       : Date.parse(header) - Date.now();
     if (!Number.isFinite(seconds)) return undefined;
-    return Math.min(Math.max(seconds, 0), this.retry.maxDelayMs * 4);
+    return Math.min(Math.max(seconds, 0), this.retrying.policy.maxDelayMs * 4);
   }
 }

@@ -1,32 +1,26 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  POLICY_DEFAULTS,
-  POLICY_KNOBS,
-  unwrap,
-  type CreateSessionRequest,
-  type CreateSessionResponse,
-} from '@credroam/roaming';
+import { POLICY_DEFAULTS, POLICY_KNOBS, unwrap, type CreateSessionResponse } from '@credroam/roaming';
 import { encodePem, SECRET_PURPOSES, sealSecret } from '@credroam/sealing';
 import { keyFixture } from '../../../../libs/sealing/src/testing/key-fixtures';
 import { AgentStore } from '../store/agent-store';
 import { StoreLayout } from '../store/store-layout';
 import { NOW, tempStoreDir } from '../testing/agent-fixtures';
-import { type AgentApiClient } from './agent-api.client';
+import { type LogonClient, type SessionRequest } from './logon-client';
 import { LoginService } from './login.service';
 
 describe('LoginService', () => {
   let dir: string;
   let store: AgentStore;
-  let requests: CreateSessionRequest[];
-  let hashKeyFor: (request: CreateSessionRequest) => string;
+  let requests: SessionRequest[];
+  let hashKeyFor: (request: SessionRequest) => string;
   const transport = keyFixture('rsa-2048', 'login-transport');
   const hashKey = randomBytes(32);
 
   const client = {
     server: 'http://127.0.0.1:8440',
-    createSession: async (request: CreateSessionRequest): Promise<CreateSessionResponse> => {
+    createSession: async (request: SessionRequest): Promise<CreateSessionResponse> => {
       requests.push(request);
       return {
         sessionToken: 'session-token-0123456789',
@@ -41,11 +35,11 @@ describe('LoginService', () => {
         hashKeyEnvelope: hashKeyFor(request),
       };
     },
-  } as unknown as AgentApiClient;
+  } as unknown as LogonClient;
 
-  const sealedToDevice = (request: CreateSessionRequest) => {
+  const sealedToDevice = (request: SessionRequest) => {
     const device = createPublicKey({
-      key: Buffer.from(request.devicePublicKey, 'base64'),
+      key: request.deviceKey.spki,
       format: 'der',
       type: 'spki',
     });
@@ -71,7 +65,7 @@ describe('LoginService', () => {
   it('generates the device key once, registers it and keeps the session', async () => {
     await login();
     await login();
-    expect(requests[0]!.devicePublicKey).toBe(requests[1]!.devicePublicKey);
+    expect(requests[0]!.deviceKey.spki).toEqual(requests[1]!.deviceKey.spki);
     expect(statSync(store.layout.deviceKeyFile).mode & 0o777).toBe(0o600);
     expect(store.session.read()).toMatchObject({ user: 'alice', machine: 'ws-a' });
     expect(statSync(store.layout.sessionFile).mode & 0o777).toBe(0o600);

@@ -1,9 +1,9 @@
-import { parseWith, RoamingError, createSessionRequestSchema } from '@credroam/roaming';
+import { RoamingError } from '@credroam/roaming';
 import { type AgentStore } from '../store/agent-store';
 import { type DeviceKeyKind } from '../store/device-keys';
 import { type Session } from '../store/session.file';
-import { type AgentApiClient } from './agent-api.client';
 import { openHashKey, transportCertificate } from './credentials';
+import { type LogonClient } from './logon-client';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -20,7 +20,7 @@ export interface LoginInput {
 export class LoginService {
   constructor(
     private readonly store: AgentStore,
-    private readonly client: AgentApiClient,
+    private readonly client: LogonClient,
     private readonly now: () => number,
   ) {}
 
@@ -34,15 +34,13 @@ export class LoginService {
       );
     }
     const deviceKey = this.store.deviceKeys.loadOrCreate(input.deviceKeyKind);
-    const request = parseWith(createSessionRequestSchema, {
+    const response = await this.client.createSession({
       user: input.user,
       password: input.password,
       machine: input.machine,
-      devicePublicKey: deviceKey.spki.toString('base64'),
+      deviceKey,
       agentVersion: AGENT_VERSION,
     });
-    if (!request.ok) throw RoamingError.fromInfo(request.error);
-    const response = await this.client.createSession(request.value);
     // Check what the session will be used for before keeping it: the hash key must open, the certificate parse.
     openHashKey(response.hashKeyEnvelope, deviceKey.privateKey).fill(0);
     transportCertificate(response.transportCertificatePem);

@@ -14,15 +14,19 @@ import { type Logger } from '@credroam/platform';
 import { sealEnvelope } from '@credroam/sealing';
 import { type AgentStore } from '../store/agent-store';
 import { tokenFileName } from '../store/token-file-name';
+import { type StateRead } from '../store/state.file';
 import { type StoredToken, type TokenFileProblem } from '../store/token.store';
-import { type AgentApiClient } from './agent-api.client';
 import { requireSession, transportCertificate } from './credentials';
+import { type LogonClient } from './logon-client';
 import { applySyncResponse, type AppliedSync } from './sync-response.applier';
 
 export interface SyncOutcome extends AppliedSync {
   response: SyncResponse;
   uploaded: number;
-  /** Set when the state file was unreadable and this sync was a full resync (Windows' events 502 then 2). */
+  /**
+   * Set when the state file could not serve as the base (unreadable, deleted, another machine's) and this sync was
+   * a full resync (Windows' events 502 then 2). A first use is not self-healing.
+   */
   selfHealed: string | null;
   skippedFiles: number;
 }
@@ -53,11 +57,19 @@ export function withoutBrokenFiles(
   return { ...base, entries: base.entries.filter((entry) => !broken.has(tokenFileName(entry))) };
 }
 
+/** Why the state file cannot serve as the base (a full resync then self-heals), or null: usable or a first use. */
+export function stateProblem(read: StateRead, machine: string): string | null {
+  if (read.health === 'corrupt') return read.problem;
+  if (read.health === 'missing') return read.firstUse ? null : 'state file is missing (it was deleted)';
+  if (read.state.machine !== machine) return `state file belongs to machine ${read.state.machine}`;
+  return null;
+}
+
 /** One sync (DESIGN.md section 6): send the manifest and changed content, apply the answer atomically. */
 export class SyncService {
   constructor(
     private readonly store: AgentStore,
-    private readonly clientFor: (server: string) => AgentApiClient,
+    private readonly clientFor: (server: string) => LogonClient,
     private readonly now: () => number,
     private readonly logger?: Logger,
   ) {}
@@ -70,7 +82,7 @@ export class SyncService {
     const state =
       stateRead.health === 'ok' && stateRead.state.machine === session.machine ? stateRead.state : null;
     const base = withoutBrokenFiles(state?.base ?? null, problems);
-    const selfHealed = stateRead.health === 'corrupt' ? stateRead.problem : null;
+    const selfHealed = stateProblem(stateRead, session.machine);
 
     const transport = transportCertificate(session.transportCertificatePem);
     const byKey = new Map<string, StoredToken>(tokens.map((token) => [tokenKeyString(token.meta), token]));
@@ -84,12 +96,17 @@ export class SyncService {
       machine: session.machine,
       // Without a base the stamp proves nothing: never take the "up to date" fast path then.
       lastStamp: base ? (state?.lastStamp ?? null) : null,
+      baseStatus: base ? 'kept' : selfHealed === null ? 'first-use' : 'lost',
       manifest: { tokens: tokens.map((token) => token.meta), base },
       uploads,
     });
     if (!request.ok) throw RoamingError.fromInfo(request.error);
 
-    const response = await this.clientFor(session.server).sync(session.sessionToken, request.value);
+    const response = await this.clientFor(session.server).sync(
+      session.sessionToken,
+      request.value,
+      unlocked.deviceKey,
+    );
     const applied = applySyncResponse({
       store: this.store,
       response,

@@ -1,18 +1,22 @@
-import { RoamingError } from '@credroam/roaming';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { INGRESS_FRESHNESS_MS, RoamingError } from '@credroam/roaming';
+import { signDeviceProof, spkiDer } from '@credroam/sealing';
 import { TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
-import { SessionCache } from '../sessions/session.cache';
+import { DeviceProofVerifier } from '../sessions/device-proof.verifier';
 import { type SessionClaims } from '../sessions/session-token';
 import { type SessionsService } from '../sessions/sessions.service';
 import { type SyncSaga } from '../sync/sync.saga';
 import { AgentService, bearerToken } from './agent.service';
 
 const NOW = Date.UTC(2026, 10, 25, 12);
+const device = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const claims: SessionClaims = {
   login: 'alice',
   dn: 'uid=alice,ou=people,dc=credroam,dc=test',
   stableId: '6f1c2e0a-0000-4000-8000-000000000001',
   machine: 'ws-01',
-  deviceKeyHash: 'a'.repeat(64),
+  devicePublicKey: spkiDer(device.publicKey).toString('base64'),
+  transport: 'amqp',
   exp: NOW + 60_000,
 };
 
@@ -29,7 +33,7 @@ function setup(userBurst = 5) {
   const agent = new AgentService({
     sessions,
     saga,
-    cache: new SessionCache(),
+    proofs: new DeviceProofVerifier(),
     clock: { now: () => NOW, sleep: async () => undefined, random: () => 0 },
     userLimiter: new TokenBucketLimiter('user', { capacity: userBurst, refillPerSecond: 1 }),
     clientLimiter: new TokenBucketLimiter('client', { capacity: 3, refillPerSecond: 1 }),
@@ -38,17 +42,42 @@ function setup(userBurst = 5) {
 }
 
 const http = { transport: 'http' as const, clientAddress: '10.0.0.1' };
-const amqp = { transport: 'amqp' as const, clientAddress: null };
+/** A message as the agent signs it: every message is new bytes, so none is a replay. */
+const amqp = (issuedAt = NOW, signer = device.privateKey) => {
+  const message = Buffer.from(JSON.stringify({ kind: 'sync', id: randomUUID() }));
+  const proof = { message, issuedAt, signature: signDeviceProof(signer, issuedAt, message) };
+  return { transport: 'amqp' as const, proof };
+};
 
 describe('AgentService', () => {
   it("runs the sync for the token's user, whatever the body says", async () => {
     const { agent, saga } = setup();
     await agent.sync('good', { user: 'bob' }, http, 'c');
-    expect(saga.sync).toHaveBeenCalledWith(
-      expect.objectContaining({ claims, devicePublicKey: null }),
-      { user: 'bob' },
-      'c',
-    );
+    expect(saga.sync).toHaveBeenCalledWith(expect.objectContaining({ claims }), { user: 'bob' }, 'c');
+  });
+
+  it('runs an AMQP sync only with a fresh, unseen proof by the device key of the session', async () => {
+    const { agent, saga } = setup(100);
+    const signed = amqp();
+    await agent.sync('good', {}, signed, 'c');
+    expect(saga.sync).toHaveBeenCalledTimes(1);
+    const refusals: [string, ReturnType<typeof amqp> | { transport: 'amqp'; proof: null }, RegExp][] = [
+      ['the same message again', signed, /already processed/],
+      ['no proof', { transport: 'amqp', proof: null }, /must carry a device proof/],
+      ['a stale proof', amqp(NOW - INGRESS_FRESHNESS_MS - 1_000), /121 s from this server's clock/],
+      [
+        'another device key',
+        amqp(NOW, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey),
+        /does not match/,
+      ],
+    ];
+    for (const [, caller, message] of refusals) {
+      await expect(agent.sync('good', {}, caller, 'c')).rejects.toMatchObject({
+        code: 'UNAUTHENTICATED',
+        message,
+      });
+    }
+    expect(saga.sync).toHaveBeenCalledTimes(1);
   });
 
   it('refuses a bad token before any work', async () => {
@@ -66,9 +95,9 @@ describe('AgentService', () => {
 
   it('limits each user on every transport', async () => {
     const { agent } = setup(2);
-    await agent.sync('good', {}, amqp, 'c');
-    await agent.sync('good', {}, amqp, 'c');
-    await expect(agent.sync('good', {}, amqp, 'c')).rejects.toMatchObject({
+    await agent.sync('good', {}, amqp(), 'c');
+    await agent.sync('good', {}, amqp(), 'c');
+    await expect(agent.sync('good', {}, amqp(), 'c')).rejects.toMatchObject({
       code: 'RATE_LIMITED',
       details: { retryAfterSeconds: 1 },
     });

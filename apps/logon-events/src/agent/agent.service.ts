@@ -6,20 +6,21 @@ import {
 } from '@credroam/roaming';
 import { type Clock } from '../ports/logon.ports';
 import { type TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
-import { type SessionCache } from '../sessions/session.cache';
-import { type SessionsService, type Transport } from '../sessions/sessions.service';
+import { type DeviceProof, type DeviceProofVerifier } from '../sessions/device-proof.verifier';
+import { type SessionsService } from '../sessions/sessions.service';
 import { type SyncSaga } from '../sync/sync.saga';
 
-/** Who is calling, as far as the transport knows: the client address over HTTP, nothing over AMQP. */
-export interface Caller {
-  transport: Transport;
-  clientAddress: string | null;
-}
+/**
+ * Who is calling, as far as the transport knows: the client address over HTTP; over AMQP no address, but the
+ * device proof the message carried (null when it carried none).
+ */
+export type Caller =
+  { transport: 'http'; clientAddress: string } | { transport: 'amqp'; proof: DeviceProof | null };
 
 export interface AgentDependencies {
   sessions: SessionsService;
   saga: SyncSaga;
-  cache: SessionCache;
+  proofs: DeviceProofVerifier;
   clock: Clock;
   userLimiter: TokenBucketLimiter;
   clientLimiter: TokenBucketLimiter;
@@ -47,29 +48,22 @@ export class AgentService {
     correlationId: string,
   ): Promise<SyncResponse> {
     this.limitClient(caller);
-    const claims = this.deps.sessions.authenticate(token);
+    const claims = this.deps.sessions.authenticate(token, caller.transport);
+    if (caller.transport === 'amqp') this.deps.proofs.verify(claims, caller.proof, this.deps.clock.now());
     this.deps.userLimiter.take(`user:${claims.login.toLowerCase()}`, this.deps.clock.now());
     const effective = await this.deps.sessions.policyFor(claims, correlationId);
-    return this.deps.saga.sync(
-      {
-        claims,
-        policy: effective.policy,
-        devicePublicKey: this.deps.cache.devicePublicKey(claims, this.deps.clock.now()),
-      },
-      body,
-      correlationId,
-    );
+    return this.deps.saga.sync({ claims, policy: effective.policy }, body, correlationId);
   }
 
   async policy(token: string | undefined, caller: Caller, correlationId: string): Promise<PolicyResponse> {
     this.limitClient(caller);
-    const claims = this.deps.sessions.authenticate(token);
+    const claims = this.deps.sessions.authenticate(token, caller.transport);
     this.deps.userLimiter.take(`user:${claims.login.toLowerCase()}`, this.deps.clock.now());
     return this.deps.sessions.policyFor(claims, correlationId);
   }
 
   private limitClient(caller: Caller): void {
-    if (caller.clientAddress !== null) {
+    if (caller.transport === 'http') {
       this.deps.clientLimiter.take(`client:${caller.clientAddress}`, this.deps.clock.now());
     }
   }

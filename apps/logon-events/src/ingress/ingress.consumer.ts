@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { amqpNames, type AmqpConfig } from '@credroam/messaging';
-import { correlationIdSchema, INGRESS_QUEUE, RoamingError, type ErrorInfo } from '@credroam/roaming';
+import { ingressQueue, type AmqpConfig } from '@credroam/messaging';
+import {
+  correlationIdSchema,
+  INGRESS_PROOF_HEADERS,
+  RoamingError,
+  type ErrorInfo,
+  type IngressTransportCertificate,
+} from '@credroam/roaming';
 import amqplib, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { type AgentService } from '../agent/agent.service';
-import { type LogSink } from '../ports/logon.ports';
-
-/** INGRESS_QUEUE within the namespace: `credroam.logon-events.ingress` for the default one. */
-export function ingressQueue(namespace: string): string {
-  return amqpNames(namespace).queue(INGRESS_QUEUE.slice('credroam.'.length));
-}
+import { type CryptoPort, type LogSink } from '../ports/logon.ports';
+import { type DeviceProof } from '../sessions/device-proof.verifier';
 
 type Reply = { ok: true; value: unknown } | { ok: false; error: ErrorInfo };
 
 /**
- * The agent protocol over AMQP: a message on the ingress queue is one create-session or sync, answered on its
- * `reply_to` with the serialised Result (ingressReplySchemas) and acked once answered. The body is validated by
- * the same use-case as over HTTP, so the answers are the same.
+ * The agent protocol over AMQP: a message on the ingress queue is one transport-certificate question,
+ * create-session or sync, answered on its `reply_to` with the serialised Result (ingressReplySchemas) and acked
+ * once answered. The body is validated by the same use-case as over HTTP, so the answers are the same.
  */
 export class IngressConsumer {
   private connection: ChannelModel | undefined;
@@ -25,6 +27,7 @@ export class IngressConsumer {
   constructor(
     private readonly config: AmqpConfig,
     private readonly agent: AgentService,
+    private readonly crypto: CryptoPort,
     private readonly log: LogSink,
   ) {}
 
@@ -78,7 +81,7 @@ export class IngressConsumer {
     const given = message.properties.correlationId as unknown;
     const correlationId =
       typeof given === 'string' && correlationIdSchema.safeParse(given).success ? given : randomUUID();
-    const reply = await this.dispatch(message.content, correlationId);
+    const reply = await this.dispatch(message, correlationId);
     const replyTo = message.properties.replyTo as unknown;
     try {
       if (typeof replyTo === 'string' && replyTo !== '') {
@@ -93,27 +96,49 @@ export class IngressConsumer {
     }
   }
 
-  private async dispatch(content: Buffer, correlationId: string): Promise<Reply> {
+  private async dispatch(message: ConsumeMessage, correlationId: string): Promise<Reply> {
     try {
-      let message: unknown;
+      let parsed: unknown;
       try {
-        message = JSON.parse(content.toString('utf8'));
+        parsed = JSON.parse(message.content.toString('utf8'));
       } catch {
         throw new RoamingError('INVALID_INPUT', 'the message is not JSON');
       }
-      const { kind, body, sessionToken } = (message ?? {}) as Record<string, unknown>;
-      const caller = { transport: 'amqp', clientAddress: null } as const;
+      const { kind, body, sessionToken } = (parsed ?? {}) as Record<string, unknown>;
+      if (kind === 'transport-certificate') {
+        return { ok: true, value: await this.transportCertificate(correlationId) };
+      }
       if (kind === 'create-session') {
+        const caller = { transport: 'amqp', proof: null } as const;
         return { ok: true, value: await this.agent.createSession(body, caller, correlationId) };
       }
       if (kind === 'sync') {
         const token = typeof sessionToken === 'string' ? sessionToken : undefined;
+        const caller = { transport: 'amqp', proof: proofOf(message) } as const;
         return { ok: true, value: await this.agent.sync(token, body, caller, correlationId) };
       }
-      throw new RoamingError('INVALID_INPUT', 'kind must be "create-session" or "sync"');
+      throw new RoamingError(
+        'INVALID_INPUT',
+        'kind must be "transport-certificate", "create-session" or "sync"',
+      );
     } catch (error) {
       const info = error instanceof RoamingError ? error : new RoamingError('INTERNAL', 'internal error');
       return { ok: false, error: info.toInfo() };
     }
   }
+
+  private async transportCertificate(correlationId: string): Promise<IngressTransportCertificate> {
+    const { certificatePem } = await this.crypto.transportCertificate(correlationId);
+    return { transportCertificatePem: certificatePem };
+  }
+}
+
+/** The device proof in a message's headers; null when it carries none or a malformed one. */
+function proofOf(message: ConsumeMessage): DeviceProof | null {
+  const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+  const issuedAt = headers[INGRESS_PROOF_HEADERS.issuedAt];
+  const signature = headers[INGRESS_PROOF_HEADERS.signature];
+  if (typeof issuedAt !== 'string' || !/^\d{1,16}$/.test(issuedAt)) return null;
+  if (typeof signature !== 'string' || signature.length === 0 || signature.length > 2048) return null;
+  return { message: message.content, issuedAt: Number(issuedAt), signature };
 }

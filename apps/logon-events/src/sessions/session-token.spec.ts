@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { deviceKeyHash, SessionTokenSigner, type SessionClaims } from './session-token';
+import { SessionTokenSigner, type SessionClaims } from './session-token';
 
 const NOW = Date.UTC(2026, 10, 25, 12);
 const claims: SessionClaims = {
@@ -7,7 +7,8 @@ const claims: SessionClaims = {
   dn: 'uid=alice,ou=people,dc=credroam,dc=test',
   stableId: '6f1c2e0a-0000-4000-8000-000000000001',
   machine: 'ws-01',
-  deviceKeyHash: deviceKeyHash(Buffer.from('device spki').toString('base64')),
+  devicePublicKey: Buffer.from('device spki').toString('base64'),
+  transport: 'http',
   exp: NOW + 15 * 60_000,
 };
 

@@ -1,6 +1,7 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import {
+  devicePublicKeySchema,
   distinguishedNameSchema,
   loginNameSchema,
   machineIdSchema,
@@ -10,7 +11,8 @@ import {
 
 /**
  * The session token: `base64url(JSON payload) "." base64url(HMAC-SHA-256(key, first part))`. Stateless, so any
- * replica holding the key checks it; short-lived, so a stolen token is worth little.
+ * replica holding the key checks it and knows the device to seal downloads to; short-lived, so a stolen token is
+ * worth little. A session opened over AMQP is only accepted over AMQP, where every use is signed by the device key.
  */
 export const sessionClaimsSchema = z
   .object({
@@ -18,8 +20,10 @@ export const sessionClaimsSchema = z
     dn: distinguishedNameSchema,
     stableId: stableIdSchema,
     machine: machineIdSchema,
-    /** SHA-256 (hex) of the device public key registered at logon. */
-    deviceKeyHash: z.string().regex(/^[0-9a-f]{64}$/),
+    /** The device public key registered at logon (SPKI, base64): downloads are sealed to it. */
+    devicePublicKey: devicePublicKeySchema,
+    /** Where the session was opened, and so the only transport it is accepted on. */
+    transport: z.enum(['http', 'amqp']),
     /** Expiry, ms UTC. */
     exp: z.number().int().min(0),
   })
@@ -27,10 +31,6 @@ export const sessionClaimsSchema = z
 export type SessionClaims = z.output<typeof sessionClaimsSchema>;
 
 export const SESSION_KEY_MIN_BYTES = 32;
-
-export function deviceKeyHash(devicePublicKeyBase64: string): string {
-  return createHash('sha256').update(Buffer.from(devicePublicKeyBase64, 'base64')).digest('hex');
-}
 
 function mac(key: Buffer, body: string): Buffer {
   return createHmac('sha256', key).update(body, 'ascii').digest();

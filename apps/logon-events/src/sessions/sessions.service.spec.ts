@@ -8,7 +8,7 @@ import {
 } from '@credroam/roaming';
 import { openServiceSecret, sealServiceSecret } from '@credroam/sealing';
 import { type CryptoPort, type DirectoryPort } from '../ports/logon.ports';
-import { SessionCache } from './session.cache';
+import { PolicyCache } from './policy.cache';
 import { SessionTokenSigner } from './session-token';
 import { SessionsService } from './sessions.service';
 
@@ -76,7 +76,7 @@ function setup() {
       events: { publishAll: async (events) => void published.push(...events) },
       clock: { now: () => NOW, sleep: async () => undefined, random: () => 0 },
       signer: new SessionTokenSigner(sessionKey),
-      cache: new SessionCache(),
+      policies: new PolicyCache(),
       log: { info: jest.fn(), warn: jest.fn(), error: jest.fn() },
     },
     { serviceChannelKey: channelKey, sessionLifetimeMs: 15 * 60_000 },
@@ -98,8 +98,13 @@ describe('SessionsService', () => {
     const session = await service.createSession(body, 'http', 'corr-1');
     expect(seen.sealedPassword).not.toContain('alice-pass');
     expect(session.expiresAt).toBe(new Date(NOW + 15 * 60_000).toISOString());
-    const claims = service.authenticate(session.sessionToken);
-    expect(claims).toMatchObject({ login: 'alice', dn: USER.dn, machine: 'ws-01' });
+    const claims = service.authenticate(session.sessionToken, 'http');
+    expect(claims).toMatchObject({
+      login: 'alice',
+      dn: USER.dn,
+      machine: 'ws-01',
+      devicePublicKey: DEVICE_KEY,
+    });
     expect(published.map((event) => event.type)).toEqual(['session.opened']);
     expect(JSON.stringify(published)).not.toContain('alice-pass');
   });
@@ -130,10 +135,17 @@ describe('SessionsService', () => {
         transport,
         'c',
       );
-      expect(service.authenticate(session.sessionToken)).toMatchObject({ login: 'alice' });
+      expect(service.authenticate(session.sessionToken, transport)).toMatchObject({
+        login: 'alice',
+        transport,
+      });
+      // Accepted only on the transport it was opened on.
+      expect(() =>
+        service.authenticate(session.sessionToken, transport === 'http' ? 'amqp' : 'http'),
+      ).toThrow(/only accepted there/);
     }
     expect(crypto.resealPassword).toHaveBeenCalledWith(
-      { login: 'alice', sealedPassword: sealed('alice-pass') },
+      { login: 'alice', devicePublicKey: DEVICE_KEY, sealedPassword: sealed('alice-pass') },
       'c',
     );
     expect(seen.sealedPassword).not.toContain(sealed('alice-pass'));
@@ -148,7 +160,7 @@ describe('SessionsService', () => {
   it('serves the policy cached at logon without asking the directory again', async () => {
     const { service, directory } = setup();
     const session = await service.createSession(body, 'http', 'c');
-    const claims = service.authenticate(session.sessionToken);
+    const claims = service.authenticate(session.sessionToken, 'http');
     expect(await service.policyFor(claims, 'c')).toEqual(POLICY);
     expect(directory.resolvePolicy).toHaveBeenCalledTimes(1);
     expect(directory.lookupUser).not.toHaveBeenCalled();
@@ -156,7 +168,7 @@ describe('SessionsService', () => {
 
   it('answers UNAUTHENTICATED without a token', () => {
     const { service } = setup();
-    expect(() => service.authenticate(undefined)).toThrow(
+    expect(() => service.authenticate(undefined, 'http')).toThrow(
       expect.objectContaining({ code: 'UNAUTHENTICATED' }),
     );
   });

@@ -18,8 +18,8 @@ import {
   type EventSink,
   type LogSink,
 } from '../ports/logon.ports';
-import { SessionCache, type EffectivePolicyWire } from './session.cache';
-import { deviceKeyHash, SessionTokenSigner, type SessionClaims } from './session-token';
+import { PolicyCache, type EffectivePolicyWire } from './policy.cache';
+import { SessionTokenSigner, type SessionClaims } from './session-token';
 
 export type Transport = 'http' | 'amqp';
 
@@ -34,7 +34,7 @@ export interface SessionsDependencies {
   events: EventSink;
   clock: Clock;
   signer: SessionTokenSigner;
-  cache: SessionCache;
+  policies: PolicyCache;
   log: LogSink;
 }
 
@@ -56,7 +56,7 @@ export class SessionsService {
   ): Promise<CreateSessionResponse> {
     const schema = transport === 'http' ? createSessionRequestSchema : amqpCreateSessionRequestSchema;
     const request = unwrap(parseWith(schema, body, 'INVALID_INPUT'));
-    const { directory, crypto, clock, signer, cache } = this.deps;
+    const { directory, crypto, clock, signer, policies } = this.deps;
     const sealedPassword = await this.sealForGateway(request, correlationId);
     const { user } = await directory
       .verifyPassword({ login: request.user, sealedPassword }, correlationId)
@@ -92,10 +92,11 @@ export class SessionsService {
       dn: user.dn,
       stableId: user.stableId,
       machine: request.machine,
-      deviceKeyHash: deviceKeyHash(request.devicePublicKey),
+      devicePublicKey: request.devicePublicKey,
+      transport,
       exp: now + this.settings.sessionLifetimeMs,
     };
-    cache.register(claims, request.devicePublicKey, policy, now);
+    policies.remember(claims, policy, now);
     const expiresAt = new Date(claims.exp).toISOString();
     await this.publish([
       this.factory.event('session.opened', {
@@ -128,7 +129,11 @@ export class SessionsService {
   ): Promise<string> {
     if (request.sealedPassword !== undefined) {
       const resealed = await this.deps.crypto.resealPassword(
-        { login: request.user, sealedPassword: request.sealedPassword },
+        {
+          login: request.user,
+          devicePublicKey: request.devicePublicKey,
+          sealedPassword: request.sealedPassword,
+        },
         correlationId,
       );
       return resealed.sealedPassword;
@@ -144,17 +149,27 @@ export class SessionsService {
     }
   }
 
-  /** The session behind a bearer token; the user is always taken from here, never from a request body. */
-  authenticate(token: string | undefined): SessionClaims {
+  /**
+   * The session behind a bearer token; the user is always taken from here, never from a request body. A session
+   * is accepted only on the transport it was opened on.
+   */
+  authenticate(token: string | undefined, transport: Transport): SessionClaims {
     if (!token)
       throw new RoamingError('UNAUTHENTICATED', 'a session token is required (Authorization: Bearer …)');
-    return this.deps.signer.verify(token, this.deps.clock.now());
+    const claims = this.deps.signer.verify(token, this.deps.clock.now());
+    if (claims.transport !== transport) {
+      throw new RoamingError(
+        'UNAUTHENTICATED',
+        `this session was opened over ${claims.transport.toUpperCase()} and is only accepted there`,
+      );
+    }
+    return claims;
   }
 
   /** The session's effective policy: cached at logon, resolved again on a replica that did not see the logon. */
   async policyFor(session: SessionClaims, correlationId: string): Promise<EffectivePolicyWire> {
     const now = this.deps.clock.now();
-    const cached = this.deps.cache.policy(session, now);
+    const cached = this.deps.policies.get(session, now);
     if (cached) return cached;
     const { user } = await this.deps.directory.lookupUser(session.login, correlationId);
     checkSameUser(session, user);
@@ -162,7 +177,7 @@ export class SessionsService {
       { userDn: user.dn, groups: user.groups },
       correlationId,
     );
-    this.deps.cache.rememberPolicy(session, policy, now);
+    this.deps.policies.remember(session, policy, now);
     return policy;
   }
 

@@ -140,11 +140,11 @@ const session: SyncSession = {
     dn: USER_DN,
     stableId: '6f1c2e0a-0000-4000-8000-000000000001',
     machine: 'ws-01',
-    deviceKeyHash: 'a'.repeat(64),
+    devicePublicKey: Buffer.from('device spki').toString('base64'),
+    transport: 'http',
     exp: T0 + 60_000,
   },
   policy: policy(),
-  devicePublicKey: Buffer.from('device spki').toString('base64'),
 };
 
 function setup(state: DirectoryState, stamp: string | null) {
@@ -172,6 +172,7 @@ describe('SyncSaga', () => {
         trigger: 'logon',
         machine: 'ws-01',
         lastStamp: stamp,
+        baseStatus: 'kept',
         manifest: manifest([localToken(alice)], machineBase([baseEntry(alice)])),
         uploads: [],
       },
@@ -196,6 +197,7 @@ describe('SyncSaga', () => {
         trigger: 'store-change',
         machine: 'ws-01',
         lastStamp: null,
+        baseStatus: 'first-use',
         manifest: manifest([localToken(alice)], null),
         uploads: [{ type: 'certificate', id: localToken(alice).id, envelope: ENVELOPE }],
       },
@@ -212,15 +214,30 @@ describe('SyncSaga', () => {
     // The write created the stamp: the base carries its created time.
     expect(response.base.directoryCreatedAt).toBe(T0 - 1000);
     expect(response.stamp).toBe(directory.stamp);
-    // No base (a first use or a lost state file): Windows' 502 then 2.
-    expect(events.types()).toEqual([
-      'sync.started',
-      'sync.self-heal-needed',
-      'token.uploaded',
-      'sync.completed',
-    ]);
-    expect(events.events.map((event) => event.code)).toEqual([1, 502, 1, 2]);
+    // A first use has no base to lose: ordinary roaming, no self-healing.
+    expect(events.types()).toEqual(['sync.started', 'token.uploaded', 'sync.completed']);
+    expect(events.events.map((event) => event.code)).toEqual([1, 1, 1]);
+    expect(response.code).toBe(1);
     expect(JSON.stringify(events.events)).not.toContain(ENVELOPE);
+  });
+
+  it("reports a lost state file as Windows' 502 then 2 (self-healing by a full resync)", async () => {
+    const { events, saga } = setup(directoryState([directoryEntry(alice)]), stampAt(T0 - 5000));
+    const response = await saga.sync(
+      session,
+      {
+        trigger: 'logon',
+        machine: 'ws-01',
+        lastStamp: null,
+        baseStatus: 'lost',
+        manifest: manifest([localToken(alice)], null),
+        uploads: [],
+      },
+      'corr-lost',
+    );
+    expect(response).toMatchObject({ code: 2, fullResync: 'no-base' });
+    expect(events.types()).toEqual(['sync.started', 'sync.self-heal-needed', 'sync.completed']);
+    expect(events.events.map((event) => event.code)).toEqual([1, 502, 2]);
   });
 
   it('re-reads and retries with jittered backoff after a lost race, and says so', async () => {
@@ -232,6 +249,7 @@ describe('SyncSaga', () => {
         trigger: 'store-change',
         machine: 'ws-01',
         lastStamp: null,
+        baseStatus: 'first-use',
         manifest: manifest([localToken(alice)], null),
         uploads: [{ type: 'certificate', id: localToken(alice).id, envelope: ENVELOPE }],
       },
@@ -257,6 +275,7 @@ describe('SyncSaga', () => {
       trigger: 'store-change',
       machine: 'ws-01',
       lastStamp: null,
+      baseStatus: 'first-use',
       manifest: manifest([localToken(alice)], null),
       uploads: [{ type: 'certificate', id: localToken(alice).id, envelope: ENVELOPE }],
     };
@@ -283,6 +302,7 @@ describe('SyncSaga', () => {
         trigger: 'logon',
         machine: 'ws-01',
         lastStamp: stampAt(T0 - 5000),
+        baseStatus: 'kept',
         manifest: manifest([localToken(alice)], machineBase([baseEntry(alice)])),
         uploads: [],
       },
@@ -300,7 +320,14 @@ describe('SyncSaga', () => {
     await expect(
       saga.sync(
         session,
-        { trigger: 'logon', machine: 'ws-02', lastStamp: null, manifest: manifest([], null), uploads: [] },
+        {
+          trigger: 'logon',
+          machine: 'ws-02',
+          lastStamp: null,
+          baseStatus: 'first-use',
+          manifest: manifest([], null),
+          uploads: [],
+        },
         'corr-machine',
       ),
     ).rejects.toMatchObject({ code: 'FORBIDDEN' });
@@ -328,6 +355,7 @@ describe('SyncSaga', () => {
         trigger: 'logon',
         machine: 'ws-01',
         lastStamp: stampAt(T0 - 5000),
+        baseStatus: 'kept',
         manifest: manifest([localToken(alice)], machineBase([baseEntry(alice)])),
         uploads: [],
       },
@@ -360,6 +388,7 @@ describe('SyncSaga', () => {
         trigger: 'store-change',
         machine: 'ws-01',
         lastStamp: null,
+        baseStatus: 'first-use',
         manifest: manifest([localToken(alice)], null),
         uploads: [{ type: 'certificate', id: localToken(alice).id, envelope: ENVELOPE }],
       },

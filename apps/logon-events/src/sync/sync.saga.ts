@@ -49,12 +49,10 @@ export interface SyncDependencies {
   log: LogSink;
 }
 
-/** What the saga needs of the session besides its claims. */
+/** The session's claims (the user, machine and device key) and its effective policy. */
 export interface SyncSession {
   claims: SessionClaims;
   policy: Policy;
-  /** Null when this replica did not see the logon: downloads are then refused, everything else works. */
-  devicePublicKey: string | null;
 }
 
 type Attempt = { plan: SyncPlan; stamp: string | null; createdAt: number | null; wrote: boolean };
@@ -282,12 +280,6 @@ export class SyncSaga {
     correlationId: string,
   ): Promise<{ downloads: Download[]; failed: Rejection[] }> {
     if (plan.blocked || plan.downloads.length === 0) return { downloads: [], failed: [] };
-    if (session.devicePublicKey === null) {
-      throw new RoamingError(
-        'SESSION_EXPIRED',
-        'this replica does not know the session device key; log on again',
-      );
-    }
     const failed: Rejection[] = [];
     const downloads: Download[] = [];
     const stored: Map<string, StoredValue> = await this.deps.directory
@@ -324,7 +316,7 @@ export class SyncSaga {
       const sealed = await this.deps.crypto.sealForDevice(
         {
           user: { stableId: session.claims.stableId, login: session.claims.login },
-          devicePublicKey: session.devicePublicKey,
+          devicePublicKey: session.claims.devicePublicKey,
           items,
           includeHashKey: false,
         },
@@ -416,12 +408,13 @@ export class SyncSaga {
     for (const rejected of allRejections)
       events.push(this.factory.event('token.rejected', { ...user, payload: rejected }));
     const upToDate = !outcome.wrote && downloads.length === 0 && plan.localDeletions.length === 0;
-    const code = plan.fullResync === null ? 1 : 2;
-    // Windows' pair: 502 (the base could not be used) before 2 (the full resync that healed it).
-    if (plan.fullResync !== null) {
-      events.unshift(
-        this.factory.event('sync.self-heal-needed', { ...user, payload: { reason: plan.fullResync } }),
-      );
+    // Windows' pair: 502 (the base could not be used) before 2 (the full resync that healed it). A first use
+    // has no base to lose: its full resync is ordinary roaming.
+    const lostBase =
+      plan.fullResync === 'no-base' && request.baseStatus === 'first-use' ? null : plan.fullResync;
+    const code = lostBase === null ? 1 : 2;
+    if (lostBase !== null) {
+      events.unshift(this.factory.event('sync.self-heal-needed', { ...user, payload: { reason: lostBase } }));
     }
     events.push(
       this.factory.event('sync.completed', {

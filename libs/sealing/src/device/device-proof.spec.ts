@@ -20,7 +20,7 @@ describe.each([
 
   it('fails for other bytes, another time, another key or a garbled signature', () => {
     const altered = Buffer.from(message);
-    altered[altered.length - 2] ^= 1;
+    altered[altered.length - 2]! ^= 1;
     expect(verifyDeviceProof(publicKey, 1_700_000_000_000, altered, signature)).toBe(false);
     expect(verifyDeviceProof(publicKey, 1_700_000_000_001, message, signature)).toBe(false);
     const other = unwrap(devicePublicKey(spkiDer(generate().publicKey).toString('base64')));

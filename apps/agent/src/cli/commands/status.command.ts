@@ -1,6 +1,7 @@
 import { changedSinceBase } from '../../sync/sync.service';
 import { type Command } from '../command';
 import { EXIT } from '../exit-codes';
+import { displayServer } from '../../sync/logon-client';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -18,7 +19,7 @@ export const statusCommand: Command = {
       store: context.layout.root,
       loggedIn: session !== null && Date.parse(session.expiresAt) > context.now(),
       user: session?.user ?? null,
-      server: session?.server ?? null,
+      server: session ? displayServer(session.server) : null,
       machine: session?.machine ?? null,
       sessionExpiresAt: session?.expiresAt ?? null,
       deviceKey: store.deviceKeys.load() !== null,

@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { ingressQueue } from '@credroam/messaging';
+import {
+  createSessionResponseSchema,
+  INGRESS_PROOF_HEADERS,
+  ingressReplySchemas,
+  ingressTransportCertificateSchema,
+  parseWith,
+  RoamingError,
+  syncResponseSchema,
+  type CreateSessionResponse,
+  type IngressKind,
+  type SyncRequest,
+  type SyncResponse,
+} from '@credroam/roaming';
+import { deviceKeyHash, sealLogonPassword, signDeviceProof } from '@credroam/sealing';
+import amqplib from 'amqplib';
+import { z } from 'zod';
+import { type DeviceKeyPair } from '../store/device-keys';
+import { transportCertificate } from './credentials';
+import { displayServer, type LogonClient, type SessionRequest } from './logon-client';
+import { retrier, withRetries, type Attempt, type Retrier, type RetryPolicy } from './retry';
+
+/** RabbitMQ's direct reply-to: answers come straight back on this connection, no reply queue to declare. */
+const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+const DEFAULT_NAMESPACE = 'credroam';
+
+export interface AmqpLogonClientOptions {
+  /** `amqp(s)://user:password@host:port/vhost?namespace=credroam` */
+  server: string;
+  /** The transport certificate to seal the password to; without it the ingress is asked (trust on first use). */
+  transportCertificatePem?: string | null;
+  now: () => number;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+type Outgoing = { content: Buffer; headers?: Record<string, string> };
+
+/**
+ * The agent protocol over the broker (for hooks on machines that reach RabbitMQ, not logon-events): one message on
+ * logon-events' ingress queue per call, answered on direct reply-to. Nothing secret is readable on the broker: the
+ * password is sealed to the transport certificate and bound to login, device key and time, and every sync is
+ * signed by the device key (a session token read off a queue is useless without it).
+ */
+export class AmqpLogonClient implements LogonClient {
+  readonly server: string;
+  private readonly connectUrl: string;
+  private readonly queue: string;
+  private readonly retrying: Retrier;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: AmqpLogonClientOptions) {
+    const url = new URL(options.server);
+    const namespace = url.searchParams.get('namespace') ?? DEFAULT_NAMESPACE;
+    url.searchParams.delete('namespace');
+    this.server = options.server;
+    this.connectUrl = url.toString();
+    this.queue = ingressQueue(namespace);
+    this.retrying = retrier(options);
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  async transportCertificatePem(): Promise<string> {
+    const content = Buffer.from(JSON.stringify({ kind: 'transport-certificate' }));
+    const answer = await this.call('transport-certificate', () => ({ content }));
+    return parsed(ingressTransportCertificateSchema, answer).transportCertificatePem;
+  }
+
+  async createSession(request: SessionRequest): Promise<CreateSessionResponse> {
+    const pem = this.options.transportCertificatePem ?? (await this.transportCertificatePem());
+    const certificate = transportCertificate(pem);
+    const devicePublicKey = request.deviceKey.spki.toString('base64');
+    const answer = await this.call('create-session', () => {
+      // Sealed again for every attempt, so a retry after a backoff is not refused as stale.
+      const password = Buffer.from(request.password, 'utf8');
+      try {
+        const binding = {
+          login: request.user,
+          deviceKeyHash: deviceKeyHash(devicePublicKey),
+          issuedAt: this.options.now(),
+        };
+        const sealed = sealLogonPassword(binding, password, [{ certificate }]);
+        if (!sealed.ok) throw RoamingError.fromInfo(sealed.error);
+        const body = {
+          user: request.user,
+          machine: request.machine,
+          devicePublicKey,
+          agentVersion: request.agentVersion,
+          sealedPassword: sealed.value.toString('base64'),
+        };
+        return { content: Buffer.from(JSON.stringify({ kind: 'create-session', body })) };
+      } finally {
+        password.fill(0);
+      }
+    });
+    return parsed(createSessionResponseSchema, answer);
+  }
+
+  async sync(sessionToken: string, body: SyncRequest, deviceKey: DeviceKeyPair): Promise<SyncResponse> {
+    const content = Buffer.from(JSON.stringify({ kind: 'sync', sessionToken, body }));
+    const answer = await this.call('sync', () => {
+      const issuedAt = this.options.now();
+      return {
+        content,
+        headers: {
+          [INGRESS_PROOF_HEADERS.issuedAt]: String(issuedAt),
+          [INGRESS_PROOF_HEADERS.signature]: signDeviceProof(deviceKey.privateKey, issuedAt, content),
+        },
+      };
+    });
+    return parsed(syncResponseSchema, answer);
+  }
+
+  /** The value of the call's answer, checked against the reply contract of `kind`. */
+  private call(kind: IngressKind, outgoing: () => Outgoing): Promise<unknown> {
+    return withRetries(this.retrying, () => this.attempt(kind, outgoing()));
+  }
+
+  private async attempt(kind: IngressKind, outgoing: Outgoing): Promise<Attempt<unknown>> {
+    let text: string;
+    try {
+      text = await this.exchange(outgoing);
+    } catch (error) {
+      const failure = error instanceof RoamingError ? error : this.unreachable(error);
+      if (!failure.retryable) throw failure;
+      return { retry: failure };
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new RoamingError('CONTRACT_VIOLATION', `the ${kind} answer on the broker is not JSON`);
+    }
+    const reply = ingressReplySchemas[kind].safeParse(json);
+    if (!reply.success) {
+      throw new RoamingError('CONTRACT_VIOLATION', `the ${kind} answer on the broker breaks the contract`);
+    }
+    if (reply.data.ok) return { done: reply.data.value };
+    const failure = RoamingError.fromInfo(reply.data.error);
+    if (failure.retryable) return { retry: failure };
+    throw failure;
+  }
+
+  /** One connection per request: a logon hook runs once and exits, and nothing is left open on the broker. */
+  private async exchange({ content, headers }: Outgoing): Promise<string> {
+    const connection = await amqplib.connect(this.connectUrl, {
+      timeout: this.timeoutMs,
+      clientProperties: { connection_name: 'credroam-agent' },
+    });
+    connection.on('error', () => undefined);
+    try {
+      const channel = await connection.createChannel();
+      channel.on('error', () => undefined);
+      try {
+        await channel.checkQueue(this.queue);
+      } catch {
+        throw new RoamingError(
+          'SERVICE_UNAVAILABLE',
+          `no logon-events ingress queue ${this.queue} on ${displayServer(this.server)}`,
+        );
+      }
+      const correlationId = randomUUID();
+      let answered: (text: string) => void = () => undefined;
+      const answer = new Promise<string>((resolve) => (answered = resolve));
+      await channel.consume(
+        DIRECT_REPLY_TO,
+        (message) => {
+          if (message?.properties.correlationId === correlationId) answered(message.content.toString('utf8'));
+        },
+        { noAck: true },
+      );
+      channel.sendToQueue(this.queue, content, {
+        replyTo: DIRECT_REPLY_TO,
+        correlationId,
+        contentType: 'application/json',
+        // A request nobody took in time is dropped, not answered to an agent that has given up.
+        expiration: String(this.timeoutMs),
+        ...(headers ? { headers } : {}),
+      });
+      return await this.within(answer);
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  }
+
+  private within(answer: Promise<string>): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new RoamingError(
+              'TIMEOUT',
+              `logon-events did not answer on ${displayServer(this.server)} in time`,
+            ),
+          ),
+        this.timeoutMs,
+      );
+    });
+    return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private unreachable(error: unknown): RoamingError {
+    const message = (error as Error).message ?? String(error);
+    if (/ACCESS_REFUSED|403/.test(message)) {
+      return new RoamingError(
+        'UNAUTHENTICATED',
+        `the broker refused the credentials in ${displayServer(this.server)}`,
+      );
+    }
+    return new RoamingError(
+      'SERVICE_UNAVAILABLE',
+      `the broker at ${displayServer(this.server)} is unreachable`,
+    );
+  }
+}
+
+function parsed<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const checked = parseWith(schema, value, 'CONTRACT_VIOLATION');
+  if (!checked.ok) throw RoamingError.fromInfo(checked.error);
+  return checked.value;
+}

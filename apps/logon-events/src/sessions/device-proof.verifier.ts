@@ -1,0 +1,50 @@
+import { INGRESS_FRESHNESS_MS, RoamingError, unwrap } from '@credroam/roaming';
+import { devicePublicKey, verifyDeviceProof } from '@credroam/sealing';
+import { type SessionClaims } from './session-token';
+
+/** A message's device proof as it arrived: the bytes it signs, when it was made and the signature. */
+export interface DeviceProof {
+  message: Buffer;
+  issuedAt: number;
+  signature: string;
+}
+
+const MAX_REMEMBERED = 100_000;
+
+/**
+ * Checks that a message over the shared broker was signed by the session's device key, recently, and not seen
+ * before. A replay is refused for as long as its proof is fresh on this replica; after that the freshness check
+ * refuses it everywhere.
+ */
+export class DeviceProofVerifier {
+  private readonly seen = new Map<string, number>();
+
+  verify(claims: SessionClaims, proof: DeviceProof | null, now: number): void {
+    if (proof === null) {
+      throw new RoamingError('UNAUTHENTICATED', 'a sync over AMQP must carry a device proof in its headers');
+    }
+    if (Math.abs(now - proof.issuedAt) > INGRESS_FRESHNESS_MS) {
+      throw new RoamingError(
+        'UNAUTHENTICATED',
+        `the device proof was made ${Math.round((now - proof.issuedAt) / 1000)} s from this server's clock ` +
+          `(limit ${INGRESS_FRESHNESS_MS / 1000} s): a replay, or the workstation clock is wrong`,
+      );
+    }
+    const key = unwrap(devicePublicKey(claims.devicePublicKey));
+    if (!verifyDeviceProof(key, proof.issuedAt, proof.message, proof.signature)) {
+      throw new RoamingError('UNAUTHENTICATED', "the device proof does not match the session's device key");
+    }
+    this.forgetStale(now);
+    if (this.seen.has(proof.signature)) {
+      throw new RoamingError('UNAUTHENTICATED', 'this message was already processed (a replay)');
+    }
+    this.seen.set(proof.signature, proof.issuedAt);
+  }
+
+  private forgetStale(now: number): void {
+    for (const [signature, issuedAt] of this.seen) {
+      if (Math.abs(now - issuedAt) <= INGRESS_FRESHNESS_MS && this.seen.size < MAX_REMEMBERED) break;
+      this.seen.delete(signature);
+    }
+  }
+}
