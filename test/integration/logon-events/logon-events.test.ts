@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   AGENT_API_PATHS,
   createSessionResponseSchema,
+  INGRESS_PROOF_HEADERS,
   ingressReplySchemas,
   policyResponseSchema,
   problemSchema,
@@ -10,18 +11,19 @@ import {
   type RoamingEvent,
   type SyncResponse,
 } from '@credroam/roaming';
-import { RpcClient } from '@credroam/messaging';
+import { ingressQueue, RpcClient } from '@credroam/messaging';
 import {
   decodePem,
+  deviceKeyHash,
   openEnvelope,
   openSecret,
   parseCertificate,
   SECRET_PURPOSES,
-  sealSecret,
+  sealLogonPassword,
+  signDeviceProof,
   tokenHash,
 } from '@credroam/sealing';
-import { ingressQueue } from '../../../apps/logon-events/src/ingress/ingress.consumer';
-import { deviceKeyHash, SessionTokenSigner } from '../../../apps/logon-events/src/sessions/session-token';
+import { SessionTokenSigner } from '../../../apps/logon-events/src/sessions/session-token';
 import { type ServiceProcess } from '../../helpers/service-process';
 import { useSlapd } from '../../helpers/slapd';
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
@@ -52,6 +54,7 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
     trigger: 'logon',
     machine: 'ws-01',
     lastStamp,
+    baseStatus: base ? 'kept' : 'first-use',
     manifest: { tokens: [], base },
     uploads: [],
   });
@@ -203,6 +206,7 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
             trigger: 'store-change',
             machine,
             lastStamp: null,
+            baseStatus: 'first-use',
             manifest: { tokens: [token], base: null },
             uploads: [upload],
           },
@@ -317,7 +321,8 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
       dn: slapd().user('alice').dn,
       stableId: '00000000-0000-4000-8000-000000000000',
       machine: 'ws-01',
-      deviceKeyHash: deviceKeyHash(aliceKey),
+      devicePublicKey: aliceKey,
+      transport: 'http' as const,
       exp: Date.now() + 60_000,
     };
     const forged = await http(stack.url, 'GET', AGENT_API_PATHS.policy, { token: forgedSigner.sign(claims) });
@@ -329,23 +334,15 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
     expect(problemSchema.parse(expired.body).error.code).toBe('SESSION_EXPIRED');
   });
 
-  it('opens a session and syncs over the AMQP ingress with a password sealed to the transport certificate', async () => {
-    // The agent learnt the transport certificate from an earlier (HTTP) logon.
-    const first = createSessionResponseSchema.parse((await logon('alice', 'alice-pass')).body);
-    const transport = unwrap(parseCertificate(unwrap(decodePem(first.transportCertificatePem))[0]!.der));
-    const sealedPassword = (password: string) =>
-      unwrap(
-        sealSecret(SECRET_PURPOSES.logonPassword, Buffer.from(password, 'utf8'), [
-          { certificate: transport },
-        ]),
-      ).toString('base64');
+  it('opens a session and syncs over the AMQP ingress with nothing on the broker that a reader could use', async () => {
     const channel = probe.channel;
     const replies = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-    const ask = async (message: unknown) => {
+    const ask = async (message: unknown, headers?: Record<string, string>) => {
       const correlationId = randomUUID();
       channel.sendToQueue(ingressQueue(namespace), Buffer.from(JSON.stringify(message)), {
         replyTo: replies.queue,
         correlationId,
+        ...(headers ? { headers } : {}),
       });
       const reply = await probe.takeMatching(
         replies.queue,
@@ -354,33 +351,93 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
       );
       return JSON.parse(reply.content.toString('utf8')) as unknown;
     };
-    const createSession = async (sealed: string) =>
+    // The agent learns the transport certificate from the ingress (or has it pinned).
+    const certificate = ingressReplySchemas['transport-certificate'].parse(
+      await ask({ kind: 'transport-certificate' }),
+    );
+    if (!certificate.ok) throw new Error('no transport certificate over AMQP');
+    const transport = unwrap(
+      parseCertificate(unwrap(decodePem(certificate.value.transportCertificatePem))[0]!.der),
+    );
+    const sealedPassword = (password: string, binding: { device?: string; issuedAt?: number } = {}) =>
+      unwrap(
+        sealLogonPassword(
+          {
+            login: 'alice',
+            deviceKeyHash: deviceKeyHash(binding.device ?? aliceKey),
+            issuedAt: binding.issuedAt ?? Date.now(),
+          },
+          Buffer.from(password, 'utf8'),
+          [{ certificate: transport }],
+        ),
+      ).toString('base64');
+    const createSession = async (sealed: string, devicePublicKey = aliceKey) =>
       ingressReplySchemas['create-session'].parse(
         await ask({
           kind: 'create-session',
           body: {
             user: 'alice',
             machine: 'ws-01',
-            devicePublicKey: aliceKey,
+            devicePublicKey,
             agentVersion: '0.1.0',
             sealedPassword: sealed,
           },
         }),
       );
+    const signedSync = async (
+      sessionToken: string,
+      issuedAt = Date.now(),
+      signer = aliceDevice.privateKey,
+    ) => {
+      const content = Buffer.from(JSON.stringify({ kind: 'sync', sessionToken, body: emptySync() }));
+      const headers = {
+        [INGRESS_PROOF_HEADERS.issuedAt]: String(issuedAt),
+        [INGRESS_PROOF_HEADERS.signature]: signDeviceProof(signer, issuedAt, content),
+      };
+      return { content, headers };
+    };
+    const send = async ({ content, headers }: { content: Buffer; headers?: Record<string, string> }) =>
+      ingressReplySchemas.sync.parse(await ask(JSON.parse(content.toString('utf8')), headers));
 
-    const created = await createSession(sealedPassword('alice-pass'));
+    const password = sealedPassword('alice-pass');
+    const created = await createSession(password);
     if (!created.ok) throw new Error(`create-session over AMQP failed: ${JSON.stringify(created.error)}`);
-    expect(created.value.transportCertificatePem).toBe(first.transportCertificatePem);
+    expect(created.value.transportCertificatePem).toBe(certificate.value.transportCertificatePem);
     const hashKey = unwrap(
       openSecret(SECRET_PURPOSES.hashKey, Buffer.from(created.value.hashKeyEnvelope, 'base64'), [
         { privateKey: aliceDevice.privateKey },
       ]),
     );
     expect(hashKey).toHaveLength(32);
-    const synced = ingressReplySchemas.sync.parse(
-      await ask({ kind: 'sync', sessionToken: created.value.sessionToken, body: emptySync() }),
-    );
-    expect(synced.ok).toBe(true);
+    const token = created.value.sessionToken;
+    const signed = await signedSync(token);
+    expect(await send(signed)).toMatchObject({ ok: true });
+
+    // A reader of the ingress queue gets nothing usable out of what it saw:
+    const refusals: [string, () => Promise<unknown>][] = [
+      ['the sealed password for another device', () => createSession(password, deviceKey().publicKey)],
+      [
+        'a stale sealed password',
+        () => createSession(sealedPassword('alice-pass', { issuedAt: Date.now() - 300_000 })),
+      ],
+      ['the same sync message again', () => send(signed)],
+      ['the token without a device proof', () => send({ content: signed.content })],
+      [
+        'the token with a proof by another key',
+        async () => send(await signedSync(token, Date.now(), deviceKey().privateKey)),
+      ],
+      ['a stale proof', async () => send(await signedSync(token, Date.now() - 300_000))],
+    ];
+    for (const [label, answer] of refusals) {
+      expect({ label, answer: await answer() }).toMatchObject({
+        label,
+        answer: { ok: false, error: { code: 'UNAUTHENTICATED' } },
+      });
+    }
+    // ...and an AMQP session is not a bearer token over HTTP.
+    const overHttp = await http(stack.url, 'GET', AGENT_API_PATHS.policy, { token });
+    expect(overHttp.status).toBe(401);
+    expect(problemSchema.parse(overHttp.body).error.message).toMatch(/opened over AMQP/);
 
     expect(await createSession(sealedPassword('wrong-pass'))).toMatchObject({
       ok: false,
@@ -389,11 +446,17 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
     const garbage = await createSession(randomBytes(64).toString('base64'));
     expect(garbage).toMatchObject({ ok: false, error: { code: 'CRYPTO_PARSE_FAILED' } });
     expect(JSON.stringify(garbage)).not.toContain('alice-pass');
-    const forged = ingressReplySchemas.sync.parse(
-      await ask({ kind: 'sync', sessionToken: 'x'.repeat(40), body: emptySync() }),
-    );
-    expect(forged).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
-  });
+    expect(
+      await send({
+        content: Buffer.from(
+          JSON.stringify({ kind: 'sync', sessionToken: 'x'.repeat(40), body: emptySync() }),
+        ),
+      }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'UNAUTHENTICATED' },
+    });
+  }, 30_000);
 
   it('returns the policy, then 429 with Retry-After under a burst', async () => {
     const session = createSessionResponseSchema.parse((await logon('alice', 'alice-pass')).body);

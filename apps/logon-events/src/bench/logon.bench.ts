@@ -226,6 +226,7 @@ class Workstation {
       trigger: uploads.length > 0 ? 'store-change' : 'unlock',
       machine: this.machine,
       lastStamp: this.stamp,
+      baseStatus: this.base ? 'kept' : 'first-use',
       manifest: { tokens, base: this.base },
       uploads,
     };
