@@ -20,6 +20,8 @@ import { BROKER_URL } from './messaging-fixtures';
 
 export interface LogonStack {
   url: string;
+  /** The same logon-events over the broker: what `credroam-agent login --server` takes for the AMQP ingress. */
+  ingressUrl: string;
   sessionKey: Buffer;
   /** token-crypto's key directory: pass it (and sessionKey) to start another replica of the same installation. */
   keyDir: string;
@@ -120,7 +122,14 @@ export async function startLogonStack(
   });
   const url = /"url":"(http:\/\/[^"]+)"/.exec(logon.output())?.[1];
   if (!url) throw new Error('logon-events did not print its URL');
-  return { url, sessionKey, keyDir, processes: [logon, crypto] };
+  return { url, ingressUrl: ingressUrl(namespace), sessionKey, keyDir, processes: [logon, crypto] };
+}
+
+/** The broker URL an agent logs on to for the AMQP ingress of `namespace`. */
+export function ingressUrl(namespace: string): string {
+  const url = new URL(BROKER_URL);
+  url.searchParams.set('namespace', namespace);
+  return url.toString();
 }
 
 export interface HttpAnswer {

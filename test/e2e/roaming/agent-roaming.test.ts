@@ -20,103 +20,116 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-describe('roaming between workstations with the agent CLI and the real services', () => {
-  const slapd = useSlapd({ users: [{ uid: 'alice', password: 'alice-pass' }] });
-  const namespace = testNamespace();
-  let probe: BrokerProbe;
-  let gateway: ServiceProcess;
-  let stack: LogonStack;
-  let workspace: OpensslWorkspace;
-  let certificate: GeneratedCertificate;
-  let dir: string;
-  const { store, run, login, sync, list } = new Workstations(
-    () => dir,
-    () => stack.url,
-  );
-
-  beforeAll(async () => {
-    probe = await BrokerProbe.open(namespace);
-    const channel = serviceChannelKey(slapd());
-    gateway = await startGatewayProcess(slapd(), namespace, 'e2e-gateway', {
-      CREDROAM_SERVICE_CHANNEL_KEY_FILE: channel.file,
-    });
-    stack = await startLogonStack(slapd(), namespace, channel.file);
-    probe.track({ queues: [`${namespace}.logon-events.ingress`] });
-    workspace = await OpensslWorkspace.create();
-    certificate = await workspace.selfSignedCertificate({
-      algorithm: 'rsa-2048',
-      subject: '/CN=alice signing',
-    });
-    dir = mkdtempSync(join(tmpdir(), 'credroam-e2e-'));
-  }, 90_000);
-
-  afterAll(async () => {
-    await Promise.all(
-      [...(stack?.processes ?? []), ...(gateway ? [gateway] : [])].map((service) => service.stop()),
+describe.each([
+  ['HTTP', (stack: LogonStack) => stack.url],
+  ['the AMQP ingress', (stack: LogonStack) => stack.ingressUrl],
+])(
+  'roaming between workstations with the agent CLI and the real services over %s',
+  (_transport, serverOf) => {
+    const slapd = useSlapd({ users: [{ uid: 'alice', password: 'alice-pass' }] });
+    const namespace = testNamespace();
+    let probe: BrokerProbe;
+    let gateway: ServiceProcess;
+    let stack: LogonStack;
+    let workspace: OpensslWorkspace;
+    let certificate: GeneratedCertificate;
+    let dir: string;
+    const { store, run, login, sync, list } = new Workstations(
+      () => dir,
+      () => serverOf(stack),
     );
-    await probe?.cleanUp();
-    await workspace?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
 
-  it('brings a certificate and its key imported on A to B, byte-identical', async () => {
-    await login('ws-a');
-    expectOk(await run('ws-a', ['import', certificate.certFile]));
-    expectOk(await run('ws-a', ['import', certificate.keyFile]));
-    const onA = await list('ws-a');
-    expect(onA.map((token) => token.type).sort()).toEqual(['certificate', 'private-key']);
-    expect((await sync('ws-a')).rejections).toEqual([]);
+    beforeAll(async () => {
+      probe = await BrokerProbe.open(namespace);
+      const channel = serviceChannelKey(slapd());
+      gateway = await startGatewayProcess(slapd(), namespace, 'e2e-gateway', {
+        CREDROAM_SERVICE_CHANNEL_KEY_FILE: channel.file,
+      });
+      stack = await startLogonStack(slapd(), namespace, channel.file);
+      probe.track({ queues: [`${namespace}.logon-events.ingress`] });
+      workspace = await OpensslWorkspace.create();
+      certificate = await workspace.selfSignedCertificate({
+        algorithm: 'rsa-2048',
+        subject: '/CN=alice signing',
+      });
+      dir = mkdtempSync(join(tmpdir(), 'credroam-e2e-'));
+    }, 90_000);
 
-    await login('ws-b');
-    await sync('ws-b');
-    const onB = await list('ws-b');
-    expect(onB.map(({ type, id, hash, size }) => ({ type, id, hash, size }))).toEqual(
-      onA.map(({ type, id, hash, size }) => ({ type, id, hash, size })),
-    );
-    for (const token of onA) {
+    afterAll(async () => {
+      await Promise.all(
+        [...(stack?.processes ?? []), ...(gateway ? [gateway] : [])].map((service) => service.stop()),
+      );
+      await probe?.cleanUp();
+      await workspace?.dispose();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }, 30_000);
+
+    it('brings a certificate and its key imported on A to B, byte-identical', async () => {
+      await login('ws-a');
+      const status = await run('ws-a', ['status', '--json']);
+      expectOk(status);
+      const { server } = JSON.parse(status.stdout) as { server: string };
+      expect(server.split(':')[0]).toBe(serverOf(stack).split(':')[0]);
+      expect(server).not.toContain('guest:guest');
+      expectOk(await run('ws-a', ['import', certificate.certFile]));
+      expectOk(await run('ws-a', ['import', certificate.keyFile]));
+      const onA = await list('ws-a');
+      expect(onA.map((token) => token.type).sort()).toEqual(['certificate', 'private-key']);
+      expect((await sync('ws-a')).rejections).toEqual([]);
+
+      await login('ws-b');
+      await sync('ws-b');
+      const onB = await list('ws-b');
+      expect(onB.map(({ type, id, hash, size }) => ({ type, id, hash, size }))).toEqual(
+        onA.map(({ type, id, hash, size }) => ({ type, id, hash, size })),
+      );
+      for (const token of onA) {
+        expect(
+          tokenContent(store('ws-b'), token.type, token.id).equals(
+            tokenContent(store('ws-a'), token.type, token.id),
+          ),
+        ).toBe(true);
+      }
       expect(
-        tokenContent(store('ws-b'), token.type, token.id).equals(
-          tokenContent(store('ws-a'), token.type, token.id),
-        ),
+        tokenContent(store('ws-b'), 'certificate', certificate.thumbprint).equals(certificate.certDer),
       ).toBe(true);
-    }
-    expect(
-      tokenContent(store('ws-b'), 'certificate', certificate.thumbprint).equals(certificate.certDer),
-    ).toBe(true);
-  }, 60_000);
+    }, 60_000);
 
-  it('propagates a deletion made on B to A', async () => {
-    expectOk(await run('ws-b', ['delete', 'certificate', certificate.thumbprint]));
-    await sync('ws-b');
-    await sync('ws-a');
-    expect((await list('ws-a')).map((token) => token.type)).toEqual(['private-key']);
-  }, 60_000);
+    it('propagates a deletion made on B to A', async () => {
+      expectOk(await run('ws-b', ['delete', 'certificate', certificate.thumbprint]));
+      await sync('ws-b');
+      await sync('ws-a');
+      expect((await list('ws-a')).map((token) => token.type)).toEqual(['private-key']);
+    }, 60_000);
 
-  it('reports a planted value with an escaping identifier, never writes it to disk, and syncs the rest', async () => {
-    const dn = slapd().user('alice').dn;
-    const planted = windowsValue('..\\..\\evil.bat', '9', Date.now() + 60_000);
-    await withLdap(slapd(), 'admin', (client) =>
-      client.modify(dn, [
-        new Change({
-          operation: 'add',
-          modification: new Attribute({ type: 'msPKIAccountCredentials', values: [planted] }),
-        }),
-      ]),
-    );
-    const other = await workspace.selfSignedCertificate({
-      algorithm: 'p-256',
-      subject: '/CN=alice encryption',
-    });
-    expectOk(await run('ws-a', ['import', other.certFile]));
-    await sync('ws-a');
+    it('reports a planted value with an escaping identifier, never writes it to disk, and syncs the rest', async () => {
+      const dn = slapd().user('alice').dn;
+      const planted = windowsValue('..\\..\\evil.bat', '9', Date.now() + 60_000);
+      await withLdap(slapd(), 'admin', (client) =>
+        client.modify(dn, [
+          new Change({
+            operation: 'add',
+            modification: new Attribute({ type: 'msPKIAccountCredentials', values: [planted] }),
+          }),
+        ]),
+      );
+      const other = await workspace.selfSignedCertificate({
+        algorithm: 'p-256',
+        subject: '/CN=alice encryption',
+      });
+      expectOk(await run('ws-a', ['import', other.certFile]));
+      await sync('ws-a');
 
-    await login('ws-c');
-    const result = await sync('ws-c');
-    expect(result.rejections).toEqual(
-      expect.arrayContaining([expect.objectContaining({ code: 'UNSAFE_IDENTIFIER' })]),
-    );
-    expect((await list('ws-c')).map((token) => token.id)).toEqual(expect.arrayContaining([other.thumbprint]));
-    for (const file of filesUnder(store('ws-c'))) expect(file).not.toMatch(/evil/);
-    for (const file of filesUnder(dir)) expect(file.startsWith(dir)).toBe(true);
-  }, 60_000);
-});
+      await login('ws-c');
+      const result = await sync('ws-c');
+      expect(result.rejections).toEqual(
+        expect.arrayContaining([expect.objectContaining({ code: 'UNSAFE_IDENTIFIER' })]),
+      );
+      expect((await list('ws-c')).map((token) => token.id)).toEqual(
+        expect.arrayContaining([other.thumbprint]),
+      );
+      for (const file of filesUnder(store('ws-c'))) expect(file).not.toMatch(/evil/);
+      for (const file of filesUnder(dir)) expect(file.startsWith(dir)).toBe(true);
+    }, 60_000);
+  },
+);

@@ -32,145 +32,154 @@ function credentialContent(secret: string, userName: string): Buffer {
   return Buffer.from(JSON.stringify({ format: 1, userName, secret: Buffer.from(secret).toString('base64') }));
 }
 
-describe('conflicts, requests and stored credentials roaming with the agent CLI and the real services', () => {
-  const slapd = useSlapd({
-    users: [
-      { uid: 'alice', password: 'alice-pass' },
-      { uid: 'bob', password: 'bob-pass' },
-    ],
-  });
-  const namespace = testNamespace();
-  let probe: BrokerProbe;
-  let conflicts: string;
-  let gateway: ServiceProcess;
-  let stack: LogonStack;
-  let workspace: OpensslWorkspace;
-  let dir: string;
-  const { store, run, login, sync, list } = new Workstations(
-    () => dir,
-    () => stack.url,
-  );
-  const setCredential = async (workstation: string, secret: string, userName: string) => {
-    const result = await run(
-      workstation,
-      ['credential', 'set', TARGET, '--secret-stdin', '--username', userName, '--json'],
-      `${secret}\n`,
-    );
-    expectOk(result);
-    expect(result.stdout).not.toContain(secret);
-    return JSON.parse(result.stdout) as { status: string; modifiedAt: number };
-  };
-  const pick = (tokens: ListedToken[], type: string, id: string) =>
-    tokens.find((token) => token.type === type && token.id === id);
-
-  beforeAll(async () => {
-    probe = await BrokerProbe.open(namespace);
-    conflicts = await probe.observe('conflicts', ['token.conflict']);
-    dir = mkdtempSync(join(tmpdir(), 'credroam-e2e-'));
-    const policyFile = join(dir, 'policy.json');
-    writeFileSync(
-      policyFile,
-      JSON.stringify({
-        defaults: { roamStoredCredentials: true },
-        overrides: [
-          {
-            scope: { kind: 'subtree', dn: slapd().user('bob').dn },
-            settings: { roamStoredCredentials: false },
-          },
-        ],
-      }),
-    );
-    const channel = serviceChannelKey(slapd());
-    gateway = await startGatewayProcess(slapd(), namespace, 'e2e-gateway', {
-      CREDROAM_SERVICE_CHANNEL_KEY_FILE: channel.file,
-      CREDROAM_POLICY_FILE: policyFile,
+describe.each([
+  ['HTTP', (stack: LogonStack) => stack.url],
+  ['the AMQP ingress', (stack: LogonStack) => stack.ingressUrl],
+])(
+  'conflicts, requests and stored credentials roaming with the agent CLI over %s',
+  (_transport, serverOf) => {
+    const slapd = useSlapd({
+      users: [
+        { uid: 'alice', password: 'alice-pass' },
+        { uid: 'bob', password: 'bob-pass' },
+      ],
     });
-    stack = await startLogonStack(slapd(), namespace, channel.file);
-    probe.track({ queues: [`${namespace}.logon-events.ingress`] });
-    workspace = await OpensslWorkspace.create();
-    await login('ws-a');
-    await login('ws-b');
-  }, 90_000);
-
-  afterAll(async () => {
-    await Promise.all(
-      [...(stack?.processes ?? []), ...(gateway ? [gateway] : [])].map((service) => service.stop()),
+    const namespace = testNamespace();
+    let probe: BrokerProbe;
+    let conflicts: string;
+    let gateway: ServiceProcess;
+    let stack: LogonStack;
+    let workspace: OpensslWorkspace;
+    let dir: string;
+    const { store, run, login, sync, list } = new Workstations(
+      () => dir,
+      () => serverOf(stack),
     );
-    await probe?.cleanUp();
-    await workspace?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+    const setCredential = async (workstation: string, secret: string, userName: string) => {
+      const result = await run(
+        workstation,
+        ['credential', 'set', TARGET, '--secret-stdin', '--username', userName, '--json'],
+        `${secret}\n`,
+      );
+      expectOk(result);
+      expect(result.stdout).not.toContain(secret);
+      return JSON.parse(result.stdout) as { status: string; modifiedAt: number };
+    };
+    const pick = (tokens: ListedToken[], type: string, id: string) =>
+      tokens.find((token) => token.type === type && token.id === id);
 
-  it('brings a certificate request imported on A to B, byte-identical', async () => {
-    const request = await workspace.certificateRequest({ algorithm: 'p-256', subject: '/CN=alice pending' });
-    expectOk(await run('ws-a', ['import', request.csrFile]));
-    const [onA] = (await list('ws-a')).filter((token) => token.type === 'certificate-request');
-    expect(onA).toBeDefined();
-    expect((await sync('ws-a')).rejections).toEqual([]);
-
-    await sync('ws-b');
-    const onB = pick(await list('ws-b'), 'certificate-request', onA!.id);
-    expect(onB).toMatchObject({ hash: onA!.hash, size: request.csrDer.length });
-    expect(tokenContent(store('ws-b'), 'certificate-request', onA!.id).equals(request.csrDer)).toBe(true);
-  }, 60_000);
-
-  it('brings a stored credential set on A to B when policy roams stored credentials', async () => {
-    expect(await setCredential('ws-a', 'first-secret', 'alice')).toMatchObject({ status: 'added' });
-    expect((await sync('ws-a')).rejections).toEqual([]);
-    await sync('ws-b');
-    const onA = pick(await list('ws-a'), 'stored-credential', TARGET);
-    expect(pick(await list('ws-b'), 'stored-credential', TARGET)).toEqual(onA);
-    expect(
-      tokenContent(store('ws-b'), 'stored-credential', TARGET).equals(
-        credentialContent('first-secret', 'alice'),
-      ),
-    ).toBe(true);
-  }, 60_000);
-
-  it('resolves edits of the same credential on A and B to the newer one on both, and publishes a conflict', async () => {
-    const editA = await setCredential('ws-a', 'edited-on-a', 'alice');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const editB = await setCredential('ws-b', 'edited-on-b', 'alice');
-    expect(editB.modifiedAt).toBeGreaterThan(editA.modifiedAt);
-
-    await sync('ws-a');
-    await sync('ws-b');
-    await sync('ws-a');
-
-    const expected = credentialContent('edited-on-b', 'alice');
-    for (const workstation of ['ws-a', 'ws-b']) {
-      expect(tokenContent(store(workstation), 'stored-credential', TARGET).equals(expected)).toBe(true);
-      expect(pick(await list(workstation), 'stored-credential', TARGET)).toMatchObject({
-        modifiedAt: editB.modifiedAt,
+    beforeAll(async () => {
+      probe = await BrokerProbe.open(namespace);
+      conflicts = await probe.observe('conflicts', ['token.conflict']);
+      dir = mkdtempSync(join(tmpdir(), 'credroam-e2e-'));
+      const policyFile = join(dir, 'policy.json');
+      writeFileSync(
+        policyFile,
+        JSON.stringify({
+          defaults: { roamStoredCredentials: true },
+          overrides: [
+            {
+              scope: { kind: 'subtree', dn: slapd().user('bob').dn },
+              settings: { roamStoredCredentials: false },
+            },
+          ],
+        }),
+      );
+      const channel = serviceChannelKey(slapd());
+      gateway = await startGatewayProcess(slapd(), namespace, 'e2e-gateway', {
+        CREDROAM_SERVICE_CHANNEL_KEY_FILE: channel.file,
+        CREDROAM_POLICY_FILE: policyFile,
       });
-    }
-    const message = await probe.takeMatching(conflicts, (candidate) => {
-      const event = JSON.parse(candidate.content.toString('utf8')) as ConflictEvent;
-      return event.payload.type === 'stored-credential' && event.payload.id === TARGET;
-    });
-    const event = JSON.parse(message.content.toString('utf8')) as ConflictEvent;
-    expect(event).toMatchObject({
-      type: 'token.conflict',
-      code: 501,
-      user: 'alice',
-      machine: 'ws-b',
-      payload: {
-        kind: 'both-changed',
-        winner: 'local',
-        local: expect.objectContaining({ modifiedAt: editB.modifiedAt }),
-        directory: expect.objectContaining({ modifiedAt: editA.modifiedAt }),
-      },
-    });
-  }, 60_000);
+      stack = await startLogonStack(slapd(), namespace, channel.file);
+      probe.track({ queues: [`${namespace}.logon-events.ingress`] });
+      workspace = await OpensslWorkspace.create();
+      await login('ws-a');
+      await login('ws-b');
+    }, 90_000);
 
-  it('keeps a stored credential on its machine when policy does not roam them (reported, not uploaded)', async () => {
-    await login('ws-c', 'bob');
-    await setCredential('ws-c', 'bob-secret', 'bob');
-    const first = await sync('ws-c');
-    expect(first.rejections).toEqual([expect.objectContaining({ code: 'POLICY_FILTERED' })]);
-    await login('ws-d', 'bob');
-    await sync('ws-d');
-    expect(pick(await list('ws-d'), 'stored-credential', TARGET)).toBeUndefined();
-    expect(pick(await list('ws-c'), 'stored-credential', TARGET)).toBeDefined();
-  }, 60_000);
-});
+    afterAll(async () => {
+      await Promise.all(
+        [...(stack?.processes ?? []), ...(gateway ? [gateway] : [])].map((service) => service.stop()),
+      );
+      await probe?.cleanUp();
+      await workspace?.dispose();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }, 30_000);
+
+    it('brings a certificate request imported on A to B, byte-identical', async () => {
+      const request = await workspace.certificateRequest({
+        algorithm: 'p-256',
+        subject: '/CN=alice pending',
+      });
+      expectOk(await run('ws-a', ['import', request.csrFile]));
+      const [onA] = (await list('ws-a')).filter((token) => token.type === 'certificate-request');
+      expect(onA).toBeDefined();
+      expect((await sync('ws-a')).rejections).toEqual([]);
+
+      await sync('ws-b');
+      const onB = pick(await list('ws-b'), 'certificate-request', onA!.id);
+      expect(onB).toMatchObject({ hash: onA!.hash, size: request.csrDer.length });
+      expect(tokenContent(store('ws-b'), 'certificate-request', onA!.id).equals(request.csrDer)).toBe(true);
+    }, 60_000);
+
+    it('brings a stored credential set on A to B when policy roams stored credentials', async () => {
+      expect(await setCredential('ws-a', 'first-secret', 'alice')).toMatchObject({ status: 'added' });
+      expect((await sync('ws-a')).rejections).toEqual([]);
+      await sync('ws-b');
+      const onA = pick(await list('ws-a'), 'stored-credential', TARGET);
+      expect(pick(await list('ws-b'), 'stored-credential', TARGET)).toEqual(onA);
+      expect(
+        tokenContent(store('ws-b'), 'stored-credential', TARGET).equals(
+          credentialContent('first-secret', 'alice'),
+        ),
+      ).toBe(true);
+    }, 60_000);
+
+    it('resolves edits of the same credential on A and B to the newer one on both, and publishes a conflict', async () => {
+      const editA = await setCredential('ws-a', 'edited-on-a', 'alice');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const editB = await setCredential('ws-b', 'edited-on-b', 'alice');
+      expect(editB.modifiedAt).toBeGreaterThan(editA.modifiedAt);
+
+      await sync('ws-a');
+      await sync('ws-b');
+      await sync('ws-a');
+
+      const expected = credentialContent('edited-on-b', 'alice');
+      for (const workstation of ['ws-a', 'ws-b']) {
+        expect(tokenContent(store(workstation), 'stored-credential', TARGET).equals(expected)).toBe(true);
+        expect(pick(await list(workstation), 'stored-credential', TARGET)).toMatchObject({
+          modifiedAt: editB.modifiedAt,
+        });
+      }
+      const message = await probe.takeMatching(conflicts, (candidate) => {
+        const event = JSON.parse(candidate.content.toString('utf8')) as ConflictEvent;
+        return event.payload.type === 'stored-credential' && event.payload.id === TARGET;
+      });
+      const event = JSON.parse(message.content.toString('utf8')) as ConflictEvent;
+      expect(event).toMatchObject({
+        type: 'token.conflict',
+        code: 501,
+        user: 'alice',
+        machine: 'ws-b',
+        payload: {
+          kind: 'both-changed',
+          winner: 'local',
+          local: expect.objectContaining({ modifiedAt: editB.modifiedAt }),
+          directory: expect.objectContaining({ modifiedAt: editA.modifiedAt }),
+        },
+      });
+    }, 60_000);
+
+    it('keeps a stored credential on its machine when policy does not roam them (reported, not uploaded)', async () => {
+      await login('ws-c', 'bob');
+      await setCredential('ws-c', 'bob-secret', 'bob');
+      const first = await sync('ws-c');
+      expect(first.rejections).toEqual([expect.objectContaining({ code: 'POLICY_FILTERED' })]);
+      await login('ws-d', 'bob');
+      await sync('ws-d');
+      expect(pick(await list('ws-d'), 'stored-credential', TARGET)).toBeUndefined();
+      expect(pick(await list('ws-c'), 'stored-credential', TARGET)).toBeDefined();
+    }, 60_000);
+  },
+);
