@@ -194,7 +194,8 @@ export class LogonEventsContractStub {
       policy: POLICY_DEFAULTS,
       now,
     });
-    if (plan.fullResync) this.events.push({ user: session.user, code: 502 });
+    const selfHealing = plan.fullResync !== null && parsed.data.baseStatus !== 'first-use';
+    if (selfHealing) this.events.push({ user: session.user, code: 502 });
     for (const planned of plan.uploads) {
       const content = uploaded.get(tokenKeyString(planned.token));
       if (!content) {
@@ -223,7 +224,7 @@ export class LogonEventsContractStub {
         });
     const answer: SyncResponse = {
       status: plan.blocked ? 'blocked' : changed || plan.fullResync ? 'synced' : 'up-to-date',
-      code: plan.blocked ? failureEventCode(plan.blocked.code) : plan.fullResync ? 2 : 1,
+      code: plan.blocked ? failureEventCode(plan.blocked.code) : selfHealing ? 2 : 1,
       correlationId: randomUUID(),
       stamp,
       downloads: plan.blocked ? [] : downloads,
