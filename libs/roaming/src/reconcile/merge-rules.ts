@@ -17,6 +17,11 @@ export interface KeyVersions {
   local?: TokenMeta;
   directory?: DirectoryEntry;
   base?: BaseEntry;
+  /**
+   * A local token without a base entry that is newer than this (the machine's last sync less the allowed skew)
+   * was made here since that sync. Infinity without a trustworthy base: then nothing is known to be new.
+   */
+  newAfter?: number;
 }
 
 const NONE: KeyDecision = { action: 'none' };
@@ -35,8 +40,13 @@ export function localWinsConflict(local: TokenMeta, directory: DirectoryEntry): 
   return local.hash > directory.hash;
 }
 
-export function decideKey({ local, directory, base }: KeyVersions): KeyDecision {
-  if (local) return decidePresentLocally(local, directory, base);
+export function decideKey({
+  local,
+  directory,
+  base,
+  newAfter = Number.POSITIVE_INFINITY,
+}: KeyVersions): KeyDecision {
+  if (local) return decidePresentLocally(local, directory, base, newAfter);
   return decideAbsentLocally(directory, base);
 }
 
@@ -44,6 +54,7 @@ function decidePresentLocally(
   local: TokenMeta,
   directory: DirectoryEntry | undefined,
   base: BaseEntry | undefined,
+  newAfter: number,
 ): KeyDecision {
   if (directory && !directory.tombstone) {
     if (directory.hash === local.hash) return NONE;
@@ -60,8 +71,12 @@ function decidePresentLocally(
       if (directoryEqualsBase(directory, base)) return { action: 'upload', conflict: null };
       return { action: 'upload', conflict: 'edit-beats-delete' };
     }
-    // No base: the tombstone keeps the hash of what it deleted, so the same content or anything older goes.
-    if (local.hash === directory.hash || local.modifiedAt <= directory.modifiedAt) {
+    // No base entry: the tombstone keeps the hash of what it deleted, so the same content goes. A token made here
+    // since the last sync is an edit concurrent with the deletion and beats it, as it would have had it synced
+    // before the deleting machine (the tombstone's time is when the deletion synced, not when it was made, so
+    // comparing with it would make the outcome depend on the order of the syncs). Anything else older goes.
+    if (local.hash === directory.hash) return { action: 'delete-local', reason: 'deleted-elsewhere' };
+    if (local.modifiedAt <= newAfter && local.modifiedAt <= directory.modifiedAt) {
       return { action: 'delete-local', reason: 'deleted-elsewhere' };
     }
     return { action: 'upload', conflict: 'edit-beats-delete' };

@@ -205,12 +205,22 @@ describe('reconcile: the three-way merge table', () => {
     expect(plan.localDeletions).toHaveLength(1);
   });
 
-  it('deletes a base-less local token older than the tombstone', () => {
+  it('deletes a base-less local token older than the tombstone and than the last sync here', () => {
     const plan = run({
-      local: manifest([localToken({ content: 'other', at: T0 - 1 })], machineBase([])),
+      local: manifest([localToken({ content: 'other', at: T0 - DAY_MS })], machineBase([], T0)),
       directory: directoryState([directoryEntry({ content: 'v1', at: T0, tombstone: true })]),
     });
     expect(plan.localDeletions).toHaveLength(1);
+  });
+
+  it('lets a token made here since the last sync beat a deletion synced after it (as if it had synced first)', () => {
+    // B made the token at T0 + 1, then A's deletion synced at T0 + 5: the outcome must not depend on who syncs first.
+    const plan = run({
+      local: manifest([localToken({ content: 'made on B', at: T0 + 1 })], machineBase([], T0)),
+      directory: directoryState([directoryEntry({ content: 'v1', at: T0 + 5, tombstone: true })]),
+    });
+    expect(plan.uploads.map((upload) => upload.conflict)).toEqual([true]);
+    expect(plan.conflicts.map((conflict) => conflict.kind)).toEqual(['edit-beats-delete']);
   });
 
   it('uploads a base-less local token newer than the tombstone and of other content', () => {

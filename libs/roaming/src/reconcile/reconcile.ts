@@ -62,9 +62,8 @@ export function reconcile({ local, directory, policy, now }: ReconcileInput): Sy
   // purged: always so without a trustworthy base; with one, only when it predates the last sync (allowing for
   // clock skew), since anything created after that sync is new. Held tokens predate it by a tombstone lifetime.
   const skewMs = policy.clockSkewSeconds * 1000;
-  builder.guardPurgedDeletions(
-    useBase && local.base ? local.base.syncedAt - skewMs : Number.POSITIVE_INFINITY,
-  );
+  const newAfter = useBase && local.base ? local.base.syncedAt - skewMs : Number.POSITIVE_INFINITY;
+  builder.guardPurgedDeletions(newAfter);
   const latestAllowed = now + skewMs;
   const slots = collectSlots(
     local,
@@ -82,7 +81,7 @@ export function reconcile({ local, directory, policy, now }: ReconcileInput): Sy
       builder.keepBase(slot);
       continue;
     }
-    builder.apply(slot, decideKey(slot), policy);
+    builder.apply(slot, decideKey({ ...slot, newAfter }), policy);
   }
   builder.purgeExpiredTombstones(policy.tombstoneDays);
   builder.setFullResync(fullResync);
