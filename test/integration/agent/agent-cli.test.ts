@@ -1,86 +1,180 @@
-// Runs bin/credroam-agent as a real process against LogonEventsContractStub (a contract stub of logon-events,
-// see its header), with credential files made by the openssl binary. Needs the build ("npm run build").
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Runs bin/credroam-agent as a real process against the real stack: a throwaway slapd, RabbitMQ, directory-gateway,
+// token-crypto and logon-events each as its own process, with credential files made by the openssl binary.
+// Needs the build (dist/).
+import { randomUUID } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ingressQueue, RpcClient } from '@credroam/messaging';
+import { type RoamingEvent } from '@credroam/roaming';
+import { SessionTokenSigner } from '../../../apps/logon-events/src/sessions/session-token';
 import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
-import { agent, expectOk, tokenContent } from '../../support/agent-cli';
-import { LogonEventsContractStub } from './logon-events-contract.stub';
+import { type ServiceProcess } from '../../helpers/service-process';
+import { useSlapd } from '../../helpers/slapd';
+import { waitFor } from '../../helpers/wait-for';
+import { agent, expectOk, tokenContent, Workstations } from '../../support/agent-cli';
+import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
+import { ingressUrl, startLogonStack, type LogonStack } from '../../support/logon-stack';
+import { BrokerProbe, testConfig, testNamespace } from '../../support/messaging-fixtures';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
-describe('credroam-agent against the logon-events contract stub', () => {
-  const stub = new LogonEventsContractStub();
+// Every case runs the agent as a process a few times against services on a busy 2-core machine.
+jest.setTimeout(30_000);
+
+interface SyncJson {
+  status: string;
+  code: number;
+  correlationId: string;
+  uploaded: number;
+  downloaded: number;
+  deleted: number;
+  fullResync: string | null;
+  selfHealed: boolean;
+}
+
+/** A port nothing listens on: bound once by the OS, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+/** logon-events' pino lines printed after `from` characters of its output. */
+function logLinesSince(service: ServiceProcess, from: number): Record<string, unknown>[] {
+  return service
+    .output()
+    .slice(from)
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}
+
+describe('credroam-agent against the real logon stack', () => {
+  const slapd = useSlapd({ users: [{ uid: 'alice', password: 'alice-pass' }] });
+  const namespace = testNamespace();
+  let probe: BrokerProbe;
+  let events: string;
+  let channelKeyFile: string;
+  let gateway: ServiceProcess;
+  let stack: LogonStack;
+  let directory: RpcClient;
   let workspace: OpensslWorkspace;
   let certificate: GeneratedCertificate;
   let dir: string;
   let storeA: string;
   let storeB: string;
+  const { store, run, login } = new Workstations(
+    () => dir,
+    () => stack.url,
+  );
+  const logonEvents = (): ServiceProcess => stack.processes[0]!;
+
+  const sync = async (workstation: string, args: string[] = []): Promise<SyncJson> => {
+    const result = await run(workstation, ['sync', '--json', ...args]);
+    expectOk(result);
+    return JSON.parse(result.stdout) as SyncJson;
+  };
+
+  /** What the directory holds for alice, read through directory-gateway. */
+  const aliceEntries = async () =>
+    (
+      await directory.call(
+        'directory.read-state',
+        { userDn: slapd().user('alice').dn },
+        { correlationId: randomUUID() },
+      )
+    ).state.entries;
+
+  /**
+   * The self-heal and completion events of one sync, in publication order (logon-events publishes them before it
+   * answers, sync.completed last). Events of other syncs on the observer queue are dropped.
+   */
+  const syncEvents = async (correlationId: string): Promise<RoamingEvent[]> => {
+    const seen: RoamingEvent[] = [];
+    while (seen.at(-1)?.type !== 'sync.completed') {
+      const message = await probe.takeMatching(
+        events,
+        (candidate) =>
+          (JSON.parse(candidate.content.toString('utf8')) as RoamingEvent).correlationId === correlationId,
+      );
+      seen.push(JSON.parse(message.content.toString('utf8')) as RoamingEvent);
+    }
+    return seen;
+  };
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dist', 'apps', 'agent', 'src', 'main.js'))) {
-      throw new Error('dist/apps/agent is missing: run "npm run build" first');
+      throw new Error('dist/apps/agent is missing: run "npx tsc -p tsconfig.build.json" first');
     }
-    stub.addUser('alice', 'alice-pass');
-    await stub.start();
+    probe = await BrokerProbe.open(namespace);
+    probe.track({ queues: [ingressQueue(namespace)] });
+    events = await probe.observe('agent-cli-test', ['sync.self-heal-needed', 'sync.completed']);
+    channelKeyFile = serviceChannelKey(slapd()).file;
+    gateway = await startGatewayProcess(slapd(), namespace, 'agent-cli-gateway', {
+      CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKeyFile,
+    });
+    // A short RPC timeout, so a sync while directory-gateway is down fails (504) in seconds, not ten.
+    stack = await startLogonStack(slapd(), namespace, channelKeyFile, { CREDROAM_RPC_TIMEOUT_MS: '2500' });
+    directory = new RpcClient(testConfig(namespace), 'directory-gateway');
+    await directory.connect();
     workspace = await OpensslWorkspace.create();
     certificate = await workspace.selfSignedCertificate({ algorithm: 'p-256', subject: '/CN=alice roaming' });
     dir = mkdtempSync(join(tmpdir(), 'credroam-agent-it-'));
-    storeA = join(dir, 'ws-a');
-    storeB = join(dir, 'ws-b');
-  }, 60_000);
+    storeA = store('ws-a');
+    storeB = store('ws-b');
+  }, 90_000);
 
   afterAll(async () => {
-    await stub.stop();
+    await directory?.close();
+    await Promise.all(
+      [...(stack?.processes ?? []), ...(gateway ? [gateway] : [])].map((service) => service.stop()),
+    );
+    await probe?.cleanUp();
     await workspace?.dispose();
     if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  }, 30_000);
 
   it('refuses a wrong password with exit code 3 and a one-line message', async () => {
-    const run = await agent(
-      ['--store', storeA, 'login', '--server', stub.url, '--user', 'alice', '--password-stdin'],
+    const result = await agent(
+      ['--store', storeA, 'login', '--server', stack.url, '--user', 'alice', '--password-stdin'],
       { stdin: 'wrong\n' },
     );
-    expect(run.code).toBe(3);
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toContain('INVALID_CREDENTIALS');
+    expect(result.code).toBe(3);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('INVALID_CREDENTIALS');
   });
 
   it('logs in two workstations of the same user', async () => {
-    for (const [store, machine] of [
-      [storeA, 'ws-a'],
-      [storeB, 'ws-b'],
-    ] as const) {
-      const run = await agent(
-        [
-          '--store',
-          store,
-          'login',
-          '--server',
-          stub.url,
-          '--user',
-          'alice',
-          '--password-stdin',
-          '--machine',
-          machine,
-        ],
-        { stdin: 'alice-pass\n' },
+    for (const workstation of ['ws-a', 'ws-b']) {
+      const result = await run(
+        workstation,
+        ['login', '--server', stack.url, '--user', 'alice', '--password-stdin', '--machine', workstation],
+        'alice-pass\n',
       );
-      expect(run).toMatchObject({ code: 0 });
-      expect(run.stdout).toContain(`logged in as alice`);
+      expectOk(result);
+      expect(result.stdout).toContain('logged in as alice');
     }
   });
 
   it('imports a certificate and its key, and lists them as JSON', async () => {
     const cert = await agent(['--store', storeA, 'import', certificate.certFile]);
-    expect(cert.code).toBe(0);
+    expectOk(cert);
     expect(cert.stdout).toContain(`added certificate ${certificate.thumbprint}`);
     const key = await agent(['--store', storeA, 'import', certificate.keyFile]);
     expectOk(key);
     expect(key.stdout).toContain(`(key of certificate ${certificate.thumbprint})`);
 
     const list = await agent(['--store', storeA, 'list', '--json']);
-    expect(list.code).toBe(0);
+    expectOk(list);
     const rows = JSON.parse(list.stdout) as Record<string, unknown>[];
     expect(rows).toHaveLength(2);
     for (const row of rows) {
@@ -94,14 +188,19 @@ describe('credroam-agent against the logon-events contract stub', () => {
   });
 
   it('uploads from one store and downloads byte-identical content into the other', async () => {
-    const up = await agent(['--store', storeA, 'sync', '--trigger', 'store-change', '--json']);
-    expectOk(up);
-    expect(JSON.parse(up.stdout)).toMatchObject({ status: 'synced', uploaded: 2, downloaded: 0 });
-    expect(stub.directoryOf('alice').entries).toHaveLength(2);
+    const up = await sync('ws-a', ['--trigger', 'store-change']);
+    expect(up).toMatchObject({ status: 'synced', uploaded: 2, downloaded: 0 });
+    const entries = await aliceEntries();
+    expect(entries).toHaveLength(2);
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'certificate', id: certificate.thumbprint, tombstone: false }),
+        expect.objectContaining({ type: 'private-key', tombstone: false }),
+      ]),
+    );
 
-    const down = await agent(['--store', storeB, 'sync', '--trigger', 'logon', '--json']);
-    expect(down.code).toBe(0);
-    expect(JSON.parse(down.stdout)).toMatchObject({ status: 'synced', downloaded: 2 });
+    const down = await sync('ws-b', ['--trigger', 'logon']);
+    expect(down).toMatchObject({ status: 'synced', downloaded: 2 });
     expect(tokenContent(storeB, 'certificate', certificate.thumbprint).equals(certificate.certDer)).toBe(
       true,
     );
@@ -116,37 +215,82 @@ describe('credroam-agent against the logon-events contract stub', () => {
       tokenContent(storeB, 'private-key', keyId).equals(tokenContent(storeA, 'private-key', keyId)),
     ).toBe(true);
 
-    const again = await agent(['--store', storeB, 'sync', '--json']);
-    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'up-to-date', uploaded: 0, downloaded: 0 });
+    expect(await sync('ws-b')).toMatchObject({ status: 'up-to-date', uploaded: 0, downloaded: 0 });
   });
 
   it('propagates a deletion: a tombstone from one store, a local delete in the other', async () => {
-    const removed = await agent(['--store', storeA, 'delete', 'certificate', certificate.thumbprint]);
-    expect(removed.code).toBe(0);
-    expect((await agent(['--store', storeA, 'sync', '--json'])).code).toBe(0);
-    expect(stub.directoryOf('alice').entries.find((entry) => entry.type === 'certificate')).toMatchObject({
+    expectOk(await agent(['--store', storeA, 'delete', 'certificate', certificate.thumbprint]));
+    await sync('ws-a');
+    expect((await aliceEntries()).find((entry) => entry.type === 'certificate')).toMatchObject({
+      id: certificate.thumbprint,
       tombstone: true,
     });
 
-    const applied = await agent(['--store', storeB, 'sync', '--json']);
-    expect(applied.code).toBe(0);
-    expect(JSON.parse(applied.stdout)).toMatchObject({ deleted: 1 });
+    expect(await sync('ws-b')).toMatchObject({ deleted: 1 });
     const listB = JSON.parse((await agent(['--store', storeB, 'list', '--json'])).stdout) as {
       type: string;
     }[];
     expect(listB.map((row) => row.type)).toEqual(['private-key']);
   });
 
-  it('retries a 503 and a 429 with Retry-After, then succeeds', async () => {
-    const before = stub.requests.length;
-    stub.failNext(
-      { status: 503, code: 'SERVICE_UNAVAILABLE' },
-      { status: 429, code: 'RATE_LIMITED', headers: { 'retry-after': '0' } },
+  it('waits out a 429 from the per-user rate limit as Retry-After says, then succeeds', async () => {
+    // A second logon-events of the same installation whose per-user bucket holds one request, refilled every
+    // 2.5 s: the login empties it, so the syncs right after it meet 429 with Retry-After.
+    const limited = await startLogonStack(
+      slapd(),
+      namespace,
+      channelKeyFile,
+      {
+        CREDROAM_RATE_USER_BURST: '1',
+        CREDROAM_RATE_USER_PER_SECOND: '0.4',
+        CREDROAM_LOGON_AMQP_INGRESS: 'false',
+      },
+      { keyDir: stack.keyDir, sessionKey: stack.sessionKey },
     );
-    const run = await agent(['--store', storeA, 'sync', '--json']);
-    expect(run.code).toBe(0);
-    expect(stub.requests.length - before).toBe(3);
+    try {
+      await login('ws-limited', 'alice', limited.url);
+      const once = await agent(['--store', store('ws-limited'), 'sync'], {
+        env: { CREDROAM_AGENT_RETRY_ATTEMPTS: '1' },
+      });
+      expect(once.code).toBe(1);
+      expect(once.stderr).toContain('RATE_LIMITED');
+
+      // With 10 ms of backoff the second attempt would be refused as well; only Retry-After (>= 1 s) lets it in.
+      const started = Date.now();
+      const retried = await agent(['--store', store('ws-limited'), 'sync', '--json'], {
+        env: { CREDROAM_AGENT_RETRY_ATTEMPTS: '2', CREDROAM_AGENT_RETRY_BASE_MS: '10' },
+      });
+      const elapsed = Date.now() - started;
+      expectOk(retried);
+      expect(JSON.parse(retried.stdout)).toMatchObject({ status: 'synced', downloaded: 1 });
+      expect(elapsed).toBeGreaterThanOrEqual(900);
+    } finally {
+      await Promise.all(limited.processes.map((service) => service.stop()));
+    }
   });
+
+  it('keeps retrying while directory-gateway is down and syncs once it is back', async () => {
+    await gateway.stop();
+    const from = logonEvents().output().length;
+    const pending = agent(['--store', storeA, 'sync', '--json'], {
+      env: { CREDROAM_AGENT_RETRY_ATTEMPTS: '6', CREDROAM_AGENT_RETRY_BASE_MS: '1000' },
+    });
+    // logon-events answers the first attempt 504 when its RPC to the gateway times out.
+    const failed = await waitFor(
+      () => logLinesSince(logonEvents(), from).find((line) => line.msg === 'request failed'),
+      { description: 'logon-events to fail a request', timeoutMs: 10_000 },
+    );
+    expect(failed.code).toMatch(/^(TIMEOUT|SERVICE_UNAVAILABLE|DIRECTORY_UNAVAILABLE)$/);
+    gateway = await startGatewayProcess(slapd(), namespace, 'agent-cli-gateway', {
+      CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKeyFile,
+    });
+    const result = await pending;
+    expectOk(result);
+    const synced = JSON.parse(result.stdout) as SyncJson;
+    expect(synced.status).toBe('up-to-date');
+    // The same sync (the agent keeps its correlation id across attempts) was the one that failed first.
+    expect(failed.correlationId).toBe(synced.correlationId);
+  }, 40_000);
 
   it('self-heals a corrupt state file with a full resync instead of losing tokens', async () => {
     const before = JSON.parse((await agent(['--store', storeB, 'status', '--json'])).stdout);
@@ -154,25 +298,55 @@ describe('credroam-agent against the logon-events contract stub', () => {
     expect(JSON.parse((await agent(['--store', storeB, 'status', '--json'])).stdout)).toMatchObject({
       stateFile: 'corrupt',
     });
-    const run = await agent(['--store', storeB, 'sync', '--json']);
-    expect(run.code).toBe(0);
-    expect(run.stderr).toContain('self-healing');
-    expect(JSON.parse(run.stdout)).toMatchObject({ selfHealed: true, fullResync: 'no-base', code: 2 });
-    expect(stub.events.slice(-2).map((event) => event.code)).toEqual([502, 2]);
+    const result = await run('ws-b', ['sync', '--json']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('self-healing');
+    const healed = JSON.parse(result.stdout) as SyncJson;
+    expect(healed).toMatchObject({ selfHealed: true, fullResync: 'no-base', code: 2 });
+    const published = await syncEvents(healed.correlationId);
+    expect(published.map(({ type, code }) => ({ type, code }))).toEqual([
+      { type: 'sync.self-heal-needed', code: 502 },
+      { type: 'sync.completed', code: 2 },
+    ]);
     const listB = JSON.parse((await agent(['--store', storeB, 'list', '--json'])).stdout) as unknown[];
     expect(listB).toHaveLength(1);
     const status = JSON.parse((await agent(['--store', storeB, 'status', '--json'])).stdout);
     expect(status).toMatchObject({ stateFile: 'ok', loggedIn: true, tokens: before.tokens });
   });
 
-  it('exits 4 when the server is unreachable and 2 on a usage error', async () => {
+  it("does not call a fresh store's first sync self-healing", async () => {
+    await login('ws-c');
+    const first = await sync('ws-c');
+    expect(first).toMatchObject({ code: 1, selfHealed: false, downloaded: 1 });
+    const published = await syncEvents(first.correlationId);
+    expect(published.map(({ type, code }) => ({ type, code }))).toEqual([
+      { type: 'sync.completed', code: 1 },
+    ]);
+  });
+
+  it('self-heals a state file deleted after a sync', async () => {
+    rmSync(join(store('ws-c'), 'state.json'));
+    const result = await run('ws-c', ['sync', '--json']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('self-healing');
+    const healed = JSON.parse(result.stdout) as SyncJson;
+    expect(healed).toMatchObject({ selfHealed: true, fullResync: 'no-base', code: 2 });
+    const published = await syncEvents(healed.correlationId);
+    expect(published.map(({ type, code }) => ({ type, code }))).toEqual([
+      { type: 'sync.self-heal-needed', code: 502 },
+      { type: 'sync.completed', code: 2 },
+    ]);
+    expect(JSON.parse((await agent(['--store', store('ws-c'), 'list', '--json'])).stdout)).toHaveLength(1);
+  });
+
+  it('exits 4 when the server is unreachable, 2 on a usage error and 3 without a valid session', async () => {
     const unreachable = await agent(
       [
         '--store',
-        join(dir, 'ws-c'),
+        store('ws-unreachable'),
         'login',
         '--server',
-        'http://127.0.0.1:1',
+        `http://127.0.0.1:${await closedPort()}`,
         '--user',
         'alice',
         '--password-stdin',
@@ -180,11 +354,24 @@ describe('credroam-agent against the logon-events contract stub', () => {
       { stdin: 'alice-pass\n', env: { CREDROAM_AGENT_RETRY_ATTEMPTS: '2' } },
     );
     expect(unreachable.code).toBe(4);
+    expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
     expect((await agent(['--store', storeA, 'sync', '--trigger', 'sometimes'])).code).toBe(2);
     expect((await agent(['--store', storeA, 'delete', 'private-key', '../../x'])).code).toBe(2);
-    expect((await agent(['--store', join(dir, 'ws-d'), 'sync'])).code).toBe(3);
-    stub.failNext({ status: 401, code: 'SESSION_EXPIRED' });
-    const expired = await agent(['--store', storeA, 'sync']);
+    expect((await agent(['--store', store('ws-never'), 'sync'])).code).toBe(3);
+
+    // A session logon-events itself holds expired (its clock decides, not the agent's copy of expiresAt): the
+    // same token re-signed with the installation's session key and an expiry in the past.
+    const expiredStore = store('ws-expired');
+    cpSync(storeA, expiredStore, { recursive: true });
+    const sessionFile = join(expiredStore, 'session.json');
+    const session = JSON.parse(readFileSync(sessionFile, 'utf8')) as { sessionToken: string };
+    const claims = JSON.parse(Buffer.from(session.sessionToken.split('.')[0]!, 'base64url').toString('utf8'));
+    session.sessionToken = new SessionTokenSigner(stack.sessionKey).sign({
+      ...claims,
+      exp: Date.now() - 1000,
+    });
+    writeFileSync(sessionFile, JSON.stringify(session));
+    const expired = await agent(['--store', expiredStore, 'sync']);
     expect(expired.code).toBe(3);
     expect(expired.stderr).toContain('SESSION_EXPIRED');
   });
@@ -196,12 +383,11 @@ describe('credroam-agent against the logon-events contract stub', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('--password-stdin');
 
-    const run = await agent(['--store', storeA, 'import', bundle.file, '--password-stdin', '--json'], {
+    const imported = await agent(['--store', storeA, 'import', bundle.file, '--password-stdin', '--json'], {
       stdin: 'bundle-pass\n',
     });
-    expectOk(run);
-    const imported = JSON.parse(run.stdout) as { type: string; status: string; linkedCertificate?: string }[];
-    expect(imported).toEqual(
+    expectOk(imported);
+    expect(JSON.parse(imported.stdout)).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ type: 'certificate', status: 'added' }),
         expect.objectContaining({
@@ -211,17 +397,16 @@ describe('credroam-agent against the logon-events contract stub', () => {
         }),
       ]),
     );
-    expectOk(await agent(['--store', storeA, 'sync']));
-    const down = await agent(['--store', storeB, 'sync', '--json']);
-    expectOk(down);
+    expect(await sync('ws-a')).toMatchObject({ uploaded: 2 });
+    expect(await sync('ws-b')).toMatchObject({ downloaded: 2 });
     expect(tokenContent(storeB, 'certificate', other.thumbprint).equals(other.certDer)).toBe(true);
   });
 
   it('works with an RSA device key as well', async () => {
-    const storeC = join(dir, 'ws-rsa');
+    const storeRsa = store('ws-rsa');
     expectOk(
       await agent(
-        ['--store', storeC, 'login', '--server', stub.url, '--user', 'alice', '--password-stdin'].concat([
+        ['--store', storeRsa, 'login', '--server', stack.url, '--user', 'alice', '--password-stdin'].concat([
           '--machine',
           'ws-rsa',
           '--key-type',
@@ -230,12 +415,41 @@ describe('credroam-agent against the logon-events contract stub', () => {
         { stdin: 'alice-pass\n' },
       ),
     );
-    expect(readFileSync(join(storeC, 'device-key.pem'), 'utf8')).toContain('BEGIN PRIVATE KEY');
-    const run = await agent(['--store', storeC, 'sync', '--trigger', 'logon', '--json']);
-    expectOk(run);
-    expect(JSON.parse(run.stdout).downloaded).toBeGreaterThan(0);
+    expect(readFileSync(join(storeRsa, 'device-key.pem'), 'utf8')).toContain('BEGIN PRIVATE KEY');
+    expect((await sync('ws-rsa', ['--trigger', 'logon'])).downloaded).toBe(3);
     const listA = JSON.parse((await agent(['--store', storeA, 'list', '--json'])).stdout);
-    const listC = JSON.parse((await agent(['--store', storeC, 'list', '--json'])).stdout);
-    expect(listC).toEqual(listA);
+    const listRsa = JSON.parse((await agent(['--store', storeRsa, 'list', '--json'])).stdout);
+    expect(listRsa).toEqual(listA);
+  });
+
+  it('logs in and syncs over the AMQP ingress', async () => {
+    await login('ws-amqp', 'alice', stack.ingressUrl);
+    const status = JSON.parse((await run('ws-amqp', ['status', '--json'])).stdout) as { server: string };
+    expect(status.server).toMatch(/^amqp:/);
+    expect(status.server).not.toContain('guest:guest');
+    expect(await sync('ws-amqp', ['--trigger', 'logon'])).toMatchObject({ status: 'synced', downloaded: 3 });
+    const listA = JSON.parse((await agent(['--store', storeA, 'list', '--json'])).stdout);
+    const listAmqp = JSON.parse((await run('ws-amqp', ['list', '--json'])).stdout);
+    expect(listAmqp).toEqual(listA);
+  });
+
+  it('exits 4 naming the missing ingress queue when no logon-events serves the namespace', async () => {
+    const nobody = testNamespace();
+    const result = await agent(
+      [
+        '--store',
+        store('ws-nobody'),
+        'login',
+        '--server',
+        ingressUrl(nobody),
+        '--user',
+        'alice',
+        '--password-stdin',
+      ],
+      { stdin: 'alice-pass\n', env: { CREDROAM_AGENT_RETRY_ATTEMPTS: '1' } },
+    );
+    expect(result.code).toBe(4);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(ingressQueue(nobody));
   });
 });
