@@ -1,12 +1,12 @@
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
-import amqplib from 'amqplib';
+import amqplib, { type Channel } from 'amqplib';
 import {
   AGENT_API_PATHS,
-  INGRESS_QUEUE,
+  INGRESS_PROOF_HEADERS,
   NO_FLAGS,
   unwrap,
   type CreateSessionResponse,
@@ -15,22 +15,26 @@ import {
   type Upload,
 } from '@credroam/roaming';
 import { percentile, rawRoamingSearch, rawSearchAndSwap } from '@credroam/benchmarking';
-import { amqpNames } from '@credroam/messaging';
+import { amqpNames, ingressQueue } from '@credroam/messaging';
 import {
   createSelfSignedCertificate,
   decodePem,
+  deviceKeyHash,
   openSecret,
   parseCertificate,
   sealEnvelope,
+  sealLogonPassword,
   SECRET_PURPOSES,
+  signDeviceProof,
   tokenHash,
   type ParsedCertificate,
 } from '@credroam/sealing';
 
 /**
- * The agent protocol end to end (logon-events over HTTP, directory-gateway and token-crypto over RabbitMQ, one
- * throwaway slapd): logons per second and syncs per second (nothing changed; one certificate uploaded per sync)
- * with N simulated workstations, next to what ldapts alone gets from the same slapd at the same concurrency.
+ * The agent protocol end to end (logon-events over HTTP and over its AMQP ingress, directory-gateway and
+ * token-crypto over RabbitMQ, one throwaway slapd): logons per second and syncs per second (nothing changed; one
+ * certificate uploaded per sync) with N simulated workstations, next to what ldapts alone gets from the same slapd
+ * at the same concurrency.
  * Starts its own stack (scripts/lib/local-stack.cjs) on a unique AMQP namespace and free ports, so it runs beside
  * `npm start` or the suites. Run: npm run bench logon.
  */
@@ -153,6 +157,47 @@ async function post(
   return { status: response.status, body: text ? (JSON.parse(text) as unknown) : {} };
 }
 
+/**
+ * The agent side of the AMQP ingress for many workstations at once: one channel, answers on direct reply-to
+ * matched by correlation id.
+ */
+class IngressRequester {
+  private readonly waiting = new Map<string, (reply: { ok: boolean; value?: unknown }) => void>();
+
+  private constructor(
+    private readonly channel: Channel,
+    private readonly queue: string,
+  ) {}
+
+  static async open(channel: Channel, namespace: string): Promise<IngressRequester> {
+    const requester = new IngressRequester(channel, ingressQueue(namespace));
+    await channel.consume(
+      'amq.rabbitmq.reply-to',
+      (message) => {
+        const id = message?.properties.correlationId as string | undefined;
+        const resolve = id === undefined ? undefined : requester.waiting.get(id);
+        if (!message || !resolve || id === undefined) return;
+        requester.waiting.delete(id);
+        resolve(JSON.parse(message.content.toString('utf8')) as { ok: boolean; value?: unknown });
+      },
+      { noAck: true },
+    );
+    return requester;
+  }
+
+  ask(content: Buffer, headers?: Record<string, string>): Promise<{ ok: boolean; value?: unknown }> {
+    const correlationId = randomUUID();
+    return new Promise((resolve) => {
+      this.waiting.set(correlationId, resolve);
+      this.channel.sendToQueue(this.queue, content, {
+        replyTo: 'amq.rabbitmq.reply-to',
+        correlationId,
+        ...(headers ? { headers } : {}),
+      });
+    });
+  }
+}
+
 /** A simulated workstation: its device key, its user, its session and what its state file would hold. */
 class Workstation {
   readonly machine: string;
@@ -232,6 +277,33 @@ class Workstation {
     };
   }
 
+  /** create-session over AMQP: the password sealed to the transport certificate, bound to login, key and time. */
+  amqpLogonMessage(): Buffer {
+    const binding = {
+      login: this.user.uid,
+      deviceKeyHash: deviceKeyHash(this.devicePublicKey),
+      issuedAt: Date.now(),
+    };
+    const password = Buffer.from(this.user.password, 'utf8');
+    const sealed = unwrap(sealLogonPassword(binding, password, [{ certificate: required(this.transport) }]));
+    const body = { ...this.logonBody(), sealedPassword: sealed.toString('base64') } as Record<string, string>;
+    delete body.password;
+    return Buffer.from(JSON.stringify({ kind: 'create-session', body }));
+  }
+
+  /** A sync over AMQP: the message and its device proof headers. */
+  amqpSync(sessionToken: string, body: Record<string, unknown>): [Buffer, Record<string, string>] {
+    const content = Buffer.from(JSON.stringify({ kind: 'sync', sessionToken, body }));
+    const issuedAt = Date.now();
+    return [
+      content,
+      {
+        [INGRESS_PROOF_HEADERS.issuedAt]: String(issuedAt),
+        [INGRESS_PROOF_HEADERS.signature]: signDeviceProof(this.devicePrivateKey, issuedAt, content),
+      },
+    ];
+  }
+
   /** Takes what the agent keeps from a sync answer; false when it was not the expected outcome. */
   settle(status: number, body: unknown, expected: SyncResponse['status'], tokens: TokenMeta[]): boolean {
     if (status !== 200) return false;
@@ -246,7 +318,7 @@ class Workstation {
 /** Deletes the namespace's queues and exchanges, each on its own channel (a missing one closes a channel). */
 async function cleanBroker(namespace: string): Promise<void> {
   const names = amqpNames(namespace);
-  const ingress = names.queue(INGRESS_QUEUE.slice('credroam.'.length));
+  const ingress = ingressQueue(namespace);
   const connection = await amqplib.connect(BROKER);
   try {
     const queues = [...Object.values(names.rpcQueues), ingress, names.deadLetterQueue];
@@ -374,6 +446,35 @@ export async function main(): Promise<void> {
       }),
     );
     const tokenCounts = stations.map((ws) => ws.tokens.length);
+
+    // The same logon and fast path over the AMQP ingress: a sealed, bound password (one more RPC, token-crypto
+    // re-seals it) and a signed sync (the device proof is checked in logon-events, no crypto call).
+    const amqp = await amqplib.connect(BROKER);
+    try {
+      const ingress = await IngressRequester.open(await amqp.createChannel(), namespace);
+      const amqpSessions = new Map<number, string>();
+      results.push(
+        await measure('logon  AMQP ingress (sealed password)', (index) => async () => {
+          const ws = station(index);
+          const { ms, value } = await timed(() => ingress.ask(ws.amqpLogonMessage()));
+          if (value.ok) amqpSessions.set(index, (value.value as CreateSessionResponse).sessionToken);
+          return { ms, ok: value.ok };
+        }),
+      );
+      results.push(
+        await measure('sync   nothing changed, AMQP ingress (signed)', (index) => async () => {
+          const ws = station(index);
+          const [content, headers] = ws.amqpSync(
+            required(amqpSessions.get(index)),
+            ws.syncBody(ws.tokens, []),
+          );
+          const { ms, value } = await timed(() => ingress.ask(content, headers));
+          return { ms, ok: ws.settle(value.ok ? 200 : 500, value.value, 'up-to-date', ws.tokens) };
+        }),
+      );
+    } finally {
+      await amqp.close().catch(() => undefined);
+    }
     // The same search on the entries the upload run grew (every uploaded certificate stays).
     results.push(
       await measure('raw ldapts search, entries as uploads left them', (index) => async () => {
@@ -395,11 +496,14 @@ export async function main(): Promise<void> {
     );
 
     report(results, loadBefore);
-    const [logon, fast, rawRead, upload, , rawWrite] = results.map(rate);
+    const [logon, fast, rawRead, upload, amqpLogon, amqpFast, , rawWrite] = results.map(rate);
     const ratio = (a = 0, b = 0) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
     console.log(
       `ratio to raw ldapts: fast-path sync / search ${ratio(fast, rawRead)}, ` +
         `upload sync / search+modify ${ratio(upload, rawWrite)}, logon / search ${ratio(logon, rawRead)}`,
+    );
+    console.log(
+      `AMQP ingress / HTTP: logon ${ratio(amqpLogon, logon)}, fast-path sync ${ratio(amqpFast, fast)}`,
     );
     console.log(
       '* each modify replaces the stamp and every msPKIAccountCredentials value with one new value, so its ' +
