@@ -235,14 +235,14 @@ describe('credroam-agent against the real logon stack', () => {
 
   it('waits out a 429 from the per-user rate limit as Retry-After says, then succeeds', async () => {
     // A second logon-events of the same installation whose per-user bucket holds one request, refilled every
-    // 2.5 s: the login empties it, so the syncs right after it meet 429 with Retry-After.
+    // 5 s (wide enough for a loaded machine): the login empties it, so the syncs right after it meet 429.
     const limited = await startLogonStack(
       slapd(),
       namespace,
       channelKeyFile,
       {
         CREDROAM_RATE_USER_BURST: '1',
-        CREDROAM_RATE_USER_PER_SECOND: '0.4',
+        CREDROAM_RATE_USER_PER_SECOND: '0.2',
         CREDROAM_LOGON_AMQP_INGRESS: 'false',
       },
       { keyDir: stack.keyDir, sessionKey: stack.sessionKey },

@@ -72,7 +72,7 @@ export class RpcClient {
       await withTimeout(proxy.connect(), timeoutMs);
     } catch (error) {
       this.logger.warn(
-        { service: this.service, broker: describeBroker(this.config), ...errorFields(error) },
+        { rpcService: this.service, broker: describeBroker(this.config), ...errorFields(error) },
         'rpc client could not connect',
       );
       // Start afresh next time instead of leaving a client retrying in the background.
@@ -160,7 +160,7 @@ export class RpcClient {
     timeoutMs: number,
   ): RoamingError {
     if (error instanceof RoamingError) return error;
-    const log = { service: this.service, pattern, correlationId };
+    const log = { rpcService: this.service, pattern, correlationId };
     if (error instanceof TimeoutError) {
       if (!this.connected) {
         return new RoamingError('SERVICE_UNAVAILABLE', `the message broker is unreachable (${pattern})`);
