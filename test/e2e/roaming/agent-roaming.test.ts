@@ -1,6 +1,6 @@
 // Users' view of roaming: bin/credroam-agent on simulated workstations against the real stack (throwaway slapd,
 // RabbitMQ, directory-gateway, token-crypto and logon-events each as its own process).
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Attribute, Change } from 'ldapts';
@@ -12,6 +12,7 @@ import { windowsValue } from '../../support/gateway-fixtures';
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { startLogonStack, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
+import { tearDown } from '../../support/teardown';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -56,12 +57,7 @@ describe.each([
     }, 90_000);
 
     afterAll(async () => {
-      await Promise.all(
-        [...(stack?.processes ?? []), ...(gateway ? [gateway] : [])].map((service) => service.stop()),
-      );
-      await probe?.cleanUp();
-      await workspace?.dispose();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await tearDown({ services: [...(stack?.processes ?? []), gateway], probe, workspace, dir });
     }, 30_000);
 
     it('brings a certificate and its key imported on A to B, byte-identical', async () => {

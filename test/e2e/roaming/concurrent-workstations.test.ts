@@ -3,7 +3,7 @@
 // every change; each real round must be explained by some serial order of model syncs, the directory content
 // after a round must not depend on that order, and at the end every workstation holds what the model predicted.
 import { randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { policyDefaultsSchema, resolvePolicy, type TokenType } from '@credroam/roaming';
@@ -15,6 +15,7 @@ import { agent, expectOk, type ListedToken, type SyncSummary } from '../../suppo
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { startLogonStack, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
+import { tearDown } from '../../support/teardown';
 import {
   conflictText,
   describeKeys,
@@ -112,14 +113,16 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
     }
   }, 120_000);
 
-  afterAll(async () => {
-    await Promise.all(
-      [...services, ...stacks.flatMap((stack) => stack.processes)].map((service) => service.stop()),
-    );
-    await probe?.cleanUp();
-    await workspace?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(
+    () =>
+      tearDown({
+        services: [...services, ...stacks.flatMap((stack) => stack.processes)],
+        probe,
+        workspace,
+        dir,
+      }),
+    30_000,
+  );
 
   it('converges on the set the reconcile model predicts, with no update lost', async () => {
     const policy = resolvePolicy(policyDefaultsSchema.parse(POLICY_DEFAULTS_FILE), [], {

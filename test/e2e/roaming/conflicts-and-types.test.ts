@@ -1,6 +1,6 @@
 // Conflicts and the other token types, as users see them: bin/credroam-agent on simulated workstations against
 // the real stack (throwaway slapd, RabbitMQ, directory-gateway with a policy file, token-crypto, logon-events).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ServiceProcess } from '../../helpers/service-process';
@@ -10,6 +10,7 @@ import { expectOk, tokenContent, Workstations, type ListedToken } from '../../su
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { startLogonStack, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
+import { tearDown } from '../../support/teardown';
 
 interface ConflictEvent {
   type: string;
@@ -98,12 +99,7 @@ describe.each([
     }, 90_000);
 
     afterAll(async () => {
-      await Promise.all(
-        [...(stack?.processes ?? []), ...(gateway ? [gateway] : [])].map((service) => service.stop()),
-      );
-      await probe?.cleanUp();
-      await workspace?.dispose();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await tearDown({ services: [...(stack?.processes ?? []), gateway], probe, workspace, dir });
     }, 30_000);
 
     it('brings a certificate request imported on A to B, byte-identical', async () => {

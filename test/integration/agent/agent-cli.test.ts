@@ -17,6 +17,7 @@ import { agent, expectOk, tokenContent, Workstations } from '../../support/agent
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { ingressUrl, startLogonStack, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testConfig, testNamespace } from '../../support/messaging-fixtures';
+import { tearDown } from '../../support/teardown';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -111,6 +112,20 @@ describe('credroam-agent against the real logon stack', () => {
     return seen;
   };
 
+  /** A sync that self-heals: said on stderr and in --json, and published as 502 then 2. */
+  const expectSelfHealingSync = async (workstation: string): Promise<void> => {
+    const result = await run(workstation, ['sync', '--json']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('self-healing');
+    const healed = JSON.parse(result.stdout) as SyncJson;
+    expect(healed).toMatchObject({ selfHealed: true, fullResync: 'no-base', code: 2 });
+    const published = await syncEvents(healed.correlationId);
+    expect(published.map(({ type, code }) => ({ type, code }))).toEqual([
+      { type: 'sync.self-heal-needed', code: 502 },
+      { type: 'sync.completed', code: 2 },
+    ]);
+  };
+
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dist', 'apps', 'agent', 'src', 'main.js'))) {
       throw new Error('dist/apps/agent is missing: run "npx tsc -p tsconfig.build.json" first');
@@ -135,12 +150,7 @@ describe('credroam-agent against the real logon stack', () => {
 
   afterAll(async () => {
     await directory?.close();
-    await Promise.all(
-      [...(stack?.processes ?? []), ...(gateway ? [gateway] : [])].map((service) => service.stop()),
-    );
-    await probe?.cleanUp();
-    await workspace?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await tearDown({ services: [...(stack?.processes ?? []), gateway], probe, workspace, dir });
   }, 30_000);
 
   it('refuses a wrong password with exit code 3 and a one-line message', async () => {
@@ -298,16 +308,7 @@ describe('credroam-agent against the real logon stack', () => {
     expect(JSON.parse((await agent(['--store', storeB, 'status', '--json'])).stdout)).toMatchObject({
       stateFile: 'corrupt',
     });
-    const result = await run('ws-b', ['sync', '--json']);
-    expect(result.code).toBe(0);
-    expect(result.stderr).toContain('self-healing');
-    const healed = JSON.parse(result.stdout) as SyncJson;
-    expect(healed).toMatchObject({ selfHealed: true, fullResync: 'no-base', code: 2 });
-    const published = await syncEvents(healed.correlationId);
-    expect(published.map(({ type, code }) => ({ type, code }))).toEqual([
-      { type: 'sync.self-heal-needed', code: 502 },
-      { type: 'sync.completed', code: 2 },
-    ]);
+    await expectSelfHealingSync('ws-b');
     const listB = JSON.parse((await agent(['--store', storeB, 'list', '--json'])).stdout) as unknown[];
     expect(listB).toHaveLength(1);
     const status = JSON.parse((await agent(['--store', storeB, 'status', '--json'])).stdout);
@@ -326,16 +327,7 @@ describe('credroam-agent against the real logon stack', () => {
 
   it('self-heals a state file deleted after a sync', async () => {
     rmSync(join(store('ws-c'), 'state.json'));
-    const result = await run('ws-c', ['sync', '--json']);
-    expect(result.code).toBe(0);
-    expect(result.stderr).toContain('self-healing');
-    const healed = JSON.parse(result.stdout) as SyncJson;
-    expect(healed).toMatchObject({ selfHealed: true, fullResync: 'no-base', code: 2 });
-    const published = await syncEvents(healed.correlationId);
-    expect(published.map(({ type, code }) => ({ type, code }))).toEqual([
-      { type: 'sync.self-heal-needed', code: 502 },
-      { type: 'sync.completed', code: 2 },
-    ]);
+    await expectSelfHealingSync('ws-c');
     expect(JSON.parse((await agent(['--store', store('ws-c'), 'list', '--json'])).stdout)).toHaveLength(1);
   });
 
