@@ -16,7 +16,9 @@ export const KEYS = [
   { type: 'certificate' as const, id: certificateId('two') },
   { type: 'master-key' as const, id: '7fc19508-7b85-4a7c-9e5d-15f9e00e7ce5' },
 ];
-const CONTENTS = ['a', 'b', 'c', 'd'];
+/** Histories draw from the first four contents (so equal contents are frequent); the rest are for fresh edits. */
+const CONTENTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l'];
+const HISTORY_CONTENTS = 4;
 
 export type Command =
   | { kind: 'edit'; machine: number; key: number; content: number; skew: number }
@@ -35,7 +37,7 @@ export function commandArb(options: { loseState: boolean }): fc.Arbitrary<Comman
     kind: fc.constant('edit' as const),
     machine: machineArb,
     key: keyArb,
-    content: fc.integer({ min: 0, max: CONTENTS.length - 1 }),
+    content: fc.integer({ min: 0, max: HISTORY_CONTENTS - 1 }),
     // Workstation clocks drift a little; the clamp only bites beyond the allowed skew.
     skew: fc.integer({ min: -2000, max: 2000 }),
   });
