@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { INGRESS_FRESHNESS_MS, RoamingError, unwrap } from '@credroam/roaming';
 import { devicePublicKey, verifyDeviceProof } from '@credroam/sealing';
 import { type SessionClaims } from './session-token';
@@ -35,16 +36,18 @@ export class DeviceProofVerifier {
       throw new RoamingError('UNAUTHENTICATED', "the device proof does not match the session's device key");
     }
     this.forgetStale(now);
-    if (this.seen.has(proof.signature)) {
+    // Keyed by what was signed, not by the signature: an ECDSA signature has a second valid form (s → n − s).
+    const signed = `${proof.issuedAt}:${createHash('sha256').update(proof.message).digest('base64')}`;
+    if (this.seen.has(signed)) {
       throw new RoamingError('UNAUTHENTICATED', 'this message was already processed (a replay)');
     }
-    this.seen.set(proof.signature, proof.issuedAt);
+    this.seen.set(signed, proof.issuedAt);
   }
 
   private forgetStale(now: number): void {
-    for (const [signature, issuedAt] of this.seen) {
+    for (const [signed, issuedAt] of this.seen) {
       if (Math.abs(now - issuedAt) <= INGRESS_FRESHNESS_MS && this.seen.size < MAX_REMEMBERED) break;
-      this.seen.delete(signature);
+      this.seen.delete(signed);
     }
   }
 }
