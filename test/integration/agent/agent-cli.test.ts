@@ -425,6 +425,37 @@ describe('credroam-agent against the real logon stack', () => {
     expect(listAmqp).toEqual(listA);
   });
 
+  it('seals to a pinned transport certificate only, and replaces a remembered one after a key rotation', async () => {
+    // A certificate token-crypto holds no key for stands in for the one before a transport key rotation.
+    const stale = await workspace.selfSignedCertificate({ algorithm: 'p-256', subject: '/CN=old transport' });
+    await login('ws-rotation', 'alice', stack.ingressUrl);
+    const pinned = await agent(
+      [
+        '--store',
+        store('ws-rotation'),
+        'login',
+        '--server',
+        stack.ingressUrl,
+        '--user',
+        'alice',
+        '--password-stdin',
+        '--transport-certificate',
+        stale.certFile,
+      ],
+      { stdin: 'alice-pass\n' },
+    );
+    expect(pinned.code).toBe(1);
+    expect(pinned.stderr).toMatch(/no key for the pinned transport certificate .*KEY_UNAVAILABLE/);
+
+    const sessionFile = join(store('ws-rotation'), 'session.json');
+    const session = JSON.parse(readFileSync(sessionFile, 'utf8')) as { transportCertificatePem: string };
+    const current = session.transportCertificatePem;
+    writeFileSync(sessionFile, JSON.stringify({ ...session, transportCertificatePem: stale.certPem }));
+    await login('ws-rotation', 'alice', stack.ingressUrl);
+    const renewed = JSON.parse(readFileSync(sessionFile, 'utf8')) as { transportCertificatePem: string };
+    expect(renewed.transportCertificatePem).toBe(current);
+  });
+
   it('exits 4 naming the missing ingress queue when no logon-events serves the namespace', async () => {
     const nobody = testNamespace();
     const result = await agent(

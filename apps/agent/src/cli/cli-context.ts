@@ -71,17 +71,20 @@ export class CliContext {
   }
 
   /**
-   * logon-events at `server`: over HTTP(S), or over the broker for an amqp(s) URL. `transportCertificatePem` is
-   * the certificate an AMQP logon seals the password to (asked from the ingress when not given).
+   * logon-events at `server`: over HTTP(S), or over the broker for an amqp(s) URL. `transportCertificate` is the
+   * certificate an AMQP logon seals the password to (asked from the ingress when not given).
    */
-  clientFor = (server: string, transportCertificatePem: string | null = null): LogonClient => {
+  clientFor = (
+    server: string,
+    transportCertificate: { pem: string; pinned: boolean } | null = null,
+  ): LogonClient => {
     const common = {
       server,
       retry: retryFromEnv(this.environment.env),
       ...(this.environment.sleep ? { sleep: this.environment.sleep } : {}),
     };
     if (/^amqps?:/i.test(server)) {
-      return new AmqpLogonClient({ ...common, transportCertificatePem, now: this.now });
+      return new AmqpLogonClient({ ...common, transportCertificate, now: this.now });
     }
     return new AgentApiClient({
       ...common,

@@ -28,8 +28,12 @@ const DEFAULT_NAMESPACE = 'credroam';
 export interface AmqpLogonClientOptions {
   /** `amqp(s)://user:password@host:port/vhost?namespace=credroam` */
   server: string;
-  /** The transport certificate to seal the password to; without it the ingress is asked (trust on first use). */
-  transportCertificatePem?: string | null;
+  /**
+   * The transport certificate to seal the password to: pinned by the administrator (used as is), or remembered
+   * from the previous session (replaced by the ingress's current one when token-crypto no longer holds its key,
+   * after a transport key rotation). Without one the ingress is asked (trust on first use).
+   */
+  transportCertificate?: { pem: string; pinned: boolean } | null;
   now: () => number;
   retry?: RetryPolicy;
   timeoutMs?: number;
@@ -70,7 +74,23 @@ export class AmqpLogonClient implements LogonClient {
   }
 
   async createSession(request: SessionRequest): Promise<CreateSessionResponse> {
-    const pem = this.options.transportCertificatePem ?? (await this.transportCertificatePem());
+    const known = this.options.transportCertificate ?? null;
+    try {
+      return await this.createSessionSealedTo(known?.pem ?? (await this.transportCertificatePem()), request);
+    } catch (error) {
+      const rotated = error instanceof RoamingError && error.code === 'KEY_UNAVAILABLE';
+      if (!rotated || known === null) throw error;
+      if (known.pinned) {
+        throw new RoamingError(
+          'KEY_UNAVAILABLE',
+          'token-crypto holds no key for the pinned transport certificate (rotated?): pin the current one',
+        );
+      }
+      return this.createSessionSealedTo(await this.transportCertificatePem(), request);
+    }
+  }
+
+  private async createSessionSealedTo(pem: string, request: SessionRequest): Promise<CreateSessionResponse> {
     const certificate = transportCertificate(pem);
     const devicePublicKey = request.deviceKey.spki.toString('base64');
     const answer = await this.call('create-session', () => {

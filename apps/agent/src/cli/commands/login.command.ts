@@ -23,7 +23,8 @@ line), never from the command line.
   --key-type T       p-256 (default) or rsa-3072: the device key generated at the first login
   --transport-certificate FILE
                      AMQP only: the PEM certificate to seal the password to (default: the one of the previous
-                     session on the same server, else the one the ingress names on first use)`,
+                     session on the same server, replaced by the ingress's current one after a transport key
+                     rotation; else the one the ingress names on first use)`,
   options: {
     server: { type: 'string' },
     user: { type: 'string' },
@@ -65,8 +66,14 @@ line), never from the command line.
     if (password.length === 0) throw new UsageError('no password on standard input');
     const session = await context.exclusive((store) => {
       const previous = store.session.read();
-      const known = previous?.server === url.toString() ? previous.transportCertificatePem : null;
-      const client = context.clientFor(url.toString(), pinned ?? known);
+      const remembered = previous?.server === url.toString() ? previous.transportCertificatePem : null;
+      const known =
+        pinned !== null
+          ? { pem: pinned, pinned: true }
+          : remembered !== null
+            ? { pem: remembered, pinned: false }
+            : null;
+      const client = context.clientFor(url.toString(), known);
       return new LoginService(store, client, context.now).login({
         server: url.toString(),
         user,
