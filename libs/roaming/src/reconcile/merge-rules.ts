@@ -3,6 +3,11 @@ import { type BaseEntry, type DirectoryEntry, type TokenMeta } from './model';
 /**
  * The per-key three-way merge (DESIGN.md section 5). Pure and total: every combination of local token, directory
  * value and base maps to exactly one decision. Timestamps arrive already clamped.
+ *
+ * Machines that synced before their changes end with the same directory whatever order they sync in (a property
+ * test shows it), with one exception: the very same content made independently on two machines at different times
+ * keeps the time of whichever synced first, so a third, different version made between the two may win or lose by
+ * order. Moving content only to record a later time for identical content is not worth its cost.
  */
 export type KeyDecision =
   | { action: 'none' }
