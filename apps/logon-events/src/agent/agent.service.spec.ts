@@ -3,22 +3,18 @@ import { INGRESS_FRESHNESS_MS, RoamingError } from '@credroam/roaming';
 import { signDeviceProof, spkiDer } from '@credroam/sealing';
 import { TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
 import { DeviceProofVerifier } from '../sessions/device-proof.verifier';
-import { type SessionClaims } from '../sessions/session-token';
 import { type SessionsService } from '../sessions/sessions.service';
 import { type SyncSaga } from '../sync/sync.saga';
 import { AgentService, bearerToken } from './agent.service';
+import { sessionClaims } from '../testing/session-claims';
 
 const NOW = Date.UTC(2026, 10, 25, 12);
 const device = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const claims: SessionClaims = {
-  login: 'alice',
-  dn: 'uid=alice,ou=people,dc=credroam,dc=test',
-  stableId: '6f1c2e0a-0000-4000-8000-000000000001',
-  machine: 'ws-01',
+const claims = sessionClaims({
   devicePublicKey: spkiDer(device.publicKey).toString('base64'),
   transport: 'amqp',
   exp: NOW + 60_000,
-};
+});
 
 function setup(userBurst = 5) {
   const sessions = {

@@ -1,20 +1,16 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { spkiDer } from '@credroam/sealing';
 import { DeviceProofVerifier } from './device-proof.verifier';
-import { type SessionClaims } from './session-token';
+import { sessionClaims } from '../testing/session-claims';
 
 const NOW = Date.UTC(2026, 10, 25, 12);
 const P256_ORDER = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
 const device = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const claims: SessionClaims = {
-  login: 'alice',
-  dn: 'uid=alice,ou=people,dc=credroam,dc=test',
-  stableId: '6f1c2e0a-0000-4000-8000-000000000001',
-  machine: 'ws-01',
+const claims = sessionClaims({
   devicePublicKey: spkiDer(device.publicKey).toString('base64'),
   transport: 'amqp',
   exp: NOW + 60_000,
-};
+});
 
 function derInteger(value: bigint): Buffer {
   let hex = value.toString(16);

@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { SessionTokenSigner, type SessionClaims } from './session-token';
+import { SessionTokenSigner } from './session-token';
+import { sessionClaims } from '../testing/session-claims';
 
 const NOW = Date.UTC(2026, 10, 25, 12);
-const claims: SessionClaims = {
-  login: 'alice',
-  dn: 'uid=alice,ou=people,dc=credroam,dc=test',
-  stableId: '6f1c2e0a-0000-4000-8000-000000000001',
-  machine: 'ws-01',
-  devicePublicKey: Buffer.from('device spki').toString('base64'),
-  transport: 'http',
-  exp: NOW + 15 * 60_000,
-};
+const claims = sessionClaims({ exp: NOW + 15 * 60_000 });
 
 describe('SessionTokenSigner', () => {
   const signer = new SessionTokenSigner(randomBytes(32));

@@ -23,6 +23,7 @@ import {
 } from '@credroam/roaming/reconcile/testing/builders';
 import { type Clock, type CryptoPort, type DirectoryPort, type EventSink } from '../ports/logon.ports';
 import { SyncSaga, type SyncSession } from './sync.saga';
+import { sessionClaims } from '../testing/session-claims';
 
 const USER_DN = 'uid=alice,ou=people,dc=credroam,dc=test';
 const stampAt = (modifiedAt: number) =>
@@ -135,15 +136,7 @@ const clock = (): Clock & { slept: number[] } => {
 };
 
 const session: SyncSession = {
-  claims: {
-    login: 'alice',
-    dn: USER_DN,
-    stableId: '6f1c2e0a-0000-4000-8000-000000000001',
-    machine: 'ws-01',
-    devicePublicKey: Buffer.from('device spki').toString('base64'),
-    transport: 'http',
-    exp: T0 + 60_000,
-  },
+  claims: sessionClaims({ exp: T0 + 60_000 }),
   policy: policy(),
 };
 
