@@ -155,22 +155,31 @@ function setup(state: DirectoryState, stamp: string | null) {
 
 const alice = { content: 'alice-signing', at: T0 - 10_000 };
 
+/** ws-01's first sync (no base yet), uploading alice's certificate. */
+const firstUpload = () => ({
+  trigger: 'store-change',
+  machine: 'ws-01',
+  lastStamp: null,
+  baseStatus: 'first-use',
+  manifest: manifest([localToken(alice)], null),
+  uploads: [{ type: 'certificate', id: localToken(alice).id, envelope: ENVELOPE }],
+});
+
+/** A logon of ws-01, which holds alice's certificate and synced it before. */
+const logonWithBase = (lastStamp: string | null) => ({
+  trigger: 'logon',
+  machine: 'ws-01',
+  lastStamp,
+  baseStatus: 'kept',
+  manifest: manifest([localToken(alice)], machineBase([baseEntry(alice)])),
+  uploads: [],
+});
+
 describe('SyncSaga', () => {
   it('answers up to date after exactly one directory read and no crypto call when nothing changed', async () => {
     const stamp = stampAt(T0 - 5000);
     const { directory, crypto, events, saga } = setup(directoryState([directoryEntry(alice)]), stamp);
-    const response = await saga.sync(
-      session,
-      {
-        trigger: 'logon',
-        machine: 'ws-01',
-        lastStamp: stamp,
-        baseStatus: 'kept',
-        manifest: manifest([localToken(alice)], machineBase([baseEntry(alice)])),
-        uploads: [],
-      },
-      'corr-fast',
-    );
+    const response = await saga.sync(session, logonWithBase(stamp), 'corr-fast');
     expect(syncResponseSchema.parse(response)).toMatchObject({ status: 'up-to-date', code: 1, stamp });
     expect(directory.reads).toBe(1);
     expect(directory.writes).toEqual([]);
@@ -184,18 +193,7 @@ describe('SyncSaga', () => {
       { ...directoryState([]), createdAt: null, modifiedAt: null },
       null,
     );
-    const response = await saga.sync(
-      session,
-      {
-        trigger: 'store-change',
-        machine: 'ws-01',
-        lastStamp: null,
-        baseStatus: 'first-use',
-        manifest: manifest([localToken(alice)], null),
-        uploads: [{ type: 'certificate', id: localToken(alice).id, envelope: ENVELOPE }],
-      },
-      'corr-upload',
-    );
+    const response = await saga.sync(session, firstUpload(), 'corr-upload');
     expect(syncResponseSchema.parse(response).status).toBe('synced');
     expect(crypto.calls).toEqual(['seal-for-storage']);
     expect(directory.writes).toHaveLength(1);
@@ -236,18 +234,7 @@ describe('SyncSaga', () => {
   it('re-reads and retries with jittered backoff after a lost race, and says so', async () => {
     const { directory, crypto, events, time, saga } = setup(directoryState([]), stampAt(T0 - 5000));
     directory.lostRaces = 2;
-    const response = await saga.sync(
-      session,
-      {
-        trigger: 'store-change',
-        machine: 'ws-01',
-        lastStamp: null,
-        baseStatus: 'first-use',
-        manifest: manifest([localToken(alice)], null),
-        uploads: [{ type: 'certificate', id: localToken(alice).id, envelope: ENVELOPE }],
-      },
-      'corr-retry',
-    );
+    const response = await saga.sync(session, firstUpload(), 'corr-retry');
     expect(response.status).toBe('synced');
     expect(directory.reads).toBe(3);
     expect(directory.writes).toHaveLength(1);
@@ -264,14 +251,7 @@ describe('SyncSaga', () => {
   it('gives up after the last attempt and publishes sync.failed with code 1005', async () => {
     const { directory, events, saga } = setup(directoryState([]), stampAt(T0 - 5000));
     directory.lostRaces = 10;
-    const request = {
-      trigger: 'store-change',
-      machine: 'ws-01',
-      lastStamp: null,
-      baseStatus: 'first-use',
-      manifest: manifest([localToken(alice)], null),
-      uploads: [{ type: 'certificate', id: localToken(alice).id, envelope: ENVELOPE }],
-    };
+    const request = firstUpload();
     await expect(saga.sync(session, request, 'corr-fail')).rejects.toMatchObject({
       code: 'DIRECTORY_STAMP_CHANGED',
     });
@@ -289,18 +269,7 @@ describe('SyncSaga', () => {
     const edited = { content: 'alice-signing-v2', at: T0 - 2000 };
     const state = directoryState([directoryEntry(edited)]);
     const { crypto, events, saga } = setup(state, stampAt(T0 - 2000));
-    const response = await saga.sync(
-      session,
-      {
-        trigger: 'logon',
-        machine: 'ws-01',
-        lastStamp: stampAt(T0 - 5000),
-        baseStatus: 'kept',
-        manifest: manifest([localToken(alice)], machineBase([baseEntry(alice)])),
-        uploads: [],
-      },
-      'corr-down',
-    );
+    const response = await saga.sync(session, logonWithBase(stampAt(T0 - 5000)), 'corr-down');
     expect(response.downloads).toEqual([
       { token: expect.objectContaining({ hash: localToken(edited).hash }), envelope: ENVELOPE },
     ]);
@@ -342,18 +311,7 @@ describe('SyncSaga', () => {
     const { directory, saga } = setup(directoryState([directoryEntry(edited)]), stampAt(T0 - 2000));
     directory.readStoredValues = () =>
       Promise.reject(new RoamingError('SERVICE_UNAVAILABLE', 'no read-values RPC'));
-    const response = await saga.sync(
-      session,
-      {
-        trigger: 'logon',
-        machine: 'ws-01',
-        lastStamp: stampAt(T0 - 5000),
-        baseStatus: 'kept',
-        manifest: manifest([localToken(alice)], machineBase([baseEntry(alice)])),
-        uploads: [],
-      },
-      'corr-undelivered',
-    );
+    const response = await saga.sync(session, logonWithBase(stampAt(T0 - 5000)), 'corr-undelivered');
     expect(syncResponseSchema.parse(response).downloads).toEqual([]);
     expect(response.rejections).toEqual([
       expect.objectContaining({ side: 'directory', code: 'SERVICE_UNAVAILABLE' }),
@@ -375,18 +333,7 @@ describe('SyncSaga', () => {
         },
       })),
     });
-    const response = await saga.sync(
-      session,
-      {
-        trigger: 'store-change',
-        machine: 'ws-01',
-        lastStamp: null,
-        baseStatus: 'first-use',
-        manifest: manifest([localToken(alice)], null),
-        uploads: [{ type: 'certificate', id: localToken(alice).id, envelope: ENVELOPE }],
-      },
-      'corr-refused',
-    );
+    const response = await saga.sync(session, firstUpload(), 'corr-refused');
     expect(directory.writes).toEqual([]);
     expect(response.rejections).toEqual([expect.objectContaining({ code: 'THUMBPRINT_MISMATCH' })]);
     expect(response.base.entries).toEqual([]);
