@@ -66,21 +66,24 @@ describe('batch writer (group commit)', () => {
   });
 
   it('releases held items when closed, and refuses new ones', async () => {
+    // Closed only once the batch has been retried, so the test shows a batch held through failures being released
+    // (waiting a fixed time instead failed on a loaded machine, where one retry had not happened yet).
     let calls = 0;
+    let retried: () => void = () => undefined;
+    const retriedOnce = new Promise<void>((resolve) => (retried = resolve));
     const writer = new BatchWriter<number, string>({
       maxBatch: 10,
       write: async () => {
-        calls++;
+        if (++calls === 2) retried();
         throw transient;
       },
       isTransient: async () => true,
-      sleep: () => new Promise((resolve) => setTimeout(resolve, 5)),
+      sleep: () => new Promise((resolve) => setImmediate(resolve)),
     });
     const held = writer.submit(1);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await retriedOnce;
     await writer.close();
     await expect(held).rejects.toBeInstanceOf(BatchWriterClosedError);
     await expect(writer.submit(2)).rejects.toBeInstanceOf(BatchWriterClosedError);
-    expect(calls).toBeGreaterThan(1);
   });
 });

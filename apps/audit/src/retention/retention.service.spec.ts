@@ -28,9 +28,12 @@ describe('retention', () => {
 
   it('runs on its schedule and keeps running after a failed purge', async () => {
     let runs = 0;
+    let ranThreeTimes: () => void = () => undefined;
+    const threeRuns = new Promise<void>((resolve) => (ranThreeTimes = resolve));
     const purger: EventPurger = {
       purgeOlderThan: async () => {
         runs++;
+        if (runs === 3) ranThreeTimes();
         if (runs === 1) throw new Error('database down');
         return 0;
       },
@@ -42,8 +45,10 @@ describe('retention', () => {
       firstRunDelayMs: 1,
     });
     retention.start();
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await threeRuns;
     await retention.stop();
-    expect(runs).toBeGreaterThanOrEqual(3);
+    const runsAtStop = runs;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(runs).toBe(runsAtStop);
   });
 });

@@ -10,6 +10,8 @@ class FakeSource implements LiveEventSource {
   started = 0;
   stopped = 0;
   fail = false;
+  private onStop: () => void = () => undefined;
+  readonly firstStop = new Promise<void>((resolve) => (this.onStop = resolve));
   emit: (event: EventEnvelope) => void = () => undefined;
 
   async start(onEvent: (event: EventEnvelope) => void): Promise<void> {
@@ -20,6 +22,7 @@ class FakeSource implements LiveEventSource {
 
   async stop(): Promise<void> {
     this.stopped++;
+    this.onStop();
   }
 }
 
@@ -98,7 +101,8 @@ describe('live feed', () => {
     const feed = new LiveFeedService(source, silent, { idleMs: 10 });
     const unsubscribe = await feed.subscribe({}, sink().value);
     unsubscribe();
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(source.stopped).toBe(0);
+    await source.firstStop;
     expect(source.stopped).toBe(1);
     await feed.subscribe({}, sink().value);
     expect(source.started).toBe(2);
