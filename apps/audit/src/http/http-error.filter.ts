@@ -1,13 +1,13 @@
 import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { errorCodeOf } from '@credroam/messaging';
 import { type Logger } from '@credroam/platform';
+import { httpStatusOf } from '@credroam/roaming';
 import type { Request, Response } from 'express';
 import { AUDIT_LOGGER } from '../audit.tokens';
-import { httpStatusFor } from './http-status';
 
 /**
  * Every error leaves as `{ error: { code, message } }`: RoamingErrors with their code and the status of
- * httpStatusFor, Nest's HTTP exceptions (unknown route, …) with theirs, anything else as a logged 500 whose
+ * httpStatusOf, Nest's HTTP exceptions (unknown route, …) with theirs, anything else as a logged 500 whose
  * details stay in the log.
  */
 @Catch()
@@ -29,7 +29,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     const code = errorCodeOf(exception);
     if (code) {
-      const status = httpStatusFor(code);
+      const status = httpStatusOf(code);
       if (status === 401) response.setHeader('WWW-Authenticate', 'Bearer realm="credroam-audit"');
       if (status >= 500)
         this.logger.error(

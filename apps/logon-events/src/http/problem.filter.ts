@@ -1,9 +1,8 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
-import { RoamingError, type Problem } from '@credroam/roaming';
+import { httpStatusOf, RoamingError, type Problem } from '@credroam/roaming';
 import { type Request, type Response } from 'express';
 import { type LogSink } from '../ports/logon.ports';
 import { correlationIdOf, CORRELATION_HEADER } from './correlation';
-import { httpStatusOf } from './http-status';
 
 /** Turns every failure into the problem body of the agent protocol, with the status of its code. */
 @Catch()

@@ -1,6 +1,9 @@
-import { type ErrorCode } from '@credroam/roaming';
+import { type ErrorCode } from '../errors/roaming-error';
 
-/** The one mapping from an error code to an HTTP status. Exhaustive: a new code does not compile until mapped. */
+/**
+ * The one mapping from an error code to an HTTP status, for every HTTP API of credroam. Exhaustive: a new code does
+ * not compile until mapped.
+ */
 export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
     case 'INVALID_INPUT':
