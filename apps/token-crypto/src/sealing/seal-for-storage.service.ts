@@ -114,14 +114,7 @@ export class SealForStorageService {
       if (!storageKeys.ok) return storageKeys;
       const sealed = sealStoredValue(
         content,
-        {
-          stableId: user.stableId,
-          type: token.type,
-          id: token.id,
-          keyVersion,
-          hash: token.hash,
-          size: token.size,
-        },
+        user.storageContext(token, keyVersion),
         storageKeys.value,
         this.keys.recoveryAgents,
       );

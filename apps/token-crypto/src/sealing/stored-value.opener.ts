@@ -13,14 +13,7 @@ export function openStored(user: UserKeys, item: StoredValue): Result<Buffer> {
   if (!storageKeys.ok) return storageKeys;
   const opened = openStoredValue(
     Buffer.from(item.sealed, 'base64'),
-    {
-      stableId: user.stableId,
-      type: token.type,
-      id: token.id,
-      keyVersion,
-      hash: token.hash,
-      size: token.size,
-    },
+    user.storageContext(token, keyVersion),
     storageKeys.value,
   );
   if (!opened.ok) return opened;

@@ -1,5 +1,5 @@
-import { type Result } from '@credroam/roaming';
-import { wipe, wipeStorageKeys, type StorageKeys } from '@credroam/sealing';
+import { type Result, type TokenMeta } from '@credroam/roaming';
+import { wipe, wipeStorageKeys, type StorageContext, type StorageKeys } from '@credroam/sealing';
 import { type KeyStore } from '../keys/key-store';
 
 /**
@@ -27,6 +27,18 @@ export class UserKeys {
       this.storage.set(version, derived);
     }
     return derived;
+  }
+
+  /** What a stored value of `token` is bound to: sealing and opening must name exactly the same. */
+  storageContext(token: TokenMeta, keyVersion: number): StorageContext {
+    return {
+      stableId: this.stableId,
+      type: token.type,
+      id: token.id,
+      keyVersion,
+      hash: token.hash,
+      size: token.size,
+    };
   }
 
   dispose(): void {
