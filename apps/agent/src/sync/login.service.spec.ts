@@ -1,12 +1,12 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { POLICY_DEFAULTS, POLICY_KNOBS, unwrap, type CreateSessionResponse } from '@credroam/roaming';
-import { encodePem, SECRET_PURPOSES, sealSecret } from '@credroam/sealing';
+import { unwrap, type CreateSessionResponse } from '@credroam/roaming';
+import { SECRET_PURPOSES, sealSecret } from '@credroam/sealing';
 import { keyFixture } from '../../../../libs/sealing/src/testing/key-fixtures';
 import { AgentStore } from '../store/agent-store';
 import { StoreLayout } from '../store/store-layout';
-import { NOW, tempStoreDir } from '../testing/agent-fixtures';
+import { NOW, sessionGrant, tempStoreDir } from '../testing/agent-fixtures';
 import { type LogonClient, type SessionRequest } from './logon-client';
 import { LoginService } from './login.service';
 
@@ -22,18 +22,7 @@ describe('LoginService', () => {
     server: 'http://127.0.0.1:8440',
     createSession: async (request: SessionRequest): Promise<CreateSessionResponse> => {
       requests.push(request);
-      return {
-        sessionToken: 'session-token-0123456789',
-        expiresAt: new Date(NOW + 3_600_000).toISOString(),
-        transportCertificatePem: encodePem('CERTIFICATE', transport.certificate.der),
-        policy: {
-          policy: { ...POLICY_DEFAULTS },
-          sources: Object.fromEntries(
-            POLICY_KNOBS.map((knob) => [knob, 'default']),
-          ) as CreateSessionResponse['policy']['sources'],
-        },
-        hashKeyEnvelope: hashKeyFor(request),
-      };
+      return sessionGrant(transport, hashKeyFor(request));
     },
   } as unknown as LogonClient;
 

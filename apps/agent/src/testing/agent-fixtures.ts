@@ -4,7 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { POLICY_DEFAULTS, POLICY_KNOBS, unwrap, type TokenMeta, type TokenType } from '@credroam/roaming';
+import {
+  POLICY_DEFAULTS,
+  POLICY_KNOBS,
+  unwrap,
+  type CreateSessionResponse,
+  type TokenMeta,
+  type TokenType,
+} from '@credroam/roaming';
 import { encodePem, SECRET_PURPOSES, sealSecret, tokenHash } from '@credroam/sealing';
 import { keyFixture, type KeyFixture } from '../../../../libs/sealing/src/testing/key-fixtures';
 import { AgentStore } from '../store/agent-store';
@@ -29,6 +36,22 @@ export function tempStoreDir(): string {
   return mkdtempSync(join(tmpdir(), 'credroam-agent-spec-'));
 }
 
+/** What logon-events grants at a logon with the default policy, as the specs' stand-in server answers. */
+export function sessionGrant(transport: KeyFixture, hashKeyEnvelope: string): CreateSessionResponse {
+  return {
+    sessionToken: 'session-token-0123456789',
+    expiresAt: new Date(NOW + 3_600_000).toISOString(),
+    transportCertificatePem: encodePem('CERTIFICATE', transport.certificate.der),
+    policy: {
+      policy: { ...POLICY_DEFAULTS },
+      sources: Object.fromEntries(
+        POLICY_KNOBS.map((knob) => [knob, 'default']),
+      ) as CreateSessionResponse['policy']['sources'],
+    },
+    hashKeyEnvelope,
+  };
+}
+
 export function agentFixture(hooks: AtomicWriteHooks = {}): AgentFixture {
   const dir = tempStoreDir();
   const store = AgentStore.open(new StoreLayout(join(dir, 'store')), hooks);
@@ -40,18 +63,12 @@ export function agentFixture(hooks: AtomicWriteHooks = {}): AgentFixture {
     server: 'http://127.0.0.1:8440/',
     user: 'alice',
     machine: 'ws-a',
-    sessionToken: 'session-token-0123456789',
-    expiresAt: new Date(NOW + 3_600_000).toISOString(),
-    transportCertificatePem: encodePem('CERTIFICATE', transport.certificate.der),
-    policy: {
-      policy: { ...POLICY_DEFAULTS },
-      sources: Object.fromEntries(
-        POLICY_KNOBS.map((knob) => [knob, 'default']),
-      ) as Session['policy']['sources'],
-    },
-    hashKeyEnvelope: unwrap(
-      sealSecret(SECRET_PURPOSES.hashKey, hashKey, [{ publicKey: device.publicKey }]),
-    ).toString('base64'),
+    ...sessionGrant(
+      transport,
+      unwrap(sealSecret(SECRET_PURPOSES.hashKey, hashKey, [{ publicKey: device.publicKey }])).toString(
+        'base64',
+      ),
+    ),
     loggedInAt: new Date(NOW).toISOString(),
   };
   store.session.write(session);
