@@ -38,6 +38,8 @@ export interface ServiceProcess {
   readonly logFile: string;
   /** Everything the process has printed so far. */
   output(): string;
+  /** Its structured (pino) log lines, from `from` characters of its output on. */
+  logLines(from?: number): Record<string, unknown>[];
   /** Resolves when the process has exited (also if it exits by itself). */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM, then SIGKILL after timeoutMs (default 5000); resolves with how it ended. */
@@ -98,6 +100,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     pid: child.pid,
     logFile,
     output: () => output,
+    logLines: (from = 0) => jsonLines(output.slice(from)),
     exited,
     stop,
   };
@@ -139,4 +142,15 @@ async function isReady(ready: Readiness, output: string): Promise<boolean> {
 /** The log file's content, for assertions after stop(). */
 export function readServiceLog(service: ServiceProcess): string {
   return readFileSync(service.logFile, 'utf8');
+}
+
+function jsonLines(text: string): Record<string, unknown>[] {
+  return text.split('\n').flatMap((line) => {
+    try {
+      const parsed: unknown = JSON.parse(line);
+      return typeof parsed === 'object' && parsed !== null ? [parsed as Record<string, unknown>] : [];
+    } catch {
+      return [];
+    }
+  });
 }

@@ -44,21 +44,6 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** logon-events' pino lines printed after `from` characters of its output. */
-function logLinesSince(service: ServiceProcess, from: number): Record<string, unknown>[] {
-  return service
-    .output()
-    .slice(from)
-    .split('\n')
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
-}
-
 describe('credroam-agent against the real logon stack', () => {
   const slapd = useSlapd({ users: [{ uid: 'alice', password: 'alice-pass' }] });
   const namespace = testNamespace();
@@ -287,7 +272,10 @@ describe('credroam-agent against the real logon stack', () => {
     });
     // logon-events answers the first attempt 504 when its RPC to the gateway times out.
     const failed = await waitFor(
-      () => logLinesSince(logonEvents(), from).find((line) => line.msg === 'request failed'),
+      () =>
+        logonEvents()
+          .logLines(from)
+          .find((line) => line.msg === 'request failed'),
       { description: 'logon-events to fail a request', timeoutMs: 10_000 },
     );
     expect(failed.code).toMatch(/^(TIMEOUT|SERVICE_UNAVAILABLE|DIRECTORY_UNAVAILABLE)$/);

@@ -25,6 +25,7 @@ import {
 } from '@credroam/sealing';
 import { SessionTokenSigner } from '../../../apps/logon-events/src/sessions/session-token';
 import { type ServiceProcess } from '../../helpers/service-process';
+import { waitFor } from '../../helpers/wait-for';
 import { useSlapd } from '../../helpers/slapd';
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { BrokerProbe, testConfig, testNamespace } from '../../support/messaging-fixtures';
@@ -64,6 +65,15 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
       .map((message) => JSON.parse(message.content.toString('utf8')) as RoamingEvent)
       .filter((event) => event.correlationId === correlationId);
   };
+
+  /** The RPCs directory-gateway and token-crypto handled for one correlation id, as `service pattern`. */
+  const rpcsHandledFor = (correlationId: string): string[] =>
+    processes.flatMap((service) =>
+      service
+        .logLines()
+        .filter((line) => line.msg === 'rpc handled' && line.correlationId === correlationId)
+        .map((line) => `${String(line.service)} ${String(line.pattern)}`),
+    );
 
   /** Every event waiting on the observer queue. */
   const drain = async (): Promise<RoamingEvent[]> => {
@@ -184,7 +194,13 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
       token: session.sessionToken,
       body: { ...emptySync(synced.stamp, synced.base), manifest: { tokens: [token], base: synced.base } },
     });
-    expect(syncResponseSchema.parse(again.body)).toMatchObject({ status: 'up-to-date', stamp: synced.stamp });
+    const upToDate = syncResponseSchema.parse(again.body);
+    expect(upToDate).toMatchObject({ status: 'up-to-date', stamp: synced.stamp });
+    // What it cost, as the services logged it under this sync's correlation id: one directory read, no crypto.
+    await waitFor(() => rpcsHandledFor(upToDate.correlationId).length > 0, {
+      description: 'the RPC log lines',
+    });
+    expect(rpcsHandledFor(upToDate.correlationId)).toEqual(['directory-gateway directory.read-state']);
   });
 
   it('lands concurrent uploads from four machines after compare-and-swap retries', async () => {
