@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
 import { type SlapdHandle } from '../helpers/slapd';
 import { gatewayEnv } from './gateway-fixtures';
-import { BROKER_URL } from './messaging-fixtures';
+import { brokerUrl } from './messaging-fixtures';
 
 /** Writes a fresh service channel key into the slapd's temp dir (removed with it) and returns key and path. */
 export function serviceChannelKey(slapd: SlapdHandle): { key: Buffer; file: string } {
@@ -25,7 +25,7 @@ export function startGatewayProcess(
     name,
     script: 'scripts/lib/run-service.cjs',
     args: ['directory-gateway'],
-    env: { ...gatewayEnv(slapd, extra), CREDROAM_AMQP_URL: BROKER_URL, CREDROAM_AMQP_NAMESPACE: namespace },
+    env: { ...gatewayEnv(slapd, extra), CREDROAM_AMQP_URL: brokerUrl(), CREDROAM_AMQP_NAMESPACE: namespace },
     ready: { line: /directory-gateway ready/ },
     readyTimeoutMs: 20_000,
   });

@@ -16,7 +16,7 @@ import {
 import { generateKeys } from '../../apps/token-crypto/src/keys/key-generator';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
 import { type SlapdHandle } from '../helpers/slapd';
-import { BROKER_URL } from './messaging-fixtures';
+import { brokerUrl } from './messaging-fixtures';
 
 export interface LogonStack {
   url: string;
@@ -89,7 +89,7 @@ export async function startLogonStack(
   extra: Record<string, string> = {},
   replicaOf?: ReplicaOf,
 ): Promise<LogonStack> {
-  const amqp = { CREDROAM_AMQP_URL: BROKER_URL, CREDROAM_AMQP_NAMESPACE: namespace };
+  const amqp = { CREDROAM_AMQP_URL: brokerUrl(), CREDROAM_AMQP_NAMESPACE: namespace };
   const keyDir = replicaOf?.keyDir ?? join(slapd.dir, `token-crypto-${randomBytes(4).toString('hex')}`);
   if (!replicaOf) generateKeys(keyDir, { transportKeyBits: 2048 });
   const crypto = await startServiceProcess({
@@ -127,7 +127,7 @@ export async function startLogonStack(
 
 /** The broker URL an agent logs on to for the AMQP ingress of `namespace`. */
 export function ingressUrl(namespace: string): string {
-  const url = new URL(BROKER_URL);
+  const url = new URL(brokerUrl());
   url.searchParams.set('namespace', namespace);
   return url.toString();
 }

@@ -14,14 +14,17 @@ import {
 import amqplib, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { waitFor } from '../helpers/wait-for';
 
-export const BROKER_URL = process.env.CREDROAM_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+/** Read at each use, so a suite can move its services to a vhost of its own (see TracedVhost). */
+export function brokerUrl(): string {
+  return process.env.CREDROAM_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+}
 
 export function testNamespace(): string {
   return `credroam-test-${randomBytes(4).toString('hex')}`;
 }
 
 export function testConfig(namespace: string, overrides: Partial<AmqpConfig> = {}): AmqpConfig {
-  return amqpConfig({ url: BROKER_URL, namespace, rpcTimeoutMs: 5_000, ...overrides });
+  return amqpConfig({ url: brokerUrl(), namespace, rpcTimeoutMs: 5_000, ...overrides });
 }
 
 export interface LogLine {
@@ -82,7 +85,7 @@ export class BrokerProbe {
   }
 
   static async open(namespace: string): Promise<BrokerProbe> {
-    const connection = await amqplib.connect(BROKER_URL);
+    const connection = await amqplib.connect(brokerUrl());
     const channel = await connection.createChannel();
     // A failed check on this channel should fail the test that made it, not crash the worker.
     channel.on('error', (error: Error) => console.error(`probe channel closed: ${error.message}`));
@@ -199,7 +202,7 @@ export class TcpProxy {
     private readonly state: { refusing: boolean },
   ) {}
 
-  static async start(target = new URL(BROKER_URL)): Promise<TcpProxy> {
+  static async start(target = new URL(brokerUrl())): Promise<TcpProxy> {
     const sockets = new Set<Socket>();
     const state = { refusing: false };
     const server = createServer((client) => {
@@ -224,7 +227,7 @@ export class TcpProxy {
 
   /** The broker URL through this proxy. */
   url(): string {
-    const url = new URL(BROKER_URL);
+    const url = new URL(brokerUrl());
     url.port = String((this.server.address() as AddressInfo).port);
     return url.toString();
   }

@@ -5,7 +5,7 @@ import { checkAmqp, EventConsumer, EventPublisher, type AmqpConfig } from '@cred
 import type { RoamingEvent } from '@credroam/roaming';
 import { waitFor } from '../../helpers/wait-for';
 import {
-  BROKER_URL,
+  brokerUrl,
   BrokerProbe,
   exampleEvent,
   gate,
@@ -210,7 +210,7 @@ describe('messaging across connection loss', () => {
   });
 
   it('reports an unreachable broker within the timeout, without its password', async () => {
-    const url = new URL(BROKER_URL);
+    const url = new URL(brokerUrl());
     url.password = 'sekret-pw';
     url.port = '1';
     const started = Date.now();
