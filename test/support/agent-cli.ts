@@ -46,6 +46,11 @@ export function tokenContent(store: string, type: string, id: string): Buffer {
   return Buffer.from(file.content, 'base64');
 }
 
+/** A stored credential's token content, as the agent's `credential set` makes it (apps/agent README). */
+export function credentialContent(secret: string, userName: string): Buffer {
+  return Buffer.from(JSON.stringify({ format: 1, userName, secret: Buffer.from(secret).toString('base64') }));
+}
+
 export interface ListedToken {
   type: string;
   id: string;

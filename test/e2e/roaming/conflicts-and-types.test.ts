@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { type ServiceProcess } from '../../helpers/service-process';
 import { OpensslWorkspace } from '../../helpers/openssl';
 import { useSlapd } from '../../helpers/slapd';
-import { expectOk, tokenContent, Workstations, type ListedToken } from '../../support/agent-cli';
+import {
+  credentialContent,
+  expectOk,
+  tokenContent,
+  Workstations,
+  type ListedToken,
+} from '../../support/agent-cli';
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { startLogonStack, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
@@ -28,10 +34,6 @@ interface ConflictEvent {
 }
 
 const TARGET = 'TERMSRV/fileserver.example.com';
-
-function credentialContent(secret: string, userName: string): Buffer {
-  return Buffer.from(JSON.stringify({ format: 1, userName, secret: Buffer.from(secret).toString('base64') }));
-}
 
 describe.each([
   ['HTTP', (stack: LogonStack) => stack.url],
