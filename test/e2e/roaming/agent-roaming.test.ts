@@ -1,9 +1,10 @@
 // Users' view of roaming: bin/credroam-agent on simulated workstations against the real stack (throwaway slapd,
 // RabbitMQ, directory-gateway, token-crypto and logon-events each as its own process).
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Attribute, Change } from 'ldapts';
+import { filesUnder } from '../../helpers/files';
 import { type ServiceProcess } from '../../helpers/service-process';
 import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
 import { useSlapd, withLdap } from '../../helpers/slapd';
@@ -13,13 +14,6 @@ import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-pr
 import { startLogonStack, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
 import { tearDown } from '../../support/teardown';
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
 
 describe.each([
   ['HTTP', (stack: LogonStack) => stack.url],

@@ -4,11 +4,12 @@
 // and two logons fail with a wrong password. Then every message that crossed the broker, every service's output,
 // the audit store's files, the audit API's answer and alice's directory entry are searched for every secret, in
 // every encoding a leak would take.
-import { readdirSync, readFileSync, statSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { amqpNames, ingressQueue } from '@credroam/messaging';
+import { filesUnder } from '../../helpers/files';
 import { type ServiceProcess } from '../../helpers/service-process';
 import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
 import { useSlapd, withLdap } from '../../helpers/slapd';
@@ -31,13 +32,6 @@ import { ensureAuditBuilt, startAuditProcess, type AuditProcess } from '../audit
 import { freePort } from '../audit/support/private-postgres';
 
 const TARGET = 'TERMSRV/fileserver.example.com';
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
 
 const fileHaystacks = (dir: string, label: string): Haystack[] =>
   filesUnder(dir).map((file) => ({ where: `${label} ${file.slice(dir.length)}`, data: readFileSync(file) }));
