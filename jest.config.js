@@ -10,13 +10,19 @@ const swc = [
     },
   },
 ];
+// jose ships ES modules only; Jest's CommonJS loader needs them transformed (Node itself loads them natively).
+const swcEsm = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+];
 const moduleNameMapper = {
   '^@credroam/roaming$': '<rootDir>/libs/roaming/src',
   '^@credroam/roaming/(.*)$': '<rootDir>/libs/roaming/src/$1',
-  '^@credroam/(sealing|messaging|platform|benchmarking)$': '<rootDir>/libs/$1/src',
+  '^@credroam/(sealing|grants|messaging|platform|benchmarking)$': '<rootDir>/libs/$1/src',
 };
 const common = {
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': swc, '/node_modules/jose/.+\\.js$': swcEsm },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleNameMapper,
   testEnvironment: 'node',
   rootDir: __dirname,

@@ -10,8 +10,12 @@ import {
 } from '@credroam/roaming';
 import { sealServiceSecret } from '@credroam/sealing';
 import { type SlapdHandle } from '../helpers/slapd';
+import { testGrants } from './grants';
 
-/** Environment for a gateway against a throwaway slapd (the service account the launcher creates). */
+/**
+ * Environment for a gateway against a throwaway slapd (the service account the launcher creates), trusting the
+ * test process's grant key.
+ */
 export function gatewayEnv(slapd: SlapdHandle, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     CREDROAM_LDAP_URL: slapd.url,
@@ -22,6 +26,7 @@ export function gatewayEnv(slapd: SlapdHandle, extra: Record<string, string> = {
     CREDROAM_DIRECTORY_DIALECT: slapd.dialect,
     CREDROAM_LDAP_TIMEOUT_MS: '2000',
     CREDROAM_LDAP_CONNECT_TIMEOUT_MS: '1000',
+    ...testGrants().verifierEnv,
     ...extra,
   };
 }

@@ -16,6 +16,7 @@ import {
 import { generateKeys } from '../../apps/token-crypto/src/keys/key-generator';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
 import { type SlapdHandle } from '../helpers/slapd';
+import { testGrants } from './grants';
 import { brokerUrl } from './messaging-fixtures';
 
 export interface LogonStack {
@@ -97,7 +98,12 @@ export async function startLogonStack(
     script: 'scripts/lib/run-service.cjs',
     args: ['token-crypto'],
     // The channel key lets token-crypto re-seal AMQP logon passwords for the gateway (crypto.reseal-password).
-    env: { ...amqp, CREDROAM_KEY_DIR: keyDir, CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKeyFile },
+    env: {
+      ...amqp,
+      ...testGrants().verifierEnv,
+      CREDROAM_KEY_DIR: keyDir,
+      CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKeyFile,
+    },
     ready: { line: /token-crypto ready/ },
     readyTimeoutMs: 20_000,
   });
@@ -111,6 +117,7 @@ export async function startLogonStack(
       CREDROAM_LOGON_PORT: '0',
       CREDROAM_SESSION_KEY_FILE: keyFile(slapd, 'session', sessionKey),
       CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKeyFile,
+      ...testGrants().issuerEnv,
       CREDROAM_SYNC_RETRY_BASE_MS: '10',
       ...extra,
     },

@@ -1,4 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { type GrantVerifier } from '@credroam/grants';
 import { MessagingModule, type AmqpConfig, type MessagingLogger } from '@credroam/messaging';
 import { type GatewayConfig } from './config/gateway.config';
 import { createGatewayServices, type GatewayServices } from './gateway-services';
@@ -10,10 +11,15 @@ import { UsersHandler } from './users/users.handler';
 
 @Module({})
 export class DirectoryGatewayModule {
-  static forRoot(config: GatewayConfig, amqp: AmqpConfig, logger: MessagingLogger): DynamicModule {
+  static forRoot(
+    config: GatewayConfig,
+    grants: GrantVerifier,
+    amqp: AmqpConfig,
+    logger: MessagingLogger,
+  ): DynamicModule {
     return {
       module: DirectoryGatewayModule,
-      imports: [MessagingModule.forRoot({ config: amqp, logger })],
+      imports: [MessagingModule.forRoot({ config: amqp, logger, grants })],
       controllers: [UsersHandler, RoamingStateHandler, PolicyHandler, HealthHandler],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

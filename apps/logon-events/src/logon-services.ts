@@ -27,8 +27,8 @@ export function createLogonServices(
   events: EventSink,
   log: LogSink,
 ): LogonServices {
-  const directory = new RpcDirectoryAdapter(clients.directory);
-  const crypto = new RpcCryptoAdapter(clients.crypto);
+  const directory = new RpcDirectoryAdapter(clients.directory, config.grants);
+  const crypto = new RpcCryptoAdapter(clients.crypto, config.grants);
   const clock = systemClock;
   const sessions = new SessionsService(
     {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { type MicroserviceOptions } from '@nestjs/microservices';
 import { describeBroker, loadAmqpConfig, rpcServerOptions } from '@credroam/messaging';
+import { grantVerifierFromEnv, type GrantVerifier } from '@credroam/grants';
 import { createLogger, NestPinoLogger } from '@credroam/platform';
 import { loadTokenCryptoConfig, SECRET_ENV_VARIABLES } from './config/token-crypto.config';
 import { readKeyMaterial } from './keys/key-material.reader';
@@ -11,10 +12,12 @@ import { TokenCryptoModule } from './token-crypto.module';
 async function bootstrap(): Promise<void> {
   const logger = createLogger('token-crypto');
   let keys: KeyStore;
+  let grants: GrantVerifier;
   let amqp;
   try {
     const config = loadTokenCryptoConfig();
     amqp = loadAmqpConfig();
+    grants = grantVerifierFromEnv('token-crypto');
     const { warnings, ...material } = readKeyMaterial(config);
     for (const warning of warnings) logger.warn({ warning }, 'key material needs attention');
     keys = new KeyStore(material);
@@ -27,13 +30,18 @@ async function bootstrap(): Promise<void> {
     for (const name of SECRET_ENV_VARIABLES) Reflect.deleteProperty(process.env, name);
   }
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(
-    TokenCryptoModule.forRoot(keys, amqp, logger),
+    TokenCryptoModule.forRoot(keys, grants, amqp, logger),
     { ...rpcServerOptions(amqp, 'token-crypto'), logger: new NestPinoLogger(logger) },
   );
   app.enableShutdownHooks();
   await app.listen();
   logger.info(
-    { ...keys.summary(), broker: describeBroker(amqp), namespace: amqp.namespace },
+    {
+      ...keys.summary(),
+      grantKeys: grants.keyIds,
+      broker: describeBroker(amqp),
+      namespace: amqp.namespace,
+    },
     'token-crypto ready',
   );
 }

@@ -1,4 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { type GrantVerifier } from '@credroam/grants';
 import { MessagingModule, type AmqpConfig, type MessagingLogger } from '@credroam/messaging';
 import { HealthHandler } from './health/health.handler';
 import { InspectHandler } from './inspect/inspect.handler';
@@ -12,10 +13,15 @@ import { TransportCertificateHandler } from './transport/transport-certificate.h
 @Module({})
 export class TokenCryptoModule {
   /** The key store is loaded before the module is built, so that a missing or weak key stops the process first. */
-  static forRoot(keys: KeyStore, amqp: AmqpConfig, logger: MessagingLogger): DynamicModule {
+  static forRoot(
+    keys: KeyStore,
+    grants: GrantVerifier,
+    amqp: AmqpConfig,
+    logger: MessagingLogger,
+  ): DynamicModule {
     return {
       module: TokenCryptoModule,
-      imports: [MessagingModule.forRoot({ config: amqp, logger })],
+      imports: [MessagingModule.forRoot({ config: amqp, logger, grants })],
       controllers: [
         TransportCertificateHandler,
         InspectHandler,

@@ -8,6 +8,7 @@ export * from './messaging.tokens';
 export * from './messaging.module';
 export * from './rpc/rpc-transport.options';
 export * from './rpc/rpc-handler.runner';
+export * from './rpc/rpc-grant.guard';
 export * from './rpc/rpc.client';
 export * from './events/event.publisher';
 export * from './events/event.consumer';

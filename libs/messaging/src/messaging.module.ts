@@ -1,9 +1,11 @@
+import type { GrantVerifier } from '@credroam/grants';
 import type { RpcService } from '@credroam/roaming';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { loadAmqpConfig, type AmqpConfig } from './amqp.config';
 import { EventPublisher } from './events/event.publisher';
 import { defaultMessagingLogger, type MessagingLogger } from './messaging.logger';
-import { AMQP_CONFIG, MESSAGING_LOGGER, rpcClientToken } from './messaging.tokens';
+import { AMQP_CONFIG, MESSAGING_LOGGER, RPC_GRANT_GUARD, rpcClientToken } from './messaging.tokens';
+import { RpcGrantGuard } from './rpc/rpc-grant.guard';
 import { RpcClient } from './rpc/rpc.client';
 import { RpcHandlerRunner } from './rpc/rpc-handler.runner';
 
@@ -15,11 +17,16 @@ export interface MessagingModuleOptions {
   rpcClients?: readonly RpcService[];
   /** Provide an EventPublisher (connected at startup). */
   publisher?: boolean;
+  /**
+   * For a service that serves granted RPCs: RpcHandlerRunner checks their grants with this verifier and
+   * publishes every refusal (an EventPublisher is provided for it).
+   */
+  grants?: GrantVerifier;
 }
 
 /**
  * Wiring only, no behaviour: provides AMQP_CONFIG, MESSAGING_LOGGER, RpcHandlerRunner, and on request an
- * EventPublisher and RpcClients, each connected when the application starts and closed at shutdown (enable
+ * EventPublisher, the grant guard and RpcClients, each connected when the application starts and closed at shutdown (enable
  * `app.enableShutdownHooks()`). Event consumers are started by the app that owns them (new EventConsumer(...)).
  */
 @Module({})
@@ -32,7 +39,7 @@ export class MessagingModule {
       { provide: MESSAGING_LOGGER, useValue: logger },
       RpcHandlerRunner,
     ];
-    if (options.publisher) {
+    if (options.publisher || options.grants) {
       providers.push({
         provide: EventPublisher,
         useFactory: async () => {
@@ -40,6 +47,14 @@ export class MessagingModule {
           await publisher.connect();
           return publisher;
         },
+      });
+    }
+    const verifier = options.grants;
+    if (verifier) {
+      providers.push({
+        provide: RPC_GRANT_GUARD,
+        inject: [EventPublisher],
+        useFactory: (publisher: EventPublisher) => new RpcGrantGuard(verifier, publisher, logger),
       });
     }
     for (const service of options.rpcClients ?? []) {

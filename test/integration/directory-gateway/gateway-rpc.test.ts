@@ -6,6 +6,7 @@ import { useSlapd } from '../../helpers/slapd';
 import { codeOf, liveAddition, sealedPassword } from '../../support/gateway-fixtures';
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { BrokerProbe, testConfig, testNamespace } from '../../support/messaging-fixtures';
+import { testGrants } from '../../support/grants';
 
 const T0 = Date.UTC(2026, 10, 25);
 const WRITERS = 20;
@@ -24,7 +25,11 @@ describe('directory-gateway over RabbitMQ, two replicas as separate processes', 
   let channelKey: Buffer;
 
   const call = <P extends RpcPattern>(pattern: P, payload: RpcRequest<P>): Promise<RpcResponse<P>> =>
-    client.call(pattern, payload, { correlationId: randomUUID(), timeoutMs: 8_000 });
+    client.call(pattern, payload, {
+      correlationId: randomUUID(),
+      timeoutMs: 8_000,
+      grant: testGrants().grantFor(pattern),
+    });
 
   beforeAll(async () => {
     probe = await BrokerProbe.open(namespace);

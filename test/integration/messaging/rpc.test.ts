@@ -6,6 +6,7 @@ import {
   RoamingError,
   RPC_PATTERNS,
   type Health,
+  type RoamingEvent,
   type RpcPattern,
   type RpcRequest,
   type RpcResponse,
@@ -14,6 +15,7 @@ import { RPC_EXAMPLES } from '@credroam/roaming/contracts/testing/rpc-examples';
 import {
   rpcClientOptions,
   RpcClient,
+  RpcGrantGuard,
   RpcHandlerRunner,
   rpcServer,
   type AmqpConfig,
@@ -24,6 +26,7 @@ import { NestFactory } from '@nestjs/core';
 import { ClientRMQ, Ctx, MessagePattern, Payload, type RmqContext } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
 import { waitFor } from '../../helpers/wait-for';
+import { testGrants } from '../../support/grants';
 import {
   BrokerProbe,
   recordingLogger,
@@ -56,6 +59,12 @@ const behaviour = {
 };
 
 const logger = recordingLogger();
+const refusals: RoamingEvent[] = [];
+const grantGuard = new RpcGrantGuard(
+  testGrants().verifier('directory-gateway'),
+  { publish: async (event) => void refusals.push(event) },
+  logger,
+);
 
 @Controller()
 class DirectoryTestController {
@@ -96,7 +105,7 @@ class DirectoryTestController {
 
 @Module({
   controllers: [DirectoryTestController],
-  providers: [{ provide: RpcHandlerRunner, useFactory: () => new RpcHandlerRunner(logger) }],
+  providers: [{ provide: RpcHandlerRunner, useFactory: () => new RpcHandlerRunner(logger, grantGuard) }],
 })
 class DirectoryTestModule {}
 
@@ -196,11 +205,30 @@ describe('RPC over RabbitMQ (rpcServer, RpcHandlerRunner, RpcClient)', () => {
   it('carries a thrown RoamingError’s code and retryability to the caller', async () => {
     const example = RPC_EXAMPLES['directory.apply-changes'].request;
     const error = await expectRoamingError(
-      client.call(RPC_PATTERNS.applyChanges, example, { correlationId: randomUUID() }),
+      client.call(RPC_PATTERNS.applyChanges, example, {
+        correlationId: randomUUID(),
+        grant: testGrants().grantFor(RPC_PATTERNS.applyChanges),
+      }),
     );
     expect(error.code).toBe('DIRECTORY_STAMP_CHANGED');
     expect(error.retryable).toBe(true);
     expect(error.message).toBe('another writer changed the stamp');
+  });
+
+  it('refuses a request for user data that carries no grant before any work, and reports the refusal', async () => {
+    const example = RPC_EXAMPLES['directory.apply-changes'].request;
+    const before = calls['directory.apply-changes'] ?? 0;
+    const correlationId = randomUUID();
+    const error = await expectRoamingError(
+      client.call(RPC_PATTERNS.applyChanges, example, { correlationId }),
+    );
+    expect(error.code).toBe('GRANT_REQUIRED');
+    expect(calls['directory.apply-changes'] ?? 0).toBe(before);
+    expect(refusals.find((event) => event.correlationId === correlationId)).toMatchObject({
+      type: 'security.request-refused',
+      code: 1010,
+      payload: { operation: 'directory.apply-changes', code: 'GRANT_REQUIRED', targetDn: example.userDn },
+    });
   });
 
   it('answers INTERNAL for an unexpected exception, without leaking its message', async () => {

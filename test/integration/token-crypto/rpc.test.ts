@@ -18,6 +18,7 @@ import {
   someSecret,
   stored,
 } from '../../../apps/token-crypto/src/testing/agent.fixture';
+import { testGrants } from '../../support/grants';
 import { BrokerProbe, recordingLogger, testConfig, testNamespace } from '../../support/messaging-fixtures';
 
 // openssl subprocesses and thousands of envelopes: generous under a loaded CI machine.
@@ -37,10 +38,13 @@ beforeAll(async () => {
   config = testConfig(namespace);
   probe = await BrokerProbe.open(namespace);
   keys = createEphemeralKeyStore();
-  server = await NestFactory.createMicroservice(TokenCryptoModule.forRoot(keys, config, logger), {
-    ...rpcServerOptions(config, 'token-crypto'),
-    logger: false,
-  });
+  server = await NestFactory.createMicroservice(
+    TokenCryptoModule.forRoot(keys, testGrants().verifier('token-crypto'), config, logger),
+    {
+      ...rpcServerOptions(config, 'token-crypto'),
+      logger: false,
+    },
+  );
   await server.listen();
   client = new RpcClient(config, 'token-crypto', { logger });
   await client.connect();
@@ -53,7 +57,7 @@ afterAll(async () => {
 });
 
 const call = <P extends RpcPattern>(pattern: P, payload: RpcRequest<P>) =>
-  client.call(pattern, payload, { correlationId: randomUUID() });
+  client.call(pattern, payload, { correlationId: randomUUID(), grant: testGrants().grantFor(pattern) });
 
 describe('token-crypto over RabbitMQ', () => {
   it('runs a sync: the agent seals to the transport certificate, the value is stored, then sealed to the device', async () => {

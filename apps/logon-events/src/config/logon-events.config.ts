@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { grantIssuerFromEnv, type GrantIssuer } from '@credroam/grants';
 import { envWholeNumber } from '@credroam/platform';
 import { parseWith, RoamingError } from '@credroam/roaming';
 import { SERVICE_CHANNEL_KEY_BYTES } from '@credroam/sealing';
@@ -29,6 +30,8 @@ export interface LogonEventsConfig {
   sessionKey: Buffer;
   sessionLifetimeMs: number;
   serviceChannelKey: Buffer;
+  /** Signs the grants of requests for a user's secrets (CREDROAM_GRANT_SIGNING_KEY_FILE). */
+  grants: GrantIssuer;
   userRate: BucketSettings;
   clientRate: BucketSettings;
   sync: { maxWriteAttempts: number; retryBaseDelayMs: number };
@@ -83,6 +86,7 @@ export function loadLogonEventsConfig(env: NodeJS.ProcessEnv = process.env): Log
       SERVICE_CHANNEL_KEY_BYTES,
       SERVICE_CHANNEL_KEY_BYTES,
     ),
+    grants: grantIssuerFromEnv(env),
     userRate: {
       capacity: values.CREDROAM_RATE_USER_BURST,
       refillPerSecond: values.CREDROAM_RATE_USER_PER_SECOND,

@@ -1,3 +1,4 @@
+import { type Grantee } from '@credroam/grants';
 import {
   type RoamingEvent,
   type RpcRequest,
@@ -8,30 +9,31 @@ import {
 
 /**
  * Every side effect of logon-events sits behind one of these small ports: the services test with in-memory
- * fakes, the running app plugs in the RPC clients and the event publisher.
+ * fakes, the running app plugs in the RPC clients and the event publisher. A call that touches a user's secrets
+ * names its `grantee`, the user (and device) logon-events authenticated: the adapter signs the grant for them.
  */
 export interface DirectoryPort {
   lookupUser(login: string, correlationId: string): Promise<RpcResponse<'directory.lookup-user'>>;
   verifyPassword(
     request: RpcRequest<'directory.verify-password'>,
+    grantee: Grantee,
     correlationId: string,
   ): Promise<RpcResponse<'directory.verify-password'>>;
   readState(userDn: string, correlationId: string): Promise<RpcResponse<'directory.read-state'>>;
   applyChanges(
     request: RpcRequest<'directory.apply-changes'>,
+    grantee: Grantee,
     correlationId: string,
   ): Promise<RpcResponse<'directory.apply-changes'>>;
   resolvePolicy(
     request: RpcRequest<'directory.resolve-policy'>,
     correlationId: string,
   ): Promise<RpcResponse<'directory.resolve-policy'>>;
-  /**
-   * The stored (sealed) values of the tokens a plan downloads, by tokenKeyString. The gateway has no RPC for it
-   * yet (read-state returns metadata only): see rpc-directory.adapter.ts.
-   */
+  /** The stored (sealed) values of the tokens a plan downloads, by tokenKeyString (directory.read-values). */
   readStoredValues(
     userDn: string,
     keys: TokenKey[],
+    grantee: Grantee,
     correlationId: string,
   ): Promise<Map<string, StoredValue>>;
   health(correlationId: string): Promise<RpcResponse<'directory.health'>>;
@@ -41,15 +43,18 @@ export interface CryptoPort {
   transportCertificate(correlationId: string): Promise<RpcResponse<'crypto.transport-certificate'>>;
   sealForStorage(
     request: RpcRequest<'crypto.seal-for-storage'>,
+    grantee: Grantee,
     correlationId: string,
   ): Promise<RpcResponse<'crypto.seal-for-storage'>>;
   sealForDevice(
     request: RpcRequest<'crypto.seal-for-device'>,
+    grantee: Grantee,
     correlationId: string,
   ): Promise<RpcResponse<'crypto.seal-for-device'>>;
   /** A logon password sealed to the transport certificate, re-sealed for directory.verify-password. */
   resealPassword(
     request: RpcRequest<'crypto.reseal-password'>,
+    grantee: Grantee,
     correlationId: string,
   ): Promise<RpcResponse<'crypto.reseal-password'>>;
   health(correlationId: string): Promise<RpcResponse<'crypto.health'>>;

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { type Grantee } from '@credroam/grants';
 import {
   devicePublicKeySchema,
   distinguishedNameSchema,
@@ -31,6 +32,16 @@ export const sessionClaimsSchema = z
 export type SessionClaims = z.output<typeof sessionClaimsSchema>;
 
 export const SESSION_KEY_MIN_BYTES = 32;
+
+/** The user and device a session authenticated: whom the grants of its requests are for. */
+export function granteeOf(claims: SessionClaims): Grantee {
+  return {
+    login: claims.login,
+    stableId: claims.stableId,
+    dn: claims.dn,
+    devicePublicKey: claims.devicePublicKey,
+  };
+}
 
 function mac(key: Buffer, body: string): Buffer {
   return createHmac('sha256', key).update(body, 'ascii').digest();

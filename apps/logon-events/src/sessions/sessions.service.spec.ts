@@ -144,8 +144,10 @@ describe('SessionsService', () => {
         service.authenticate(session.sessionToken, transport === 'http' ? 'amqp' : 'http'),
       ).toThrow(/only accepted there/);
     }
+    // Before the password is checked, the grant covers the logon attempt only: its login and device.
     expect(crypto.resealPassword).toHaveBeenCalledWith(
       { login: 'alice', devicePublicKey: DEVICE_KEY, sealedPassword: sealed('alice-pass') },
+      { login: 'alice', stableId: null, dn: null, devicePublicKey: DEVICE_KEY },
       'c',
     );
     expect(seen.sealedPassword).not.toContain(sealed('alice-pass'));

@@ -1,3 +1,4 @@
+import { type Grantee } from '@credroam/grants';
 import { sealServiceSecret } from '@credroam/sealing';
 import {
   amqpCreateSessionRequestSchema,
@@ -57,9 +58,16 @@ export class SessionsService {
     const schema = transport === 'http' ? createSessionRequestSchema : amqpCreateSessionRequestSchema;
     const request = unwrap(parseWith(schema, body, 'INVALID_INPUT'));
     const { directory, crypto, clock, signer, policies } = this.deps;
-    const sealedPassword = await this.sealForGateway(request, correlationId);
+    // Before the password is checked, grants cover this logon attempt only: its login and device.
+    const attempt = {
+      login: request.user,
+      stableId: null,
+      dn: null,
+      devicePublicKey: request.devicePublicKey,
+    };
+    const sealedPassword = await this.sealForGateway(request, attempt, correlationId);
     const { user } = await directory
-      .verifyPassword({ login: request.user, sealedPassword }, correlationId)
+      .verifyPassword({ login: request.user, sealedPassword }, attempt, correlationId)
       .catch((error: unknown) => {
         // One answer for an unknown login and a wrong password, so logins cannot be probed.
         if (
@@ -80,6 +88,7 @@ export class SessionsService {
           items: [],
           includeHashKey: true,
         },
+        { login: user.login, stableId: user.stableId, dn: user.dn, devicePublicKey: request.devicePublicKey },
         correlationId,
       ),
     ]);
@@ -125,6 +134,7 @@ export class SessionsService {
    */
   private async sealForGateway(
     request: CreateSessionRequest | AmqpCreateSessionRequest,
+    attempt: Grantee,
     correlationId: string,
   ): Promise<string> {
     if (request.sealedPassword !== undefined) {
@@ -134,6 +144,7 @@ export class SessionsService {
           devicePublicKey: request.devicePublicKey,
           sealedPassword: request.sealedPassword,
         },
+        attempt,
         correlationId,
       );
       return resealed.sealedPassword;

@@ -32,7 +32,7 @@ import {
   type EventSink,
   type LogSink,
 } from '../ports/logon.ports';
-import { type SessionClaims } from '../sessions/session-token';
+import { granteeOf, type SessionClaims } from '../sessions/session-token';
 
 export interface SyncSettings {
   /** Write attempts per sync, counting the first (lost compare-and-swap races are retried). */
@@ -158,6 +158,7 @@ export class SyncSaga {
             }),
             purgeWatermark: written.purgeWatermark,
           },
+          granteeOf(claims),
           correlationId,
         );
         const createdAt = unwrap(decodeRoamingTimestamp(Buffer.from(stamp, 'base64'))).createdAt;
@@ -224,6 +225,7 @@ export class SyncSaga {
             envelope: envelopes.get(tokenKeyString(upload.token)) as string,
           })),
         },
+        granteeOf(session.claims),
         correlationId,
       );
       toSeal.forEach((upload, index) => {
@@ -286,6 +288,7 @@ export class SyncSaga {
       .readStoredValues(
         session.claims.dn,
         plan.downloads.map(({ token }) => ({ type: token.type, id: token.id })),
+        granteeOf(session.claims),
         correlationId,
       )
       .catch((error: unknown) => {
@@ -320,6 +323,7 @@ export class SyncSaga {
           items,
           includeHashKey: false,
         },
+        granteeOf(session.claims),
         correlationId,
       );
       const byKey = new Map(sealed.items.map((item) => [tokenKeyString(item), item]));

@@ -2,12 +2,15 @@ import {
   correlationIdSchema,
   errorInfoSchema,
   fail,
+  isGrantedPattern,
   ok,
   parseRpcRequest,
   RPC_CONTRACTS,
   type ErrorInfo,
+  type Result,
   type RpcPattern,
   type RpcReply,
+  type RpcRequestMessage,
   type RpcRequest,
   type RpcResponse,
 } from '@credroam/roaming';
@@ -16,7 +19,8 @@ import type { RmqContext } from '@nestjs/microservices';
 import type { Channel, Message } from 'amqplib';
 import { MESSAGE_HEADERS } from '../amqp-topology';
 import { defaultMessagingLogger, errorFields, type MessagingLogger } from '../messaging.logger';
-import { MESSAGING_LOGGER } from '../messaging.tokens';
+import { MESSAGING_LOGGER, RPC_GRANT_GUARD } from '../messaging.tokens';
+import { type RpcGrantGuard } from './rpc-grant.guard';
 
 export interface RpcCallMeta {
   correlationId: string;
@@ -42,7 +46,8 @@ export type RpcDeliveryContext = Pick<RmqContext, 'getMessage' | 'getChannelRef'
  * }
  * ```
  *
- * It validates the request against the contract (a violation is answered without calling `work`), maps a thrown
+ * It validates the request against the contract (a violation is answered without calling `work`), checks the grant
+ * of a request for a user's secrets (GRANTED_RPCS: refused without calling `work` when none covers it), maps a thrown
  * RoamingError to its code (anything else to INTERNAL, without its message), validates the reply (an invalid one
  * is a bug, answered INTERNAL and logged), logs one line per call without the payload, and acknowledges the
  * request once the reply is computed. It never requeues: a request comes back only when a replica dies
@@ -52,7 +57,10 @@ export type RpcDeliveryContext = Pick<RmqContext, 'getMessage' | 'getChannelRef'
 export class RpcHandlerRunner {
   private readonly logger: MessagingLogger;
 
-  constructor(@Optional() @Inject(MESSAGING_LOGGER) logger?: MessagingLogger) {
+  constructor(
+    @Optional() @Inject(MESSAGING_LOGGER) logger?: MessagingLogger,
+    @Optional() @Inject(RPC_GRANT_GUARD) private readonly grants?: RpcGrantGuard,
+  ) {
     this.logger = logger ?? defaultMessagingLogger();
   }
 
@@ -71,8 +79,9 @@ export class RpcHandlerRunner {
     if (!request.ok) {
       reply = request;
     } else {
+      const granted = await this.checkGrant(pattern, request.value, redelivered);
       const meta = { correlationId: request.value.correlationId, redelivered };
-      reply = await this.execute(pattern, request.value.payload, meta, work);
+      reply = granted.ok ? await this.execute(pattern, request.value.payload, meta, work) : granted;
     }
     reply = this.wireSafe(pattern, correlationId, reply);
     this.ack(ctx, raw, pattern, correlationId);
@@ -87,6 +96,18 @@ export class RpcHandlerRunner {
     if (outcome === 'INTERNAL') this.logger.error(fields, 'rpc handled');
     else this.logger.info(fields, 'rpc handled');
     return reply;
+  }
+
+  /** Fails closed: a service that serves a granted pattern without grant keys configured refuses it. */
+  private async checkGrant<P extends RpcPattern>(
+    pattern: P,
+    request: RpcRequestMessage<P>,
+    redelivered: boolean,
+  ): Promise<Result<void>> {
+    if (!isGrantedPattern(pattern)) return ok(undefined);
+    if (!this.grants)
+      return fail('GRANT_REQUIRED', `${pattern} needs grants, and no grant keys are configured`);
+    return this.grants.check(pattern, request as RpcRequestMessage<typeof pattern>, redelivered);
   }
 
   private async execute<P extends RpcPattern>(

@@ -17,11 +17,16 @@ import { defaultMessagingLogger, errorFields, type MessagingLogger } from '../me
 import { withTimeout } from '../timeout';
 import { rpcClientOptions } from './rpc-transport.options';
 
-export interface RpcCallOptions {
+export interface RpcCallOptions<P extends RpcPattern = RpcPattern> {
   /** Carried in the request body and logged by both ends. */
   correlationId: string;
   /** Default: the config's rpcTimeoutMs. */
   timeoutMs?: number;
+  /**
+   * Signs the grant of a granted pattern (contracts/grants.ts) over the payload exactly as it will be sent, after
+   * validation: what the service verifies is what was signed.
+   */
+  grant?: (payload: RpcRequest<P>) => Promise<string>;
 }
 
 export interface RpcClientOptions {
@@ -103,7 +108,7 @@ export class RpcClient {
   async call<P extends RpcPattern>(
     pattern: P,
     payload: RpcRequest<P>,
-    { correlationId, timeoutMs = this.config.rpcTimeoutMs }: RpcCallOptions,
+    { correlationId, timeoutMs = this.config.rpcTimeoutMs, grant }: RpcCallOptions<P>,
   ): Promise<RpcResponse<P>> {
     if (!isRpcPattern(pattern)) {
       throw new RoamingError('CONTRACT_VIOLATION', `unknown RPC pattern ${JSON.stringify(pattern)}`);
@@ -117,6 +122,7 @@ export class RpcClient {
     }
     const request = parseRpcRequest(pattern, { correlationId, payload });
     if (!request.ok) throw RoamingError.fromInfo(request.error);
+    if (grant) request.value.grant = await grant(request.value.payload);
 
     // The caller's timeout covers connecting too.
     if (!this.proxy) {

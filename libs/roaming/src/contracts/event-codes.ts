@@ -152,6 +152,11 @@ export const FAILURE_EVENT_CODE_BY_ERROR: Readonly<Record<ErrorCode, FailureEven
   FORBIDDEN: 1001,
   RATE_LIMITED: 1001,
   SESSION_EXPIRED: 1001,
+  // A refused internal request is an access failure, as Windows reports a denied directory access.
+  GRANT_REQUIRED: 1010,
+  GRANT_INVALID: 1010,
+  GRANT_EXPIRED: 1010,
+  GRANT_MISMATCH: 1010,
   TIMEOUT: 1001,
   SERVICE_UNAVAILABLE: 1001,
   INTERNAL: 1001,

@@ -10,6 +10,8 @@ import {
   type EventPayload,
   type EventType,
 } from './events';
+import { GRANT_ERROR_CODES } from './grants';
+import { RPC_PATTERN_LIST, RPC_QUEUES } from './rpc';
 import { SYNC_TRIGGERS } from './sync';
 
 const hash = fc.stringMatching(/^[0-9a-f]{64}$/);
@@ -139,6 +141,14 @@ const PAYLOADS: { [T in EventType]: fc.Arbitrary<EventPayload<T>> } = {
     errorCode: fc.option(errorCode, { nil: null }),
     attempts: fc.integer({ min: 1, max: 1000 }),
   }),
+  'security.request-refused': fc.record({
+    service: fc.constantFrom(...(Object.keys(RPC_QUEUES) as (keyof typeof RPC_QUEUES)[])),
+    operation: fc.constantFrom(...RPC_PATTERN_LIST),
+    code: fc.constantFrom(...GRANT_ERROR_CODES),
+    reason: fc.string({ minLength: 1, maxLength: 512 }),
+    targetDn: fc.option(fc.constant('uid=alice,ou=people,dc=credroam,dc=test'), { nil: null }),
+    grantedTo: fc.option(fc.constant('bob'), { nil: null }),
+  }),
 };
 
 const login = fc
@@ -160,7 +170,10 @@ const validEvent = fc.constantFrom(...EVENT_TYPES).chain((type) =>
     type: fc.constant(type),
     fields: fc.record({
       correlationId,
-      user: type === 'message.dead-lettered' ? fc.option(login, { nil: null }) : login,
+      user:
+        type === 'message.dead-lettered' || type === 'security.request-refused'
+          ? fc.option(login, { nil: null })
+          : login,
       machine:
         type.startsWith('sync.') || type === 'session.opened' ? machine : fc.option(machine, { nil: null }),
       payload: PAYLOADS[type] as fc.Arbitrary<EventPayload<EventType>>,

@@ -13,7 +13,15 @@ import { tokenMetaShape, withIdentifierRule } from '../tokens/token-meta';
 import { parseWith } from '../validation/parse';
 import { errorCodeSchema } from './error-info';
 import { ALL_EVENT_CODES, failureEventCode, FAILURE_EVENT_CODES, type EventCode } from './event-codes';
-import { correlationIdSchema, isoInstantSchema, loginNameSchema, machineIdSchema } from './identifiers';
+import { GRANT_ERROR_CODES } from './grants';
+import {
+  correlationIdSchema,
+  distinguishedNameSchema,
+  isoInstantSchema,
+  loginNameSchema,
+  machineIdSchema,
+} from './identifiers';
+import { RPC_PATTERN_LIST, RPC_QUEUES, type RpcPattern, type RpcService } from './rpc';
 import { agentVersionSchema, syncTriggerSchema } from './sync';
 
 /**
@@ -260,6 +268,26 @@ export const EVENT_CATALOG = Object.freeze({
       })
       .strict(),
     summary: 'A message was given up and moved to the dead-letter queue.',
+  }),
+  'security.request-refused': defineEvent({
+    version: 1,
+    codes: [1010],
+    // The user is the one the refused request targeted, when its payload names a login (it may be forged).
+    requires: { user: false, machine: false },
+    payload: z
+      .object({
+        service: z.enum(Object.keys(RPC_QUEUES) as [RpcService, ...RpcService[]]),
+        operation: z.enum(RPC_PATTERN_LIST as [RpcPattern, ...RpcPattern[]]),
+        code: z.enum(GRANT_ERROR_CODES),
+        reason: z.string().min(1).max(512),
+        /** The entry the request named, when it named one by DN. */
+        targetDn: distinguishedNameSchema.nullable(),
+        /** Whom the grant was signed for, when it carried a genuine signature (a grant used out of scope). */
+        grantedTo: loginNameSchema.nullable(),
+      })
+      .strict(),
+    summary:
+      "An internal request for a user's secrets was refused: it carried no grant, or one that does not cover it.",
   }),
 });
 

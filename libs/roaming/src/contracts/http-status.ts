@@ -29,6 +29,10 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'INVALID_CREDENTIALS':
       return 401;
     case 'FORBIDDEN':
+    case 'GRANT_REQUIRED':
+    case 'GRANT_INVALID':
+    case 'GRANT_EXPIRED':
+    case 'GRANT_MISMATCH':
     case 'ROAMING_DISABLED':
     case 'POLICY_FILTERED':
     case 'DIRECTORY_ACCESS_DENIED':

@@ -6,4 +6,6 @@ export * from './effective-policy';
 export * from './event-codes';
 export * from './events';
 export * from './rpc';
+export * from './grant-token';
+export * from './grants';
 export * from './sync';

@@ -22,6 +22,7 @@ import {
   stampSchema,
 } from './base64';
 import { effectivePolicySchema } from './effective-policy';
+import { grantTokenSchema } from './grant-token';
 import { errorInfoSchema } from './error-info';
 import { uniqueKeys } from './unique-keys';
 import {
@@ -36,7 +37,7 @@ import {
 
 /**
  * Request/response contracts of the two internal services, carried by @nestjs/microservices' RabbitMQ transport:
- * the request body is `{ correlationId, payload }`, the reply `{ ok: true, value } | { ok: false, error }`
+ * the request body is `{ correlationId, payload, grant? }` (the grant: contracts/grants.ts), the reply `{ ok: true, value } | { ok: false, error }`
  * (the same shape as a Result, so a handler returns its Result as is). Both ends validate against RPC_CONTRACTS.
  */
 
@@ -421,7 +422,9 @@ export type RpcResponse<P extends RpcPattern> = z.output<(typeof RPC_CONTRACTS)[
 
 /** The body of every RPC request message. */
 export function rpcRequestSchema<S extends z.ZodType>(payload: S) {
-  return z.object({ correlationId: correlationIdSchema, payload }).strict();
+  return z
+    .object({ correlationId: correlationIdSchema, payload, grant: grantTokenSchema.optional() })
+    .strict();
 }
 
 /** The body of every RPC reply message: a serialised Result. */
@@ -435,6 +438,8 @@ export function rpcReplySchema<S extends z.ZodType>(value: S) {
 export interface RpcRequestMessage<P extends RpcPattern> {
   correlationId: string;
   payload: RpcRequest<P>;
+  /** Required by the patterns of GRANTED_RPCS (contracts/grants.ts). */
+  grant?: string;
 }
 export type RpcReply<P extends RpcPattern> = Result<RpcResponse<P>>;
 

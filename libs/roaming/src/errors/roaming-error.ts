@@ -47,6 +47,11 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'RATE_LIMITED',
   'SESSION_EXPIRED',
+  // internal RPCs: the grant logon-events signs for a request that touches a user's secrets
+  'GRANT_REQUIRED',
+  'GRANT_INVALID',
+  'GRANT_EXPIRED',
+  'GRANT_MISMATCH',
   // anything else
   'TIMEOUT',
   'SERVICE_UNAVAILABLE',

@@ -112,4 +112,17 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventFields<T> } = {
       attempts: 5,
     },
   },
+  'security.request-refused': {
+    correlationId: CORRELATION_ID,
+    user: 'alice',
+    machine: null,
+    payload: {
+      service: 'token-crypto',
+      operation: 'crypto.seal-for-device',
+      code: 'GRANT_MISMATCH',
+      reason: 'the grant names another device key',
+      targetDn: null,
+      grantedTo: 'alice',
+    },
+  },
 };
