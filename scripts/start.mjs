@@ -38,7 +38,9 @@ credroam local stack is up (Ctrl-C stops everything)
   directory (slapd)  ${slapd.url}   base ${slapd.suffix}
                      admin ${slapd.adminDn} / ${slapd.adminPassword}   (dev only)
                      demo users: ${slapd.users.map((user) => `${user.uid} / ${user.password}`).join(', ')}
-  RabbitMQ           amqp://guest:guest@127.0.0.1:5672
+  RabbitMQ           127.0.0.1:5672 (accounts: the "broker:" line above)
+  AMQP ingress       ${stack.hookUrl}
+                     (the workstations' hook account: it can only publish to the ingress; dev only, printed)
   logon-events       http://127.0.0.1:8440/   (POST /v1/sessions, POST /v1/sync, GET /v1/policy, /health/*, /docs)
   audit dashboard    http://127.0.0.1:8441/   operator token dev-operator-token (Authorization: Bearer …)
   services           ${stack.services.map((service) => `${service.name} (pid ${service.pid})`).join(', ')}

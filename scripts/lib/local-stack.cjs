@@ -1,7 +1,8 @@
 'use strict';
 // The local stack of `npm start` (and of end-to-end suites that want the same thing): a throwaway slapd with the
 // demo users, the RabbitMQ on this machine, and each built service as its own process, on DESIGN.md section 11's
-// defaults. Keys for first use are generated into the stack's data directory.
+// defaults. Keys for first use are generated into the stack's data directory: token-crypto's, the grant key pair
+// (logon-events signs, the gateway and token-crypto verify), and the broker accounts' passwords.
 const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { createWriteStream, existsSync, mkdirSync, writeFileSync } = require('node:fs');
@@ -17,6 +18,52 @@ function secretFile(dir, name, make) {
   const file = join(dir, name);
   if (!existsSync(file)) writeFileSync(file, make(), { mode: 0o600 });
   return file;
+}
+
+/** The grant key pair of the installation: logon-events gets the signing key, the others the public key. */
+function grantKeyFiles(keyDir) {
+  const signing = join(keyDir, 'grant-signing.pem');
+  const publicKeys = join(keyDir, 'grant-public.pem');
+  if (!existsSync(signing) || !existsSync(publicKeys)) {
+    const { generateGrantKeyPair } = requireFromDist('libs/grants/src/grant-keys.js');
+    const pair = generateGrantKeyPair();
+    writeFileSync(signing, pair.signingKeyPem, { mode: 0o600 });
+    writeFileSync(publicKeys, pair.publicKeyPem);
+  }
+  return { signing, publicKeys };
+}
+
+/**
+ * Each service, the hooks and the operators get their own broker user in a vhost of the stack's own (named as the
+ * namespace), with permissions limited to their own names. Without the broker's CLI (not root, a remote broker)
+ * every service falls back to `amqpUrl`, with a warning.
+ */
+async function brokerAccounts(keyDir, namespace, amqpUrl, log) {
+  const { BrokerPasswordsRepository } = requireFromDist(
+    'apps/admin/src/broker/broker-passwords.repository.js',
+  );
+  const { provisionBrokerAccounts } = requireFromDist('apps/admin/src/broker/broker-provisioner.js');
+  const admin = decodeURIComponent(new URL(amqpUrl).username);
+  try {
+    const passwords = new BrokerPasswordsRepository(join(keyDir, 'broker')).readOrCreate();
+    const provisioned = await provisionBrokerAccounts({
+      namespace,
+      vhost: namespace,
+      passwords,
+      admins: [admin],
+    });
+    log(`broker: vhost ${namespace}, an account per service (passwords in ${join(keyDir, 'broker')})`);
+    return (account) => provisioned.url(account, amqpUrl);
+  } catch (error) {
+    log(`WARNING: broker accounts not created (${error.message}); every service uses ${redacted(amqpUrl)}`);
+    return () => amqpUrl;
+  }
+}
+
+function redacted(url) {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
 }
 
 function startProcess(name, env, logDir, readyLine, timeoutMs = 30_000) {
@@ -56,6 +103,8 @@ function startProcess(name, env, logDir, readyLine, timeoutMs = 30_000) {
  * `namespace`, `ldapPort: 0` (any free port) and ports through `serviceEnv`, e.g.
  * `{ 'logon-events': { CREDROAM_LOGON_PORT: '0' } }`; the returned services carry the `url` they reported.
  * `users` replaces the demo users; `serviceEnv` is merged last into each named service's environment.
+ * `brokerAccounts: false` runs every service as `amqpUrl`'s user in its vhost (a benchmark that cleans up by
+ * namespace); by default each gets its own broker account in a vhost named as the namespace.
  */
 async function startLocalStack({
   dataDir = join(root, '.data'),
@@ -65,6 +114,7 @@ async function startLocalStack({
   users = DEMO_USERS,
   services: only = undefined,
   serviceEnv = {},
+  brokerAccounts: withAccounts = true,
   log = console.log,
 } = {}) {
   const logDir = join(dataDir, 'logs');
@@ -91,10 +141,9 @@ async function startLocalStack({
   };
 
   try {
-    const common = {
-      CREDROAM_AMQP_URL: amqpUrl,
-      CREDROAM_AMQP_NAMESPACE: namespace,
-    };
+    const brokerUrlOf = withAccounts ? await brokerAccounts(keyDir, namespace, amqpUrl, log) : () => amqpUrl;
+    const common = { CREDROAM_AMQP_NAMESPACE: namespace };
+    const grantKeys = grantKeyFiles(keyDir);
     const channelKey = secretFile(keyDir, 'service-channel.key', () => randomBytes(32).toString('base64'));
     const cryptoKeys = join(keyDir, 'token-crypto');
     if (!existsSync(cryptoKeys) && existsSync(join(dist, 'apps/token-crypto/src/cli.js'))) {
@@ -116,12 +165,17 @@ async function startLocalStack({
           CREDROAM_LDAP_BIND_PASSWORD: slapd.servicePassword,
           CREDROAM_LDAP_BASE_DN: slapd.suffix,
           CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey,
+          CREDROAM_GRANT_PUBLIC_KEYS_FILE: grantKeys.publicKeys,
         },
       },
       {
         name: 'token-crypto',
         ready: /token-crypto ready/,
-        env: { CREDROAM_KEY_DIR: cryptoKeys, CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey },
+        env: {
+          CREDROAM_KEY_DIR: cryptoKeys,
+          CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey,
+          CREDROAM_GRANT_PUBLIC_KEYS_FILE: grantKeys.publicKeys,
+        },
       },
       {
         name: 'logon-events',
@@ -131,6 +185,7 @@ async function startLocalStack({
             randomBytes(32).toString('base64'),
           ),
           CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey,
+          CREDROAM_GRANT_SIGNING_KEY_FILE: grantKeys.signing,
         },
       },
       {
@@ -145,12 +200,20 @@ async function startLocalStack({
     for (const service of services) {
       if (!existsSync(join(dist, 'apps', service.name, 'src', 'main.js'))) continue;
       if (only && !only.includes(service.name)) continue;
-      const env = { ...common, ...service.env, ...serviceEnv[service.name] };
+      const env = {
+        ...common,
+        CREDROAM_AMQP_URL: brokerUrlOf(service.name),
+        ...service.env,
+        ...serviceEnv[service.name],
+      };
       const child = await startProcess(service.name, env, logDir, service.ready);
       children.push({ name: service.name, child });
     }
     const started = children.map(({ name, child }) => ({ name, pid: child.pid, url: child.readyUrl }));
-    return { slapd, services: started, logDir, stop };
+    // What a workstation's hook connects with for the AMQP ingress (the agent reads the namespace from the URL).
+    const hookUrl = new URL(brokerUrlOf('hook'));
+    hookUrl.searchParams.set('namespace', namespace);
+    return { slapd, services: started, logDir, hookUrl: hookUrl.toString(), stop };
   } catch (error) {
     await stop();
     throw error;

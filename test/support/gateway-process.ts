@@ -14,7 +14,10 @@ export function serviceChannelKey(slapd: SlapdHandle): { key: Buffer; file: stri
   return { key, file };
 }
 
-/** One directory-gateway replica as its own process (built code from dist/), consuming the namespace's queue. */
+/**
+ * One directory-gateway replica as its own process (built code from dist/), consuming the namespace's queue;
+ * `extra` overrides any variable (e.g. CREDROAM_AMQP_URL with a broker account of its own).
+ */
 export function startGatewayProcess(
   slapd: SlapdHandle,
   namespace: string,
@@ -25,7 +28,7 @@ export function startGatewayProcess(
     name,
     script: 'scripts/lib/run-service.cjs',
     args: ['directory-gateway'],
-    env: { ...gatewayEnv(slapd, extra), CREDROAM_AMQP_URL: brokerUrl(), CREDROAM_AMQP_NAMESPACE: namespace },
+    env: { CREDROAM_AMQP_URL: brokerUrl(), CREDROAM_AMQP_NAMESPACE: namespace, ...gatewayEnv(slapd, extra) },
     ready: { line: /directory-gateway ready/ },
     readyTimeoutMs: 20_000,
   });

@@ -82,13 +82,17 @@ function keyFile(slapd: SlapdHandle, name: string, key: Buffer): string {
   return file;
 }
 
-/** token-crypto with keys made by its own generator, and logon-events on a free port. */
+/**
+ * token-crypto with keys made by its own generator, and logon-events on a free port. `extra` goes to logon-events'
+ * environment, `tokenCryptoEnv` to token-crypto's (e.g. a broker account of its own in CREDROAM_AMQP_URL).
+ */
 export async function startLogonStack(
   slapd: SlapdHandle,
   namespace: string,
   channelKeyFile: string,
   extra: Record<string, string> = {},
   replicaOf?: ReplicaOf,
+  tokenCryptoEnv: Record<string, string> = {},
 ): Promise<LogonStack> {
   const amqp = { CREDROAM_AMQP_URL: brokerUrl(), CREDROAM_AMQP_NAMESPACE: namespace };
   const keyDir = replicaOf?.keyDir ?? join(slapd.dir, `token-crypto-${randomBytes(4).toString('hex')}`);
@@ -103,6 +107,7 @@ export async function startLogonStack(
       ...testGrants().verifierEnv,
       CREDROAM_KEY_DIR: keyDir,
       CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKeyFile,
+      ...tokenCryptoEnv,
     },
     ready: { line: /token-crypto ready/ },
     readyTimeoutMs: 20_000,

@@ -79,8 +79,8 @@ export class BrokerProbe {
   ) {
     this.names = amqpNames(namespace);
     this.track({
-      queues: [this.names.deadLetterQueue, ...Object.values(this.names.rpcQueues)],
-      exchanges: [this.names.eventsExchange, this.names.deadLetterExchange],
+      queues: [this.names.deadLetterQueue, this.names.ingressQueue, ...Object.values(this.names.rpcQueues)],
+      exchanges: [this.names.eventsExchange, this.names.deadLetterExchange, this.names.ingressExchange],
     });
   }
 

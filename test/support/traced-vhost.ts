@@ -38,7 +38,17 @@ export class TracedVhost {
     readonly name: string,
     readonly url: string,
     private readonly connection: ChannelModel,
+    /** Made by create(), so dispose() deletes it; attach() leaves an existing vhost to its owner. */
+    private readonly owned: boolean,
   ) {}
+
+  /** Turns the firehose on in an existing vhost, read through `url` (an account allowed to bind there). */
+  static async attach(name: string, url: string): Promise<TracedVhost> {
+    await rabbitmqctl('trace_on', '-p', name);
+    const vhost = new TracedVhost(name, url, await amqplib.connect(url), false);
+    await vhost.tap();
+    return vhost;
+  }
 
   static async create(): Promise<TracedVhost> {
     const name = `credroam-test-${randomBytes(4).toString('hex')}`;
@@ -49,7 +59,7 @@ export class TracedVhost {
       await rabbitmqctl('set_permissions', '-p', name, decodeURIComponent(url.username), '.*', '.*', '.*');
       await rabbitmqctl('trace_on', '-p', name);
       const connection = await amqplib.connect(url.toString());
-      const vhost = new TracedVhost(name, url.toString(), connection);
+      const vhost = new TracedVhost(name, url.toString(), connection, true);
       await vhost.tap();
       return vhost;
     } catch (error) {
@@ -65,7 +75,8 @@ export class TracedVhost {
 
   async dispose(): Promise<void> {
     await this.connection.close().catch(() => undefined);
-    await rabbitmqctl('delete_vhost', this.name);
+    if (this.owned) await rabbitmqctl('delete_vhost', this.name);
+    else await rabbitmqctl('trace_off', '-p', this.name).catch(() => undefined);
   }
 
   private async tap(): Promise<void> {

@@ -1,4 +1,4 @@
-import { INGRESS_QUEUE, RPC_QUEUES, type RpcService } from '@credroam/roaming';
+import { INGRESS_EXCHANGE, INGRESS_QUEUE, RPC_QUEUES, type RpcService } from '@credroam/roaming';
 import type { Options } from 'amqplib';
 import { namespaceSchema } from './amqp.config';
 
@@ -17,6 +17,10 @@ export interface AmqpNames {
   deadLetterQueue: string;
   /** The durable request queue of each RPC service. */
   rpcQueues: Readonly<Record<RpcService, string>>;
+  /** The direct exchange the workstations' hooks publish to (INGRESS_EXCHANGE). */
+  ingressExchange: string;
+  /** logon-events' queue behind it (INGRESS_QUEUE). */
+  ingressQueue: string;
   /** A consumer's own queue name in this namespace: `<ns>.<name>`. */
   queue(name: string): string;
   /** The delay queue a consumer queue's failed messages wait in before they are retried. */
@@ -34,6 +38,8 @@ export function amqpNames(namespace: string): AmqpNames {
     deadLetterExchange: `${ns}.dead-letter`,
     deadLetterQueue: `${ns}.dead-letter`,
     rpcQueues: Object.freeze(rpcQueues),
+    ingressExchange: `${ns}.${INGRESS_EXCHANGE.slice('credroam.'.length)}`,
+    ingressQueue: `${ns}.${INGRESS_QUEUE.slice('credroam.'.length)}`,
     queue: (name: string) => `${ns}.${name}`,
     retryQueue: (queue: string) => `${queue}.retry`,
   });
@@ -98,5 +104,5 @@ export const MESSAGE_HEADERS = Object.freeze({
 
 /** The agent ingress queue (INGRESS_QUEUE) within a namespace: `credroam.logon-events.ingress` by default. */
 export function ingressQueue(namespace: string): string {
-  return amqpNames(namespace).queue(INGRESS_QUEUE.slice('credroam.'.length));
+  return amqpNames(namespace).ingressQueue;
 }

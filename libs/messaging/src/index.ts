@@ -2,6 +2,7 @@
 // events, retries and dead-lettering use amqplib (through amqp-connection-manager) where the transport cannot.
 export * from './amqp.config';
 export * from './amqp-topology';
+export * from './broker-accounts';
 export { DEFAULT_TUNING, type ConnectionTuning } from './amqp.connection';
 export * from './messaging.logger';
 export * from './messaging.tokens';

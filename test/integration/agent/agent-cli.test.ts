@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ingressQueue, RpcClient } from '@credroam/messaging';
+import { amqpNames, ingressQueue, RpcClient } from '@credroam/messaging';
 import { type RoamingEvent } from '@credroam/roaming';
 import { SessionTokenSigner } from '../../../apps/logon-events/src/sessions/session-token';
 import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
@@ -461,6 +461,6 @@ describe('credroam-agent against the real logon stack', () => {
     );
     expect(result.code).toBe(4);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toContain(ingressQueue(nobody));
+    expect(result.stderr).toContain(amqpNames(nobody).ingressExchange);
   });
 });

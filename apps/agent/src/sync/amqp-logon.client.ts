@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ingressQueue } from '@credroam/messaging';
+import { amqpNames } from '@credroam/messaging';
 import {
   createSessionResponseSchema,
   INGRESS_PROOF_HEADERS,
+  INGRESS_ROUTING_KEY,
   ingressReplySchemas,
   ingressTransportCertificateSchema,
   parseWith,
@@ -45,14 +46,15 @@ type Outgoing = { content: Buffer; headers?: Record<string, string> };
 
 /**
  * The agent protocol over the broker (for hooks on machines that reach RabbitMQ, not logon-events): one message on
- * logon-events' ingress queue per call, answered on direct reply-to. Nothing secret is readable on the broker: the
+ * the ingress exchange per call, answered on direct reply-to. Both need no broker permission but publishing to
+ * that exchange, which is all the hook account has. Nothing secret is readable on the broker: the
  * password is sealed to the transport certificate and bound to login, device key and time, and every sync is
  * signed by the device key (a session token read off a queue is useless without it).
  */
 export class AmqpLogonClient implements LogonClient {
   readonly server: string;
   private readonly connectUrl: string;
-  private readonly queue: string;
+  private readonly ingressExchange: string;
   private readonly retrying: Retrier;
   private readonly timeoutMs: number;
 
@@ -62,7 +64,7 @@ export class AmqpLogonClient implements LogonClient {
     url.searchParams.delete('namespace');
     this.server = options.server;
     this.connectUrl = url.toString();
-    this.queue = ingressQueue(namespace);
+    this.ingressExchange = amqpNames(namespace).ingressExchange;
     this.retrying = retrier(options);
     this.timeoutMs = options.timeoutMs ?? 60_000;
   }
@@ -175,11 +177,11 @@ export class AmqpLogonClient implements LogonClient {
       const channel = await connection.createChannel();
       channel.on('error', () => undefined);
       try {
-        await channel.checkQueue(this.queue);
+        await channel.checkExchange(this.ingressExchange);
       } catch {
         throw new RoamingError(
           'SERVICE_UNAVAILABLE',
-          `no logon-events ingress queue ${this.queue} on ${displayServer(this.server)}`,
+          `no logon-events ingress exchange ${this.ingressExchange} on ${displayServer(this.server)}`,
         );
       }
       const correlationId = randomUUID();
@@ -192,7 +194,7 @@ export class AmqpLogonClient implements LogonClient {
         },
         { noAck: true },
       );
-      channel.sendToQueue(this.queue, content, {
+      channel.publish(this.ingressExchange, INGRESS_ROUTING_KEY, content, {
         replyTo: DIRECT_REPLY_TO,
         correlationId,
         contentType: 'application/json',

@@ -1,10 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
 import amqplib from 'amqplib';
 import { NO_FLAGS, type DirectoryAddition } from '@credroam/roaming';
 import { rawRoamingSearch, rawSearchAndSwap, percentile } from '@credroam/benchmarking';
+import {
+  GRANT_ENV,
+  generateGrantKeyPair,
+  GrantIssuer,
+  parseGrantSigningKey,
+} from '@credroam/grants';
 import { amqpConfig, amqpNames, RpcClient } from '@credroam/messaging';
 import type * as SlapdLauncher from '../../../../scripts/lib/slapd.cjs';
 
@@ -113,7 +120,13 @@ export async function main(): Promise<void> {
   }));
   const slapd = await launcher.startSlapd({ users });
   const namespace = `credroam-bench-${randomBytes(4).toString('hex')}`;
+  // The bench plays logon-events: it signs the grant each write needs, as logon-events does after a logon.
+  const grantKeys = generateGrantKeyPair();
+  const grants = new GrantIssuer(parseGrantSigningKey(grantKeys.signingKeyPem), { lifetimeSeconds: 60 });
+  const grantPublicKeys = join(slapd.dir, 'grant-public.pem');
+  writeFileSync(grantPublicKeys, grantKeys.publicKeyPem);
   const gateway = await startGateway({
+    [GRANT_ENV.publicKeysFile]: grantPublicKeys,
     CREDROAM_LDAP_URL: slapd.url,
     CREDROAM_LDAP_BIND_DN: slapd.serviceDn,
     CREDROAM_LDAP_BIND_PASSWORD: slapd.servicePassword,
@@ -161,7 +174,16 @@ export async function main(): Promise<void> {
               remove: previous ? [previous] : [],
               purgeWatermark: 0,
             },
-            { correlationId: randomUUID() },
+            {
+              correlationId: randomUUID(),
+              grant: (payload) =>
+                grants.issue('directory.apply-changes', payload, {
+                  login: `bench-${index}`,
+                  stableId: null,
+                  dn: dnOf(index),
+                  devicePublicKey: null,
+                }),
+            },
           );
         };
       }),

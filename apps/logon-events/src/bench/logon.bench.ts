@@ -66,6 +66,7 @@ interface LocalStackModule {
     users: { uid: string; password: string; roaming?: boolean }[];
     services: string[];
     serviceEnv: Record<string, Record<string, string>>;
+    brokerAccounts: boolean;
     log: (line: string) => void;
   }): Promise<LocalStack>;
 }
@@ -322,7 +323,7 @@ async function cleanBroker(namespace: string): Promise<void> {
   const connection = await amqplib.connect(BROKER);
   try {
     const queues = [...Object.values(names.rpcQueues), ingress, names.deadLetterQueue];
-    const exchanges = [names.eventsExchange, names.deadLetterExchange];
+    const exchanges = [names.eventsExchange, names.deadLetterExchange, names.ingressExchange];
     for (const queue of queues) {
       const channel = await connection.createChannel();
       await channel.deleteQueue(queue).catch(() => undefined);
@@ -368,6 +369,8 @@ export async function main(): Promise<void> {
           CREDROAM_RATE_CLIENT_PER_SECOND: NO_LIMIT,
         },
       },
+      // The bench's own namespace on the shared vhost, removed by name afterwards.
+      brokerAccounts: false,
       log: (line) => console.log(`[stack] ${line}`),
     });
     const { slapd } = stack;

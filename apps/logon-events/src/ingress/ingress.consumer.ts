@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ingressQueue, type AmqpConfig } from '@credroam/messaging';
+import { amqpNames, EXCHANGE_OPTIONS, type AmqpConfig } from '@credroam/messaging';
 import {
   correlationIdSchema,
   INGRESS_PROOF_HEADERS,
+  INGRESS_ROUTING_KEY,
   RoamingError,
   type ErrorInfo,
   type IngressTransportCertificate,
@@ -15,7 +16,8 @@ import { type DeviceProof } from '../sessions/device-proof.verifier';
 type Reply = { ok: true; value: unknown } | { ok: false; error: ErrorInfo };
 
 /**
- * The agent protocol over AMQP: a message on the ingress queue is one transport-certificate question,
+ * The agent protocol over AMQP: a message on the ingress exchange (routed to logon-events' ingress queue) is one
+ * transport-certificate question,
  * create-session or sync, answered on its `reply_to` with the serialised Result (ingressReplySchemas) and acked
  * once answered. The body is validated by the same use-case as over HTTP, so the answers are the same.
  */
@@ -32,7 +34,7 @@ export class IngressConsumer {
   ) {}
 
   get queue(): string {
-    return ingressQueue(this.config.namespace);
+    return amqpNames(this.config.namespace).ingressQueue;
   }
 
   async start(): Promise<void> {
@@ -41,7 +43,10 @@ export class IngressConsumer {
       clientProperties: { connection_name: 'logon-events-ingress' },
     });
     const channel = await connection.createChannel();
+    const { ingressExchange } = amqpNames(this.config.namespace);
+    await channel.assertExchange(ingressExchange, 'direct', EXCHANGE_OPTIONS);
     await channel.assertQueue(this.queue, { durable: true });
+    await channel.bindQueue(this.queue, ingressExchange, INGRESS_ROUTING_KEY);
     await channel.prefetch(this.config.prefetch);
     connection.on('error', (error: Error) =>
       this.log.warn({ err: error.message }, 'ingress connection error'),

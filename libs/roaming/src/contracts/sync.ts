@@ -240,11 +240,19 @@ export type Problem = z.output<typeof problemSchema>;
 // ---------------------------------------------------------------------------------------------------------------
 // AMQP ingress
 
-/** The queue hooks publish to instead of calling HTTP; logon-events consumes it. */
+/** The queue logon-events consumes the hooks' requests from. */
 export const INGRESS_QUEUE = 'credroam.logon-events.ingress';
 
 /**
- * A message on INGRESS_QUEUE. AMQP properties carry what HTTP carries in headers: `reply_to` names the queue
+ * Where hooks publish instead of calling HTTP: a direct exchange bound to INGRESS_QUEUE with INGRESS_ROUTING_KEY.
+ * An exchange of its own, because publishing through the default exchange cannot be restricted to one queue:
+ * the hook account's broker permissions name this exchange and nothing else.
+ */
+export const INGRESS_EXCHANGE = 'credroam.ingress';
+export const INGRESS_ROUTING_KEY = 'agent-request';
+
+/**
+ * A message on INGRESS_EXCHANGE. AMQP properties carry what HTTP carries in headers: `reply_to` names the queue
  * for the answer (usually `amq.rabbitmq.reply-to`), `correlation_id` is echoed on the reply and becomes the
  * request's correlation id. The reply body is the serialised Result of the call (ingressReplySchemas). A message
  * without `reply_to` is still processed; its answer is only in the events.
