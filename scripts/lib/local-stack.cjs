@@ -120,7 +120,7 @@ async function startLocalStack({
   const logDir = join(dataDir, 'logs');
   const keyDir = join(dataDir, 'keys');
   mkdirSync(logDir, { recursive: true });
-  mkdirSync(keyDir, { recursive: true, mode: 0o700 });
+  mkdirSync(join(keyDir, 'broker'), { recursive: true, mode: 0o700 });
   await ensureRabbitMq(log);
 
   const slapd = await startSlapd({ port: ldapPort, users });
@@ -213,6 +213,7 @@ async function startLocalStack({
     // What a workstation's hook connects with for the AMQP ingress (the agent reads the namespace from the URL).
     const hookUrl = new URL(brokerUrlOf('hook'));
     hookUrl.searchParams.set('namespace', namespace);
+    writeFileSync(join(keyDir, 'broker', 'hook.url'), `${hookUrl}\n`, { mode: 0o600 });
     return { slapd, services: started, logDir, hookUrl: hookUrl.toString(), stop };
   } catch (error) {
     await stop();

@@ -21,6 +21,7 @@ import {
   policy,
   T0,
 } from '@credroam/roaming/reconcile/testing/builders';
+import { type Grantee } from '@credroam/grants';
 import { type Clock, type CryptoPort, type DirectoryPort, type EventSink } from '../ports/logon.ports';
 import { SyncSaga, type SyncSession } from './sync.saga';
 import { sessionClaims } from '../testing/session-claims';
@@ -32,6 +33,8 @@ const ENVELOPE = Buffer.from('cms enveloped data').toString('base64');
 
 class FakeDirectory implements DirectoryPort {
   reads = 0;
+  /** Whom each call for the user's data was made on behalf of. */
+  grantees: Grantee[] = [];
   writes: RpcRequest<'directory.apply-changes'>[] = [];
   /** Stamp changes to answer before a write succeeds, each after another writer's change. */
   lostRaces = 0;
@@ -56,7 +59,8 @@ class FakeDirectory implements DirectoryPort {
     this.reads += 1;
     return { stamp: this.stamp, state: this.state };
   }
-  async applyChanges(request: RpcRequest<'directory.apply-changes'>) {
+  async applyChanges(request: RpcRequest<'directory.apply-changes'>, grantee: Grantee) {
+    this.grantees.push(grantee);
     if (request.expectedStamp !== this.stamp) throw new RoamingError('DIRECTORY_STAMP_CHANGED', 'stale');
     if (this.lostRaces > 0) {
       this.lostRaces -= 1;
@@ -67,7 +71,8 @@ class FakeDirectory implements DirectoryPort {
     this.stamp = stampAt(T0 + 500);
     return { stamp: this.stamp };
   }
-  async readStoredValues(_dn: string, keys: TokenKey[]) {
+  async readStoredValues(_dn: string, keys: TokenKey[], grantee: Grantee) {
+    this.grantees.push(grantee);
     const wanted = keys.map(tokenKeyString);
     return new Map<string, StoredValue>(
       this.state.entries
@@ -83,6 +88,7 @@ class FakeDirectory implements DirectoryPort {
 
 class FakeCrypto implements CryptoPort {
   calls: string[] = [];
+  grantees: Grantee[] = [];
   transportCertificate(): never {
     throw new Error('not used');
   }
@@ -94,8 +100,10 @@ class FakeCrypto implements CryptoPort {
   }
   async sealForStorage(
     request: RpcRequest<'crypto.seal-for-storage'>,
+    grantee: Grantee,
   ): Promise<RpcResponse<'crypto.seal-for-storage'>> {
     this.calls.push('seal-for-storage');
+    this.grantees.push(grantee);
     return {
       items: request.items.map(({ token }) => ({
         type: token.type,
@@ -106,8 +114,9 @@ class FakeCrypto implements CryptoPort {
       })),
     };
   }
-  async sealForDevice(request: RpcRequest<'crypto.seal-for-device'>) {
+  async sealForDevice(request: RpcRequest<'crypto.seal-for-device'>, grantee: Grantee) {
     this.calls.push('seal-for-device');
+    this.grantees.push(grantee);
     return {
       items: request.items.map(({ token }) => ({
         type: token.type,
@@ -275,6 +284,23 @@ describe('SyncSaga', () => {
     ]);
     expect(crypto.calls).toEqual(['seal-for-device']);
     expect(events.types()).toContain('token.downloaded');
+  });
+
+  it("asks for the user's data on behalf of the session's user and device only", async () => {
+    const edited = { content: 'alice-signing-v2', at: T0 - 2000 };
+    const mine = { content: 'alice-new', at: T0 - 1000, id: 'A1'.repeat(20) };
+    const { directory, crypto, saga } = setup(directoryState([directoryEntry(edited)]), stampAt(T0 - 2000));
+    const request = {
+      ...logonWithBase(stampAt(T0 - 5000)),
+      manifest: manifest([localToken(alice), localToken(mine)], machineBase([baseEntry(alice)])),
+      uploads: [{ type: 'certificate', id: mine.id, envelope: ENVELOPE }],
+    };
+    await saga.sync(session, request, 'corr-grants');
+    const { login, stableId, dn, devicePublicKey } = session.claims;
+    const grantees = [...directory.grantees, ...crypto.grantees];
+    expect(crypto.calls).toEqual(['seal-for-storage', 'seal-for-device']);
+    expect(grantees).toHaveLength(4);
+    for (const grantee of grantees) expect(grantee).toEqual({ login, stableId, dn, devicePublicKey });
   });
 
   it('refuses a sync for another machine than the session', async () => {
