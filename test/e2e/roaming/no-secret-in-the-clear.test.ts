@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { amqpNames, ingressQueue } from '@credroam/messaging';
+import { amqpNames } from '@credroam/messaging';
 import { filesUnder } from '../../helpers/files';
 import { type ServiceProcess } from '../../helpers/service-process';
 import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
@@ -209,7 +209,7 @@ describe('no secret in the clear: on the broker, in logs, in audit rows, in the 
     // the replies (direct reply-to) and the events.
     const names = amqpNames(namespace);
     const targets = [
-      ingressQueue(namespace),
+      names.ingressExchange,
       ...Object.values(names.rpcQueues),
       'amq.rabbitmq.reply-to',
       names.eventsExchange,
