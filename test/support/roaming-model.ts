@@ -23,7 +23,7 @@ import {
 } from '@credroam/roaming/reconcile/testing/simulation';
 
 /**
- * One model sync in which some planned downloads are not delivered, as logon-events' sync saga does it: the
+ * One model sync in which some planned downloads are not delivered, as logon-events' sync use-case does it: the
  * plan is written as planned, the machine skips those downloads and keeps its previous base entries for them.
  */
 function syncWithUndelivered(world: World, machine: number, undelivered: ReadonlySet<string>): SyncPlan {

@@ -3,6 +3,7 @@ import { AgentService } from './agent/agent.service';
 import { type LogonEventsConfig } from './config/logon-events.config';
 import { ReadinessService } from './health/readiness.service';
 import { IngressConsumer } from './ingress/ingress.consumer';
+import { GrantedRpcClient } from './ports/granted-rpc.client';
 import { systemClock, type EventSink, type LogSink } from './ports/logon.ports';
 import { RpcCryptoAdapter } from './ports/rpc-crypto.adapter';
 import { RpcDirectoryAdapter } from './ports/rpc-directory.adapter';
@@ -11,7 +12,7 @@ import { DeviceProofVerifier } from './sessions/device-proof.verifier';
 import { PolicyCache } from './sessions/policy.cache';
 import { SessionTokenSigner } from './sessions/session-token';
 import { SessionsService } from './sessions/sessions.service';
-import { SyncSaga } from './sync/sync.saga';
+import { SyncService } from './sync/sync.service';
 
 export interface LogonServices {
   agent: AgentService;
@@ -27,8 +28,8 @@ export function createLogonServices(
   events: EventSink,
   log: LogSink,
 ): LogonServices {
-  const directory = new RpcDirectoryAdapter(clients.directory, config.grants);
-  const crypto = new RpcCryptoAdapter(clients.crypto, config.grants);
+  const directory = new RpcDirectoryAdapter(new GrantedRpcClient(clients.directory, config.grants));
+  const crypto = new RpcCryptoAdapter(new GrantedRpcClient(clients.crypto, config.grants));
   const clock = systemClock;
   const sessions = new SessionsService(
     {
@@ -42,10 +43,10 @@ export function createLogonServices(
     },
     { serviceChannelKey: config.serviceChannelKey, sessionLifetimeMs: config.sessionLifetimeMs },
   );
-  const saga = new SyncSaga({ directory, crypto, events, clock, log }, config.sync);
+  const syncs = new SyncService({ directory, crypto, events, clock, log }, config.sync);
   const agent = new AgentService({
     sessions,
-    saga,
+    syncs,
     proofs: new DeviceProofVerifier(),
     clock,
     userLimiter: new TokenBucketLimiter('per user', config.userRate),

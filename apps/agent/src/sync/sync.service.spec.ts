@@ -159,7 +159,11 @@ describe('SyncService', () => {
       response({
         status: 'blocked',
         code: 1008,
-        block: { code: 'TOKEN_LIMIT_EXCEEDED', message: 'too many' },
+        block: {
+          code: 'TOKEN_LIMIT_EXCEEDED',
+          message: 'too many',
+          limit: { name: 'maxTokens', allowed: 2000, actual: 2001 },
+        },
       });
     await service.sync('pulse');
     expect(fixture.store.state.read().health).toBe('missing');

@@ -33,11 +33,11 @@ export class RoamingStateHandler {
   @MessagePattern(RPC_PATTERNS.applyChanges)
   applyChanges(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
     return this.rpc.run(RPC_PATTERNS.applyChanges, message, ctx, async (request) => {
-      const { stamp } = await this.services.roamingState.applyChanges({
+      const { stamp, createdAt } = await this.services.roamingState.applyChanges({
         ...request,
         expectedStamp: fromBase64(request.expectedStamp),
       });
-      return { stamp: stamp.toString('base64') };
+      return { stamp: stamp.toString('base64'), createdAt };
     });
   }
 }

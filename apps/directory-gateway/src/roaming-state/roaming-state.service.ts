@@ -77,7 +77,7 @@ export class RoamingStateService {
    * values and to fail early when the stamp already moved; the modify itself still carries the old stamp, so a
    * writer that slips in between also makes it fail as a whole.
    */
-  async applyChanges(change: ChangeSet): Promise<{ stamp: Buffer }> {
+  async applyChanges(change: ChangeSet): Promise<{ stamp: Buffer; createdAt: number }> {
     const entry = await this.entries.read(change.userDn);
     if (!sameStamp(entry.stamp, change.expectedStamp)) {
       throw new RoamingError(
@@ -110,7 +110,7 @@ export class RoamingStateService {
       });
     }
 
-    const stamp = this.nextStamp(entry.stamp);
+    const { stamp, createdAt } = this.nextStamp(entry.stamp);
     await this.entries.write({
       userDn: entry.dn,
       expectedStamp: entry.stamp,
@@ -119,7 +119,7 @@ export class RoamingStateService {
       remove: remove.map(({ attribute, wire }) => ({ attribute, wire })),
       add,
     });
-    return { stamp };
+    return { stamp, createdAt };
   }
 
   private encodeAddition(addition: DirectoryAddition): Buffer {
@@ -134,14 +134,14 @@ export class RoamingStateService {
   }
 
   /** Created time kept, modified time now, and never the same bytes as before (the CAS must see a change). */
-  private nextStamp(current: Buffer | null): Buffer {
+  private nextStamp(current: Buffer | null): { stamp: Buffer; createdAt: number } {
     const previous = current ? decodeRoamingTimestamp(current) : null;
     const now = this.clock();
-    const createdAt = previous?.ok ? previous.value.createdAt : now;
+    const createdAt = Math.max(0, previous?.ok ? previous.value.createdAt : now);
     const modifiedAt = previous?.ok ? Math.max(now, previous.value.modifiedAt + 1) : now;
-    const stamp = encodeRoamingTimestamp({ createdAt: Math.max(0, createdAt), modifiedAt });
+    const stamp = encodeRoamingTimestamp({ createdAt, modifiedAt });
     if (!stamp.ok) throw RoamingError.fromInfo(stamp.error);
-    return stamp.value;
+    return { stamp: stamp.value, createdAt };
   }
 }
 

@@ -4,7 +4,7 @@ import { signDeviceProof, spkiDer } from '@credroam/sealing';
 import { TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
 import { DeviceProofVerifier } from '../sessions/device-proof.verifier';
 import { type SessionsService } from '../sessions/sessions.service';
-import { type SyncSaga } from '../sync/sync.saga';
+import { type SyncService } from '../sync/sync.service';
 import { AgentService, bearerToken } from './agent.service';
 import { sessionClaims } from '../testing/session-claims';
 
@@ -25,16 +25,16 @@ function setup(userBurst = 5) {
     policyFor: jest.fn(async () => ({ policy: { enabled: true }, sources: {} })),
     createSession: jest.fn(async () => ({})),
   } as unknown as SessionsService;
-  const saga = { sync: jest.fn(async () => ({ status: 'up-to-date' })) } as unknown as SyncSaga;
+  const syncs = { sync: jest.fn(async () => ({ status: 'up-to-date' })) } as unknown as SyncService;
   const agent = new AgentService({
     sessions,
-    saga,
+    syncs,
     proofs: new DeviceProofVerifier(),
     clock: { now: () => NOW, sleep: async () => undefined, random: () => 0 },
     userLimiter: new TokenBucketLimiter('user', { capacity: userBurst, refillPerSecond: 1 }),
     clientLimiter: new TokenBucketLimiter('client', { capacity: 3, refillPerSecond: 1 }),
   });
-  return { agent, saga };
+  return { agent, syncs };
 }
 
 const http = { transport: 'http' as const, clientAddress: '10.0.0.1' };
@@ -47,16 +47,16 @@ const amqp = (issuedAt = NOW, signer = device.privateKey) => {
 
 describe('AgentService', () => {
   it("runs the sync for the token's user, whatever the body says", async () => {
-    const { agent, saga } = setup();
+    const { agent, syncs } = setup();
     await agent.sync('good', { user: 'bob' }, http, 'c');
-    expect(saga.sync).toHaveBeenCalledWith(expect.objectContaining({ claims }), { user: 'bob' }, 'c');
+    expect(syncs.sync).toHaveBeenCalledWith(expect.objectContaining({ claims }), { user: 'bob' }, 'c');
   });
 
   it('runs an AMQP sync only with a fresh, unseen proof by the device key of the session', async () => {
-    const { agent, saga } = setup(100);
+    const { agent, syncs } = setup(100);
     const signed = amqp();
     await agent.sync('good', {}, signed, 'c');
-    expect(saga.sync).toHaveBeenCalledTimes(1);
+    expect(syncs.sync).toHaveBeenCalledTimes(1);
     const refusals: [string, ReturnType<typeof amqp> | { transport: 'amqp'; proof: null }, RegExp][] = [
       ['the same message again', signed, /already processed/],
       ['no proof', { transport: 'amqp', proof: null }, /must carry a device proof/],
@@ -73,13 +73,13 @@ describe('AgentService', () => {
         message,
       });
     }
-    expect(saga.sync).toHaveBeenCalledTimes(1);
+    expect(syncs.sync).toHaveBeenCalledTimes(1);
   });
 
   it('refuses a bad token before any work', async () => {
-    const { agent, saga } = setup();
+    const { agent, syncs } = setup();
     await expect(agent.sync('bad', {}, http, 'c')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect(saga.sync).not.toHaveBeenCalled();
+    expect(syncs.sync).not.toHaveBeenCalled();
   });
 
   it('limits each client address over HTTP', async () => {

@@ -8,7 +8,7 @@ import { type Clock } from '../ports/logon.ports';
 import { type TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
 import { type DeviceProof, type DeviceProofVerifier } from '../sessions/device-proof.verifier';
 import { type SessionsService } from '../sessions/sessions.service';
-import { type SyncSaga } from '../sync/sync.saga';
+import { type SyncService } from '../sync/sync.service';
 
 /**
  * Who is calling, as far as the transport knows: the client address over HTTP; over AMQP no address, but the
@@ -19,7 +19,7 @@ export type Caller =
 
 export interface AgentDependencies {
   sessions: SessionsService;
-  saga: SyncSaga;
+  syncs: SyncService;
   proofs: DeviceProofVerifier;
   clock: Clock;
   userLimiter: TokenBucketLimiter;
@@ -52,7 +52,7 @@ export class AgentService {
     if (caller.transport === 'amqp') this.deps.proofs.verify(claims, caller.proof, this.deps.clock.now());
     this.deps.userLimiter.take(`user:${claims.login.toLowerCase()}`, this.deps.clock.now());
     const effective = await this.deps.sessions.policyFor(claims, correlationId);
-    return this.deps.saga.sync({ claims, policy: effective.policy }, body, correlationId);
+    return this.deps.syncs.sync({ claims, policy: effective.policy }, body, correlationId);
   }
 
   async policy(token: string | undefined, caller: Caller, correlationId: string): Promise<PolicyResponse> {

@@ -1,17 +1,14 @@
-import { type GrantIssuer, type Grantee } from '@credroam/grants';
-import { type RpcClient } from '@credroam/messaging';
+import { type Grantee } from '@credroam/grants';
 import { RPC_PATTERNS } from '@credroam/roaming';
+import { type GrantedRpcClient } from './granted-rpc.client';
 import { type CryptoPort } from './logon.ports';
 
 /** The crypto port over token-crypto's RPC queue; every call for a user's secrets carries a grant for them. */
 export class RpcCryptoAdapter implements CryptoPort {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly grants: GrantIssuer,
-  ) {}
+  constructor(private readonly client: GrantedRpcClient) {}
 
   transportCertificate(correlationId: string) {
-    return this.rpc.call(RPC_PATTERNS.transportCertificate, {}, { correlationId });
+    return this.client.rpc.call(RPC_PATTERNS.transportCertificate, {}, { correlationId });
   }
 
   sealForStorage(
@@ -19,10 +16,7 @@ export class RpcCryptoAdapter implements CryptoPort {
     grantee: Grantee,
     correlationId: string,
   ) {
-    return this.rpc.call(RPC_PATTERNS.sealForStorage, request, {
-      correlationId,
-      grant: (payload) => this.grants.issue(RPC_PATTERNS.sealForStorage, payload, grantee),
-    });
+    return this.client.call(RPC_PATTERNS.sealForStorage, request, grantee, correlationId);
   }
 
   sealForDevice(
@@ -30,10 +24,7 @@ export class RpcCryptoAdapter implements CryptoPort {
     grantee: Grantee,
     correlationId: string,
   ) {
-    return this.rpc.call(RPC_PATTERNS.sealForDevice, request, {
-      correlationId,
-      grant: (payload) => this.grants.issue(RPC_PATTERNS.sealForDevice, payload, grantee),
-    });
+    return this.client.call(RPC_PATTERNS.sealForDevice, request, grantee, correlationId);
   }
 
   resealPassword(
@@ -41,13 +32,10 @@ export class RpcCryptoAdapter implements CryptoPort {
     grantee: Grantee,
     correlationId: string,
   ) {
-    return this.rpc.call(RPC_PATTERNS.resealPassword, request, {
-      correlationId,
-      grant: (payload) => this.grants.issue(RPC_PATTERNS.resealPassword, payload, grantee),
-    });
+    return this.client.call(RPC_PATTERNS.resealPassword, request, grantee, correlationId);
   }
 
   health(correlationId: string) {
-    return this.rpc.call(RPC_PATTERNS.cryptoHealth, {}, { correlationId, timeoutMs: 3_000 });
+    return this.client.rpc.call(RPC_PATTERNS.cryptoHealth, {}, { correlationId, timeoutMs: 3_000 });
   }
 }

@@ -1,6 +1,6 @@
-import { type GrantIssuer, type Grantee } from '@credroam/grants';
-import { type RpcClient } from '@credroam/messaging';
+import { type Grantee } from '@credroam/grants';
 import { RPC_PATTERNS, tokenKeyString, type StoredValue, type TokenKey } from '@credroam/roaming';
+import { type GrantedRpcClient } from './granted-rpc.client';
 import { type DirectoryPort } from './logon.ports';
 
 /**
@@ -8,13 +8,10 @@ import { type DirectoryPort } from './logon.ports';
  * grant for the user they concern; metadata reads (lookup, state, policy) need none.
  */
 export class RpcDirectoryAdapter implements DirectoryPort {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly grants: GrantIssuer,
-  ) {}
+  constructor(private readonly client: GrantedRpcClient) {}
 
   lookupUser(login: string, correlationId: string) {
-    return this.rpc.call(RPC_PATTERNS.lookupUser, { login }, { correlationId });
+    return this.client.rpc.call(RPC_PATTERNS.lookupUser, { login }, { correlationId });
   }
 
   verifyPassword(
@@ -22,14 +19,11 @@ export class RpcDirectoryAdapter implements DirectoryPort {
     grantee: Grantee,
     correlationId: string,
   ) {
-    return this.rpc.call(RPC_PATTERNS.verifyPassword, request, {
-      correlationId,
-      grant: (payload) => this.grants.issue(RPC_PATTERNS.verifyPassword, payload, grantee),
-    });
+    return this.client.call(RPC_PATTERNS.verifyPassword, request, grantee, correlationId);
   }
 
   readState(userDn: string, correlationId: string) {
-    return this.rpc.call(RPC_PATTERNS.readState, { userDn }, { correlationId });
+    return this.client.rpc.call(RPC_PATTERNS.readState, { userDn }, { correlationId });
   }
 
   applyChanges(
@@ -37,14 +31,11 @@ export class RpcDirectoryAdapter implements DirectoryPort {
     grantee: Grantee,
     correlationId: string,
   ) {
-    return this.rpc.call(RPC_PATTERNS.applyChanges, request, {
-      correlationId,
-      grant: (payload) => this.grants.issue(RPC_PATTERNS.applyChanges, payload, grantee),
-    });
+    return this.client.call(RPC_PATTERNS.applyChanges, request, grantee, correlationId);
   }
 
   resolvePolicy(request: { userDn: string; groups: string[] }, correlationId: string) {
-    return this.rpc.call(RPC_PATTERNS.resolvePolicy, request, { correlationId });
+    return this.client.rpc.call(RPC_PATTERNS.resolvePolicy, request, { correlationId });
   }
 
   /** The stored values of `keys`, by token key string. */
@@ -55,18 +46,12 @@ export class RpcDirectoryAdapter implements DirectoryPort {
     correlationId: string,
   ): Promise<Map<string, StoredValue>> {
     if (keys.length === 0) return new Map();
-    const { values } = await this.rpc.call(
-      RPC_PATTERNS.readValues,
-      { userDn, keys },
-      {
-        correlationId,
-        grant: (payload) => this.grants.issue(RPC_PATTERNS.readValues, payload, grantee),
-      },
-    );
+    const request = { userDn, keys };
+    const { values } = await this.client.call(RPC_PATTERNS.readValues, request, grantee, correlationId);
     return new Map(values.map((value) => [tokenKeyString(value.token), value]));
   }
 
   health(correlationId: string) {
-    return this.rpc.call(RPC_PATTERNS.directoryHealth, {}, { correlationId, timeoutMs: 3_000 });
+    return this.client.rpc.call(RPC_PATTERNS.directoryHealth, {}, { correlationId, timeoutMs: 3_000 });
   }
 }

@@ -76,12 +76,12 @@ describe('RPC wrappers', () => {
   it.each([
     [
       'a reply with both value and error',
-      { ok: true, value: { stamp: 'AAAAAAAAAAAAAAAAAAAAAA==' }, error: {} },
+      { ok: true, value: { stamp: 'AAAAAAAAAAAAAAAAAAAAAA==', createdAt: 0 }, error: {} },
     ],
     ['an error with an unknown code', { ok: false, error: { code: 'OOPS', message: '', retryable: false } }],
     ['an error without retryable', { ok: false, error: { code: 'INTERNAL', message: 'x' } }],
-    ['a reply without ok', { value: { stamp: 'AAAAAAAAAAAAAAAAAAAAAA==' } }],
-    ['a stamp of the wrong length', { ok: true, value: { stamp: 'AAAA' } }],
+    ['a reply without ok', { value: { stamp: 'AAAAAAAAAAAAAAAAAAAAAA==', createdAt: 0 } }],
+    ['a stamp of the wrong length', { ok: true, value: { stamp: 'AAAA', createdAt: 0 } }],
   ])('refuses %s as a contract violation', (_label, reply) => {
     expect(parseRpcReply('directory.apply-changes', reply)).toMatchObject({
       ok: false,

@@ -214,7 +214,10 @@ export const readValuesResponseSchema = z
   .object({ values: z.array(storedValueSchema).max(MAX_ITEMS) })
   .strict();
 
-export const applyChangesResponseSchema = z.object({ stamp: stampSchema }).strict();
+/** The new stamp, and its created time (when the roaming data was first written), which the caller's base records. */
+export const applyChangesResponseSchema = z
+  .object({ stamp: stampSchema, createdAt: directoryStateSchema.shape.purgeWatermark })
+  .strict();
 
 export const resolvePolicyRequestSchema = z
   .object({ userDn: distinguishedNameSchema, groups: z.array(distinguishedNameSchema).max(MAX_GROUPS) })

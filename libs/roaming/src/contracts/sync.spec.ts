@@ -191,7 +191,11 @@ describe('sync response', () => {
       code: 1008,
       downloads: [],
       localDeletions: [],
-      block: { code: 'TOKEN_LIMIT_EXCEEDED', message: '412 tokens, policy allows 400' },
+      block: {
+        code: 'TOKEN_LIMIT_EXCEEDED',
+        message: '412 tokens, policy allows 400',
+        limit: { name: 'maxTokens', allowed: 400, actual: 412 },
+      },
     };
     expect(syncResponseSchema.safeParse(blocked).success).toBe(true);
     refusal(syncResponseSchema, { ...blocked, code: 1011 });

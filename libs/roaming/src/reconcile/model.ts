@@ -115,10 +115,22 @@ export const rejectionSchema = z
   })
   .strict();
 
+/** The policy limit a sync would exceed: which knob, what it allows, and what the directory would hold. */
+export const exceededLimitSchema = z
+  .object({
+    name: z.enum(['maxTokens', 'maxTotalBytes']),
+    allowed: z.number().int().min(0),
+    actual: z.number().int().min(0),
+  })
+  .strict()
+  .refine(({ allowed, actual }) => actual > allowed, { message: 'actual must exceed allowed', path: ['actual'] });
+
 export const blockSchema = z
   .object({
     code: z.enum(['TOKEN_LIMIT_EXCEEDED', 'TOTAL_SIZE_EXCEEDED', 'ROAMING_DISABLED']),
     message: z.string().max(2048),
+    /** Set for the two limit codes, null when roaming is disabled: callers read the figures here, not the message. */
+    limit: exceededLimitSchema.nullable(),
   })
   .strict();
 
@@ -149,6 +161,7 @@ export type LocalDeletion = z.output<typeof localDeletionSchema>;
 export type Conflict = z.output<typeof conflictSchema>;
 export type Rejection = z.output<typeof rejectionSchema>;
 export type Block = z.output<typeof blockSchema>;
+export type ExceededLimit = z.output<typeof exceededLimitSchema>;
 export type SyncPlan = z.output<typeof syncPlanSchema>;
 
 export type { BaseEntry, DirectoryToken, TokenMeta, TokenType };

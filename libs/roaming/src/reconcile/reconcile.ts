@@ -53,6 +53,7 @@ export function reconcile({ local, directory, policy, now }: ReconcileInput): Sy
     return builder.blockedPlan({
       code: 'ROAMING_DISABLED',
       message: 'credential roaming is disabled by policy',
+      limit: null,
     });
   }
 
@@ -189,12 +190,14 @@ function checkLimits(after: Iterable<DirectoryToken>, policy: Policy): Block | n
     return {
       code: 'TOKEN_LIMIT_EXCEEDED',
       message: `the directory would hold ${count} tokens, more than the policy's maxTokens of ${policy.maxTokens}; nothing was roamed`,
+      limit: { name: 'maxTokens', allowed: policy.maxTokens, actual: count },
     };
   }
   if (liveBytes > policy.maxTotalBytes) {
     return {
       code: 'TOTAL_SIZE_EXCEEDED',
       message: `the directory would hold ${liveBytes} bytes of tokens, more than the policy's maxTotalBytes of ${policy.maxTotalBytes}; nothing was roamed`,
+      limit: { name: 'maxTotalBytes', allowed: policy.maxTotalBytes, actual: liveBytes },
     };
   }
   return null;

@@ -60,7 +60,7 @@ export const RPC_EXAMPLES: { [P in RpcPattern]: { request: RpcRequest<P>; respon
       remove: ['v1:3f2a9c'],
       purgeWatermark: NOW - 90 * 86_400_000,
     },
-    response: { stamp: bytes(16, 0x02) },
+    response: { stamp: bytes(16, 0x02), createdAt: NOW - 90 * 86_400_000 },
   },
   'directory.resolve-policy': {
     request: { userDn: USER_DN, groups: directoryUser.groups },

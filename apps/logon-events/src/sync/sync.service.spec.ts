@@ -23,7 +23,8 @@ import {
 } from '@credroam/roaming/reconcile/testing/builders';
 import { type Grantee } from '@credroam/grants';
 import { type Clock, type CryptoPort, type DirectoryPort, type EventSink } from '../ports/logon.ports';
-import { SyncSaga, type SyncSession } from './sync.saga';
+import { type SyncSession } from './sync-session';
+import { SyncService } from './sync.service';
 import { sessionClaims } from '../testing/session-claims';
 
 const USER_DN = 'uid=alice,ou=people,dc=credroam,dc=test';
@@ -69,7 +70,7 @@ class FakeDirectory implements DirectoryPort {
     }
     this.writes.push(request);
     this.stamp = stampAt(T0 + 500);
-    return { stamp: this.stamp };
+    return { stamp: this.stamp, createdAt: T0 - 1000 };
   }
   async readStoredValues(_dn: string, keys: TokenKey[], grantee: Grantee) {
     this.grantees.push(grantee);
@@ -155,7 +156,7 @@ function setup(state: DirectoryState, stamp: string | null) {
   const events = new RecordingEvents();
   const time = clock();
   const log = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
-  const saga = new SyncSaga(
+  const saga = new SyncService(
     { directory, crypto, events, clock: time, log },
     { maxWriteAttempts: 3, retryBaseDelayMs: 40 },
   );
@@ -184,7 +185,7 @@ const logonWithBase = (lastStamp: string | null) => ({
   uploads: [],
 });
 
-describe('SyncSaga', () => {
+describe('SyncService', () => {
   it('answers up to date after exactly one directory read and no crypto call when nothing changed', async () => {
     const stamp = stampAt(T0 - 5000);
     const { directory, crypto, events, saga } = setup(directoryState([directoryEntry(alice)]), stamp);
@@ -301,6 +302,36 @@ describe('SyncSaga', () => {
     expect(crypto.calls).toEqual(['seal-for-storage', 'seal-for-device']);
     expect(grantees).toHaveLength(4);
     for (const grantee of grantees) expect(grantee).toEqual({ login, stableId, dn, devicePublicKey });
+  });
+
+  it("stops a sync over the policy's token limit with Windows' 1008 and the figures of the block", async () => {
+    const { directory, crypto, events, saga } = setup(directoryState([]), null);
+    const limited: SyncSession = { ...session, policy: { ...session.policy, maxTokens: 1 } };
+    const second = { content: 'alice-second', at: T0 - 1000, id: 'B2'.repeat(20) };
+    const request = {
+      ...firstUpload(),
+      manifest: manifest([localToken(alice), localToken(second)], null),
+    };
+    const response = await saga.sync(limited, request, 'corr-blocked');
+    expect(syncResponseSchema.parse(response)).toMatchObject({
+      status: 'blocked',
+      code: 1008,
+      block: { code: 'TOKEN_LIMIT_EXCEEDED', limit: { name: 'maxTokens', allowed: 1, actual: 2 } },
+    });
+    expect(directory.writes).toEqual([]);
+    expect(crypto.calls).toEqual([]);
+    expect(events.events.find((event) => event.type === 'policy.limit-exceeded')).toMatchObject({
+      code: 1008,
+      payload: { limit: 'maxTokens', allowed: 1, actual: 2 },
+    });
+  });
+
+  it('stops a sync when policy disables roaming, with 1009 and no limit event', async () => {
+    const { events, saga } = setup(directoryState([]), null);
+    const disabled: SyncSession = { ...session, policy: { ...session.policy, enabled: false } };
+    const response = await saga.sync(disabled, firstUpload(), 'corr-disabled');
+    expect(response).toMatchObject({ status: 'blocked', code: 1009, block: { limit: null } });
+    expect(events.types()).toEqual(['sync.started']);
   });
 
   it('refuses a sync for another machine than the session', async () => {
