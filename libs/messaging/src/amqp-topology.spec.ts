@@ -15,7 +15,7 @@ describe('amqpNames', () => {
         namespace: 'credroam-test-1a2b',
         eventsExchange: 'credroam-test-1a2b.events',
         deadLetterExchange: 'credroam-test-1a2b.dead-letter',
-        deadLetterQueue: 'credroam-test-1a2b.dead-letter',
+        deadLetterQueue: 'credroam-test-1a2b.dead-letters',
         rpcQueues: {
           'directory-gateway': 'credroam-test-1a2b.directory-gateway.rpc',
           'token-crypto': 'credroam-test-1a2b.token-crypto.rpc',

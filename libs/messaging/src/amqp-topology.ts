@@ -13,7 +13,10 @@ export interface AmqpNames {
   eventsExchange: string;
   /** Where given-up messages are routed, keeping their original routing key. */
   deadLetterExchange: string;
-  /** Bound to the dead-letter exchange with `#`: every given-up message ends up here for an operator. */
+  /**
+   * Bound to the dead-letter exchange with `#`: every given-up message ends up here for an operator. Named apart
+   * from the exchange, so that binding to the exchange does not also grant reading the dead letters.
+   */
   deadLetterQueue: string;
   /** The durable request queue of each RPC service. */
   rpcQueues: Readonly<Record<RpcService, string>>;
@@ -36,7 +39,7 @@ export function amqpNames(namespace: string): AmqpNames {
     namespace: ns,
     eventsExchange: `${ns}.events`,
     deadLetterExchange: `${ns}.dead-letter`,
-    deadLetterQueue: `${ns}.dead-letter`,
+    deadLetterQueue: `${ns}.dead-letters`,
     rpcQueues: Object.freeze(rpcQueues),
     ingressExchange: `${ns}.${INGRESS_EXCHANGE.slice('credroam.'.length)}`,
     ingressQueue: `${ns}.${INGRESS_QUEUE.slice('credroam.'.length)}`,

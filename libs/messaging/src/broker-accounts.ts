@@ -33,8 +33,6 @@ export interface BrokerPermissions {
 
 const NOTHING = '^$';
 const DEFAULT_EXCHANGE = 'amq.default';
-/** Server-named queues (audit's live feed declares one per connection). */
-const SERVER_NAMED = 'amq\\.gen-.*';
 
 function escape(name: string): string {
   return name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -54,8 +52,10 @@ export function brokerPermissions(namespace: string): Readonly<Record<BrokerAcco
   const names = amqpNames(namespace);
   const events = escape(names.eventsExchange);
   const deadLetter = escape(names.deadLetterExchange);
+  const deadLetters = escape(names.deadLetterQueue);
   const ingressExchange = escape(names.ingressExchange);
   const ingressQueue = escape(names.ingressQueue);
+  const ingressRetry = escape(names.retryQueue(names.ingressQueue));
   const own = (service: 'directory-gateway' | 'token-crypto') => escape(names.rpcQueues[service]);
   const audit = `${escape(names.queue('audit'))}(\\..*)?`;
   const operator = `${escape(names.queue('operator'))}\\..*`;
@@ -68,17 +68,30 @@ export function brokerPermissions(namespace: string): Readonly<Record<BrokerAcco
   return Object.freeze({
     'directory-gateway': replier('directory-gateway'),
     'token-crypto': replier('token-crypto'),
-    // The RPC clients declare the services' queues as the servers do, so that either may start first.
+    // The RPC clients declare the services' queues as the servers do, so that either may start first. The
+    // ingress is consumed like every queue: a retry queue, and what is given up goes to the dead letters.
     'logon-events': {
-      configure: anyOf(own('directory-gateway'), own('token-crypto'), ingressExchange, ingressQueue, events),
-      write: anyOf(escape(DEFAULT_EXCHANGE), events, ingressQueue),
-      read: anyOf(ingressQueue, ingressExchange),
-      events: { write: '^(session|sync|token|policy|directory)\\.', read: NOTHING },
+      configure: anyOf(
+        own('directory-gateway'),
+        own('token-crypto'),
+        ingressExchange,
+        ingressQueue,
+        ingressRetry,
+        events,
+        deadLetter,
+        deadLetters,
+      ),
+      write: anyOf(escape(DEFAULT_EXCHANGE), events, ingressQueue, ingressRetry, deadLetter, deadLetters),
+      read: anyOf(ingressQueue, ingressRetry, ingressExchange, deadLetter),
+      events: {
+        write: '^((session|sync|token|policy|directory)\\.|message\\.dead-lettered$)',
+        read: NOTHING,
+      },
     },
     audit: {
-      configure: anyOf(audit, events, deadLetter, SERVER_NAMED),
-      write: anyOf(escape(DEFAULT_EXCHANGE), audit, events, deadLetter, SERVER_NAMED),
-      read: anyOf(audit, events, deadLetter, SERVER_NAMED),
+      configure: anyOf(audit, events, deadLetter, deadLetters),
+      write: anyOf(escape(DEFAULT_EXCHANGE), audit, events, deadLetter, deadLetters),
+      read: anyOf(audit, events, deadLetter),
       events: { write: '^message\\.dead-lettered$', read: '.*' },
     },
     hook: {
@@ -91,7 +104,7 @@ export function brokerPermissions(namespace: string): Readonly<Record<BrokerAcco
     operator: {
       configure: anyOf(operator),
       write: anyOf(operator),
-      read: anyOf(operator, events, deadLetter),
+      read: anyOf(operator, events, deadLetters),
       events: { write: NOTHING, read: '.*' },
     },
   });

@@ -12,6 +12,7 @@ export * from './rpc/rpc-handler.runner';
 export * from './rpc/rpc-grant.guard';
 export * from './rpc/rpc.client';
 export * from './events/event.publisher';
+export * from './consumer/message.consumer';
 export * from './events/event.consumer';
 export * from './events/failure-policy';
 export * from './health/amqp.health';

@@ -1,8 +1,7 @@
-import { amqpNames, EXCHANGE_OPTIONS, type AmqpConfig } from '@credroam/messaging';
+import { randomUUID } from 'node:crypto';
+import { amqpNames, EventConsumer, type AmqpConfig } from '@credroam/messaging';
 import { type Logger } from '@credroam/platform';
-import { eventEnvelopeSchema, type EventEnvelope } from '@credroam/roaming';
-import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
-import type { Channel, ConsumeMessage } from 'amqplib';
+import { type EventEnvelope } from '@credroam/roaming';
 
 /** Where the live feed comes from: something that calls back with every event published from now on. */
 export interface LiveEventSource {
@@ -14,14 +13,13 @@ export interface LiveEventSource {
 const QUEUE_MAX_LENGTH = 10_000;
 
 /**
- * Every replica's own view of the events exchange, for the live stream: a server-named, exclusive, auto-deleted
- * queue bound with `#`, consumed without acknowledgements. Streaming from the exchange rather than from this
- * replica's inserts means every dashboard sees every event whichever replica it is connected to, while the
- * durable queue still gives each event to one replica for storage. The queue disappears with the connection.
+ * Every replica's own view of the events exchange, for the live stream: a transient queue of this replica's own
+ * (`<ns>.audit.live.<id>`, exclusive, deleted with the connection) bound with `#`. Streaming from the exchange
+ * rather than from this replica's inserts means every dashboard sees every event whichever replica it is
+ * connected to, while the durable queue still gives each event to one replica for storage.
  */
 export class AmqpLiveEventSource implements LiveEventSource {
-  private manager: AmqpConnectionManager | undefined;
-  private channel: ChannelWrapper | undefined;
+  private consumer: EventConsumer | undefined;
 
   constructor(
     private readonly config: AmqpConfig,
@@ -30,62 +28,30 @@ export class AmqpLiveEventSource implements LiveEventSource {
   ) {}
 
   async start(onEvent: (event: EventEnvelope) => void): Promise<void> {
-    if (this.manager) return;
-    const names = amqpNames(this.config.namespace);
-    const manager = amqp.connect([this.config.url], {
-      heartbeatIntervalInSeconds: 5,
-      reconnectTimeInSeconds: 1,
-      connectionOptions: {
-        noDelay: true,
-        clientProperties: { connection_name: `${this.config.namespace}:audit-live-stream` },
-      },
+    if (this.consumer) return;
+    const consumer = new EventConsumer(this.config, {
+      logger: this.logger,
+      connectTimeoutMs: this.connectTimeoutMs,
     });
-    manager.on('disconnect', ({ err }) =>
-      this.logger.warn({ errorMessage: err?.message }, 'live stream lost the broker; reconnecting'),
-    );
-    const onMessage = (message: ConsumeMessage | null) => {
-      if (!message) return;
-      let body: unknown;
-      try {
-        body = JSON.parse(message.content.toString('utf8'));
-      } catch {
-        return;
-      }
-      const parsed = eventEnvelopeSchema.safeParse(body);
-      if (parsed.success) onEvent(parsed.data);
-    };
-    const channel = manager.createChannel({
-      name: 'audit-live-stream',
-      confirm: false,
-      setup: async (raw: Channel) => {
-        await raw.assertExchange(names.eventsExchange, 'topic', EXCHANGE_OPTIONS);
-        const { queue } = await raw.assertQueue('', {
-          exclusive: true,
-          autoDelete: true,
-          durable: false,
-          arguments: { 'x-max-length': QUEUE_MAX_LENGTH, 'x-overflow': 'drop-head' },
-        });
-        await raw.bindQueue(queue, names.eventsExchange, '#');
-        await raw.consume(queue, onMessage, { noAck: true });
-      },
-    });
-    this.manager = manager;
-    this.channel = channel;
-    const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('broker not reachable')), this.connectTimeoutMs).unref(),
-    );
+    this.consumer = consumer;
     try {
-      await Promise.race([channel.waitForConnect(), timeout]);
+      await consumer.start({
+        queue: amqpNames(this.config.namespace).queue(`audit.live.${randomUUID().slice(0, 8)}`),
+        bindings: ['#'],
+        durability: 'transient',
+        maxLength: QUEUE_MAX_LENGTH,
+        accept: 'envelope',
+        handle: async (event) => onEvent(event),
+      });
     } catch (error) {
-      await this.stop();
+      this.consumer = undefined;
       throw error;
     }
   }
 
   async stop(): Promise<void> {
-    const manager = this.manager;
-    this.manager = undefined;
-    this.channel = undefined;
-    await manager?.close();
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.stop();
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { amqpNames, EXCHANGE_OPTIONS, type AmqpConfig } from '@credroam/messaging';
+import { amqpNames, MessageConsumer, type AmqpConfig, type MessageDelivery } from '@credroam/messaging';
 import {
   correlationIdSchema,
   INGRESS_PROOF_HEADERS,
@@ -8,95 +8,64 @@ import {
   type ErrorInfo,
   type IngressTransportCertificate,
 } from '@credroam/roaming';
-import amqplib, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { type AgentService } from '../agent/agent.service';
 import { type CryptoPort, type LogSink } from '../ports/logon.ports';
 import { type DeviceProof } from '../sessions/device-proof.verifier';
 
 type Reply = { ok: true; value: unknown } | { ok: false; error: ErrorInfo };
+/** An agent's request as it arrived (amqplib's message, through libs/messaging's consumer). */
+type ConsumeMessage = MessageDelivery['raw'];
 
 /**
  * The agent protocol over AMQP: a message on the ingress exchange (routed to logon-events' ingress queue) is one
- * transport-certificate question,
- * create-session or sync, answered on its `reply_to` with the serialised Result (ingressReplySchemas) and acked
- * once answered. The body is validated by the same use-case as over HTTP, so the answers are the same.
+ * transport-certificate question, create-session or sync, answered on its `reply_to` with the serialised Result
+ * (ingressReplySchemas) and acknowledged once answered. The body is validated by the same use-case as over HTTP,
+ * so the answers are the same. Consumed with libs/messaging's consumer (reconnects, prefetch, dead-lettering).
  */
 export class IngressConsumer {
-  private connection: ChannelModel | undefined;
-  private channel: Channel | undefined;
-  private stopping = false;
+  private readonly consumer: MessageConsumer<ConsumeMessage>;
 
   constructor(
     private readonly config: AmqpConfig,
     private readonly agent: AgentService,
     private readonly crypto: CryptoPort,
     private readonly log: LogSink,
-  ) {}
+  ) {
+    this.consumer = new MessageConsumer(config, { logger: log });
+  }
 
   get queue(): string {
     return amqpNames(this.config.namespace).ingressQueue;
   }
 
-  async start(): Promise<void> {
-    this.stopping = false;
-    const connection = await amqplib.connect(this.config.url, {
-      clientProperties: { connection_name: 'logon-events-ingress' },
+  start(): Promise<void> {
+    const names = amqpNames(this.config.namespace);
+    return this.consumer.start({
+      queue: names.ingressQueue,
+      role: 'ingress',
+      source: { exchange: names.ingressExchange, type: 'direct', bindings: [INGRESS_ROUTING_KEY] },
+      // The dispatcher answers a malformed request itself, with INVALID_INPUT.
+      decode: (message) => ({ ok: true, value: message, correlationId: null }),
+      // A request whose handling crashed a replica is tried once more, then dead-lettered: the agent asks again.
+      maxAttempts: 2,
+      retryDelayMs: 0,
+      handle: (message, delivery) => this.handle(message, delivery),
     });
-    const channel = await connection.createChannel();
-    const { ingressExchange } = amqpNames(this.config.namespace);
-    await channel.assertExchange(ingressExchange, 'direct', EXCHANGE_OPTIONS);
-    await channel.assertQueue(this.queue, { durable: true });
-    await channel.bindQueue(this.queue, ingressExchange, INGRESS_ROUTING_KEY);
-    await channel.prefetch(this.config.prefetch);
-    connection.on('error', (error: Error) =>
-      this.log.warn({ err: error.message }, 'ingress connection error'),
-    );
-    connection.on('close', () => this.reconnectLater());
-    await channel.consume(this.queue, (message) => {
-      if (message) void this.handle(channel, message);
-    });
-    this.connection = connection;
-    this.channel = channel;
-    this.log.info({ queue: this.queue }, 'ingress consuming');
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    const connection = this.connection;
-    this.connection = undefined;
-    this.channel = undefined;
-    await connection?.close().catch(() => undefined);
+  stop(): Promise<void> {
+    return this.consumer.stop();
   }
 
-  private reconnectLater(): void {
-    if (this.stopping) return;
-    this.connection = undefined;
-    this.channel = undefined;
-    this.log.warn({ queue: this.queue }, 'ingress connection lost; reconnecting');
-    setTimeout(() => {
-      if (this.stopping) return;
-      this.start().catch((error: unknown) => {
-        this.log.warn({ err: (error as Error).message }, 'ingress reconnect failed');
-        this.reconnectLater();
-      });
-    }, 1_000).unref();
-  }
-
-  private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
+  private async handle(message: ConsumeMessage, delivery: MessageDelivery): Promise<void> {
     const given = message.properties.correlationId as unknown;
     const correlationId =
       typeof given === 'string' && correlationIdSchema.safeParse(given).success ? given : randomUUID();
     const reply = await this.dispatch(message, correlationId);
-    const replyTo = message.properties.replyTo as unknown;
     try {
-      if (typeof replyTo === 'string' && replyTo !== '') {
-        channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(reply)), {
-          correlationId: typeof given === 'string' ? given : correlationId,
-          contentType: 'application/json',
-        });
-      }
-      channel.ack(message);
+      await delivery.reply(Buffer.from(JSON.stringify(reply)), { contentType: 'application/json' });
     } catch (error) {
+      // The agent may be gone; it asks again with a new message. This one is done.
       this.log.warn({ correlationId, err: (error as Error).message }, 'ingress reply not sent');
     }
   }

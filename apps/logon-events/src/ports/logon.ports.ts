@@ -1,4 +1,5 @@
 import { type Grantee } from '@credroam/grants';
+import { type MessagingLogger } from '@credroam/messaging';
 import {
   type RoamingEvent,
   type RpcRequest,
@@ -78,9 +79,5 @@ export const systemClock: Clock = {
   random: () => Math.random(),
 };
 
-/** What a service logs through: pino's call shape, so the app passes its logger as is. */
-export interface LogSink {
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-}
+/** What a service logs through: pino's call shape (libs/messaging's logger), so the app passes its logger as is. */
+export type LogSink = MessagingLogger;

@@ -77,7 +77,7 @@ function setup() {
       clock: { now: () => NOW, sleep: async () => undefined, random: () => 0 },
       signer: new SessionTokenSigner(sessionKey),
       policies: new PolicyCache(),
-      log: { info: jest.fn(), warn: jest.fn(), error: jest.fn() },
+      log: { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() },
     },
     { serviceChannelKey: channelKey, sessionLifetimeMs: 15 * 60_000 },
   );

@@ -155,7 +155,7 @@ function setup(state: DirectoryState, stamp: string | null) {
   const crypto = new FakeCrypto();
   const events = new RecordingEvents();
   const time = clock();
-  const log = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+  const log = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
   const saga = new SyncService(
     { directory, crypto, events, clock: time, log },
     { maxWriteAttempts: 3, retryBaseDelayMs: 40 },
