@@ -353,16 +353,19 @@ function credential(kind, label, der, password) {
   });
 }
 
-const subjectFile = (subject, algorithm) => {
-  const keyFile = join(workDir, `key-${credentials.length}.pem`);
-  openssl([
-    'genpkey',
-    ...(algorithm === 'ec'
+/** A new RSA-2048 or P-256 key from openssl, as a PEM file in the work directory. */
+function generateKey(name, algorithm) {
+  const keyFile = join(workDir, name);
+  const options =
+    algorithm === 'ec'
       ? ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']
-      : ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']),
-    '-out',
-    keyFile,
-  ]);
+      : ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'];
+  openssl(['genpkey', ...options, '-out', keyFile]);
+  return keyFile;
+}
+
+const subjectFile = (subject, algorithm) => {
+  const keyFile = generateKey(`key-${credentials.length}.pem`, algorithm);
   const certFile = join(workDir, `cert-${credentials.length}.pem`);
   openssl([
     'req',
@@ -513,15 +516,7 @@ for (const [label, algorithm] of [
   ['openssl: RSA request', 'rsa'],
   ['openssl: P-256 request', 'ec'],
 ]) {
-  const keyFile = join(workDir, `csr-${algorithm}.pem`);
-  openssl([
-    'genpkey',
-    ...(algorithm === 'ec'
-      ? ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']
-      : ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']),
-    '-out',
-    keyFile,
-  ]);
+  const keyFile = generateKey(`csr-${algorithm}.pem`, algorithm);
   const csr = openssl([
     'req',
     '-new',
