@@ -21,16 +21,21 @@ export function encode(node: Encodable): Buffer {
 export class EncodedElement extends asn1js.Sequence {
   // A Sequence by type only, so that it fits where pkijs expects an AlgorithmIdentifier or a Name: it holds no
   // elements and writes its own bytes, whatever they encode.
-  private readonly der: Uint8Array;
+  private readonly der: ArrayBuffer;
 
   constructor(der: Uint8Array) {
     super();
-    this.der = der;
+    // Inside a structure asn1js copies what an element writes into its parent, so bytes that fill a buffer of
+    // their own (what encode() returns) are written as they are; anything else is copied once, here.
+    const whole =
+      der.byteOffset === 0 && der.byteLength === der.buffer.byteLength && der.buffer instanceof ArrayBuffer;
+    this.der = whole ? (der.buffer as ArrayBuffer) : new Uint8Array(der).buffer;
   }
 
   override toBER(sizeOnly?: boolean, writer?: asn1js.ViewWriter): ArrayBuffer {
-    const bytes = sizeOnly ? new ArrayBuffer(this.der.length) : Uint8Array.from(this.der).buffer;
-    writer?.write(bytes);
+    if (!writer) return sizeOnly ? new ArrayBuffer(this.der.byteLength) : this.der.slice(0); // the caller's own
+    const bytes = sizeOnly ? new ArrayBuffer(this.der.byteLength) : this.der;
+    writer.write(bytes);
     return bytes;
   }
 }

@@ -1,22 +1,23 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { encode } from '../asn1/encode';
+import { EncodedElement, encode } from '../asn1/encode';
 import { OID } from '../asn1/oids';
 
 /**
- * The parts every envelope credroam writes has in common, each built with pkijs or asn1js once and kept as its DER
- * (placed with EncodedElement). asn1js re-derives an OBJECT IDENTIFIER's arcs from its text and allocates a few
- * buffers per node on every encoding: for a download of a few kilobytes that is most of the work of sealing it.
+ * The parts every envelope credroam writes has in common, each built with pkijs or asn1js once and kept as one
+ * EncodedElement that every envelope shares (it is never changed by being encoded). asn1js re-derives an OBJECT
+ * IDENTIFIER's arcs from its text, and builds four objects per node, on every use: for a download of a few
+ * kilobytes that is most of the work of sealing it.
  */
-const made = new Map<string, Buffer>();
+const made = new Map<string, EncodedElement>();
 
-function constant(name: string, make: () => asn1js.AsnType): Buffer {
-  let der = made.get(name);
-  if (der === undefined) {
-    der = encode(make());
-    made.set(name, der);
+function constant(name: string, make: () => asn1js.AsnType): EncodedElement {
+  let node = made.get(name);
+  if (node === undefined) {
+    node = new EncodedElement(encode(make()));
+    made.set(name, node);
   }
-  return der;
+  return node;
 }
 
 const integer = (value: number) => () => new asn1js.Integer({ value });

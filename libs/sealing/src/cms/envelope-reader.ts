@@ -21,6 +21,7 @@ export interface ParsedEnvelope {
   /** The exact bytes of the parts, as read. */
   parts: EnvelopeParts;
   recipients: ParsedRecipient[];
+  /** Not yet matched against Attribute's schema: whoever reads one does. */
   unprotectedAttributes: Asn1[];
   content: { cipher: { name: string; keyLength: number }; iv: Buffer; ciphertext: Buffer };
   /** The decoded ContentInfo, for checks of its form (see storage-envelope). */
@@ -55,13 +56,19 @@ const ENVELOPED_DATA = compileSchema<
       unprotectedAttrs: 'unprotectedAttrs',
     },
   });
-  // Each recipient is matched against its own kind's schema when it is read (recipient-info.ts); matching them
-  // here as well, against pkijs' choice of all five kinds, would only do that work twice.
-  const repeated: unknown = schema.valueBlock.value[2]?.valueBlock.value[0];
-  if (!(repeated instanceof asn1js.Repeated)) throw new Error('pkijs EnvelopedData schema has changed shape');
-  repeated.value = new asn1js.Any();
+  // Each recipient is matched against its own kind's schema when it is read (recipient-info.ts), and the
+  // attributes by whoever reads them (storage-envelope.ts): matching them here as well, recipients against pkijs'
+  // choice of all five kinds, would only do that work twice.
+  matchedLater(schema.valueBlock.value[2]?.valueBlock.value[0]);
+  matchedLater(schema.valueBlock.value[4]?.valueBlock.value[0]);
   return schema;
 });
+
+/** Lets a Repeated of pkijs' schema take any element, for elements matched on their own. */
+function matchedLater(repeated: unknown): void {
+  if (!(repeated instanceof asn1js.Repeated)) throw new Error('pkijs EnvelopedData schema has changed shape');
+  repeated.value = new asn1js.Any();
+}
 
 function malformed(what: string): Result<never> {
   return fail('CRYPTO_PARSE_FAILED', `not a CMS enveloped-data envelope (${what})`);

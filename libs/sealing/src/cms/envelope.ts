@@ -101,14 +101,14 @@ function encryptEnvelope(
     const { iv, ciphertext } = encryptContent(content, contentKey);
     return ok({
       // RFC 5652 section 6.1: version 0 only when every recipient is a version-0 key transport and nothing else is set.
-      version: new EncodedElement(ENCODED.version(allVersionZero ? 0 : 2)),
+      version: ENCODED.version(allVersionZero ? 0 : 2),
       // DER orders a SET OF by encoding: with more than one recipient, each is encoded first to be sorted.
       recipientInfos: infos.length === 1 ? new asn1js.Set({ value: infos }) : setOf(infos.map(encode)),
       encryptedContentInfo: new asn1js.Sequence({
         value: [
-          new EncodedElement(ENCODED.oid(OID.data)),
+          ENCODED.oid(OID.data),
           new asn1js.Sequence({
-            value: [new EncodedElement(ENCODED.oid(OID.aes256Cbc)), new asn1js.OctetString({ valueHex: iv })],
+            value: [ENCODED.oid(OID.aes256Cbc), new asn1js.OctetString({ valueHex: iv })],
           }),
           // encryptedContent [0] IMPLICIT OCTET STRING, in one primitive piece (DER)
           new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: ciphertext }),
@@ -125,7 +125,7 @@ function envelopeOf(fields: asn1js.AsnType[]): Buffer {
   return encode(
     new asn1js.Sequence({
       value: [
-        new EncodedElement(ENCODED.oid(OID.envelopedData)),
+        ENCODED.oid(OID.envelopedData),
         new asn1js.Constructed({
           idBlock: { tagClass: 3, tagNumber: 0 },
           value: [new asn1js.Sequence({ value: fields })],

@@ -1,5 +1,4 @@
 import * as asn1js from 'asn1js';
-import { EncodedElement } from '../asn1/encode';
 import { KEY_WRAPS } from './primitives';
 import { ENCODED } from './encoded-constants';
 import { unwrapKey, wrapKey } from './primitives';
@@ -23,9 +22,9 @@ export function kekRecipient(
   return new asn1js.Constructed({
     idBlock: { tagClass: 3, tagNumber: 2 },
     value: [
-      new EncodedElement(ENCODED.version(4)),
+      ENCODED.version(4),
       new asn1js.Sequence({ value: [new asn1js.OctetString({ valueHex: keyId })] }),
-      new EncodedElement(ENCODED.keyWrap(wrapOid)),
+      ENCODED.keyWrap(wrapOid),
       new asn1js.OctetString({ valueHex: wrapKey(wrap.name, keyEncryptionKey, contentKey) }),
     ],
   });

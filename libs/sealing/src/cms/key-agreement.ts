@@ -31,6 +31,19 @@ function sharedInfo(wrapAlgorithm: Buffer, ukm: Buffer | undefined, keyBits: num
   );
 }
 
+// A device receives a batch of envelopes under one key object: the identifier its key gives it is encoded once.
+const keyIdentifiers = new WeakMap<KeyObject, EncodedElement>();
+
+function recipientIdentifier(publicKey: KeyObject, id: RecipientId): asn1js.AsnType {
+  if (!('keyId' in id)) return keyAgreeRecipientId(id);
+  let encoded = keyIdentifiers.get(publicKey);
+  if (encoded === undefined) {
+    encoded = new EncodedElement(encode(keyAgreeRecipientId(id)));
+    keyIdentifiers.set(publicKey, encoded);
+  }
+  return encoded;
+}
+
 /** What credroam's own envelopes feed the KDF: the AES-256 key wrap, no ukm, 256 bits. */
 let sealingSharedInfo: Buffer | undefined;
 
@@ -50,7 +63,7 @@ export function keyAgreeRecipient(
   const ephemeral = createECDH(parameters.ecdhName);
   ephemeral.generateKeys();
   const secret = ephemeral.computeSecret(publicKeyBits(publicKey));
-  sealingSharedInfo ??= sharedInfo(ENCODED.keyWrap(OID.aes256Wrap), undefined, 256);
+  sealingSharedInfo ??= sharedInfo(encode(ENCODED.keyWrap(OID.aes256Wrap)), undefined, 256);
   const keyEncryptionKey = x963Kdf(parameters.digest, secret, sealingSharedInfo, 32);
   const encryptedKey = wrapKey('id-aes256-wrap', keyEncryptionKey, contentKey);
   wipe(secret, keyEncryptionKey);
@@ -59,24 +72,21 @@ export function keyAgreeRecipient(
   return new asn1js.Constructed({
     idBlock: { tagClass: 3, tagNumber: 1 },
     value: [
-      new EncodedElement(ENCODED.version(3)),
+      ENCODED.version(3),
       new asn1js.Constructed({
         idBlock: { tagClass: 3, tagNumber: 0 },
         value: [
           new asn1js.Constructed({
             idBlock: { tagClass: 3, tagNumber: 1 },
-            value: [
-              new EncodedElement(ENCODED.ecPublicKey()),
-              new asn1js.BitString({ valueHex: ephemeral.getPublicKey() }),
-            ],
+            value: [ENCODED.ecPublicKey(), new asn1js.BitString({ valueHex: ephemeral.getPublicKey() })],
           }),
         ],
       }),
-      new EncodedElement(ENCODED.keyAgreement(parameters.kdfOid)),
+      ENCODED.keyAgreement(parameters.kdfOid),
       new asn1js.Sequence({
         value: [
           new asn1js.Sequence({
-            value: [keyAgreeRecipientId(id), new asn1js.OctetString({ valueHex: encryptedKey })],
+            value: [recipientIdentifier(publicKey, id), new asn1js.OctetString({ valueHex: encryptedKey })],
           }),
         ],
       }),

@@ -3,7 +3,6 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { algorithmIdOf } from '../asn1/algorithm-id';
 import { type Asn1 } from '../asn1/ber';
-import { EncodedElement } from '../asn1/encode';
 import { OID } from '../asn1/oids';
 import { compileSchema, matchSchema } from '../asn1/schema';
 import { absentOrNull, octetsOf, oidOf } from '../asn1/values';
@@ -27,9 +26,9 @@ export function keyTransRecipient(
   );
   return new asn1js.Sequence({
     value: [
-      new EncodedElement(ENCODED.version('keyId' in id ? 2 : 0)),
+      ENCODED.version('keyId' in id ? 2 : 0),
       keyTransRecipientId(id),
-      new EncodedElement(ENCODED.rsaesOaepSha256()),
+      ENCODED.rsaesOaepSha256(),
       new asn1js.OctetString({ valueHex: encryptedKey }),
     ],
   });

@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { fail, ok, TOKEN_TYPES, validateTokenId, type Result, type TokenType } from '@credroam/roaming';
 import * as asn1js from 'asn1js';
-import { encode, EncodedElement } from '../asn1/encode';
+import { encode } from '../asn1/encode';
 import { elementsOf, isDistinguished, type Asn1 } from '../asn1/ber';
 import { CREDROAM_OID, OID } from '../asn1/oids';
 import { listed, matchSchema } from '../asn1/schema';
@@ -164,7 +164,7 @@ function macAttribute(mac: Buffer): Buffer {
   return encode(
     new asn1js.Sequence({
       value: [
-        new EncodedElement(ENCODED.oid(CREDROAM_OID.storageMac)),
+        ENCODED.oid(CREDROAM_OID.storageMac),
         new asn1js.Set({ value: [new asn1js.OctetString({ valueHex: mac })] }),
       ],
     }),
