@@ -1,8 +1,9 @@
 import * as asn1js from 'asn1js';
+import { type AlgorithmId } from '../asn1/algorithm-id';
 import { KEY_WRAPS } from './primitives';
 import { ENCODED } from './encoded-constants';
 import { unwrapKey, wrapKey } from './primitives';
-import { FAILED, type AlgorithmId, type KeyRecovery } from './recovery';
+import { FAILED, type KeyRecovery } from './recovery';
 
 const WRAP_BY_KEY_LENGTH: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(KEY_WRAPS).map(([oid, wrap]) => [wrap.keyLength, oid]),

@@ -1,7 +1,7 @@
 import { createECDH, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { algorithmIdOf } from '../asn1/algorithm-id';
+import { algorithmIdOf, type AlgorithmId } from '../asn1/algorithm-id';
 import { EncodedAlgorithmIdentifier, EncodedElement, encode } from '../asn1/encode';
 import { OID } from '../asn1/oids';
 import { curveName, publicKeyBits } from '../credentials/key-description';
@@ -12,7 +12,7 @@ import { CURVES, KDF_DIGESTS } from './recipient-info';
 import { ENCODED } from './encoded-constants';
 import { unwrapKey, wrapKey, x963Kdf } from './primitives';
 import { keyAgreeRecipientId, type RecipientId } from './recipient-id';
-import { FAILED, type AlgorithmId, type KeyRecovery } from './recovery';
+import { FAILED, type KeyRecovery } from './recovery';
 
 /**
  * ECC-CMS-SharedInfo (RFC 5753 section 7.2), the X9.63 KDF's input besides the shared secret: the key wrap

@@ -1,7 +1,7 @@
 import { constants, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { algorithmIdOf } from '../asn1/algorithm-id';
+import { algorithmIdOf, type AlgorithmId } from '../asn1/algorithm-id';
 import { type Asn1 } from '../asn1/ber';
 import { OID } from '../asn1/oids';
 import { compileSchema, matchSchema } from '../asn1/schema';
@@ -9,7 +9,7 @@ import { absentOrNull, octetsOf, oidOf } from '../asn1/values';
 import { DIGESTS } from './primitives';
 import { ENCODED } from './encoded-constants';
 import { keyTransRecipientId, type RecipientId } from './recipient-id';
-import { FAILED, type AlgorithmId, type KeyRecovery } from './recovery';
+import { FAILED, type KeyRecovery } from './recovery';
 
 /**
  * KeyTransRecipientInfo (RFC 5652 section 6.2.1) with RSAES-OAEP, SHA-256 and MGF1-SHA-256 (RFC 8017, RFC 4055):

@@ -1,5 +1,3 @@
-export { type AlgorithmId } from '../asn1/algorithm-id';
-
 /** Outcome of decrypting one recipient's content key: the key, a refusal to explain, or a failure to hide. */
 export type KeyRecovery = { key: Buffer } | { unsupported: string } | { failed: true };
 
