@@ -27,7 +27,7 @@ const algorithm = (algorithmId: string, algorithmParams?: asn1js.AsnType) => () 
   ).toSchema();
 
 export const ENCODED = {
-  oid: (value: string) => constant(value, () => new asn1js.ObjectIdentifier({ value })),
+  oid: (value: string) => constant(`oid ${value}`, () => new asn1js.ObjectIdentifier({ value })),
   /** CMSVersion values (RFC 5652). */
   version: (value: 0 | 2 | 3 | 4) => constant(`version ${value}`, integer(value)),
   /** RSAES-OAEP with SHA-256 and MGF1-SHA-256 (RFC 4055); the label is absent (empty). */

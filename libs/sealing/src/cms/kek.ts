@@ -1,8 +1,7 @@
 import * as asn1js from 'asn1js';
 import { type AlgorithmId } from '../asn1/algorithm-id';
-import { KEY_WRAPS } from './primitives';
 import { ENCODED } from './encoded-constants';
-import { unwrapKey, wrapKey } from './primitives';
+import { KEY_WRAPS, unwrapKey, wrapKey } from './primitives';
 import { FAILED, type KeyRecovery } from './recovery';
 
 const WRAP_BY_KEY_LENGTH: Readonly<Record<number, string>> = Object.fromEntries(

@@ -5,12 +5,11 @@ import { algorithmIdOf, type AlgorithmId } from '../asn1/algorithm-id';
 import { EncodedAlgorithmIdentifier, EncodedElement, encode } from '../asn1/encode';
 import { OID } from '../asn1/oids';
 import { curveName, publicKeyBits } from '../credentials/key-description';
-import { wipe } from '../limits';
 import { encodingOf } from '../asn1/values';
-import { KEY_WRAPS } from './primitives';
-import { CURVES, KDF_DIGESTS } from './recipient-info';
+import { wipe } from '../limits';
 import { ENCODED } from './encoded-constants';
-import { unwrapKey, wrapKey, x963Kdf } from './primitives';
+import { KEY_WRAPS, unwrapKey, wrapKey, x963Kdf } from './primitives';
+import { CURVES, KDF_DIGESTS } from './recipient-info';
 import { keyAgreeRecipientId, type RecipientId } from './recipient-id';
 import { FAILED, type KeyRecovery } from './recovery';
 
