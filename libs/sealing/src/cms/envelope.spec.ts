@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { unwrap } from '@credroam/roaming';
-import { objectIdentifier } from '../asn1/der-writer';
+import * as asn1js from 'asn1js';
 import { OID } from '../asn1/oids';
 import { keyFixture } from '../testing/key-fixtures';
 import {
@@ -108,9 +108,9 @@ describe('CMS envelopes', () => {
 
   it('refuses RSA PKCS#1 v1.5 key transport with a clear message', () => {
     const sealed = unwrap(sealEnvelope(content, [{ certificate: rsa.certificate }]));
-    const oaep = objectIdentifier(OID.rsaesOaep);
-    const pkcs1 = sealed.indexOf(oaep);
-    objectIdentifier(OID.rsaEncryption).copy(sealed, pkcs1);
+    const oid = (dotted: string) => Buffer.from(new asn1js.ObjectIdentifier({ value: dotted }).toBER());
+    const pkcs1 = sealed.indexOf(oid(OID.rsaesOaep));
+    oid(OID.rsaEncryption).copy(sealed, pkcs1);
     const opened = openEnvelope(sealed, [{ privateKey: rsa.privateKey, certificate: rsa.certificate }]);
     expect(!opened.ok && opened.error).toMatchObject({
       code: 'CRYPTO_PARSE_FAILED',

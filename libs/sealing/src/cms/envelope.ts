@@ -1,47 +1,22 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import { fail, ok, type Result } from '@credroam/roaming';
-import {
-  algorithm,
-  children,
-  describeError,
-  isContext,
-  isUniversal,
-  octetStringValue,
-  oidValue,
-  parseDer,
-  rawBytes,
-  UNIVERSAL_TAG,
-  type Asn1,
-} from '../asn1/der-reader';
-import {
-  explicit,
-  implicitConstructed,
-  implicitPrimitive,
-  integer,
-  objectIdentifier,
-  sequence,
-  setOf,
-} from '../asn1/der-writer';
+import { encode, EncodedElement, setOf } from '../asn1/encode';
 import { OID } from '../asn1/oids';
 import { type ParsedCertificate } from '../credentials/certificate';
 import { publicKeyIdentifier } from '../credentials/key-description';
 import { checkSize, MAX_ENVELOPE_BYTES, wipe } from '../limits';
-import { CONTENT_CIPHERS, CONTENT_KEY_BYTES, decryptContent, encryptContent } from './primitives';
-import {
-  kekRecipient,
-  keyAgreeRecipient,
-  keyTransRecipient,
-  readRecipient,
-  recipientIdOf,
-  recipientKeyKind,
-  recoverAgreedKey,
-  recoverTransportedKey,
-  recoverWrappedKey,
-  sameRecipientId,
-  type KeyRecovery,
-  type ParsedRecipient,
-  type RecipientId,
-} from './recipient-info';
+import { parseEnvelope, type EnvelopeParts, type ParsedEnvelope } from './envelope-reader';
+import { kekRecipient, recoverWrappedKey } from './kek';
+import { keyAgreeRecipient, recoverAgreedKey } from './key-agreement';
+import { keyTransRecipient, recoverTransportedKey } from './key-transport';
+import { ENCODED } from './encoded-constants';
+import { CONTENT_KEY_BYTES, decryptContent, encryptContent } from './primitives';
+import { recipientIdOf, sameRecipientId, type RecipientId } from './recipient-id';
+import { recipientKeyKind, type ParsedRecipient } from './recipient-info';
+import { type KeyRecovery } from './recovery';
+
+export { parseEnvelope, type EnvelopeParts, type ParsedEnvelope } from './envelope-reader';
 
 /**
  * CMS EnvelopedData (RFC 5652) as credroam writes it: AES-256-CBC content, and per recipient
@@ -51,6 +26,12 @@ import {
  * Certificates are named by issuer and serial number, bare public keys by their RFC 5280 key identifier.
  * Everything here opens with `openssl cms -decrypt`, and what `openssl cms -encrypt` writes with OAEP or ECDH and
  * AES-CBC opens here.
+ *
+ * Reading matches pkijs' schemas (envelope-reader.ts, recipient-info.ts). Writing uses asn1js' classes, with the
+ * parts every envelope shares encoded once (encoded-constants.ts), not pkijs' objects: those evaluate every
+ * default on construction (a KeyTransRecipientInfo builds an empty Certificate) and rebuild each OBJECT IDENTIFIER
+ * from its text, which more than doubled the time to seal a download. The cryptography is node:crypto's: sealing
+ * is synchronous for its callers, and pkijs' own encrypt and decrypt go through WebCrypto, which is not.
  */
 export type EnvelopeRecipient =
   { certificate: ParsedCertificate } | { publicKey: KeyObject } | { kek: Buffer; kekId: Buffer };
@@ -66,24 +47,17 @@ export type OpeningKey =
   | { privateKey: KeyObject; certificate?: ParsedCertificate; anyRecipient?: boolean }
   | { kek: Buffer; kekId: Buffer };
 
-/** The three parts of an EnvelopedData that its integrity protection covers, each as its exact DER. */
-export interface EnvelopeParts {
-  version: Buffer;
-  recipientInfos: Buffer;
-  encryptedContentInfo: Buffer;
-}
-
 export const ENVELOPE_OPEN_FAILED = 'the envelope could not be opened: it was altered, or sealed incorrectly';
 
 function recipientInfo(
   recipient: EnvelopeRecipient,
   contentKey: Buffer,
-): Result<{ der: Buffer; v0: boolean }> {
+): Result<{ info: asn1js.AsnType; v0: boolean }> {
   if ('kek' in recipient) {
     if (![16, 24, 32].includes(recipient.kek.length)) {
       return fail('INVALID_INPUT', 'a key-encryption key must be 16, 24 or 32 bytes');
     }
-    return ok({ der: kekRecipient(recipient.kek, recipient.kekId, contentKey), v0: false });
+    return ok({ info: kekRecipient(recipient.kek, recipient.kekId, contentKey), v0: false });
   }
   const publicKey = 'certificate' in recipient ? recipient.certificate.publicKey : recipient.publicKey;
   if (publicKey === null)
@@ -93,9 +67,72 @@ function recipientInfo(
   if ('error' in kind) return fail('INVALID_INPUT', kind.error);
   const id = recipientIdOf(recipient);
   if (kind.kind === 'rsa') {
-    return ok({ der: keyTransRecipient(publicKey, id, contentKey), v0: 'issuerDer' in id });
+    return ok({ info: keyTransRecipient(publicKey, id, contentKey), v0: 'issuerDer' in id });
   }
-  return ok({ der: keyAgreeRecipient(publicKey, kind.curve, id, contentKey), v0: false });
+  return ok({ info: keyAgreeRecipient(publicKey, kind.curve, id, contentKey), v0: false });
+}
+
+/** The fields of an EnvelopedData, as asn1js nodes ready to encode. */
+interface EnvelopeFields {
+  version: asn1js.AsnType;
+  recipientInfos: asn1js.AsnType;
+  encryptedContentInfo: asn1js.AsnType;
+}
+
+/**
+ * Encrypts content for the recipients.
+ */
+function encryptEnvelope(
+  content: Uint8Array,
+  recipients: readonly EnvelopeRecipient[],
+  options: { unprotectedAttributes: boolean },
+): Result<EnvelopeFields> {
+  if (recipients.length === 0) return fail('INVALID_INPUT', 'an envelope needs at least one recipient');
+  const contentKey = randomBytes(CONTENT_KEY_BYTES);
+  try {
+    const infos: asn1js.AsnType[] = [];
+    let allVersionZero = !options.unprotectedAttributes;
+    for (const recipient of recipients) {
+      const info = recipientInfo(recipient, contentKey);
+      if (!info.ok) return info;
+      infos.push(info.value.info);
+      allVersionZero &&= info.value.v0;
+    }
+    const { iv, ciphertext } = encryptContent(content, contentKey);
+    return ok({
+      // RFC 5652 section 6.1: version 0 only when every recipient is a version-0 key transport and nothing else is set.
+      version: ENCODED.version(allVersionZero ? 0 : 2),
+      // DER orders a SET OF by encoding: with more than one recipient, each is encoded first to be sorted.
+      recipientInfos: infos.length === 1 ? new asn1js.Set({ value: infos }) : setOf(infos.map(encode)),
+      encryptedContentInfo: new asn1js.Sequence({
+        value: [
+          ENCODED.oid(OID.data),
+          new asn1js.Sequence({
+            value: [ENCODED.oid(OID.aes256Cbc), new asn1js.OctetString({ valueHex: iv })],
+          }),
+          // encryptedContent [0] IMPLICIT OCTET STRING, in one primitive piece (DER)
+          new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: ciphertext }),
+        ],
+      }),
+    });
+  } finally {
+    wipe(contentKey);
+  }
+}
+
+/** ContentInfo { id-envelopedData, [0] EnvelopedData { version, recipientInfos, eci, [1] unprotectedAttrs? } } */
+function envelopeOf(fields: asn1js.AsnType[]): Buffer {
+  return encode(
+    new asn1js.Sequence({
+      value: [
+        ENCODED.oid(OID.envelopedData),
+        new asn1js.Constructed({
+          idBlock: { tagClass: 3, tagNumber: 0 },
+          value: [new asn1js.Sequence({ value: fields })],
+        }),
+      ],
+    }),
+  );
 }
 
 /** Encrypts content for the recipients and returns the EnvelopedData parts, for callers that add attributes. */
@@ -104,149 +141,47 @@ export function encryptEnvelopeParts(
   recipients: readonly EnvelopeRecipient[],
   options: { unprotectedAttributes: boolean } = { unprotectedAttributes: false },
 ): Result<EnvelopeParts> {
-  if (recipients.length === 0) return fail('INVALID_INPUT', 'an envelope needs at least one recipient');
-  const contentKey = randomBytes(CONTENT_KEY_BYTES);
-  try {
-    const infos: Buffer[] = [];
-    let allVersionZero = !options.unprotectedAttributes;
-    for (const recipient of recipients) {
-      const info = recipientInfo(recipient, contentKey);
-      if (!info.ok) return info;
-      infos.push(info.value.der);
-      allVersionZero &&= info.value.v0;
-    }
-    const encrypted = encryptContent(content, contentKey);
-    return ok({
-      // RFC 5652 section 6.1: version 0 only when every recipient is a version-0 key transport and nothing else is set.
-      version: integer(allVersionZero ? 0 : 2),
-      recipientInfos: setOf(...infos),
-      encryptedContentInfo: sequence(
-        objectIdentifier(OID.data),
-        encrypted.algorithm,
-        // encryptedContent [0] IMPLICIT OCTET STRING, primitive (DER), not the segmented form many encoders write
-        implicitPrimitive(0, encrypted.ciphertext),
-      ),
-    });
-  } finally {
-    wipe(contentKey);
-  }
+  const fields = encryptEnvelope(content, recipients, options);
+  if (!fields.ok) return fields;
+  return ok({
+    version: encode(fields.value.version),
+    recipientInfos: encode(fields.value.recipientInfos),
+    encryptedContentInfo: encode(fields.value.encryptedContentInfo),
+  });
 }
 
-/** ContentInfo { id-envelopedData, [0] EnvelopedData { version, recipientInfos, eci, [1] unprotectedAttrs? } } */
+/**
+ * The envelope around parts encoded already (the storage MAC covers their exact bytes, so they are encoded once).
+ * `unprotectedAttributes` are DER Attributes.
+ */
 export function assembleEnvelope(parts: EnvelopeParts, unprotectedAttributes: Buffer[] = []): Buffer {
-  const attributes = unprotectedAttributes.length
-    ? [implicitConstructed(1, ...sortedSet(unprotectedAttributes))]
-    : [];
-  return sequence(
-    objectIdentifier(OID.envelopedData),
-    explicit(0, sequence(parts.version, parts.recipientInfos, parts.encryptedContentInfo, ...attributes)),
-  );
-}
-
-function sortedSet(elements: Buffer[]): Buffer[] {
-  return [...elements].sort(Buffer.compare);
+  const fields: asn1js.AsnType[] = [
+    new EncodedElement(parts.version),
+    new EncodedElement(parts.recipientInfos),
+    new EncodedElement(parts.encryptedContentInfo),
+  ];
+  if (unprotectedAttributes.length > 0) {
+    // [1] IMPLICIT SET OF Attribute: DER orders the attributes by their encodings.
+    const set = setOf(unprotectedAttributes);
+    fields.push(
+      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 1 }, value: set.valueBlock.value }),
+    );
+  }
+  return envelopeOf(fields);
 }
 
 /** Seals content to the recipients: a DER ContentInfo holding an EnvelopedData. */
 export function sealEnvelope(content: Uint8Array, recipients: readonly EnvelopeRecipient[]): Result<Buffer> {
   const sized = checkSize(content, MAX_ENVELOPE_BYTES, 'content');
   if (!sized.ok) return sized;
-  const parts = encryptEnvelopeParts(content, recipients);
-  return parts.ok ? ok(assembleEnvelope(parts.value)) : parts;
+  const fields = encryptEnvelope(content, recipients, { unprotectedAttributes: false });
+  if (!fields.ok) return fields;
+  const { version, recipientInfos, encryptedContentInfo } = fields.value;
+  return ok(envelopeOf([version, recipientInfos, encryptedContentInfo]));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// reading
-
-export interface ParsedEnvelope {
-  /** The exact bytes of the parts, as read. */
-  parts: EnvelopeParts;
-  recipients: ParsedRecipient[];
-  unprotectedAttributes: Asn1[];
-  content: { cipher: { name: string; keyLength: number }; iv: Buffer; ciphertext: Buffer };
-}
-
-/** Reads a DER/BER ContentInfo holding an EnvelopedData; anything else is CRYPTO_PARSE_FAILED. */
-export function parseEnvelope(input: Uint8Array): Result<ParsedEnvelope> {
-  const sized = checkSize(input, MAX_ENVELOPE_BYTES, 'envelope');
-  if (!sized.ok) return sized;
-  const parsed = parseDer(input, 'envelope');
-  if (!parsed.ok) return parsed;
-  try {
-    return readEnvelope(parsed.value);
-  } catch (error) {
-    return fail('CRYPTO_PARSE_FAILED', `envelope is malformed (${describeError(error)})`);
-  }
-}
-
-function malformed(what: string): Result<never> {
-  return fail('CRYPTO_PARSE_FAILED', `not a CMS enveloped-data envelope (${what})`);
-}
-
-function readEnvelope(root: Asn1): Result<ParsedEnvelope> {
-  const [typeNode, wrapper, ...extra] = isUniversal(root, UNIVERSAL_TAG.sequence) ? children(root) : [];
-  const type = oidValue(typeNode);
-  if (type === OID.authEnvelopedData) {
-    return fail(
-      'CRYPTO_PARSE_FAILED',
-      'authenticated-enveloped data (AES-GCM) is not supported; seal with AES-CBC',
-    );
-  }
-  if (type !== OID.envelopedData || !isContext(wrapper, 0) || extra.length > 0)
-    return malformed('content type');
-  const envelope = children(wrapper)[0];
-  if (!isUniversal(envelope, UNIVERSAL_TAG.sequence) || children(wrapper).length !== 1)
-    return malformed('structure');
-  const fields = [...children(envelope)];
-  const version = fields.shift();
-  if (!isUniversal(version, UNIVERSAL_TAG.integer)) return malformed('version');
-  if (isContext(fields[0], 0)) fields.shift(); // originatorInfo: certificates for path building, not needed
-  const [recipientInfos, encryptedContentInfo, attributes, ...rest] = fields;
-  if (
-    !isUniversal(recipientInfos, UNIVERSAL_TAG.set) ||
-    !isUniversal(encryptedContentInfo, UNIVERSAL_TAG.sequence)
-  ) {
-    return malformed('recipients or content');
-  }
-  if (rest.length > 0 || (attributes !== undefined && !isContext(attributes, 1)))
-    return malformed('trailing fields');
-
-  const recipients: ParsedRecipient[] = [];
-  for (const node of children(recipientInfos)) {
-    const recipient = readRecipient(node);
-    if (!recipient) return malformed('recipient info');
-    recipients.push(recipient);
-  }
-  if (recipients.length === 0) return malformed('no recipients');
-
-  const [contentType, algorithmNode, encryptedContent] = children(encryptedContentInfo);
-  if (oidValue(contentType) !== OID.data)
-    return fail('CRYPTO_PARSE_FAILED', 'enveloped content is not of type data');
-  const contentAlgorithm = algorithm(algorithmNode);
-  const cipher = contentAlgorithm ? CONTENT_CIPHERS[contentAlgorithm.oid] : undefined;
-  if (!contentAlgorithm || !cipher) {
-    return fail(
-      'CRYPTO_PARSE_FAILED',
-      `content encryption ${contentAlgorithm?.oid ?? '?'} is not supported (use AES-128/192/256-CBC)`,
-    );
-  }
-  if (!isUniversal(contentAlgorithm.parameters, UNIVERSAL_TAG.octetString)) return malformed('content IV');
-  const iv = octetStringValue(contentAlgorithm.parameters);
-  if (iv.length !== 16) return malformed('content IV length');
-  if (!isContext(encryptedContent, 0))
-    return fail('CRYPTO_PARSE_FAILED', 'envelope has no content (detached content is not supported)');
-
-  return ok({
-    parts: {
-      version: rawBytes(version),
-      recipientInfos: rawBytes(recipientInfos),
-      encryptedContentInfo: rawBytes(encryptedContentInfo),
-    },
-    recipients,
-    unprotectedAttributes: attributes ? children(attributes) : [],
-    content: { cipher, iv, ciphertext: octetStringValue(encryptedContent) },
-  });
-}
+// opening
 
 interface Candidate {
   key: OpeningKey;

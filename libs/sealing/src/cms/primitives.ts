@@ -1,11 +1,12 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { algorithmIdentifier, octetString } from '../asn1/der-writer';
 import { OID } from '../asn1/oids';
 
 /**
  * The symmetric pieces of a CMS envelope, on node:crypto (OpenSSL): AES-CBC content encryption (RFC 3565), AES
- * key wrap (RFC 3394) and the ANSI X9.63 KDF that ECDH key agreement uses (RFC 5753). Every function that can
- * fail on untrusted input returns undefined instead of throwing; the caller reports one uniform error.
+ * key wrap (RFC 3394) and the ANSI X9.63 KDF that ECDH key agreement uses (RFC 5753). They stay on node:crypto
+ * rather than pkijs' WebCrypto engine because sealing is synchronous for its callers and WebCrypto is not. Every
+ * function that can fail on untrusted input returns undefined instead of throwing; the caller reports one uniform
+ * error.
  */
 
 export const CONTENT_CIPHERS: Readonly<Record<string, { name: string; keyLength: number }>> = {
@@ -29,20 +30,15 @@ export const DIGESTS: Readonly<Record<string, string>> = {
 };
 
 /** What credroam seals with: AES-256-CBC content (OpenSSL opens it; GCM would need AuthEnvelopedData). */
-export const CONTENT_ENCRYPTION_OID = OID.aes256Cbc;
 export const CONTENT_KEY_BYTES = 32;
 const IV_BYTES = 16;
 const WRAP_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
 
-/** Encrypts content under a fresh IV; returns the ContentEncryptionAlgorithmIdentifier DER and the ciphertext. */
-export function encryptContent(
-  content: Uint8Array,
-  contentKey: Buffer,
-): { algorithm: Buffer; ciphertext: Buffer } {
+/** Encrypts content with AES-256-CBC under a fresh IV. */
+export function encryptContent(content: Uint8Array, contentKey: Buffer): { iv: Buffer; ciphertext: Buffer } {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-cbc', contentKey, iv);
-  const ciphertext = Buffer.concat([cipher.update(content), cipher.final()]);
-  return { algorithm: algorithmIdentifier(CONTENT_ENCRYPTION_OID, octetString(iv)), ciphertext };
+  return { iv, ciphertext: Buffer.concat([cipher.update(content), cipher.final()]) };
 }
 
 export function decryptContent(

@@ -1,48 +1,18 @@
-import {
-  constants,
-  createECDH,
-  createPublicKey,
-  diffieHellman,
-  privateDecrypt,
-  publicEncrypt,
-  type KeyObject,
-} from 'node:crypto';
-import {
-  absentOrNull,
-  algorithm,
-  bitStringBytes,
-  children,
-  isContext,
-  isUniversal,
-  octetStringValue,
-  primitiveContent,
-  rawBytes,
-  UNIVERSAL_TAG,
-  type Asn1,
-} from '../asn1/der-reader';
-import {
-  algorithmIdentifier,
-  bitString,
-  explicit,
-  implicitConstructed,
-  implicitPrimitive,
-  integer,
-  objectIdentifier,
-  octetString,
-  sequence,
-  tlv,
-} from '../asn1/der-writer';
+import { type KeyObject } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { elementsOf, type Asn1 } from '../asn1/ber';
+import { algorithmFrom, algorithmNames, type AlgorithmId } from '../asn1/algorithm-id';
+import { compileSchema, listed, matchSchema } from '../asn1/schema';
+import { bitStringBytesOf, encodingOf, integerContentOf, octetsOf } from '../asn1/values';
+import { curveName } from '../credentials/key-description';
 import { OID } from '../asn1/oids';
-import { type ParsedCertificate } from '../credentials/certificate';
-import { curveName, publicKeyBits, publicKeyIdentifier } from '../credentials/key-description';
-import { wipe } from '../limits';
-import { DIGESTS, KEY_WRAPS, unwrapKey, wrapKey, x963Kdf } from './primitives';
-
-/** How a recipient is named inside the envelope: by certificate (issuer and serial) or by key identifier. */
-export type RecipientId = { issuerDer: Buffer; serialDer: Buffer } | { keyId: Buffer };
+import { type RecipientId } from './recipient-id';
 
 /** ECDH parameters per curve: RFC 5753's single-pass standard DH with the curve's matching KDF hash. */
-const CURVES: Record<string, { oid: string; ecdhName: string; kdfOid: string; digest: string }> = {
+export const CURVES: Readonly<
+  Record<string, { oid: string; ecdhName: string; kdfOid: string; digest: string }>
+> = {
   'P-256': {
     oid: OID.prime256v1,
     ecdhName: 'prime256v1',
@@ -63,7 +33,8 @@ const CURVES: Record<string, { oid: string; ecdhName: string; kdfOid: string; di
   },
 };
 
-const KDF_DIGESTS: Record<string, string> = {
+/** dhSinglePass-stdDH-shaXkdf-scheme (RFC 5753): the KDF's hash per key agreement algorithm. */
+export const KDF_DIGESTS: Record<string, string> = {
   [OID.dhSinglePassStdDhSha1Kdf]: 'sha1',
   [OID.dhSinglePassStdDhSha224Kdf]: 'sha224',
   [OID.dhSinglePassStdDhSha256Kdf]: 'sha256',
@@ -94,323 +65,145 @@ export function recipientKeyKind(
   };
 }
 
-function encodeRecipientId(id: RecipientId, keyIdTag: number): Buffer {
-  // The serial is copied as its exact INTEGER content so the identifier matches the certificate byte for byte.
-  if ('issuerDer' in id) return sequence(id.issuerDer, tlv(0x02, id.serialDer));
-  return keyIdTag === 0x80 ? implicitPrimitive(0, id.keyId) : implicitConstructed(0, octetString(id.keyId));
-}
-
-export function recipientIdOf(
-  target: { certificate: ParsedCertificate } | { publicKey: KeyObject },
-): RecipientId {
-  if ('certificate' in target) {
-    return { issuerDer: target.certificate.issuerDer, serialDer: target.certificate.serialDer };
-  }
-  return { keyId: publicKeyIdentifier(target.publicKey) };
-}
-
-/** KeyTransRecipientInfo with RSAES-OAEP, SHA-256 and MGF1-SHA-256 (RFC 8017, RFC 4055). */
-export function keyTransRecipient(publicKey: KeyObject, id: RecipientId, contentKey: Buffer): Buffer {
-  const encryptedKey = publicEncrypt(
-    { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
-    contentKey,
-  );
-  const sha256 = algorithmIdentifier(OID.sha256);
-  const oaepParameters = sequence(explicit(0, sha256), explicit(1, algorithmIdentifier(OID.mgf1, sha256)));
-  return sequence(
-    integer('issuerDer' in id ? 0 : 2),
-    encodeRecipientId(id, 0x80),
-    algorithmIdentifier(OID.rsaesOaep, oaepParameters),
-    octetString(encryptedKey),
-  );
-}
-
-function sharedInfo(wrapAlgorithm: Buffer, ukm: Buffer | undefined, keyBits: number): Buffer {
-  const bits = Buffer.alloc(4);
-  bits.writeUInt32BE(keyBits);
-  return sequence(
-    wrapAlgorithm,
-    ...(ukm ? [explicit(0, octetString(ukm))] : []),
-    explicit(2, octetString(bits)),
-  );
-}
-
-/**
- * KeyAgreeRecipientInfo: ephemeral-static ECDH (dhSinglePass-stdDH-shaXkdf-scheme, RFC 5753) with an AES-256 key
- * wrap. The ephemeral public key travels as originatorKey with absent parameters, as RFC 5753 advises and OpenSSL
- * writes; recipients take the curve from their own key.
- */
-export function keyAgreeRecipient(
-  publicKey: KeyObject,
-  curve: string,
-  id: RecipientId,
-  contentKey: Buffer,
-): Buffer {
-  const parameters = CURVES[curve];
-  if (!parameters) throw new Error(`unsupported curve ${curve}`);
-  const recipientPoint = publicKeyBits(publicKey);
-  const ephemeral = createECDH(parameters.ecdhName);
-  ephemeral.generateKeys();
-  const secret = ephemeral.computeSecret(recipientPoint);
-  const wrapAlgorithm = algorithmIdentifier(OID.aes256Wrap);
-  const keyEncryptionKey = x963Kdf(parameters.digest, secret, sharedInfo(wrapAlgorithm, undefined, 256), 32);
-  const encryptedKey = wrapKey('id-aes256-wrap', keyEncryptionKey, contentKey);
-  wipe(secret, keyEncryptionKey);
-  return implicitConstructed(
-    1,
-    integer(3),
-    explicit(
-      0,
-      implicitConstructed(1, algorithmIdentifier(OID.ecPublicKey), bitString(ephemeral.getPublicKey())),
-    ),
-    algorithmIdentifier(parameters.kdfOid, wrapAlgorithm),
-    sequence(sequence(encodeRecipientId(id, 0xa0), octetString(encryptedKey))),
-  );
-}
-
-/** KEKRecipientInfo: the content key wrapped under a shared symmetric key (RFC 3394 AES key wrap). */
-export function kekRecipient(keyEncryptionKey: Buffer, keyId: Buffer, contentKey: Buffer): Buffer {
-  const wrapOid = Object.entries(KEY_WRAPS).find(
-    ([, wrap]) => wrap.keyLength === keyEncryptionKey.length,
-  )?.[0];
-  if (!wrapOid) throw new Error('a key-encryption key must be 16, 24 or 32 bytes');
-  const wrap = KEY_WRAPS[wrapOid] as { name: string };
-  return implicitConstructed(
-    2,
-    integer(4),
-    sequence(octetString(keyId)),
-    algorithmIdentifier(wrapOid),
-    octetString(wrapKey(wrap.name, keyEncryptionKey, contentKey)),
-  );
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// reading
-
 export type ParsedRecipient =
-  | { kind: 'key-transport'; id: RecipientId; algorithm: Asn1; encryptedKey: Buffer }
+  | { kind: 'key-transport'; id: RecipientId; algorithm: AlgorithmId; encryptedKey: Buffer }
   | {
       kind: 'key-agreement';
       originatorPoint: Buffer | undefined;
       ukm: Buffer | undefined;
-      algorithm: Asn1;
+      algorithm: AlgorithmId;
       keys: { id: RecipientId; encryptedKey: Buffer }[];
     }
-  | { kind: 'kek'; keyId: Buffer; algorithm: Asn1; encryptedKey: Buffer }
+  | { kind: 'kek'; keyId: Buffer; algorithm: AlgorithmId; encryptedKey: Buffer }
   | { kind: 'unsupported'; description: string };
 
-function readRecipientId(node: Asn1 | undefined): RecipientId | undefined {
-  if (node === undefined) return undefined;
-  if (isUniversal(node, UNIVERSAL_TAG.sequence)) {
-    const [issuer, serial] = children(node);
-    if (!isUniversal(issuer, UNIVERSAL_TAG.sequence) || !isUniversal(serial, UNIVERSAL_TAG.integer))
-      return undefined;
-    return { issuerDer: rawBytes(issuer), serialDer: primitiveContent(serial) };
-  }
-  if (isContext(node, 0)) {
-    // ktri: [0] IMPLICIT SubjectKeyIdentifier; kari: [0] IMPLICIT RecipientKeyIdentifier { ski, date?, other? }
-    if (!node.idBlock.isConstructed) return { keyId: primitiveContent(node) };
-    const first = children(node)[0];
-    if (isUniversal(first, UNIVERSAL_TAG.octetString)) return { keyId: octetStringValue(first) };
-  }
-  return undefined;
+// pkijs' RecipientInfo schemas, with names for what is read. The implicitly tagged kinds are matched as pkijs'
+// RecipientInfo matches them: the kind's elements under its context tag.
+const implicitly = (tagNumber: number, schema: asn1js.Sequence) =>
+  new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber }, value: schema.valueBlock.value });
+
+const keyEncryption = algorithmNames('algorithm');
+
+const KEY_TRANSPORT = compileSchema<'rid' | 'algorithm' | 'algorithmParameters' | 'encryptedKey'>(() =>
+  pkijs.KeyTransRecipientInfo.schema({
+    names: {
+      rid: { names: { blockName: 'rid' } },
+      keyEncryptionAlgorithm: keyEncryption,
+      encryptedKey: 'encryptedKey',
+    },
+  }),
+);
+
+const KEY_AGREEMENT = compileSchema<
+  'originator' | 'ukm' | 'algorithm' | 'algorithmParameters',
+  'encryptedKeys'
+>(() =>
+  implicitly(
+    1,
+    pkijs.KeyAgreeRecipientInfo.schema({
+      names: {
+        originator: { names: { blockName: 'originator' } },
+        ukm: 'ukm',
+        keyEncryptionAlgorithm: keyEncryption,
+        recipientEncryptedKeys: { names: { RecipientEncryptedKeys: 'encryptedKeys' } },
+      },
+    }),
+  ),
+);
+
+const RECIPIENT_ENCRYPTED_KEY = compileSchema<'rid' | 'encryptedKey'>(() =>
+  pkijs.RecipientEncryptedKey.schema({
+    names: { rid: { names: { blockName: 'rid' } }, encryptedKey: 'encryptedKey' },
+  }),
+);
+
+const KEK = compileSchema<'keyId' | 'algorithm' | 'algorithmParameters' | 'encryptedKey'>(() =>
+  implicitly(
+    2,
+    pkijs.KEKRecipientInfo.schema({
+      names: {
+        kekid: { names: { keyIdentifier: 'keyId' } },
+        keyEncryptionAlgorithm: keyEncryption,
+        encryptedKey: 'encryptedKey',
+      },
+    }),
+  ),
+);
+
+const isContext = (node: Asn1 | undefined, tagNumber: number) =>
+  node !== undefined && node.idBlock.tagClass === 3 && node.idBlock.tagNumber === tagNumber;
+
+function algorithmOf(found: { algorithm?: Asn1; algorithmParameters?: Asn1 }): AlgorithmId | undefined {
+  return algorithmFrom(found.algorithm, found.algorithmParameters);
 }
 
+/**
+ * A recipient identifier, matched by the schema already: IssuerAndSerialNumber, or a key identifier, which a
+ * KeyTransRecipientInfo carries as [0] IMPLICIT SubjectKeyIdentifier and a KeyAgreeRecipientInfo as
+ * [0] IMPLICIT RecipientKeyIdentifier { subjectKeyIdentifier, date?, other? }.
+ */
+function recipientIdOf(node: Asn1 | undefined): RecipientId | undefined {
+  if (node === undefined) return undefined;
+  if (node.idBlock.tagClass === 1) {
+    const [issuer, serial] = elementsOf(node);
+    const serialDer = integerContentOf(serial);
+    return issuer && serialDer ? { issuerDer: encodingOf(issuer), serialDer } : undefined;
+  }
+  const keyId = octetsOf(node.idBlock.isConstructed ? elementsOf(node)[0] : node);
+  return keyId === undefined ? undefined : { keyId };
+}
+
+/** What a key transport and a KEK recipient both carry: the key encryption algorithm and the encrypted key. */
+function encryptedKeyOf(
+  found: { algorithm?: Asn1; algorithmParameters?: Asn1; encryptedKey?: Asn1 } | undefined,
+): { algorithm: AlgorithmId; encryptedKey: Buffer } | undefined {
+  const algorithm = found && algorithmOf(found);
+  const encryptedKey = octetsOf(found?.encryptedKey);
+  return algorithm && encryptedKey ? { algorithm, encryptedKey } : undefined;
+}
+
+/** Reads one RecipientInfo (already valid under pkijs' EnvelopedData schema); undefined when malformed. */
 export function readRecipient(node: Asn1): ParsedRecipient | undefined {
-  const parts = children(node);
-  if (isUniversal(node, UNIVERSAL_TAG.sequence)) {
-    const [, ridNode, algorithmNode, keyNode] = parts;
-    const id = readRecipientId(ridNode);
-    if (!id || !algorithmNode || !isUniversal(keyNode, UNIVERSAL_TAG.octetString)) return undefined;
-    return { kind: 'key-transport', id, algorithm: algorithmNode, encryptedKey: octetStringValue(keyNode) };
+  if (node.idBlock.tagClass === 1) {
+    const found = matchSchema(node, KEY_TRANSPORT);
+    const id = recipientIdOf(found?.rid);
+    const key = encryptedKeyOf(found);
+    return id && key ? { kind: 'key-transport', id, ...key } : undefined;
   }
-  if (isContext(node, 1)) {
-    const [, originatorNode, ...rest] = parts;
-    if (!isContext(originatorNode, 0)) return undefined;
-    const ukmNode = isContext(rest[0], 1) ? rest.shift() : undefined;
-    const [algorithmNode, keysNode] = rest;
-    if (!algorithmNode || !isUniversal(keysNode, UNIVERSAL_TAG.sequence)) return undefined;
-    const originator = children(originatorNode)[0];
-    const originatorPoint = isContext(originator, 1)
-      ? bitStringBytes(children(originator as Asn1)[1])
-      : undefined;
-    const ukm = ukmNode ? children(ukmNode)[0] : undefined;
-    const keys: { id: RecipientId; encryptedKey: Buffer }[] = [];
-    for (const entry of children(keysNode)) {
-      const [ridNode, keyNode] = children(entry);
-      const id = readRecipientId(ridNode);
-      if (!id || !isUniversal(keyNode, UNIVERSAL_TAG.octetString)) return undefined;
-      keys.push({ id, encryptedKey: octetStringValue(keyNode) });
-    }
-    return {
-      kind: 'key-agreement',
-      originatorPoint,
-      ukm: isUniversal(ukm, UNIVERSAL_TAG.octetString) ? octetStringValue(ukm) : undefined,
-      algorithm: algorithmNode,
-      keys,
-    };
-  }
+  if (isContext(node, 1)) return readKeyAgreement(node);
   if (isContext(node, 2)) {
-    const [, kekIdNode, algorithmNode, keyNode] = parts;
-    const keyIdNode = kekIdNode ? children(kekIdNode)[0] : undefined;
-    if (
-      !isUniversal(keyIdNode, UNIVERSAL_TAG.octetString) ||
-      !algorithmNode ||
-      !isUniversal(keyNode, UNIVERSAL_TAG.octetString)
-    ) {
-      return undefined;
-    }
-    return {
-      kind: 'kek',
-      keyId: octetStringValue(keyIdNode),
-      algorithm: algorithmNode,
-      encryptedKey: octetStringValue(keyNode),
-    };
+    const found = matchSchema(node, KEK);
+    const keyId = octetsOf(found?.keyId);
+    const key = encryptedKeyOf(found);
+    return keyId && key ? { kind: 'kek', keyId, ...key } : undefined;
   }
   if (isContext(node, 3)) return { kind: 'unsupported', description: 'password recipient (PWRI)' };
   if (isContext(node, 4)) return { kind: 'unsupported', description: 'other recipient (ORI)' };
   return undefined;
 }
 
-export function sameRecipientId(a: RecipientId, b: RecipientId): boolean {
-  if ('issuerDer' in a && 'issuerDer' in b) {
-    return a.issuerDer.equals(b.issuerDer) && stripZeros(a.serialDer).equals(stripZeros(b.serialDer));
+function readKeyAgreement(node: Asn1): ParsedRecipient | undefined {
+  const found = matchSchema(node, KEY_AGREEMENT);
+  const algorithm = found && algorithmOf(found);
+  if (!found || !algorithm) return undefined;
+  // originatorKey [1] OriginatorPublicKey { algorithm, publicKey BIT STRING }; the other two forms name a
+  // certificate, which an ephemeral-static sender does not have.
+  const originatorPoint = isContext(found.originator, 1)
+    ? bitStringBytesOf(elementsOf(found.originator as Asn1)[1])
+    : undefined;
+  const keys: { id: RecipientId; encryptedKey: Buffer }[] = [];
+  for (const entry of listed(found.encryptedKeys)) {
+    const key = matchSchema(entry, RECIPIENT_ENCRYPTED_KEY);
+    const id = recipientIdOf(key?.rid);
+    const encryptedKey = octetsOf(key?.encryptedKey);
+    if (!id || !encryptedKey) return undefined;
+    keys.push({ id, encryptedKey });
   }
-  if ('keyId' in a && 'keyId' in b) return a.keyId.equals(b.keyId);
-  return false;
-}
-
-function stripZeros(bytes: Buffer): Buffer {
-  let start = 0;
-  while (start < bytes.length - 1 && bytes[start] === 0) start += 1;
-  return bytes.subarray(start);
-}
-
-/** Outcome of decrypting one recipient's content key: the key, a refusal to explain, or a failure to hide. */
-export type KeyRecovery = { key: Buffer } | { unsupported: string } | { failed: true };
-
-const FAILED: KeyRecovery = { failed: true };
-
-/** RSAES-OAEP parameters: hash [0] (default SHA-1), MGF [1] (default MGF1 with SHA-1), label [2] (default empty). */
-function oaepParameters(
-  parameters: Asn1 | undefined,
-): { hash: string; label: Buffer | undefined } | { unsupported: string } {
-  let hash = 'sha1';
-  let mgfHash = 'sha1';
-  let label: Buffer | undefined;
-  for (const field of parameters && isUniversal(parameters, UNIVERSAL_TAG.sequence)
-    ? children(parameters)
-    : []) {
-    const inner = algorithm(children(field)[0]);
-    if (!inner) return { unsupported: 'RSAES-OAEP parameters are malformed' };
-    if (isContext(field, 0)) {
-      const name = absentOrNull(inner.parameters) ? DIGESTS[inner.oid] : undefined;
-      if (!name) return { unsupported: `RSAES-OAEP hash ${inner.oid} is not supported` };
-      hash = name;
-    } else if (isContext(field, 1)) {
-      const mgfDigest = algorithm(inner.parameters);
-      const name = inner.oid === OID.mgf1 && mgfDigest ? DIGESTS[mgfDigest.oid] : undefined;
-      if (!name) return { unsupported: 'RSAES-OAEP mask generation function is not supported' };
-      mgfHash = name;
-    } else if (isContext(field, 2)) {
-      if (inner.oid !== OID.pSpecified || !isUniversal(inner.parameters, UNIVERSAL_TAG.octetString)) {
-        return { unsupported: 'RSAES-OAEP label source is not supported' };
-      }
-      label = octetStringValue(inner.parameters);
-    }
-  }
-  // node:crypto uses the OAEP hash for MGF1 as well.
-  if (mgfHash !== hash)
-    return { unsupported: 'RSAES-OAEP with different hash and MGF1 hash is not supported' };
-  return { hash, label: label && label.length > 0 ? label : undefined };
-}
-
-export function recoverTransportedKey(
-  recipient: { algorithm: Asn1; encryptedKey: Buffer },
-  privateKey: KeyObject,
-): KeyRecovery {
-  const keyAlgorithm = algorithm(recipient.algorithm);
-  if (keyAlgorithm?.oid === OID.rsaEncryption) {
-    return {
-      unsupported:
-        'RSA PKCS#1 v1.5 key transport is refused (padding-oracle risk, and Node no longer decrypts it); ' +
-        'seal with RSAES-OAEP (openssl cms -encrypt -keyopt rsa_padding_mode:oaep)',
-    };
-  }
-  if (keyAlgorithm?.oid !== OID.rsaesOaep)
-    return { unsupported: `key transport ${keyAlgorithm?.oid ?? '?'} is not supported` };
-  if (privateKey.asymmetricKeyType !== 'rsa') return FAILED;
-  const parameters = oaepParameters(keyAlgorithm.parameters);
-  if ('unsupported' in parameters) return parameters;
-  try {
-    const key = privateDecrypt(
-      {
-        key: privateKey,
-        padding: constants.RSA_PKCS1_OAEP_PADDING,
-        oaepHash: parameters.hash,
-        ...(parameters.label ? { oaepLabel: parameters.label } : {}),
-      },
-      recipient.encryptedKey,
-    );
-    return { key };
-  } catch {
-    return FAILED;
-  }
-}
-
-export function recoverAgreedKey(
-  recipient: Extract<ParsedRecipient, { kind: 'key-agreement' }>,
-  encryptedKey: Buffer,
-  privateKey: KeyObject,
-): KeyRecovery {
-  const keyAlgorithm = algorithm(recipient.algorithm);
-  const digest = keyAlgorithm ? KDF_DIGESTS[keyAlgorithm.oid] : undefined;
-  if (!keyAlgorithm || !digest) {
-    return {
-      unsupported: `key agreement ${keyAlgorithm?.oid ?? '?'} is not supported (use dhSinglePass-stdDH)`,
-    };
-  }
-  const wrapNode = keyAlgorithm.parameters;
-  const wrapAlgorithm = algorithm(wrapNode);
-  const wrap = wrapAlgorithm ? KEY_WRAPS[wrapAlgorithm.oid] : undefined;
-  if (!wrap || !wrapNode)
-    return { unsupported: 'key agreement key wrap is not supported (use AES key wrap)' };
-  const curve = privateKey.asymmetricKeyType === 'ec' ? CURVES[curveName(privateKey) ?? ''] : undefined;
-  if (!curve || !recipient.originatorPoint) return FAILED;
-  let secret: Buffer;
-  try {
-    const peer = createPublicKey({
-      key: sequence(
-        algorithmIdentifier(OID.ecPublicKey, objectIdentifier(curve.oid)),
-        bitString(recipient.originatorPoint),
-      ),
-      format: 'der',
-      type: 'spki',
-    });
-    secret = diffieHellman({ privateKey, publicKey: peer });
-  } catch {
-    // Not a point on our curve: OpenSSL checks, which also rules out invalid-curve attacks.
-    return FAILED;
-  }
-  const keyEncryptionKey = x963Kdf(
-    digest,
-    secret,
-    sharedInfo(rawBytes(wrapNode), recipient.ukm, wrap.keyLength * 8),
-    wrap.keyLength,
-  );
-  const key = unwrapKey(wrap.name, keyEncryptionKey, encryptedKey);
-  wipe(secret, keyEncryptionKey);
-  return key ? { key } : FAILED;
-}
-
-export function recoverWrappedKey(
-  recipient: { algorithm: Asn1; encryptedKey: Buffer },
-  keyEncryptionKey: Buffer,
-): KeyRecovery {
-  const wrapAlgorithm = algorithm(recipient.algorithm);
-  const wrap = wrapAlgorithm ? KEY_WRAPS[wrapAlgorithm.oid] : undefined;
-  if (!wrap) return { unsupported: `key wrap ${wrapAlgorithm?.oid ?? '?'} is not supported` };
-  if (wrap.keyLength !== keyEncryptionKey.length) return FAILED;
-  const key = unwrapKey(wrap.name, keyEncryptionKey, recipient.encryptedKey);
-  return key ? { key } : FAILED;
+  return {
+    kind: 'key-agreement',
+    originatorPoint,
+    ukm: octetsOf(found.ukm),
+    algorithm,
+    keys,
+  };
 }

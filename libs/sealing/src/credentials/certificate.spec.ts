@@ -6,7 +6,14 @@ import { formatDistinguishedName } from './distinguished-name';
 import { publicKeyIdentifier } from './key-description';
 import { checkKeyMatchesCertificate, keyMatchesCertificate } from './private-key';
 import { createSelfSignedCertificate } from './self-signed-certificate';
-import { objectIdentifier, sequence, setOf, tlv, utf8String } from '../asn1/der-writer';
+import * as asn1js from 'asn1js';
+
+// Names built with asn1js' classes, encoded as given (a SET's order included).
+const der = (node: asn1js.AsnType) => Buffer.from(node.toBER());
+const sequence = (...value: asn1js.AsnType[]) => new asn1js.Sequence({ value });
+const setOf = (...value: asn1js.AsnType[]) => new asn1js.Set({ value });
+const oid = (value: string) => new asn1js.ObjectIdentifier({ value });
+const utf8 = (value: string) => new asn1js.Utf8String({ value });
 
 describe('X.509 certificates', () => {
   const rsa = keyFixture('rsa-2048');
@@ -52,7 +59,7 @@ describe('X.509 certificates', () => {
   });
 
   it('refuses something that is DER but not a certificate', () => {
-    const parsed = parseCertificate(sequence(sequence(), sequence()));
+    const parsed = parseCertificate(der(sequence(sequence(), sequence())));
     expect(!parsed.ok && parsed.error.message).toMatch(/not an X.509 certificate/);
   });
 
@@ -79,30 +86,29 @@ describe('X.509 certificates', () => {
 });
 
 describe('distinguished names (RFC 4514)', () => {
-  const rdn = (oid: string, value: Buffer) => setOf(sequence(objectIdentifier(oid), value));
+  const rdn = (type: string, value: asn1js.AsnType) => setOf(sequence(oid(type), value));
 
   it('prints RDNs in reverse order with short names and escapes specials', () => {
     const name = sequence(
-      rdn('0.9.2342.19200300.100.1.25', tlv(0x16, Buffer.from('test'))),
-      rdn('2.5.4.11', utf8String('people, staff')),
-      rdn('2.5.4.3', utf8String(' #Alice+"B"\\ ')),
+      rdn('0.9.2342.19200300.100.1.25', new asn1js.IA5String({ value: 'test' })),
+      rdn('2.5.4.11', utf8('people, staff')),
+      rdn('2.5.4.3', utf8(' #Alice+"B"\\ ')),
     );
-    expect(formatDistinguishedName(name)).toBe('CN=\\ #Alice\\+\\"B\\"\\\\\\ ,OU=people\\, staff,DC=test');
+    expect(formatDistinguishedName(der(name))).toBe(
+      'CN=\\ #Alice\\+\\"B\\"\\\\\\ ,OU=people\\, staff,DC=test',
+    );
   });
 
   it('shows control characters as escapes, so a name cannot forge a log line', () => {
-    const name = sequence(rdn('2.5.4.3', utf8String('evil\n{"level":"info"}')));
-    expect(formatDistinguishedName(name)).toBe('CN=evil\\0A{\\"level\\":\\"info\\"}');
+    const name = sequence(rdn('2.5.4.3', utf8('evil\n{"level":"info"}')));
+    expect(formatDistinguishedName(der(name))).toBe('CN=evil\\0A{\\"level\\":\\"info\\"}');
   });
 
   it('prints unknown attribute types by OID and non-string values as hex', () => {
     const name = sequence(
-      rdn('1.2.3.4', tlv(0x04, Buffer.of(1, 2))),
-      setOf(
-        sequence(objectIdentifier('2.5.4.3'), utf8String('a')),
-        sequence(objectIdentifier('2.5.4.10'), utf8String('b')),
-      ),
+      rdn('1.2.3.4', new asn1js.OctetString({ valueHex: Buffer.of(1, 2) })),
+      setOf(sequence(oid('2.5.4.3'), utf8('a')), sequence(oid('2.5.4.10'), utf8('b'))),
     );
-    expect(formatDistinguishedName(name)).toBe('CN=a+O=b,1.2.3.4=#04020102');
+    expect(formatDistinguishedName(der(name))).toBe('CN=a+O=b,1.2.3.4=#04020102');
   });
 });

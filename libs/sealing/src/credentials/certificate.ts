@@ -1,22 +1,18 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { fail, ok, type Result } from '@credroam/roaming';
-import {
-  algorithm,
-  bitStringBytes,
-  children,
-  isContext,
-  isUniversal,
-  octetStringValue,
-  oidValue,
-  parseDer,
-  primitiveContent,
-  rawBytes,
-  smallInteger,
-  UNIVERSAL_TAG,
-  type Asn1,
-} from '../asn1/der-reader';
+import { decodeBer, elementsOf, type Asn1 } from '../asn1/ber';
 import { OID } from '../asn1/oids';
+import { compileSchema, listed, matchSchema } from '../asn1/schema';
+import {
+  bitStringBytesOf,
+  encodingOf,
+  integerContentOf,
+  octetsOf,
+  oidOf,
+  smallIntegerOf,
+} from '../asn1/values';
 import { checkSize, MAX_CREDENTIAL_BYTES } from '../limits';
 import { describeKey, type KeyDescription } from './key-description';
 import { formatName } from './distinguished-name';
@@ -60,65 +56,74 @@ const KEY_ALGORITHM_NAMES: Record<string, string> = {
   '1.3.101.113': 'Ed448',
 };
 
+/** pkijs' Certificate schema (RFC 5280 section 4.1), with names for what is read. */
+const CERTIFICATE = compileSchema<
+  | 'tbs'
+  | 'version'
+  | 'serial'
+  | 'issuer'
+  | 'notBefore'
+  | 'notAfter'
+  | 'subject'
+  | 'spki'
+  | 'keyAlgorithm'
+  | 'issuerUniqueId'
+  | 'subjectUniqueId'
+  | 'signature',
+  'extensions'
+>(() =>
+  pkijs.Certificate.schema({
+    names: {
+      tbsCertificate: {
+        names: {
+          blockName: 'tbs',
+          tbsCertificateVersion: 'version',
+          tbsCertificateSerialNumber: 'serial',
+          issuer: { names: { blockName: 'issuer' } },
+          notBefore: { names: { utcTimeName: 'notBefore', generalTimeName: 'notBefore' } },
+          notAfter: { names: { utcTimeName: 'notAfter', generalTimeName: 'notAfter' } },
+          subject: { names: { blockName: 'subject' } },
+          subjectPublicKeyInfo: {
+            names: { blockName: 'spki', algorithm: { names: { algorithmIdentifier: 'keyAlgorithm' } } },
+          },
+          tbsCertificateIssuerUniqueID: 'issuerUniqueId',
+          tbsCertificateSubjectUniqueID: 'subjectUniqueId',
+          extensions: { names: { extensions: 'extensions' } },
+        },
+      },
+      signatureValue: 'signature',
+    },
+  }),
+);
+
+const EXTENSION = compileSchema<'id' | 'value'>(() =>
+  pkijs.Extension.schema({ names: { extnID: 'id', extnValue: 'value' } }),
+);
+
 function time(node: Asn1 | undefined): Date | undefined {
   if (!(node instanceof asn1js.UTCTime) && !(node instanceof asn1js.GeneralizedTime)) return undefined;
   const date = node.toDate();
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-/**
- * Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature BIT STRING }, with tbsCertificate
- * (RFC 5280 section 4.1) walked field by field; returns why when the structure is anything else.
- */
-function readCertificate(root: Asn1) {
-  const [tbsNode, signatureAlgorithm, signature, ...extra] = children(root);
-  if (
-    !isUniversal(root, UNIVERSAL_TAG.sequence) ||
-    !isUniversal(tbsNode, UNIVERSAL_TAG.sequence) ||
-    extra.length > 0
-  ) {
-    return 'structure';
-  }
-  if (!algorithm(signatureAlgorithm) || bitStringBytes(signature) === undefined) return 'signature';
-  const tbs = children(tbsNode);
-  let index = 0;
-  if (isContext(tbs[0], 0)) {
-    const version = smallInteger(children(tbs[0] as Asn1)[0]);
-    if (version === undefined || version > 2) return 'version';
-    index = 1;
-  }
-  const [serial, innerAlgorithm, issuer, validity, subject, spki, ...optional] = tbs.slice(index);
-  if (!isUniversal(serial, UNIVERSAL_TAG.integer) || serial.idBlock.isConstructed) return 'serial number';
-  if (!algorithm(innerAlgorithm)) return 'signature algorithm';
-  if (!isUniversal(issuer, UNIVERSAL_TAG.sequence) || !isUniversal(subject, UNIVERSAL_TAG.sequence))
-    return 'names';
-  const [notBeforeNode, notAfterNode, ...moreDates] = isUniversal(validity, UNIVERSAL_TAG.sequence)
-    ? children(validity)
-    : [];
-  const notBefore = time(notBeforeNode);
-  const notAfter = time(notAfterNode);
-  if (!notBefore || !notAfter || moreDates.length > 0) return 'validity dates';
-  const [keyAlgorithm, keyBits, ...moreKey] = isUniversal(spki, UNIVERSAL_TAG.sequence) ? children(spki) : [];
-  const keyAlgorithmId = algorithm(keyAlgorithm);
-  if (!keyAlgorithmId || !isUniversal(keyBits, UNIVERSAL_TAG.bitString) || moreKey.length > 0)
-    return 'public key';
-  // issuerUniqueID [1], subjectUniqueID [2], extensions [3]: optional, in this order, nothing else.
-  let last = 0;
-  for (const node of optional) {
-    const tag = node.idBlock.tagNumber;
-    if (node.idBlock.tagClass !== 3 || tag <= last || tag > 3) return 'trailing fields';
-    last = tag;
-  }
-  return {
-    serial,
-    issuer,
-    subject,
-    spki: spki as Asn1,
-    notBefore,
-    notAfter,
-    keyAlgorithmOid: keyAlgorithmId.oid,
-    tbs,
-  };
+/** What the schema leaves open: a version X.509 knows, no elements beyond the schema's, whole-byte signature. */
+function problemWith(
+  root: Asn1,
+  found: NonNullable<ReturnType<typeof matchCertificate>>,
+): string | undefined {
+  const version = found.version === undefined ? 0 : smallIntegerOf(found.version);
+  if (version === undefined || version > 2) return 'version';
+  const optional = [found.version, found.issuerUniqueId, found.subjectUniqueId, found.extensions];
+  const expected = 6 + optional.filter((part) => part !== undefined).length;
+  if (elementsOf(root).length !== 3 || elementsOf(found.tbs as Asn1).length !== expected)
+    return 'trailing fields';
+  if (bitStringBytesOf(found.signature) === undefined) return 'signature';
+  if (found.serial?.idBlock.isConstructed !== false) return 'serial number';
+  return undefined;
+}
+
+function matchCertificate(root: Asn1) {
+  return matchSchema(root, CERTIFICATE);
 }
 
 /** A DER X.509 certificate. Anything that is not one (truncated, trailing bytes, wrong structure) is a typed error. */
@@ -126,19 +131,23 @@ export function parseCertificate(input: Uint8Array): Result<ParsedCertificate> {
   const sized = checkSize(input, MAX_CREDENTIAL_BYTES, 'certificate');
   if (!sized.ok) return sized;
   const der = Buffer.from(input);
-  const parsed = parseDer(der, 'certificate');
-  if (!parsed.ok) return parsed;
-  const fields = readCertificate(parsed.value);
-  if (typeof fields === 'string') return fail('CRYPTO_PARSE_FAILED', `not an X.509 certificate (${fields})`);
-  const { serial, issuer, subject, spki, notBefore, notAfter, keyAlgorithmOid, tbs } = fields;
-  const issuerDer = rawBytes(issuer);
-  const subjectText = formatName(subject);
-  const issuerText = formatName(issuer);
-  if (subjectText === undefined || issuerText === undefined) {
+  const decoded = decodeBer(der, 'certificate');
+  if (!decoded.ok) return decoded;
+  const found = matchCertificate(decoded.value);
+  const problem = found ? problemWith(decoded.value, found) : 'structure';
+  if (!found || problem) return fail('CRYPTO_PARSE_FAILED', `not an X.509 certificate (${problem})`);
+  const notBefore = time(found.notBefore);
+  const notAfter = time(found.notAfter);
+  if (!notBefore || !notAfter)
+    return fail('CRYPTO_PARSE_FAILED', 'not an X.509 certificate (validity dates)');
+  const { issuer, subject, spki } = found;
+  const subjectText = subject && formatName(subject);
+  const issuerText = issuer && formatName(issuer);
+  if (!issuer || !spki || subjectText === undefined || issuerText === undefined) {
     return fail('CRYPTO_PARSE_FAILED', 'certificate subject or issuer is not a distinguished name');
   }
-  const serialDer = primitiveContent(serial);
-  if (serialDer.length === 0) return fail('CRYPTO_PARSE_FAILED', 'certificate serial number is empty');
+  const serialDer = integerContentOf(found.serial);
+  if (!serialDer?.length) return fail('CRYPTO_PARSE_FAILED', 'certificate serial number is empty');
   return ok(
     new CertificateView({
       der,
@@ -148,11 +157,11 @@ export function parseCertificate(input: Uint8Array): Result<ParsedCertificate> {
       serialNumber: serialHex(serialDer),
       notBefore,
       notAfter,
-      publicKeyInfo: rawBytes(spki),
-      subjectKeyIdentifier: subjectKeyIdentifier(tbs),
-      issuerDer,
+      publicKeyInfo: encodingOf(spki),
+      subjectKeyIdentifier: subjectKeyIdentifier(listed(found.extensions)),
+      issuerDer: encodingOf(issuer),
       serialDer,
-      keyAlgorithmOid,
+      keyAlgorithmOid: oidOf(found.keyAlgorithm) ?? '',
     }),
   );
 }
@@ -239,18 +248,15 @@ function loadPublicKey(spki: Buffer): KeyObject | null {
   }
 }
 
-function subjectKeyIdentifier(tbs: Asn1[]): Buffer | null {
-  const extensions = tbs.find((node) => isContext(node, 3));
-  const list = extensions ? children(extensions)[0] : undefined;
-  if (!isUniversal(list, UNIVERSAL_TAG.sequence)) return null;
-  for (const extension of children(list)) {
-    const parts = children(extension);
-    if (oidValue(parts[0]) !== OID.subjectKeyIdentifier) continue;
-    const value = parts[parts.length - 1];
-    if (!isUniversal(value, UNIVERSAL_TAG.octetString)) return null;
-    const inner = parseDer(octetStringValue(value), 'subject key identifier');
-    if (!inner.ok || !isUniversal(inner.value, UNIVERSAL_TAG.octetString)) return null;
-    return octetStringValue(inner.value);
+/** The subjectKeyIdentifier extension's value: an OCTET STRING inside the extension's OCTET STRING. */
+function subjectKeyIdentifier(extensions: Asn1[]): Buffer | null {
+  for (const extension of extensions) {
+    const found = matchSchema(extension, EXTENSION);
+    if (oidOf(found?.id) !== OID.subjectKeyIdentifier) continue;
+    const value = octetsOf(found?.value);
+    const inner = value === undefined ? undefined : decodeBer(value, 'subject key identifier');
+    if (!inner?.ok || !(inner.value instanceof asn1js.OctetString)) return null;
+    return octetsOf(inner.value) ?? null;
   }
   return null;
 }

@@ -1,7 +1,9 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { fail, ok, type Result } from '@credroam/roaming';
-import { children, describeError, parseDer, rawBytes, type Asn1 } from '../asn1/der-reader';
+import { decodeBer } from '../asn1/ber';
+import { compileSchema, matchSchema } from '../asn1/schema';
+import { encodingOf } from '../asn1/values';
 import { checkSize, MAX_CREDENTIAL_BYTES } from '../limits';
 import { formatName } from './distinguished-name';
 import { describeKey } from './key-description';
@@ -15,26 +17,28 @@ export interface ParsedCertificationRequest {
   readonly keySize: number | null;
 }
 
+/** pkijs' CertificationRequest schema; its SubjectPublicKeyInfo keeps the name pkijs gives it. */
+const SPKI = 'CertificationRequestInfo.subjectPublicKeyInfo';
+const CERTIFICATION_REQUEST = compileSchema<'subject' | typeof SPKI>(() =>
+  pkijs.CertificationRequest.schema({
+    names: { certificationRequestInfo: { names: { subject: { names: { blockName: 'subject' } } } } },
+  }),
+);
+
 /** A DER PKCS#10 certification request. */
 export function parseCertificationRequest(input: Uint8Array): Result<ParsedCertificationRequest> {
   const sized = checkSize(input, MAX_CREDENTIAL_BYTES, 'certificate request');
   if (!sized.ok) return sized;
   const der = Buffer.from(input);
-  const parsed = parseDer(der, 'certificate request');
-  if (!parsed.ok) return parsed;
-  try {
-    new pkijs.CertificationRequest({ schema: parsed.value });
-  } catch (error) {
-    return fail('CRYPTO_PARSE_FAILED', `not a PKCS#10 certificate request (${describeError(error)})`);
-  }
-  // CertificationRequestInfo ::= SEQUENCE { version, subject Name, subjectPKInfo, attributes [0] }
-  const info = children(children(parsed.value)[0] as Asn1);
-  const subjectNode = info[1];
-  const spkiNode = info[2];
-  if (!subjectNode || !spkiNode) return fail('CRYPTO_PARSE_FAILED', 'certificate request is incomplete');
-  const subject = formatName(subjectNode);
+  const decoded = decodeBer(der, 'certificate request');
+  if (!decoded.ok) return decoded;
+  const found = matchSchema(decoded.value, CERTIFICATION_REQUEST);
+  if (!found) return fail('CRYPTO_PARSE_FAILED', 'not a PKCS#10 certificate request');
+  const spki = found[SPKI];
+  if (!found.subject || !spki) return fail('CRYPTO_PARSE_FAILED', 'certificate request is incomplete');
+  const subject = formatName(found.subject);
   if (subject === undefined) return fail('CRYPTO_PARSE_FAILED', 'certificate request subject is malformed');
-  const publicKeyInfo = rawBytes(spkiNode);
+  const publicKeyInfo = encodingOf(spki);
   let publicKey: KeyObject | null = null;
   try {
     publicKey = createPublicKey({ key: publicKeyInfo, format: 'der', type: 'spki' });

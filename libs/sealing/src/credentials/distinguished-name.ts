@@ -1,12 +1,7 @@
-import {
-  children,
-  isUniversal,
-  oidValue,
-  parseDer,
-  rawBytes,
-  UNIVERSAL_TAG,
-  type Asn1,
-} from '../asn1/der-reader';
+import * as pkijs from 'pkijs';
+import { decodeBer, elementsOf, type Asn1 } from '../asn1/ber';
+import { compileSchema, matchSchema } from '../asn1/schema';
+import { encodingOf, oidOf, stringOf } from '../asn1/values';
 
 /** RFC 4514's short names, plus the few that Windows and OpenSSL print for common certificates. */
 const SHORT_NAMES: Record<string, string> = {
@@ -52,35 +47,40 @@ function escapeValue(value: string): string {
 }
 
 function attributeValue(node: Asn1): string {
-  const value = (node.valueBlock as { value?: unknown }).value;
   // Directory strings decode to text; anything else is shown as RFC 4514's "#" + hex of its DER.
-  if (typeof value === 'string' && !node.idBlock.isConstructed) return escapeValue(value);
-  return `#${rawBytes(node).toString('hex').toUpperCase()}`;
+  const text = stringOf(node);
+  return text === undefined ? `#${encodingOf(node).toString('hex').toUpperCase()}` : escapeValue(text);
 }
+
+/**
+ * pkijs' schemas validate a Name, but its RelativeDistinguishedNames flattens the RDNs into one list, losing which
+ * attributes share an RDN ("OU=people+UID=alice"): the RDNs are read from the validated structure instead.
+ */
+const NAME = compileSchema<never>(() => pkijs.RelativeDistinguishedNames.schema());
+const TYPE_AND_VALUE = compileSchema<'type' | 'value'>(() =>
+  pkijs.AttributeTypeAndValue.schema({ names: { type: 'type', value: 'value' } }),
+);
 
 /**
  * A Name (its DER) as an RFC 4514 string: RDNs in reverse order, multi-valued RDNs joined with "+", e.g.
  * `CN=Alice Martin,OU=people,DC=credroam,DC=test`. Undefined when the bytes are not a Name.
  */
 export function formatDistinguishedName(der: Uint8Array): string | undefined {
-  const parsed = parseDer(der, 'name');
-  return parsed.ok ? formatName(parsed.value) : undefined;
+  const decoded = decodeBer(der, 'name');
+  return decoded.ok ? formatName(decoded.value) : undefined;
 }
 
 /** formatDistinguishedName over an already parsed Name. */
 export function formatName(name: Asn1): string | undefined {
-  if (!isUniversal(name, UNIVERSAL_TAG.sequence)) return undefined;
+  if (!matchSchema(name, NAME)) return undefined;
   const rdns: string[] = [];
-  for (const rdn of children(name)) {
-    if (!isUniversal(rdn, UNIVERSAL_TAG.set)) return undefined;
+  for (const rdn of elementsOf(name)) {
     const parts: string[] = [];
-    for (const attribute of children(rdn)) {
-      const [typeNode, valueNode] = children(attribute);
-      const type = oidValue(typeNode);
-      if (!isUniversal(attribute, UNIVERSAL_TAG.sequence) || type === undefined || valueNode === undefined) {
-        return undefined;
-      }
-      parts.push(`${SHORT_NAMES[type] ?? type}=${attributeValue(valueNode)}`);
+    for (const attribute of elementsOf(rdn)) {
+      const found = matchSchema(attribute, TYPE_AND_VALUE);
+      const type = oidOf(found?.type);
+      if (type === undefined || found?.value === undefined) return undefined;
+      parts.push(`${SHORT_NAMES[type] ?? type}=${attributeValue(found.value)}`);
     }
     rdns.push(parts.join('+'));
   }

@@ -1,5 +1,8 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { bitStringBytes, children, parseDer } from '../asn1/der-reader';
+import * as pkijs from 'pkijs';
+import { decodeBer } from '../asn1/ber';
+import { compileSchema, matchSchema } from '../asn1/schema';
+import { bitStringBytesOf } from '../asn1/values';
 
 /** What a key is, in the words the inspect contract uses: `RSA` 2048, `EC-P-256` 256, `Ed25519` 256 … */
 export interface KeyDescription {
@@ -64,6 +67,10 @@ interface PublicParts {
   keyIdentifier: Buffer;
 }
 
+const PUBLIC_KEY_INFO = compileSchema<'subjectPublicKey'>(() =>
+  pkijs.PublicKeyInfo.schema({ names: { subjectPublicKey: 'subjectPublicKey' } }),
+);
+
 // OpenSSL 3's encoders make KeyObject.export cost ~0.15 ms, and a batch seals many values to one device key or
 // opens many uploads with one transport key: remember what each key object exports. Keys are immutable.
 const publicParts = new WeakMap<KeyObject, PublicParts>();
@@ -72,8 +79,10 @@ function partsOf(key: KeyObject): PublicParts {
   const cached = publicParts.get(key);
   if (cached) return cached;
   const spki = (key.type === 'private' ? createPublicKey(key) : key).export({ format: 'der', type: 'spki' });
-  const parsed = parseDer(spki, 'public key');
-  const bits = parsed.ok ? bitStringBytes(children(parsed.value)[1]) : undefined;
+  const decoded = decodeBer(spki, 'public key');
+  const bits = decoded.ok
+    ? bitStringBytesOf(matchSchema(decoded.value, PUBLIC_KEY_INFO)?.subjectPublicKey)
+    : undefined;
   if (bits === undefined) throw new Error('node produced an unparsable SubjectPublicKeyInfo');
   const parts = { spki, bits, keyIdentifier: createHash('sha1').update(bits).digest() };
   publicParts.set(key, parts);

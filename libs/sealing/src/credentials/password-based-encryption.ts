@@ -1,16 +1,12 @@
 import { createDecipheriv, createHash, pbkdf2Sync } from 'node:crypto';
 import { fail, ok, type Result } from '@credroam/roaming';
-import {
-  absentOrNull,
-  algorithm,
-  children,
-  isUniversal,
-  octetStringValue,
-  smallInteger,
-  UNIVERSAL_TAG,
-  type Asn1,
-} from '../asn1/der-reader';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { type AlgorithmId } from '../asn1/algorithm-id';
+import { type Asn1 } from '../asn1/ber';
 import { OID } from '../asn1/oids';
+import { compileSchema, matchSchema } from '../asn1/schema';
+import { absentOrNull, octetsOf, oidOf, smallIntegerOf } from '../asn1/values';
 import { MAX_KDF_ITERATIONS, wipe } from '../limits';
 
 /**
@@ -120,65 +116,79 @@ function decipher(name: string, key: Buffer, iv: Buffer, ciphertext: Buffer): Re
   }
 }
 
+const PBES2_PARAMETERS = compileSchema<'kdf' | 'kdfParameters' | 'cipher' | 'iv'>(() =>
+  pkijs.PBES2Params.schema({
+    names: {
+      keyDerivationFunc: { names: { algorithmIdentifier: 'kdf', algorithmParams: 'kdfParameters' } },
+      encryptionScheme: { names: { algorithmIdentifier: 'cipher', algorithmParams: 'iv' } },
+    },
+  }),
+);
+
+const PBKDF2_PARAMETERS = compileSchema<'salt' | 'iterations' | 'keyLength' | 'prf' | 'prfParameters'>(() =>
+  pkijs.PBKDF2Params.schema({
+    names: {
+      saltPrimitive: 'salt',
+      iterationCount: 'iterations',
+      keyLength: 'keyLength',
+      prf: { names: { algorithmIdentifier: 'prf', algorithmParams: 'prfParameters', optional: true } },
+    },
+  }),
+);
+
+/**
+ * pkcs-12PbeParams (RFC 7292 appendix C): pkijs reads PKCS#12's own password-based encryption nowhere (its PFX
+ * code decrypts PBES2 only), so this one schema is made here, of asn1js' classes.
+ */
+const PKCS12_PBE_PARAMETERS = compileSchema<'salt' | 'iterations'>(
+  () =>
+    new asn1js.Sequence({
+      value: [new asn1js.OctetString({ name: 'salt' }), new asn1js.Integer({ name: 'iterations' })],
+    }),
+);
+
 function pbes2(parameters: Asn1 | undefined, ciphertext: Buffer, password: string): Result<Buffer> {
-  const [kdfNode, schemeNode] =
-    parameters && isUniversal(parameters, UNIVERSAL_TAG.sequence) ? children(parameters) : [];
-  const kdf = algorithm(kdfNode);
-  const scheme = algorithm(schemeNode);
-  if (!kdf || !scheme) return fail('CRYPTO_PARSE_FAILED', 'PBES2 parameters are malformed');
-  if (kdf.oid !== OID.pbkdf2)
-    return fail('CRYPTO_PARSE_FAILED', `PBES2 key derivation ${kdf.oid} is not supported`);
-  const cipher = PBES2_CIPHERS[scheme.oid];
+  const scheme = matchSchema(parameters, PBES2_PARAMETERS);
+  const kdf = oidOf(scheme?.kdf);
+  const cipherOid = oidOf(scheme?.cipher);
+  if (!scheme || kdf === undefined || cipherOid === undefined) {
+    return fail('CRYPTO_PARSE_FAILED', 'PBES2 parameters are malformed');
+  }
+  if (kdf !== OID.pbkdf2) return fail('CRYPTO_PARSE_FAILED', `PBES2 key derivation ${kdf} is not supported`);
+  const cipher = PBES2_CIPHERS[cipherOid];
   if (!cipher) {
-    return fail(
-      'CRYPTO_PARSE_FAILED',
-      `PBES2 encryption scheme ${scheme.oid} is not supported (use AES-CBC)`,
-    );
+    return fail('CRYPTO_PARSE_FAILED', `PBES2 encryption scheme ${cipherOid} is not supported (use AES-CBC)`);
   }
-  if (!isUniversal(scheme.parameters, UNIVERSAL_TAG.octetString)) {
-    return fail('CRYPTO_PARSE_FAILED', 'PBES2 encryption scheme has no IV');
-  }
-  const iv = octetStringValue(scheme.parameters);
-  const fields =
-    kdf.parameters && isUniversal(kdf.parameters, UNIVERSAL_TAG.sequence) ? children(kdf.parameters) : [];
-  const [saltNode, iterationsNode, ...optional] = fields;
-  if (!isUniversal(saltNode, UNIVERSAL_TAG.octetString) || iv.length !== cipher.ivLength) {
+  const iv = scheme.iv instanceof asn1js.OctetString ? octetsOf(scheme.iv) : undefined;
+  if (iv === undefined) return fail('CRYPTO_PARSE_FAILED', 'PBES2 encryption scheme has no IV');
+  const pbkdf2 = matchSchema(scheme.kdfParameters, PBKDF2_PARAMETERS);
+  const salt = octetsOf(pbkdf2?.salt);
+  if (!pbkdf2 || salt === undefined || iv.length !== cipher.ivLength) {
     return fail('CRYPTO_PARSE_FAILED', 'PBKDF2 parameters are malformed');
   }
-  const iterations = checkIterations(smallInteger(iterationsNode));
+  const iterations = checkIterations(smallIntegerOf(pbkdf2.iterations));
   if (!iterations.ok) return iterations;
+  if (pbkdf2.keyLength !== undefined && smallIntegerOf(pbkdf2.keyLength) !== cipher.keyLength) {
+    return fail('CRYPTO_PARSE_FAILED', 'PBKDF2 key length does not fit the cipher');
+  }
   let digest = 'sha1';
-  for (const node of optional) {
-    if (isUniversal(node, UNIVERSAL_TAG.integer)) {
-      if (smallInteger(node) !== cipher.keyLength)
-        return fail('CRYPTO_PARSE_FAILED', 'PBKDF2 key length does not fit the cipher');
-      continue;
-    }
-    const prf = algorithm(node);
-    const name = prf && absentOrNull(prf.parameters) ? PRF_DIGESTS[prf.oid] : undefined;
+  if (pbkdf2.prf !== undefined) {
+    const name = absentOrNull(pbkdf2.prfParameters) ? PRF_DIGESTS[oidOf(pbkdf2.prf) ?? ''] : undefined;
     if (!name) return fail('CRYPTO_PARSE_FAILED', 'PBKDF2 pseudo-random function is not supported');
     digest = name;
   }
   const passwordBytes = Buffer.from(password, 'utf8');
-  const key = pbkdf2Sync(
-    passwordBytes,
-    octetStringValue(saltNode),
-    iterations.value,
-    cipher.keyLength,
-    digest,
-  );
+  const key = pbkdf2Sync(passwordBytes, salt, iterations.value, cipher.keyLength, digest);
   wipe(passwordBytes);
   return decipher(cipher.name, key, iv, ciphertext);
 }
 
 function pkcs12Pbe(parameters: Asn1 | undefined, ciphertext: Buffer, password: string): Result<Buffer> {
-  const [saltNode, iterationsNode] =
-    parameters && isUniversal(parameters, UNIVERSAL_TAG.sequence) ? children(parameters) : [];
-  if (!isUniversal(saltNode, UNIVERSAL_TAG.octetString))
-    return fail('CRYPTO_PARSE_FAILED', 'PKCS#12 PBE parameters are malformed');
-  const iterations = checkIterations(smallInteger(iterationsNode));
+  const found = matchSchema(parameters, PKCS12_PBE_PARAMETERS);
+  const salt = octetsOf(found?.salt);
+  if (salt === undefined) return fail('CRYPTO_PARSE_FAILED', 'PKCS#12 PBE parameters are malformed');
+  const iterations = checkIterations(smallIntegerOf(found?.iterations));
   if (!iterations.ok) return iterations;
-  const salt = octetStringValue(saltNode);
   const passwordBytes = bmpPassword(password);
   const key = pkcs12Kdf('sha1', passwordBytes, salt, 1, iterations.value, 24);
   const iv = pkcs12Kdf('sha1', passwordBytes, salt, 2, iterations.value, 8);
@@ -186,22 +196,21 @@ function pkcs12Pbe(parameters: Asn1 | undefined, ciphertext: Buffer, password: s
   return decipher('des-ede3-cbc', key, iv, ciphertext);
 }
 
-/** Decrypts `ciphertext` under the password-based scheme named by the AlgorithmIdentifier `scheme`. */
+/** Decrypts `ciphertext` under the password-based scheme `scheme` (an EncryptedPrivateKeyInfo's or a safe's). */
 export function decryptWithPassword(
-  scheme: Asn1 | undefined,
+  scheme: AlgorithmId | undefined,
   ciphertext: Buffer,
   password: string,
 ): Result<Buffer> {
-  const algorithmId = algorithm(scheme);
-  if (!algorithmId) return fail('CRYPTO_PARSE_FAILED', 'password-based encryption algorithm is malformed');
-  if (algorithmId.oid === OID.pbes2) return pbes2(algorithmId.parameters, ciphertext, password);
-  if (algorithmId.oid === OID.pbeWithShaAnd3KeyTripleDesCbc)
-    return pkcs12Pbe(algorithmId.parameters, ciphertext, password);
-  if (RC2_SCHEMES.has(algorithmId.oid)) {
+  if (!scheme) return fail('CRYPTO_PARSE_FAILED', 'password-based encryption algorithm is malformed');
+  if (scheme.oid === OID.pbes2) return pbes2(scheme.parameters, ciphertext, password);
+  if (scheme.oid === OID.pbeWithShaAnd3KeyTripleDesCbc)
+    return pkcs12Pbe(scheme.parameters, ciphertext, password);
+  if (RC2_SCHEMES.has(scheme.oid)) {
     return fail(
       'CRYPTO_PARSE_FAILED',
       'the file is encrypted with RC2 (legacy PKCS#12); re-export it with AES (openssl pkcs12 -export without -legacy)',
     );
   }
-  return fail('CRYPTO_PARSE_FAILED', `password-based encryption ${algorithmId.oid} is not supported`);
+  return fail('CRYPTO_PARSE_FAILED', `password-based encryption ${scheme.oid} is not supported`);
 }

@@ -1,20 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { fail, ok, type Result } from '@credroam/roaming';
-import {
-  absentOrNull,
-  algorithm,
-  children,
-  isContext,
-  isUniversal,
-  octetStringValue,
-  oidValue,
-  parseDer,
-  rawBytes,
-  smallInteger,
-  UNIVERSAL_TAG,
-  type Asn1,
-} from '../asn1/der-reader';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { algorithmFrom, algorithmNames } from '../asn1/algorithm-id';
+import { decodeBer, type Asn1 } from '../asn1/ber';
 import { OID } from '../asn1/oids';
+import { compileSchema, listed, matchSchema } from '../asn1/schema';
+import { ATTRIBUTE, CONTENT_INFO } from '../asn1/shared-schemas';
+import { absentOrNull, encodingOf, octetsOf, oidOf, smallIntegerOf, stringOf } from '../asn1/values';
+import { DIGESTS } from '../cms/primitives';
 import { checkSize, MAX_CREDENTIAL_BYTES, MAX_KDF_ITERATIONS, wipe } from '../limits';
 import { parseCertificate, type ParsedCertificate } from './certificate';
 import { bmpPassword, decryptWithPassword, pkcs12Kdf, WRONG_PASSWORD } from './password-based-encryption';
@@ -40,14 +34,6 @@ export interface ParsedPkcs12 {
 
 const MAX_BAGS = 1000;
 
-const MAC_DIGESTS: Record<string, string> = {
-  [OID.sha1]: 'sha1',
-  [OID.sha224]: 'sha224',
-  [OID.sha256]: 'sha256',
-  [OID.sha384]: 'sha384',
-  [OID.sha512]: 'sha512',
-};
-
 class Pkcs12Error {
   constructor(readonly result: Result<never>) {}
 }
@@ -62,43 +48,91 @@ function unwrap<T>(result: Result<T>): T {
   return result.value;
 }
 
+// pkijs' PKCS#12 schemas, with names for what is read. pkijs' own PFX parsing decrypts through WebCrypto
+// (asynchronous, and without PKCS#12's 3DES scheme), so the decryption and the MAC are done here on node:crypto.
+const PFX = compileSchema<
+  | 'version'
+  | 'authSafe'
+  | 'macData'
+  | 'macDigest'
+  | 'macDigestParameters'
+  | 'macValue'
+  | 'macSalt'
+  | 'macIterations'
+>(() =>
+  pkijs.PFX.schema({
+    names: {
+      version: 'version',
+      authSafe: { names: { blockName: 'authSafe' } },
+      macData: {
+        names: {
+          blockName: 'macData',
+          optional: true,
+          mac: { names: { digestAlgorithm: algorithmNames('macDigest'), digest: 'macValue' } },
+          macSalt: 'macSalt',
+          iterations: 'macIterations',
+        },
+      },
+    },
+  }),
+);
+
+const AUTHENTICATED_SAFE = compileSchema<never, 'safes'>(() =>
+  pkijs.AuthenticatedSafe.schema({ names: { contentInfos: 'safes' } }),
+);
+
+const ENCRYPTED_DATA = compileSchema<'scheme' | 'schemeParameters' | 'encryptedContent'>(() =>
+  pkijs.EncryptedData.schema({
+    names: {
+      encryptedContentInfo: {
+        names: { contentEncryptionAlgorithm: algorithmNames('scheme'), encryptedContent: 'encryptedContent' },
+      },
+    },
+  }),
+);
+
+const SAFE_CONTENTS = compileSchema<never, 'bags'>(() =>
+  pkijs.SafeContents.schema({ names: { safeBags: 'bags' } }),
+);
+
+const SAFE_BAG = compileSchema<'bagId' | 'bagValue', 'bagAttributes'>(() =>
+  pkijs.SafeBag.schema({ names: { bagId: 'bagId', bagValue: 'bagValue', bagAttributes: 'bagAttributes' } }),
+);
+
+const CERT_BAG = compileSchema<'certId' | 'certValue'>(() =>
+  pkijs.CertBag.schema({ names: { id: 'certId', value: 'certValue' } }),
+);
+
 /** ContentInfo { contentType, [0] EXPLICIT content } */
 function contentInfo(node: Asn1 | undefined): { type: string; content: Asn1 } {
-  const [typeNode, wrapper] = node && isUniversal(node, UNIVERSAL_TAG.sequence) ? children(node) : [];
-  const type = need(oidValue(typeNode), 'PKCS#12 content info is malformed');
-  const content = need(
-    isContext(wrapper, 0) && children(wrapper as Asn1)[0],
-    'PKCS#12 content info has no content',
-  );
-  return { type, content };
+  const found = need(matchSchema(node, CONTENT_INFO), 'PKCS#12 content info is malformed');
+  const type = need(oidOf(found.contentType), 'PKCS#12 content info is malformed');
+  return { type, content: need(found.content, 'PKCS#12 content info has no content') };
 }
 
-function verifyMac(macData: Asn1, authSafe: Buffer, password: string): void {
-  const [digestInfo, saltNode, iterationsNode] = children(macData);
-  const [algorithmNode, digestNode] = digestInfo ? children(digestInfo) : [];
-  const macAlgorithm = need(algorithm(algorithmNode), 'PKCS#12 MAC algorithm is malformed');
+function verifyMac(pfx: NonNullable<ReturnType<typeof matchPfx>>, authSafe: Buffer, password: string): void {
+  const macAlgorithm = need(
+    algorithmFrom(pfx.macDigest, pfx.macDigestParameters),
+    'PKCS#12 MAC algorithm is malformed',
+  );
   if (macAlgorithm.oid === OID.pbmac1) {
     throw new Pkcs12Error(fail('CRYPTO_PARSE_FAILED', 'PKCS#12 PBMAC1 integrity is not supported yet'));
   }
   const digest = need(
-    absentOrNull(macAlgorithm.parameters) && MAC_DIGESTS[macAlgorithm.oid],
+    absentOrNull(macAlgorithm.parameters) && DIGESTS[macAlgorithm.oid],
     'PKCS#12 MAC digest is not supported',
   );
-  need(
-    isUniversal(digestNode, UNIVERSAL_TAG.octetString) && isUniversal(saltNode, UNIVERSAL_TAG.octetString),
-    'PKCS#12 MAC is malformed',
-  );
+  const expected = need(octetsOf(pfx.macValue), 'PKCS#12 MAC is malformed');
+  const salt = need(octetsOf(pfx.macSalt), 'PKCS#12 MAC is malformed');
   const iterations =
-    iterationsNode === undefined
+    pfx.macIterations === undefined
       ? 1
-      : need(smallInteger(iterationsNode), 'PKCS#12 MAC iterations are malformed');
+      : need(smallIntegerOf(pfx.macIterations), 'PKCS#12 MAC iterations are malformed');
   if (iterations < 1 || iterations > MAX_KDF_ITERATIONS) {
     throw new Pkcs12Error(
       fail('INVALID_INPUT', `PKCS#12 MAC asks for ${iterations} iterations (at most ${MAX_KDF_ITERATIONS})`),
     );
   }
-  const expected = octetStringValue(digestNode as Asn1);
-  const salt = octetStringValue(saltNode as Asn1);
   // OpenSSL tries an empty password both as an empty BMPString and as no password at all.
   const candidates = password === '' ? [bmpPassword(''), Buffer.alloc(0)] : [bmpPassword(password)];
   for (const candidate of candidates) {
@@ -110,18 +144,17 @@ function verifyMac(macData: Asn1, authSafe: Buffer, password: string): void {
   throw new Pkcs12Error(fail('KEY_UNAVAILABLE', `${WRONG_PASSWORD}: the PKCS#12 integrity check failed`));
 }
 
-function bagAttributes(node: Asn1 | undefined): { localKeyId: Buffer | null; friendlyName: string | null } {
+function bagAttributes(attributes: Asn1[]): { localKeyId: Buffer | null; friendlyName: string | null } {
   let localKeyId: Buffer | null = null;
   let friendlyName: string | null = null;
-  for (const attribute of node && isUniversal(node, UNIVERSAL_TAG.set) ? children(node) : []) {
-    const [typeNode, values] = children(attribute);
-    const first = values ? children(values)[0] : undefined;
-    const type = oidValue(typeNode);
-    if (type === OID.localKeyId && isUniversal(first, UNIVERSAL_TAG.octetString))
-      localKeyId = octetStringValue(first);
-    if (type === OID.friendlyName && first) {
-      const text = (first.valueBlock as { value?: unknown }).value;
-      if (typeof text === 'string') friendlyName = text.slice(0, 256);
+  for (const attribute of attributes) {
+    const found = matchSchema(attribute, ATTRIBUTE);
+    const first = listed(found?.values)[0];
+    const type = oidOf(found?.type);
+    if (type === OID.localKeyId && first instanceof asn1js.OctetString) localKeyId = octetsOf(first) ?? null;
+    if (type === OID.friendlyName) {
+      const text = stringOf(first);
+      if (text !== undefined) friendlyName = text.slice(0, 256);
     }
   }
   return { localKeyId, friendlyName };
@@ -140,42 +173,54 @@ export function parsePkcs12(input: Uint8Array, password: string): Result<ParsedP
   }
 }
 
+function matchPfx(node: Asn1) {
+  return matchSchema(node, PFX);
+}
+
 function parse(input: Uint8Array, password: string): ParsedPkcs12 {
-  const pfx = unwrap(parseDer(input, 'PKCS#12 file'));
-  const [versionNode, authSafeNode, macData] = isUniversal(pfx, UNIVERSAL_TAG.sequence) ? children(pfx) : [];
-  need(smallInteger(versionNode) === 3, 'not a PKCS#12 file (PFX version 3 expected)');
-  const authSafe = contentInfo(authSafeNode);
+  const pfx = need(
+    matchPfx(unwrap(decodeBer(input, 'PKCS#12 file'))),
+    'not a PKCS#12 file (PFX version 3 expected)',
+  );
+  need(smallIntegerOf(pfx.version) === 3, 'not a PKCS#12 file (PFX version 3 expected)');
+  const authSafe = contentInfo(pfx.authSafe);
   if (authSafe.type === OID.signedData) {
     throw new Pkcs12Error(fail('CRYPTO_PARSE_FAILED', 'PKCS#12 public-key integrity mode is not supported'));
   }
-  need(
-    authSafe.type === OID.data && isUniversal(authSafe.content, UNIVERSAL_TAG.octetString),
+  const authSafeBytes = need(
+    authSafe.type === OID.data &&
+      authSafe.content instanceof asn1js.OctetString &&
+      octetsOf(authSafe.content),
     'PKCS#12 content is not data',
   );
-  const authSafeBytes = octetStringValue(authSafe.content);
-  const integrityChecked = macData !== undefined;
-  if (macData) verifyMac(macData, authSafeBytes, password);
+  const integrityChecked = pfx.macData !== undefined;
+  if (integrityChecked) verifyMac(pfx, authSafeBytes, password);
 
-  const safes = unwrap(parseDer(authSafeBytes, 'PKCS#12 authenticated safe'));
-  need(isUniversal(safes, UNIVERSAL_TAG.sequence), 'PKCS#12 authenticated safe is malformed');
+  const safes = need(
+    matchSchema(unwrap(decodeBer(authSafeBytes, 'PKCS#12 authenticated safe')), AUTHENTICATED_SAFE),
+    'PKCS#12 authenticated safe is malformed',
+  );
   const certificates: Pkcs12Entry<ParsedCertificate>[] = [];
   const keys: Pkcs12Entry<ParsedPrivateKey>[] = [];
   let bagCount = 0;
-  for (const safe of children(safes)) {
+  for (const safe of listed(safes.safes)) {
     const { type, content } = contentInfo(safe);
     let safeContents: Buffer;
     if (type === OID.data) {
-      safeContents = octetStringValue(
-        need(isUniversal(content, UNIVERSAL_TAG.octetString) && content, 'PKCS#12 safe is malformed'),
+      safeContents = need(
+        content instanceof asn1js.OctetString && octetsOf(content),
+        'PKCS#12 safe is malformed',
       );
     } else if (type === OID.encryptedData) {
       safeContents = decryptSafe(content, password);
     } else {
       throw new Pkcs12Error(fail('CRYPTO_PARSE_FAILED', `PKCS#12 safe of type ${type} is not supported`));
     }
-    const bags = unwrap(parseDer(safeContents, 'PKCS#12 safe contents'));
-    need(isUniversal(bags, UNIVERSAL_TAG.sequence), 'PKCS#12 safe contents are malformed');
-    for (const bag of children(bags)) {
+    const bags = need(
+      matchSchema(unwrap(decodeBer(safeContents, 'PKCS#12 safe contents')), SAFE_CONTENTS),
+      'PKCS#12 safe contents are malformed',
+    );
+    for (const bag of listed(bags.bags)) {
       bagCount += 1;
       if (bagCount > MAX_BAGS)
         throw new Pkcs12Error(fail('INVALID_INPUT', `PKCS#12 file has more than ${MAX_BAGS} bags`));
@@ -188,13 +233,16 @@ function parse(input: Uint8Array, password: string): ParsedPkcs12 {
 
 /** EncryptedData { version, EncryptedContentInfo { contentType, algorithm, [0] IMPLICIT encryptedContent } } */
 function decryptSafe(content: Asn1, password: string): Buffer {
-  const [, encryptedContentInfo] = isUniversal(content, UNIVERSAL_TAG.sequence) ? children(content) : [];
-  const [, scheme, encrypted] = encryptedContentInfo ? children(encryptedContentInfo) : [];
-  need(isContext(encrypted, 0), 'PKCS#12 encrypted safe is malformed');
-  const decrypted = decryptWithPassword(scheme, octetStringValue(encrypted as Asn1), password);
+  const found = need(matchSchema(content, ENCRYPTED_DATA), 'PKCS#12 encrypted safe is malformed');
+  const ciphertext = need(octetsOf(found.encryptedContent), 'PKCS#12 encrypted safe is malformed');
+  const decrypted = decryptWithPassword(
+    algorithmFrom(found.scheme, found.schemeParameters),
+    ciphertext,
+    password,
+  );
   if (!decrypted.ok) throw new Pkcs12Error(decrypted as Result<never>);
   // Without a MAC a wrong password shows only here: what comes out is not a SEQUENCE of bags.
-  if (!parseDer(decrypted.value, 'safe').ok) throw new Pkcs12Error(fail('KEY_UNAVAILABLE', WRONG_PASSWORD));
+  if (!decodeBer(decrypted.value, 'safe').ok) throw new Pkcs12Error(fail('KEY_UNAVAILABLE', WRONG_PASSWORD));
   return decrypted.value;
 }
 
@@ -204,27 +252,26 @@ function readBag(
   certificates: Pkcs12Entry<ParsedCertificate>[],
   keys: Pkcs12Entry<ParsedPrivateKey>[],
 ): void {
-  const [idNode, wrapper, attributes] = isUniversal(bag, UNIVERSAL_TAG.sequence) ? children(bag) : [];
-  const bagId = need(oidValue(idNode), 'PKCS#12 bag is malformed');
-  const value = need(isContext(wrapper, 0) && children(wrapper as Asn1)[0], 'PKCS#12 bag has no value');
-  const meta = bagAttributes(attributes);
+  const found = need(matchSchema(bag, SAFE_BAG), 'PKCS#12 bag is malformed');
+  const bagId = need(oidOf(found.bagId), 'PKCS#12 bag is malformed');
+  const value = need(found.bagValue, 'PKCS#12 bag has no value');
+  const meta = bagAttributes(listed(found.bagAttributes));
   switch (bagId) {
     case OID.certBag: {
-      const [certId, certWrapper] = children(value);
-      if (oidValue(certId) !== OID.x509Certificate) return; // SDSI and attribute certificates are not ours
-      const certValue = need(
-        isContext(certWrapper, 0) && children(certWrapper as Asn1)[0],
+      const certBag = need(matchSchema(value, CERT_BAG), 'PKCS#12 certificate bag is malformed');
+      if (oidOf(certBag.certId) !== OID.x509Certificate) return; // SDSI and attribute certificates are not ours
+      const der = need(
+        certBag.certValue instanceof asn1js.OctetString && octetsOf(certBag.certValue),
         'PKCS#12 certificate bag is malformed',
       );
-      need(isUniversal(certValue, UNIVERSAL_TAG.octetString), 'PKCS#12 certificate bag is malformed');
-      certificates.push({ value: unwrap(parseCertificate(octetStringValue(certValue))), ...meta });
+      certificates.push({ value: unwrap(parseCertificate(der)), ...meta });
       return;
     }
     case OID.keyBag:
-      keys.push({ value: unwrap(parsePrivateKey(rawBytes(value))), ...meta });
+      keys.push({ value: unwrap(parsePrivateKey(encodingOf(value))), ...meta });
       return;
     case OID.pkcs8ShroudedKeyBag:
-      keys.push({ value: unwrap(parsePrivateKey(rawBytes(value), password)), ...meta });
+      keys.push({ value: unwrap(parsePrivateKey(encodingOf(value), password)), ...meta });
       return;
     default:
       // CRL, secret and nested safe-contents bags carry nothing credroam roams.

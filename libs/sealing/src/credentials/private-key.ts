@@ -1,16 +1,10 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import * as pkijs from 'pkijs';
 import { fail, ok, type Result } from '@credroam/roaming';
-import {
-  algorithm,
-  children,
-  describeError,
-  isUniversal,
-  octetStringValue,
-  parseDer,
-  smallInteger,
-  UNIVERSAL_TAG,
-  type Asn1,
-} from '../asn1/der-reader';
+import { algorithmFrom, algorithmNames } from '../asn1/algorithm-id';
+import { decodeBer, describeError, type Asn1 } from '../asn1/ber';
+import { compileSchema, matchSchema } from '../asn1/schema';
+import { octetsOf, smallIntegerOf } from '../asn1/values';
 import { checkSize, MAX_CREDENTIAL_BYTES, wipe } from '../limits';
 import { type ParsedCertificate } from './certificate';
 import { describeKey } from './key-description';
@@ -25,19 +19,21 @@ export interface ParsedPrivateKey {
   readonly encrypted: boolean;
 }
 
-/** EncryptedPrivateKeyInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }; PrivateKeyInfo starts with a version. */
-function isEncryptedShape(node: Asn1): boolean {
-  const [first, second] = children(node);
-  return (
-    isUniversal(node, UNIVERSAL_TAG.sequence) &&
-    isUniversal(first, UNIVERSAL_TAG.sequence) &&
-    isUniversal(second, UNIVERSAL_TAG.octetString)
-  );
-}
+/** EncryptedPrivateKeyInfo (RFC 5208), which pkijs has under its PKCS#12 name, PKCS8ShroudedKeyBag. */
+const ENCRYPTED_PRIVATE_KEY_INFO = compileSchema<'scheme' | 'schemeParameters' | 'encryptedData'>(() =>
+  pkijs.PKCS8ShroudedKeyBag.schema({
+    names: { encryptionAlgorithm: algorithmNames('scheme'), encryptedData: 'encryptedData' },
+  }),
+);
+
+/** PrivateKeyInfo / OneAsymmetricKey (RFC 5958): version 0 or 1, AlgorithmIdentifier, OCTET STRING, … */
+const PRIVATE_KEY_INFO = compileSchema<'version'>(() =>
+  pkijs.PrivateKeyInfo.schema({ names: { version: 'version' } }),
+);
 
 export function isEncryptedPrivateKey(der: Uint8Array): boolean {
-  const parsed = parseDer(der, 'private key');
-  return parsed.ok && isEncryptedShape(parsed.value);
+  const decoded = decodeBer(der, 'private key');
+  return decoded.ok && matchSchema(decoded.value, ENCRYPTED_PRIVATE_KEY_INFO) !== undefined;
 }
 
 /**
@@ -47,17 +43,19 @@ export function isEncryptedPrivateKey(der: Uint8Array): boolean {
 export function parsePrivateKey(input: Uint8Array, password?: string): Result<ParsedPrivateKey> {
   const sized = checkSize(input, MAX_CREDENTIAL_BYTES, 'private key');
   if (!sized.ok) return sized;
-  const parsed = parseDer(input, 'private key');
-  if (!parsed.ok) return parsed;
-  if (!isEncryptedShape(parsed.value)) return loadPlain(parsed.value, Buffer.from(input), false);
+  const decoded = decodeBer(input, 'private key');
+  if (!decoded.ok) return decoded;
+  const encrypted = matchSchema(decoded.value, ENCRYPTED_PRIVATE_KEY_INFO);
+  if (!encrypted) return loadPlain(decoded.value, Buffer.from(input), false);
   if (password === undefined) {
     return fail('KEY_UNAVAILABLE', 'the private key is encrypted and no password was given');
   }
-  const [scheme, ciphertext] = children(parsed.value);
-  const decrypted = decryptWithPassword(scheme, octetStringValue(ciphertext as Asn1), password);
+  const scheme = algorithmFrom(encrypted.scheme, encrypted.schemeParameters);
+  const ciphertext = octetsOf(encrypted.encryptedData) ?? Buffer.alloc(0);
+  const decrypted = decryptWithPassword(scheme, ciphertext, password);
   if (!decrypted.ok) return decrypted;
   try {
-    const inner = parseDer(decrypted.value, 'decrypted private key');
+    const inner = decodeBer(decrypted.value, 'decrypted private key');
     // Decrypting with a wrong password can pass the padding check by chance; what comes out is then not PKCS#8.
     if (!inner.ok) return fail('KEY_UNAVAILABLE', WRONG_PASSWORD);
     return loadPlain(inner.value, decrypted.value, true);
@@ -66,16 +64,9 @@ export function parsePrivateKey(input: Uint8Array, password?: string): Result<Pa
   }
 }
 
-/** PrivateKeyInfo / OneAsymmetricKey ::= SEQUENCE { version 0|1, AlgorithmIdentifier, OCTET STRING, … } */
 function isPrivateKeyInfo(node: Asn1): boolean {
-  const [version, algorithmNode, key] = children(node);
-  const number = smallInteger(version);
-  return (
-    isUniversal(node, UNIVERSAL_TAG.sequence) &&
-    (number === 0 || number === 1) &&
-    algorithm(algorithmNode) !== undefined &&
-    isUniversal(key, UNIVERSAL_TAG.octetString)
-  );
+  const version = smallIntegerOf(matchSchema(node, PRIVATE_KEY_INFO)?.version);
+  return version === 0 || version === 1;
 }
 
 function loadPlain(node: Asn1, der: Buffer, encrypted: boolean): Result<ParsedPrivateKey> {

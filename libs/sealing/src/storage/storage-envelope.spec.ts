@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import fc from 'fast-check';
 import { unwrap } from '@credroam/roaming';
 import { openEnvelope } from '../cms/envelope';
@@ -66,6 +67,36 @@ describe('storage envelopes', () => {
       sealed.subarray(0, sealed.length - 1),
       sealed.subarray(0, 100),
       Buffer.concat([sealed, Buffer.of(0)]),
+    ]) {
+      expect(codeOf(openStoredValue(changed, context, keysFor(ALICE)))).toBe('INTEGRITY_CHECK_FAILED');
+    }
+  });
+
+  it('refuse the same value in another encoding, or with anything beside the parts and the MAC', () => {
+    // Re-encoded through asn1js, with one change each: what an attacker with write access could store.
+    const variant = (change: (envelope: asn1js.Sequence, root: asn1js.Sequence) => void) => {
+      const root = asn1js.fromBER(sealed).result as asn1js.Sequence;
+      const wrapper = root.valueBlock.value[1] as asn1js.Constructed;
+      change(wrapper.valueBlock.value[0] as asn1js.Sequence, root);
+      return Buffer.from(root.toBER());
+    };
+    expect(variant(() => undefined)).toEqual(sealed);
+    const attributes = (envelope: asn1js.Sequence) => envelope.valueBlock.value[3] as asn1js.Constructed;
+    for (const changed of [
+      variant((_envelope, root) => (root.lenBlock.isIndefiniteForm = true)),
+      variant((envelope) => envelope.valueBlock.value.push(new asn1js.Null())),
+      variant((envelope) =>
+        envelope.valueBlock.value.splice(
+          1,
+          0,
+          new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 } }),
+        ),
+      ),
+      variant((envelope) => attributes(envelope).valueBlock.value.push(new asn1js.Null())),
+      variant((envelope) => {
+        const [, values] = (attributes(envelope).valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
+        (values as asn1js.Set).valueBlock.value.push(new asn1js.OctetString({ valueHex: Buffer.alloc(32) }));
+      }),
     ]) {
       expect(codeOf(openStoredValue(changed, context, keysFor(ALICE)))).toBe('INTEGRITY_CHECK_FAILED');
     }

@@ -1,8 +1,12 @@
 import { createHmac, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { fail, ok, TOKEN_TYPES, validateTokenId, type Result, type TokenType } from '@credroam/roaming';
-import { children, isUniversal, octetStringValue, oidValue, UNIVERSAL_TAG } from '../asn1/der-reader';
-import { objectIdentifier, octetString, sequence, setOf } from '../asn1/der-writer';
-import { CREDROAM_OID } from '../asn1/oids';
+import * as asn1js from 'asn1js';
+import { encode } from '../asn1/encode';
+import { elementsOf, isDistinguished, type Asn1 } from '../asn1/ber';
+import { CREDROAM_OID, OID } from '../asn1/oids';
+import { listed, matchSchema } from '../asn1/schema';
+import { ATTRIBUTE } from '../asn1/shared-schemas';
+import { octetsOf, sameOid } from '../asn1/values';
 import {
   assembleEnvelope,
   encryptEnvelopeParts,
@@ -10,6 +14,7 @@ import {
   parseEnvelope,
   type EnvelopeParts,
 } from '../cms/envelope';
+import { ENCODED } from '../cms/encoded-constants';
 import { type ParsedCertificate } from '../credentials/certificate';
 import { checkSize, MAX_ENVELOPE_BYTES, wipe } from '../limits';
 
@@ -154,8 +159,26 @@ function computeMac(macKey: Buffer, context: StorageContext, parts: EnvelopePart
     .digest();
 }
 
+/** Attribute { credroam storage MAC, SET { OCTET STRING mac } } */
 function macAttribute(mac: Buffer): Buffer {
-  return sequence(objectIdentifier(CREDROAM_OID.storageMac), setOf(octetString(mac)));
+  return encode(
+    new asn1js.Sequence({
+      value: [
+        ENCODED.oid(CREDROAM_OID.storageMac),
+        new asn1js.Set({ value: [new asn1js.OctetString({ valueHex: mac })] }),
+      ],
+    }),
+  );
+}
+
+/** The MAC of a stored value: its one unprotected attribute, of credroam's type, with one OCTET STRING. */
+function macOf(attributes: readonly asn1js.AsnType[]): Buffer | undefined {
+  const [attribute, ...others] = attributes;
+  const found = matchSchema(attribute, ATTRIBUTE);
+  const [value, ...more] = listed(found?.values);
+  if (others.length > 0 || more.length > 0 || !sameOid(found?.type, CREDROAM_OID.storageMac))
+    return undefined;
+  return value instanceof asn1js.OctetString ? octetsOf(value) : undefined;
 }
 
 /** A recovery agent: an RSA (or EC) certificate whose private key an administrator keeps offline. */
@@ -184,6 +207,30 @@ export function sealStoredValue(
   return ok(assembleEnvelope(parts.value, [macAttribute(computeMac(keys.macKey, context, parts.value))]));
 }
 
+/**
+ * Whether a stored value is in the one form credroam writes: DER throughout, and nothing beside the three parts the
+ * MAC covers and the MAC itself (ContentInfo { id-envelopedData, [0] { version, recipientInfos, eci, [1] { one
+ * attribute with one value } } }). With both, no byte outside the MAC's input can change unnoticed.
+ */
+function inCredroamsForm(root: Asn1): boolean {
+  const [type, wrapper, ...afterContent] = elementsOf(root);
+  const [envelope, ...afterEnvelope] = wrapper ? elementsOf(wrapper) : [];
+  const fields = envelope ? elementsOf(envelope) : [];
+  const attributes = fields[3] ? elementsOf(fields[3]) : [];
+  const [attributeType, values, ...afterValues] = attributes[0] ? elementsOf(attributes[0]) : [];
+  return (
+    isDistinguished(root) &&
+    sameOid(type, OID.envelopedData) &&
+    sameOid(attributeType, CREDROAM_OID.storageMac) &&
+    afterContent.length + afterEnvelope.length + afterValues.length === 0 &&
+    fields.length === 4 &&
+    fields[1]?.idBlock.tagNumber === 17 &&
+    attributes.length === 1 &&
+    values !== undefined &&
+    elementsOf(values).length === 1
+  );
+}
+
 const TAMPERED =
   'the stored value failed its integrity check (changed, or moved from another user, token or header)';
 
@@ -199,23 +246,8 @@ export function openStoredValue(
   const parsed = parseEnvelope(sealed);
   if (!parsed.ok) return fail('INTEGRITY_CHECK_FAILED', TAMPERED);
   const envelope = parsed.value;
-  const [attribute, ...others] = envelope.unprotectedAttributes;
-  const [typeNode, values] =
-    attribute && isUniversal(attribute, UNIVERSAL_TAG.sequence) ? children(attribute) : [];
-  const macNode =
-    values && isUniversal(values, UNIVERSAL_TAG.set) && children(values).length === 1
-      ? children(values)[0]
-      : undefined;
-  if (
-    others.length > 0 ||
-    oidValue(typeNode) !== CREDROAM_OID.storageMac ||
-    !isUniversal(macNode, UNIVERSAL_TAG.octetString)
-  ) {
-    return fail('INTEGRITY_CHECK_FAILED', TAMPERED);
-  }
-  const mac = octetStringValue(macNode);
-  const canonical = assembleEnvelope(envelope.parts, [macAttribute(mac)]);
-  if (mac.length !== MAC_BYTES || !canonical.equals(Buffer.from(sealed)))
+  const mac = macOf(envelope.unprotectedAttributes);
+  if (mac?.length !== MAC_BYTES || !inCredroamsForm(envelope.root))
     return fail('INTEGRITY_CHECK_FAILED', TAMPERED);
   if (!timingSafeEqual(mac, computeMac(keys.macKey, context, envelope.parts))) {
     return fail('INTEGRITY_CHECK_FAILED', TAMPERED);
