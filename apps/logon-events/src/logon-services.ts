@@ -1,7 +1,6 @@
 import { type AmqpConfig, type RpcClient } from '@credroam/messaging';
 import { AgentService } from './agent/agent.service';
 import { type LogonEventsConfig } from './config/logon-events.config';
-import { ReadinessService } from './health/readiness.service';
 import { IngressConsumer } from './ingress/ingress.consumer';
 import { systemClock, type EventSink, type LogSink } from './ports/logon.ports';
 import { RpcCryptoAdapter } from './ports/rpc-crypto.adapter';
@@ -15,7 +14,6 @@ import { SyncSaga } from './sync/sync.saga';
 
 export interface LogonServices {
   agent: AgentService;
-  readiness: ReadinessService;
   ingress: IngressConsumer | null;
 }
 
@@ -53,7 +51,6 @@ export function createLogonServices(
   });
   return {
     agent,
-    readiness: new ReadinessService(amqp, directory, crypto),
     ingress: config.amqpIngress ? new IngressConsumer(amqp, agent, crypto, log) : null,
   };
 }

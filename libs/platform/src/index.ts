@@ -1,3 +1,5 @@
 export * from './logger';
 export * from './nest-logger';
 export * from './env';
+export * from './health/health-check.result';
+export * from './health/health-checks.module';

@@ -96,7 +96,8 @@ describe('audit while its PostgreSQL is stopped under load', () => {
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({
       status: 'error',
-      checks: { database: { status: 'down' }, broker: { status: 'up' } },
+      error: { database: { status: 'down' } },
+      details: { database: { status: 'down' }, broker: { status: 'up' } },
     });
     const metrics = await (await fetch(`${audit.url}/metrics`)).text();
     expect(metrics).toMatch(/^credroam_audit_database_up 0/m);

@@ -110,10 +110,17 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
     await probe?.cleanUp();
   }, 30_000);
 
-  it('is ready, and serves its OpenAPI document at /docs', async () => {
+  it("is ready by terminus' checks, and serves its OpenAPI document at /docs", async () => {
     const ready = await http(stack.url, 'GET', '/health/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: 'ok' });
+    expect(ready.body).toMatchObject({
+      status: 'ok',
+      details: {
+        broker: { status: 'up' },
+        'directory-gateway': { status: 'up' },
+        'token-crypto': { status: 'up' },
+      },
+    });
     const docs = await http(stack.url, 'GET', '/docs');
     expect(docs.body).toMatchObject({ openapi: '3.0.3' });
     expect(Object.keys(docs.body.paths as object)).toEqual(

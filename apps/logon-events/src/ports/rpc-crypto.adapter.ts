@@ -46,8 +46,4 @@ export class RpcCryptoAdapter implements CryptoPort {
       grant: (payload) => this.grants.issue(RPC_PATTERNS.resealPassword, payload, grantee),
     });
   }
-
-  health(correlationId: string) {
-    return this.rpc.call(RPC_PATTERNS.cryptoHealth, {}, { correlationId, timeoutMs: 3_000 });
-  }
 }

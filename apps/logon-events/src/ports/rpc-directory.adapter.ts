@@ -65,8 +65,4 @@ export class RpcDirectoryAdapter implements DirectoryPort {
     );
     return new Map(values.map((value) => [tokenKeyString(value.token), value]));
   }
-
-  health(correlationId: string) {
-    return this.rpc.call(RPC_PATTERNS.directoryHealth, {}, { correlationId, timeoutMs: 3_000 });
-  }
 }
