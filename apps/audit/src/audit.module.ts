@@ -2,7 +2,7 @@ import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } 
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AMQP_CONFIG, BrokerHealthIndicator } from '@credroam/messaging';
-import { healthChecksModule, type Logger } from '@credroam/platform';
+import { healthChecksModule, httpLoggerModule, type Logger } from '@credroam/platform';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { OperatorTokenGuard } from './access/operator-token.guard';
 import { AuditLifecycle } from './audit.lifecycle';
@@ -55,6 +55,7 @@ export class AuditModule implements NestModule {
           },
         }),
         healthChecksModule(),
+        httpLoggerModule(logger),
       ],
       controllers: CONTROLLERS,
       providers: [

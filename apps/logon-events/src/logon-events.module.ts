@@ -14,7 +14,7 @@ import {
   type AmqpConfig,
   type RpcClient,
 } from '@credroam/messaging';
-import { healthChecksModule, type Logger } from '@credroam/platform';
+import { healthChecksModule, httpLoggerModule, type Logger } from '@credroam/platform';
 import { type LogonEventsConfig } from './config/logon-events.config';
 import { AgentController } from './http/agent.controller';
 import { DocsController } from './http/docs.controller';
@@ -35,6 +35,7 @@ export class LogonEventsModule {
           rpcClients: ['directory-gateway', 'token-crypto'],
         }),
         healthChecksModule(),
+        httpLoggerModule(logger),
       ],
       controllers: [AgentController, HealthController, DocsController],
       providers: [

@@ -138,6 +138,21 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
     const [opened] = await eventsOf(correlationId, 1);
     expect(opened).toMatchObject({ type: 'session.opened', user: 'alice', machine: 'ws-01' });
     expect(JSON.stringify(opened)).not.toContain('alice-pass');
+    // The request's own log line (pino-http) names the same correlation id, and nothing of the body.
+    const logonEvents = stack.processes.find((service) => service.name === 'logon-events')!;
+    const requestLine = await waitFor(
+      () =>
+        logonEvents
+          .logLines()
+          .find((line) => line.msg === 'request completed' && line.correlationId === correlationId),
+      { description: 'the request log line of the logon' },
+    );
+    expect(requestLine).toMatchObject({
+      service: 'logon-events',
+      req: { method: 'POST', path: AGENT_API_PATHS.sessions },
+      res: { statusCode: 201 },
+    });
+    expect(JSON.stringify(requestLine)).not.toMatch(/alice-pass|devicePublicKey|authorization/i);
   });
 
   it('refuses a wrong password with 401 and the problem body', async () => {
