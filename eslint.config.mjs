@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', '.artifacts/', '.data/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist-bench/', 'coverage/', '.artifacts/', '.data/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   prettier,

@@ -1,39 +1,36 @@
 #!/usr/bin/env node
-// `npm run bench [name]`: builds, then runs every benchmark (dist/**/bench/*.bench.js, each exporting main()) one
-// after another in its own process, so their figures do not disturb each other. Benchmarks print; they assert
-// nothing. `name` limits the run to benchmarks whose file name contains it.
+// `npm run bench [name] [args…]`: builds the services (dist/, which some benchmarks start as processes), compiles
+// the benchmarks of bench/ apart into dist-bench/ (tsconfig.bench.json), then runs each (bench/*.bench.ts, each
+// exporting main(args)) one after another in its own process, so their figures do not disturb each other.
+// Benchmarks print; they assert nothing. `name` limits the run to benchmarks whose file name contains it; further
+// arguments go to each benchmark's main (e.g. `npm run bench seal -- --quick`).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { dist } = require('./lib/run-service.cjs');
+const { distBench } = require('./lib/run-bench.cjs');
+const run = (command, args) => spawnSync(command, args, { cwd: root, stdio: 'inherit' }).status === 0;
 
-function* benchmarks(dir) {
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) yield* benchmarks(path);
-    else if (name.endsWith('.bench.js') && dir.endsWith('bench')) yield path;
-  }
-}
-
-const filter = process.argv[2] ?? '';
-if (spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' }).status !== 0)
-  process.exit(1);
-const found = [...benchmarks(dist)].filter((path) => path.includes(filter));
+const [filter = '', ...args] = process.argv.slice(2);
+const found = readdirSync(join(root, 'bench'))
+  .filter((name) => name.endsWith('.bench.ts') && name.includes(filter))
+  .sort();
 if (found.length === 0) {
   console.error(`no benchmark matches "${filter}"`);
   process.exit(2);
 }
+if (!run('npm', ['run', '--silent', 'build'])) process.exit(1);
+rmSync(distBench, { recursive: true, force: true });
+if (!run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.bench.json']))
+  process.exit(1);
 let failed = 0;
-for (const path of found) {
-  const module = relative(dist, path);
+for (const name of found) {
+  const module = join('bench', name.replace(/\.ts$/, '.js'));
   console.log(`\n=== ${module}`);
-  const code = `require(${JSON.stringify(join(root, 'scripts/lib/run-service.cjs'))}).requireFromDist(${JSON.stringify(module)}).main().then(() => process.exit(0), (error) => { console.error(error); process.exit(1); })`;
-  const result = spawnSync(process.execPath, ['-e', code], { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) failed++;
+  if (!run(process.execPath, [join(root, 'scripts/lib/run-bench.cjs'), module, ...args])) failed++;
 }
 process.exit(failed > 0 ? 1 : 0);

@@ -1,8 +1,8 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { checkAmqp } from '@credroam/messaging';
-import { type Logger } from '@credroam/platform';
+import { AMQP_CONFIG, BrokerHealthIndicator } from '@credroam/messaging';
+import { healthChecksModule, httpLoggerModule, type Logger } from '@credroam/platform';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { OperatorTokenGuard } from './access/operator-token.guard';
 import { AuditLifecycle } from './audit.lifecycle';
@@ -13,7 +13,6 @@ import { DocsController } from './docs/docs.controller';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
 import { HealthController } from './health/health.controller';
-import { HealthService } from './health/health.service';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { SecurityHeadersMiddleware } from './http/security-headers.middleware';
 import { IngestHandler } from './ingest/ingest.handler';
@@ -55,6 +54,8 @@ export class AuditModule implements NestModule {
             return dataSource;
           },
         }),
+        healthChecksModule(),
+        httpLoggerModule(logger),
       ],
       controllers: CONTROLLERS,
       providers: [
@@ -112,21 +113,8 @@ export class AuditModule implements NestModule {
             }),
           inject: [AuditEventRepository, AuditMetrics],
         },
-        {
-          provide: HealthService,
-          useFactory: (events: AuditEventRepository) =>
-            new HealthService([
-              {
-                name: 'database',
-                check: async () => {
-                  await events.ping();
-                  return { ok: true, detail: describeDatabase(config.database) };
-                },
-              },
-              { name: 'broker', check: () => checkAmqp(config.amqp, 2_500) },
-            ]),
-          inject: [AuditEventRepository],
-        },
+        { provide: AMQP_CONFIG, useValue: config.amqp },
+        BrokerHealthIndicator,
       ],
     };
   }

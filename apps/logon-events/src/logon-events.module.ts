@@ -6,13 +6,15 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import {
+  BrokerHealthIndicator,
   EventPublisher,
   MessagingModule,
   rpcClientToken,
+  RpcServiceHealthIndicator,
   type AmqpConfig,
   type RpcClient,
 } from '@credroam/messaging';
-import { type Logger } from '@credroam/platform';
+import { healthChecksModule, httpLoggerModule, type Logger } from '@credroam/platform';
 import { type LogonEventsConfig } from './config/logon-events.config';
 import { AgentController } from './http/agent.controller';
 import { DocsController } from './http/docs.controller';
@@ -32,6 +34,8 @@ export class LogonEventsModule {
           publisher: true,
           rpcClients: ['directory-gateway', 'token-crypto'],
         }),
+        healthChecksModule(),
+        httpLoggerModule(logger),
       ],
       controllers: [AgentController, HealthController, DocsController],
       providers: [
@@ -42,6 +46,8 @@ export class LogonEventsModule {
             createLogonServices(config, amqp, { directory, crypto }, publisher, logger),
         },
         IngressLifecycle,
+        BrokerHealthIndicator,
+        RpcServiceHealthIndicator,
       ],
     };
   }

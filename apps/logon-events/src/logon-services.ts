@@ -1,7 +1,6 @@
 import { type AmqpConfig, type RpcClient } from '@credroam/messaging';
 import { AgentService } from './agent/agent.service';
 import { type LogonEventsConfig } from './config/logon-events.config';
-import { ReadinessService } from './health/readiness.service';
 import { IngressConsumer } from './ingress/ingress.consumer';
 import { GrantedRpcClient } from './ports/granted-rpc.client';
 import { systemClock, type EventSink, type LogSink } from './ports/logon.ports';
@@ -16,7 +15,6 @@ import { SyncService } from './sync/sync.service';
 
 export interface LogonServices {
   agent: AgentService;
-  readiness: ReadinessService;
   ingress: IngressConsumer | null;
 }
 
@@ -54,7 +52,6 @@ export function createLogonServices(
   });
   return {
     agent,
-    readiness: new ReadinessService(amqp, directory, crypto),
     ingress: config.amqpIngress ? new IngressConsumer(amqp, agent, crypto, log) : null,
   };
 }

@@ -1,4 +1,3 @@
-import { HealthService } from './health/health.service';
 import { InspectService } from './inspect/inspect.service';
 import { type KeyStore } from './keys/key-store';
 import { ResealPasswordService } from './password/reseal-password.service';
@@ -16,7 +15,6 @@ export interface TokenCryptoServices {
   sealForDevice: SealForDeviceService;
   reseal: ResealService;
   resealPassword: ResealPasswordService;
-  health: HealthService;
 }
 
 export function createTokenCryptoServices(
@@ -31,6 +29,5 @@ export function createTokenCryptoServices(
     sealForDevice: new SealForDeviceService(keys),
     reseal: new ResealService(keys),
     resealPassword: new ResealPasswordService(keys, () => now().getTime()),
-    health: new HealthService(keys, now),
   };
 }

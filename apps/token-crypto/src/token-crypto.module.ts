@@ -1,7 +1,10 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
 import { type GrantVerifier } from '@credroam/grants';
 import { MessagingModule, type AmqpConfig, type MessagingLogger } from '@credroam/messaging';
+import { healthChecksModule } from '@credroam/platform';
 import { HealthHandler } from './health/health.handler';
+import { KeyMaterialHealthIndicator } from './health/key-material.health';
 import { InspectHandler } from './inspect/inspect.handler';
 import { type KeyStore } from './keys/key-store';
 import { ResealPasswordHandler } from './password/reseal-password.handler';
@@ -21,7 +24,7 @@ export class TokenCryptoModule {
   ): DynamicModule {
     return {
       module: TokenCryptoModule,
-      imports: [MessagingModule.forRoot({ config: amqp, logger, grants })],
+      imports: [MessagingModule.forRoot({ config: amqp, logger, grants }), healthChecksModule()],
       controllers: [
         TransportCertificateHandler,
         InspectHandler,
@@ -31,6 +34,12 @@ export class TokenCryptoModule {
       ],
       providers: [
         { provide: TOKEN_CRYPTO_SERVICES, useFactory: () => createTokenCryptoServices(keys) },
+        {
+          provide: KeyMaterialHealthIndicator,
+          inject: [HealthIndicatorService],
+          useFactory: (indicators: HealthIndicatorService) =>
+            new KeyMaterialHealthIndicator(indicators, keys),
+        },
         KeyStoreCloser,
       ],
     };

@@ -16,4 +16,7 @@ export * from './consumer/message.consumer';
 export * from './events/event.consumer';
 export * from './events/failure-policy';
 export * from './health/amqp.health';
+export * from './health/broker.health';
+export * from './health/rpc-service.health';
+export * from './health/health-rpc.answer';
 export * from './rpc/rpc.server';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setInterval as ticks } from 'node:timers/promises';
 import { amqpNames, type EventPublisher } from '@credroam/messaging';
 import { type RoamingEvent } from '@credroam/roaming';
 import { waitFor } from '../../helpers/wait-for';
@@ -13,14 +14,18 @@ import { createDatabase, postgresUrl, queryDatabase } from '../../integration/au
 import { ensureAuditBuilt, startAuditProcess, type AuditProcess } from './support/audit-process';
 import { createPrivatePostgres, freePort, type PrivatePostgres } from './support/private-postgres';
 
-/** Publishes a steady stream of events until stopped; remembers every id it published. */
+/**
+ * Publishes `perTick` events every `tickMs` until stopped (a load of a given rate, so the suite does not flood a
+ * shared broker); remembers every event it published.
+ */
 function steadyLoad(publisher: EventPublisher, perTick: number, tickMs: number) {
   const published: RoamingEvent[] = [];
   let running = true;
   let failure: unknown;
   const done = (async () => {
-    while (running) {
-      const batch = Array.from({ length: perTick }, (_, i) =>
+    for await (const size of ticks(tickMs, perTick)) {
+      if (!running) return;
+      const batch = Array.from({ length: size }, (_, i) =>
         event('sync.started', {
           correlationId: randomUUID(),
           user: `load-${i}`,
@@ -35,7 +40,6 @@ function steadyLoad(publisher: EventPublisher, perTick: number, tickMs: number) 
         failure = error;
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, tickMs));
     }
   })();
   return {
@@ -96,14 +100,32 @@ describe('audit while its PostgreSQL is stopped under load', () => {
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({
       status: 'error',
-      checks: { database: { status: 'down' }, broker: { status: 'up' } },
+      error: { database: { status: 'down' } },
+      details: { database: { status: 'down' }, broker: { status: 'up' } },
     });
     const metrics = await (await fetch(`${audit.url}/metrics`)).text();
     expect(metrics).toMatch(/^credroam_audit_database_up 0/m);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // The outage goes on under load: a thousand more events arrive and wait for the database.
+    const waiting = (await queueDepth(names.queue('audit'))) ?? 0;
+    await waitFor(async () => ((await queueDepth(names.queue('audit'))) ?? 0) > waiting + 1_000, {
+      description: 'more events waiting in the queue',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
 
     postgres.start();
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Still under load, audit notices the database is back by itself: ready again, storing again.
+    const storedAtRestart = await stored();
+    await waitFor(async () => (await fetch(`${audit!.url}/health/ready`)).status === 200, {
+      description: 'audit ready again',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
+    await waitFor(async () => (await stored()) > storedAtRestart, {
+      description: 'ingest resumed',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     await load.stop();
     const total = load.published.length;
     await waitFor(async () => ((await stored()) === total ? true : undefined), {

@@ -7,7 +7,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { amqpNames, ingressQueue, RpcClient } from '@credroam/messaging';
-import { type RoamingEvent } from '@credroam/roaming';
+import { AGENT_API_PATHS, type RoamingEvent } from '@credroam/roaming';
 import { SessionTokenSigner } from '../../../apps/logon-events/src/sessions/session-token';
 import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
 import { type ServiceProcess } from '../../helpers/service-process';
@@ -250,15 +250,23 @@ describe('credroam-agent against the real logon stack', () => {
       expect(once.code).toBe(1);
       expect(once.stderr).toContain('RATE_LIMITED');
 
-      // With 10 ms of backoff the second attempt would be refused as well; only Retry-After (>= 1 s) lets it in.
-      const started = Date.now();
+      // With 10 ms of backoff the second attempt would be refused as well; only Retry-After lets it in.
+      const limitedLogon = limited.processes.find((service) => service.name === 'logon-events')!;
+      const from = limitedLogon.output().length;
       const retried = await agent(['--store', store('ws-limited'), 'sync', '--json'], {
         env: { CREDROAM_AGENT_RETRY_ATTEMPTS: '2', CREDROAM_AGENT_RETRY_BASE_MS: '10' },
       });
-      const elapsed = Date.now() - started;
       expectOk(retried);
       expect(JSON.parse(retried.stdout)).toMatchObject({ status: 'synced', downloaded: 1 });
-      expect(elapsed).toBeGreaterThanOrEqual(900);
+      // What logon-events saw of that run: one attempt refused, the one after the wait let in.
+      const syncStatuses = () =>
+        limitedLogon
+          .logLines(from)
+          .map((line) => line as { msg?: string; req?: { path?: string }; res?: { statusCode?: number } })
+          .filter((line) => line.msg === 'request completed' && line.req?.path === AGENT_API_PATHS.sync)
+          .map((line) => line.res?.statusCode);
+      await waitFor(() => syncStatuses().length === 2, { description: 'both sync requests logged' });
+      expect(syncStatuses()).toEqual([429, 200]);
     } finally {
       await Promise.all(limited.processes.map((service) => service.stop()));
     }

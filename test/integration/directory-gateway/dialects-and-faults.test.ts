@@ -115,7 +115,6 @@ describe('slapd stopped mid-run', () => {
       expect((await gateway.roamingState.readState(dn)).state.entries).toEqual([]);
 
       await slapd().stopProcess();
-      const started = Date.now();
       let error: unknown;
       try {
         await gateway.roamingState.readState(dn);
@@ -125,7 +124,8 @@ describe('slapd stopped mid-run', () => {
       expect(error).toBeInstanceOf(RoamingError);
       expect((error as RoamingError).code).toBe('DIRECTORY_UNAVAILABLE');
       expect((error as RoamingError).retryable).toBe(true);
-      expect(Date.now() - started).toBeLessThan(3000);
+      // Fast: the refused connection is the failure, not an operation or connect timeout run out.
+      expect((error as RoamingError).message).not.toMatch(/timeout|timed out/i);
 
       await slapd().startProcess();
       // Every pooled connection is rebuilt and bound again on its next use; the first call after the restart works.

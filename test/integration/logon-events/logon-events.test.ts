@@ -110,10 +110,17 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
     await probe?.cleanUp();
   }, 30_000);
 
-  it('is ready, and serves its OpenAPI document at /docs', async () => {
+  it("is ready by terminus' checks, and serves its OpenAPI document at /docs", async () => {
     const ready = await http(stack.url, 'GET', '/health/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: 'ok' });
+    expect(ready.body).toMatchObject({
+      status: 'ok',
+      details: {
+        broker: { status: 'up' },
+        'directory-gateway': { status: 'up' },
+        'token-crypto': { status: 'up' },
+      },
+    });
     const docs = await http(stack.url, 'GET', '/docs');
     expect(docs.body).toMatchObject({ openapi: '3.0.3' });
     expect(Object.keys(docs.body.paths as object)).toEqual(
@@ -131,6 +138,21 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
     const [opened] = await eventsOf(correlationId, 1);
     expect(opened).toMatchObject({ type: 'session.opened', user: 'alice', machine: 'ws-01' });
     expect(JSON.stringify(opened)).not.toContain('alice-pass');
+    // The request's own log line (pino-http) names the same correlation id, and nothing of the body.
+    const logonEvents = stack.processes.find((service) => service.name === 'logon-events')!;
+    const requestLine = await waitFor(
+      () =>
+        logonEvents
+          .logLines()
+          .find((line) => line.msg === 'request completed' && line.correlationId === correlationId),
+      { description: 'the request log line of the logon' },
+    );
+    expect(requestLine).toMatchObject({
+      service: 'logon-events',
+      req: { method: 'POST', path: AGENT_API_PATHS.sessions },
+      res: { statusCode: 201 },
+    });
+    expect(JSON.stringify(requestLine)).not.toMatch(/alice-pass|devicePublicKey|authorization/i);
   });
 
   it('refuses a wrong password with 401 and the problem body', async () => {

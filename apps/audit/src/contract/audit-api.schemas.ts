@@ -163,8 +163,16 @@ export const errorBodySchema = z.object({
   }),
 });
 
+const healthIndicatorsSchema = z.record(
+  z.string(),
+  z.looseObject({ status: z.enum(['up', 'down']), message: z.string().optional() }),
+);
+
+/** @nestjs/terminus' health check result: every indicator in `details`, the up ones in `info`, the down ones in `error`. */
 export const healthSchema = z.object({
-  status: z.enum(['ok', 'error']),
-  checks: z.record(z.string(), z.object({ status: z.enum(['up', 'down']), detail: z.string() })).optional(),
+  status: z.enum(['ok', 'error', 'shutting_down']),
+  info: healthIndicatorsSchema.optional(),
+  error: healthIndicatorsSchema.optional(),
+  details: healthIndicatorsSchema,
 });
 export type Health = z.output<typeof healthSchema>;

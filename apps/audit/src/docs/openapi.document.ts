@@ -158,7 +158,10 @@ export function buildOpenApiDocument(): JsonObject {
       '/health/ready': {
         get: {
           summary: 'Readiness: the database and the broker answer.',
-          responses: { '200': json('Health', 'Ready.'), '503': json('Health', 'Not ready; checks say why.') },
+          responses: {
+            '200': json('Health', 'Ready.'),
+            '503': json('Health', 'Not ready; `error` says why.'),
+          },
         },
       },
       '/': {

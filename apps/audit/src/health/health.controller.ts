@@ -1,21 +1,36 @@
 import { Controller, Get, Res } from '@nestjs/common';
+import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { BrokerHealthIndicator } from '@credroam/messaging';
+import { answerHealthCheck } from '@credroam/platform';
 import type { Response } from 'express';
-import { type Health } from '../contract/audit-api.schemas';
-import { HealthService } from './health.service';
 
+/** Same probe budget as the broker's: a database that needs longer is not ready to take a batch. */
+const DATABASE_TIMEOUT_MS = 3_000;
+
+/** terminus' health: 200 with every indicator up, 503 with terminus' result naming the one that is not. */
 @Controller('health')
 export class HealthController {
-  constructor(private readonly health: HealthService) {}
+  constructor(
+    private readonly healthChecks: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly broker: BrokerHealthIndicator,
+  ) {}
 
+  /** Nothing but a running process: a database outage must not get this replica restarted. */
   @Get('live')
-  live(): Health {
-    return { status: 'ok' };
+  live(@Res({ passthrough: true }) response: Response) {
+    return answerHealthCheck(response, this.healthChecks.check([]));
   }
 
-  /** 200 when the database and the broker answer, 503 otherwise (a load balancer then stops routing here). */
+  /** The database and the broker answer (a load balancer stops routing here otherwise). */
   @Get('ready')
-  async ready(@Res() response: Response): Promise<void> {
-    const health = await this.health.ready();
-    response.status(health.status === 'ok' ? 200 : 503).json(health);
+  ready(@Res({ passthrough: true }) response: Response) {
+    return answerHealthCheck(
+      response,
+      this.healthChecks.check([
+        () => this.database.pingCheck('database', { timeout: DATABASE_TIMEOUT_MS }),
+        () => this.broker.isHealthy(),
+      ]),
+    );
   }
 }

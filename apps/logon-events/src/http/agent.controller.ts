@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { AGENT_API_PATHS } from '@credroam/roaming';
+import { correlationIdOf, CORRELATION_HEADER } from '@credroam/platform';
 import { type Request, type Response } from 'express';
 import { bearerToken, type Caller } from '../agent/agent.service';
 import { LOGON_SERVICES } from '../logon.tokens';
 import { type LogonServices } from '../logon-services';
-import { correlationIdOf, CORRELATION_HEADER } from './correlation';
 
 /** The agent protocol over HTTP: a few lines per route, the use-cases do the rest. */
 @Controller()

@@ -73,7 +73,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/health/live': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive' } } } },
       '/health/ready': {
         get: {
-          summary: 'Readiness: broker, directory-gateway, token-crypto',
+          summary: "Readiness (@nestjs/terminus' result): broker, directory-gateway, token-crypto",
           responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } },
         },
       },

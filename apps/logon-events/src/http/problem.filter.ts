@@ -1,8 +1,8 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import { httpStatusOf, RoamingError, type Problem } from '@credroam/roaming';
+import { correlationIdOf, CORRELATION_HEADER } from '@credroam/platform';
 import { type Request, type Response } from 'express';
 import { type LogSink } from '../ports/logon.ports';
-import { correlationIdOf, CORRELATION_HEADER } from './correlation';
 
 /** Turns every failure into the problem body of the agent protocol, with the status of its code. */
 @Catch()

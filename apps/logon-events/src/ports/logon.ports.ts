@@ -37,7 +37,6 @@ export interface DirectoryPort {
     grantee: Grantee,
     correlationId: string,
   ): Promise<Map<string, StoredValue>>;
-  health(correlationId: string): Promise<RpcResponse<'directory.health'>>;
 }
 
 export interface CryptoPort {
@@ -58,7 +57,6 @@ export interface CryptoPort {
     grantee: Grantee,
     correlationId: string,
   ): Promise<RpcResponse<'crypto.reseal-password'>>;
-  health(correlationId: string): Promise<RpcResponse<'crypto.health'>>;
 }
 
 export interface EventSink {

@@ -34,8 +34,4 @@ export class RpcCryptoAdapter implements CryptoPort {
   ) {
     return this.client.call(RPC_PATTERNS.resealPassword, request, grantee, correlationId);
   }
-
-  health(correlationId: string) {
-    return this.client.rpc.call(RPC_PATTERNS.cryptoHealth, {}, { correlationId, timeoutMs: 3_000 });
-  }
 }

@@ -50,8 +50,4 @@ export class RpcDirectoryAdapter implements DirectoryPort {
     const { values } = await this.client.call(RPC_PATTERNS.readValues, request, grantee, correlationId);
     return new Map(values.map((value) => [tokenKeyString(value.token), value]));
   }
-
-  health(correlationId: string) {
-    return this.client.rpc.call(RPC_PATTERNS.directoryHealth, {}, { correlationId, timeoutMs: 3_000 });
-  }
 }

@@ -53,9 +53,6 @@ class FakeDirectory implements DirectoryPort {
   resolvePolicy(): never {
     throw new Error('not used');
   }
-  health(): never {
-    throw new Error('not used');
-  }
   async readState() {
     this.reads += 1;
     return { stamp: this.stamp, state: this.state };
@@ -91,9 +88,6 @@ class FakeCrypto implements CryptoPort {
   calls: string[] = [];
   grantees: Grantee[] = [];
   transportCertificate(): never {
-    throw new Error('not used');
-  }
-  health(): never {
     throw new Error('not used');
   }
   resealPassword(): never {

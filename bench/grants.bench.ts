@@ -1,8 +1,12 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { NO_FLAGS, type RpcRequest } from '@credroam/roaming';
-import { generateGrantKeyPair, parseGrantPublicKeys, parseGrantSigningKey } from '../grant-keys';
-import { GrantIssuer } from '../grant.issuer';
-import { GrantVerifier } from '../grant.verifier';
+import {
+  generateGrantKeyPair,
+  GrantIssuer,
+  GrantVerifier,
+  parseGrantPublicKeys,
+  parseGrantSigningKey,
+} from '@credroam/grants';
 
 /**
  * What a grant costs one request, isolated from the broker and the directory: logon-events signs it, the service

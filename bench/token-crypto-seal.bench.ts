@@ -1,8 +1,7 @@
 // Throughput of token-crypto's two hot paths on one core (a replica runs them on one thread): seal-for-storage
 // (open an upload, check it, seal it under the user's storage key) and seal-for-device (authenticate and open a
 // stored value, seal it to the device key), for typical tokens, with the share of the time spent in RSA/ECDH.
-// Prints figures, asserts nothing. Run the built file: node dist/…/bench/seal.bench.js [--quick]
-// [--transport-key-bits=2048|3072|4096]
+// Prints figures, asserts nothing. Run: npm run bench seal [-- --quick] [--transport-key-bits=2048|3072|4096]
 import {
   constants,
   createECDH,
@@ -15,9 +14,9 @@ import {
 } from 'node:crypto';
 import { unwrap, type StoredValue, type TokenMeta, type TokenType } from '@credroam/roaming';
 import { createSelfSignedCertificate, sealEnvelope, spkiDer, tokenHash } from '@credroam/sealing';
-import { createEphemeralKeyStore } from '../keys/ephemeral-key-store';
-import { SealForDeviceService } from '../sealing/seal-for-device.service';
-import { SealForStorageService } from '../sealing/seal-for-storage.service';
+import { createEphemeralKeyStore } from '../apps/token-crypto/src/keys/ephemeral-key-store';
+import { SealForDeviceService } from '../apps/token-crypto/src/sealing/seal-for-device.service';
+import { SealForStorageService } from '../apps/token-crypto/src/sealing/seal-for-storage.service';
 
 const USER = { stableId: '0f8fad5b-d9cb-469f-a165-70867728950e', login: 'alice' };
 const LIMITS = { maxTokenBytes: 100_000 };
@@ -107,7 +106,7 @@ function costPerCall(rounds: number, work: () => void): number {
   );
 }
 
-export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+export async function main(argv: readonly string[] = []): Promise<void> {
   const quick = argv.includes('--quick');
   const items = quick ? 50 : 300;
   const transportKeyBits = Number(
@@ -230,11 +229,4 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     '\nThe rest of each item: parsing (asn1js, OpenSSL key decoding), AES-CBC, AES key wrap, HKDF and HMAC.',
   );
   keys.close();
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
 }

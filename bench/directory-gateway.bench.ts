@@ -6,14 +6,9 @@ import { Client } from 'ldapts';
 import amqplib from 'amqplib';
 import { NO_FLAGS, type DirectoryAddition } from '@credroam/roaming';
 import { rawRoamingSearch, rawSearchAndSwap, percentile } from '@credroam/benchmarking';
-import {
-  GRANT_ENV,
-  generateGrantKeyPair,
-  GrantIssuer,
-  parseGrantSigningKey,
-} from '@credroam/grants';
+import { GRANT_ENV, generateGrantKeyPair, GrantIssuer, parseGrantSigningKey } from '@credroam/grants';
 import { amqpConfig, amqpNames, RpcClient } from '@credroam/messaging';
-import type * as SlapdLauncher from '../../../../scripts/lib/slapd.cjs';
+import type * as SlapdLauncher from '../scripts/lib/slapd.cjs';
 
 /**
  * The gateway's RPC round trip (read-state; read-state + apply-changes) next to what ldapts alone gets from the
