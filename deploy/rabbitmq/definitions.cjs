@@ -27,7 +27,8 @@ const DEFAULT_ADMIN = 'credroam-admin';
 
 /** Exchanges, queues and bindings of an installation, from the same functions the services declare with. */
 function brokerTopology(messaging, roaming, { namespace, vhost, queueType, auditQueue }) {
-  if (!QUEUE_TYPES.includes(queueType)) throw new Error(`queue type must be one of ${QUEUE_TYPES.join(', ')}`);
+  if (!QUEUE_TYPES.includes(queueType))
+    throw new Error(`queue type must be one of ${QUEUE_TYPES.join(', ')}`);
   const names = messaging.amqpNames(namespace);
   const exchange = (name, type) => ({
     name,
@@ -86,7 +87,9 @@ function buildDefinitions(messaging, roaming, options) {
   const { namespace, vhost, passwords, queueType, admin } = options;
   const accounts = messaging.brokerDefinitions({ namespace, vhost, passwords, admins: [admin.user] });
   return {
-    vhosts: [{ name: vhost, metadata: { default_queue_type: queueType, description: `credroam ${namespace}` } }],
+    vhosts: [
+      { name: vhost, metadata: { default_queue_type: queueType, description: `credroam ${namespace}` } },
+    ],
     users: [
       ...accounts.users,
       {
@@ -124,7 +127,9 @@ function main(argv) {
   const dir = resolve(values['password-dir']);
   const messaging = requireFromDist('libs/messaging/src/index.js');
   const roaming = requireFromDist('libs/roaming/src/index.js');
-  const { BrokerPasswordsRepository } = requireFromDist('apps/admin/src/broker/broker-passwords.repository.js');
+  const { BrokerPasswordsRepository } = requireFromDist(
+    'apps/admin/src/broker/broker-passwords.repository.js',
+  );
   const passwords = new BrokerPasswordsRepository(dir).readOrCreate();
   const definitions = buildDefinitions(messaging, roaming, {
     namespace: values.namespace,

@@ -244,7 +244,8 @@ function prepareMaterial(modules, state, options) {
     'audit-db.url': () =>
       auditDbUrl ??
       `postgres://credroam_audit:${encodeURIComponent(dbPassword)}@postgres:5432/credroam_audit\n`,
-    'rabbitmq-admin/default_user.conf': () => `default_user = ${admin.user}\ndefault_pass = ${admin.password}\n`,
+    'rabbitmq-admin/default_user.conf': () =>
+      `default_user = ${admin.user}\ndefault_pass = ${admin.password}\n`,
     'rabbitmq-admin/username': () => admin.user,
     'rabbitmq-admin/password': () => admin.password,
     'rabbitmq-admin/host': () => broker.hostname,
@@ -252,7 +253,8 @@ function prepareMaterial(modules, state, options) {
     'rabbitmq-admin/provider': () => 'rabbitmq',
     'rabbitmq-admin/type': () => 'rabbitmq',
   };
-  for (const account of messaging.BROKER_ACCOUNTS) derived[`amqp-url/${account}`] = () => `${urlOf(account)}\n`;
+  for (const account of messaging.BROKER_ACCOUNTS)
+    derived[`amqp-url/${account}`] = () => `${urlOf(account)}\n`;
   const hook = new URL(urlOf('hook'));
   hook.searchParams.set('namespace', namespace);
   return {
@@ -395,7 +397,9 @@ function main(argv) {
       console.log(`hooks' broker URL           ${read('hook.url')}`);
       console.log(`audit operator token        ${read('audit-operator.token')}`);
       console.log(`broker administrator        credroam-admin / ${read('broker/admin.password')}`);
-      console.log(`directory administrator     cn=admin,dc=credroam,dc=test / ${read('ldap-admin.password')}`);
+      console.log(
+        `directory administrator     cn=admin,dc=credroam,dc=test / ${read('ldap-admin.password')}`,
+      );
       return;
     }
     default:
