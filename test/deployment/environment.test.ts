@@ -37,7 +37,7 @@ interface Mentions {
 }
 
 function composeMentions(service: string): Mentions {
-  const [compose] = readYaml(join(REPO_ROOT, 'docker-compose.yml')) as Json[];
+  const [compose] = readYaml(join(REPO_ROOT, 'docker-compose.yml'), '1.2') as Json[];
   const definition = (compose?.services as Record<string, Json>)[service];
   if (!definition) throw new Error(`docker-compose.yml has no service ${service}`);
   const set = new Set(Object.keys((definition.environment as Json | undefined) ?? {}));

@@ -10,9 +10,9 @@ export interface K8sObject extends Json {
   metadata: { name: string; namespace?: string; labels?: Record<string, string> } & Json;
 }
 
-/** YAML as Kubernetes and compose read it: 1.1 (0440 is octal), anchors and merge keys resolved. */
-export function readYaml(path: string): unknown[] {
-  return parseAllDocuments(readFileSync(path, 'utf8'), { version: '1.1', merge: true })
+/** YAML as its reader reads it: Kubernetes 1.1 (0440 is octal), compose 1.2; anchors and merge keys resolved. */
+export function readYaml(path: string, version: '1.1' | '1.2' = '1.1'): unknown[] {
+  return parseAllDocuments(readFileSync(path, 'utf8'), { version, merge: true })
     .map((document) => {
       if (document.errors.length > 0) throw new Error(`${path}: ${document.errors[0]?.message}`);
       return document.toJS({ maxAliasCount: 1000 }) as unknown;
