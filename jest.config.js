@@ -37,5 +37,7 @@ module.exports = {
     },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    // Offline checks of Dockerfile, docker-compose.yml and k8s/ (no container engine, no cluster).
+    { ...common, displayName: 'deployment', testMatch: ['<rootDir>/test/deployment/**/*.test.ts'] },
   ],
 };
