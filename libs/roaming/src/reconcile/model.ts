@@ -123,7 +123,10 @@ export const exceededLimitSchema = z
     actual: z.number().int().min(0),
   })
   .strict()
-  .refine(({ allowed, actual }) => actual > allowed, { message: 'actual must exceed allowed', path: ['actual'] });
+  .refine(({ allowed, actual }) => actual > allowed, {
+    message: 'actual must exceed allowed',
+    path: ['actual'],
+  });
 
 export const blockSchema = z
   .object({
