@@ -21,15 +21,11 @@ const env = {
 };
 const started = Date.now();
 const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
-const result = spawnSync(
-  process.execPath,
-  [jest, '--selectProjects', 'unit', ...specs, ...process.argv.slice(2)],
-  {
-    cwd: root,
-    stdio: 'inherit',
-    env,
-  },
-);
+const result = spawnSync(process.execPath, [jest, ...specs, ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+  env,
+});
 console.log(
   `[check:merge] ${result.status === 0 ? 'passed' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s`,
 );
