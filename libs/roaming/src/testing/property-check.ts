@@ -56,7 +56,9 @@ export function checkProperty<Ts>(
 ): void {
   if (!announced) {
     announced = true;
-    console.log(`property seed ${SEED} for ${specPath()}; replay this file with PROPERTY_SEED=${SEED}`);
+    console.log(
+      `property seed ${SEED}; replay this file's cases: PROPERTY_SEED=${SEED} npx jest ${specPath()}`,
+    );
   }
   const path = process.env.PROPERTY_PATH;
   const details = fc.check(property, {
