@@ -88,6 +88,8 @@ export async function startLogonStack(
   channelKeyFile: string,
   extra: Record<string, string> = {},
   replicaOf?: ReplicaOf,
+  /** Added to both processes' environment (e.g. a shared clock); `extra` goes to logon-events only. */
+  everyProcess: Record<string, string> = {},
 ): Promise<LogonStack> {
   const amqp = { CREDROAM_AMQP_URL: brokerUrl(), CREDROAM_AMQP_NAMESPACE: namespace };
   const keyDir = replicaOf?.keyDir ?? join(slapd.dir, `token-crypto-${randomBytes(4).toString('hex')}`);
@@ -97,7 +99,12 @@ export async function startLogonStack(
     script: 'scripts/lib/run-service.cjs',
     args: ['token-crypto'],
     // The channel key lets token-crypto re-seal AMQP logon passwords for the gateway (crypto.reseal-password).
-    env: { ...amqp, CREDROAM_KEY_DIR: keyDir, CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKeyFile },
+    env: {
+      ...everyProcess,
+      ...amqp,
+      CREDROAM_KEY_DIR: keyDir,
+      CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKeyFile,
+    },
     ready: { line: /token-crypto ready/ },
     readyTimeoutMs: 20_000,
   });
@@ -107,6 +114,7 @@ export async function startLogonStack(
     script: 'scripts/lib/run-service.cjs',
     args: ['logon-events'],
     env: {
+      ...everyProcess,
       ...amqp,
       CREDROAM_LOGON_PORT: '0',
       CREDROAM_SESSION_KEY_FILE: keyFile(slapd, 'session', sessionKey),
