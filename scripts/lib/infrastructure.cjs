@@ -45,11 +45,15 @@ async function ensurePostgres(log) {
   await waitForPort(5432, 'PostgreSQL', 30_000);
 }
 
-/** Debian packages the suites drive directly: Chromium for the dashboard test, OpenSSL as an interop peer. */
+/**
+ * Debian packages the suites drive directly: Chromium for the dashboard test, OpenSSL as an interop peer, faketime
+ * (libfaketime) for the one clock the concurrent-workstations suite moves a day forward (test/support/shared-clock.ts).
+ */
 const PACKAGES = [
   { binary: '/usr/bin/chromium', name: 'chromium' },
   { binary: '/usr/bin/openssl', name: 'openssl' },
   { binary: '/usr/sbin/runuser', name: 'util-linux' },
+  { binary: '/usr/bin/faketime', name: 'faketime' },
 ];
 
 function ensureDebianPackages(log) {

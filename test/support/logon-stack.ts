@@ -84,7 +84,8 @@ function keyFile(slapd: SlapdHandle, name: string, key: Buffer): string {
 
 /**
  * token-crypto with keys made by its own generator, and logon-events on a free port. `extra` goes to logon-events'
- * environment, `tokenCryptoEnv` to token-crypto's (e.g. a broker account of its own in CREDROAM_AMQP_URL).
+ * environment, `tokenCryptoEnv` to token-crypto's (e.g. a broker account of its own in CREDROAM_AMQP_URL),
+ * `everyProcess` to both.
  */
 export async function startLogonStack(
   slapd: SlapdHandle,
@@ -92,6 +93,8 @@ export async function startLogonStack(
   channelKeyFile: string,
   extra: Record<string, string> = {},
   replicaOf?: ReplicaOf,
+  /** Added to both processes' environment (e.g. a shared clock); `extra` goes to logon-events only. */
+  everyProcess: Record<string, string> = {},
   tokenCryptoEnv: Record<string, string> = {},
 ): Promise<LogonStack> {
   const amqp = { CREDROAM_AMQP_URL: brokerUrl(), CREDROAM_AMQP_NAMESPACE: namespace };
@@ -103,6 +106,7 @@ export async function startLogonStack(
     args: ['token-crypto'],
     // The channel key lets token-crypto re-seal AMQP logon passwords for the gateway (crypto.reseal-password).
     env: {
+      ...everyProcess,
       ...amqp,
       ...testGrants().verifierEnv,
       CREDROAM_KEY_DIR: keyDir,
@@ -118,6 +122,7 @@ export async function startLogonStack(
     script: 'scripts/lib/run-service.cjs',
     args: ['logon-events'],
     env: {
+      ...everyProcess,
       ...amqp,
       CREDROAM_LOGON_PORT: '0',
       CREDROAM_SESSION_KEY_FILE: keyFile(slapd, 'session', sessionKey),

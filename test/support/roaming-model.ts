@@ -54,6 +54,20 @@ export interface ObservedSync {
   view: string[];
   conflicts: string[];
   undelivered: { tokenType: string | null; displayId: string }[];
+  /** Tokens held back as possibly purged deletions (rejections POSSIBLY_PURGED_DELETION), as `heldText` gives them. */
+  heldBack: string[];
+}
+
+/** Order-free text for a token held back as a possibly purged deletion, the same for a plan and a sync report. */
+export function heldText(rejection: { tokenType: string | null; displayId: string }): string {
+  return `${rejection.tokenType}:${rejection.displayId}`;
+}
+
+function heldBack(plan: SyncPlan): string[] {
+  return plan.rejections
+    .filter((rejection) => rejection.code === 'POSSIBLY_PURGED_DELETION')
+    .map(heldText)
+    .sort();
 }
 
 /** A token as `credroam-agent list --json` prints it. */
@@ -179,6 +193,15 @@ export class RoamingModel {
     ]);
   }
 
+  /** Mirrors a lost state file (deleted, or the whole store reinstalled but the tokens): no base any more. */
+  loseState(machine: number): void {
+    this.worlds = this.worlds.map((world) => {
+      const next = copyWorld(world);
+      next.machines[machine] = { ...(world.machines[machine] as LocalManifest), base: null };
+      return next;
+    });
+  }
+
   remove(machine: number, key: TokenKey): void {
     this.update(machine, (tokens) =>
       tokens.filter((existing) => tokenKeyString(existing) !== tokenKeyString(key)),
@@ -196,9 +219,9 @@ export class RoamingModel {
 
   /**
    * Finds every serial order of one concurrent round (one sync per machine in `observed`) whose model syncs give
-   * each machine exactly the tokens and conflicts its real sync gave, and keeps the resulting worlds. Returns how
-   * many distinct worlds explain the round (0: no serial order does, i.e. the real system did something the
-   * model cannot).
+   * each machine exactly the tokens, conflicts and held-back tokens its real sync gave, and keeps the resulting
+   * worlds. Returns how many distinct worlds explain the round (0: no serial order does, i.e. the real system did
+   * something the model cannot).
    */
   explainRound(observed: ReadonlyMap<number, ObservedSync>, now: number): number {
     const explained = new Map<string, World>();
@@ -235,6 +258,7 @@ export class RoamingModel {
           syncWithUndelivered(next, machine, undelivered);
           if (!sameList(localView(next.machines[machine] as LocalManifest), real.view)) continue;
           if (!sameList(plan.conflicts.map(conflictText).sort(), real.conflicts)) continue;
+          if (!sameList(heldBack(plan), real.heldBack)) continue;
           search(
             next,
             remaining.filter((other) => other !== machine),

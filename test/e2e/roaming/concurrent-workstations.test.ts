@@ -1,12 +1,17 @@
 // Eight workstations of one user making random changes (imports, deletions, edits of shared stored credentials)
-// and syncing concurrently against two replicas of every service, half over HTTP and half over the AMQP ingress. A pure model (libs/roaming's reconcile) mirrors
-// every change; each real round must be explained by some serial order of model syncs, the directory content
-// after a round must not depend on that order, and at the end every workstation holds what the model predicted.
+// and syncing concurrently against two replicas of every service, half over HTTP and half over the AMQP ingress.
+// Their clocks run a few seconds off the servers'; one misses a round in which a token it holds is deleted
+// elsewhere; a tombstone lifetime (a day) passes on every clock of the stack (test/support/shared-clock.ts); state
+// files are lost, that workstation's among them. A pure model (libs/roaming's reconcile) mirrors every change; each
+// real round must be explained by some serial order of model syncs, the directory content after a round must not
+// depend on that order, and at the end every workstation holds what the model predicted: the directory's content,
+// except tokens it holds back as possibly purged deletions.
 import { randomInt } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { policyDefaultsSchema, resolvePolicy, type TokenType } from '@credroam/roaming';
+import { settledViolation } from '@credroam/roaming/reconcile/testing/merge-properties';
 import { directoryView } from '@credroam/roaming/reconcile/testing/simulation';
 import { type ServiceProcess } from '../../helpers/service-process';
 import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
@@ -15,10 +20,12 @@ import { agent, expectOk, type ListedToken, type SyncSummary } from '../../suppo
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { startLogonStack, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
+import { SharedClock } from '../../support/shared-clock';
 import { tearDown } from '../../support/teardown';
 import {
   conflictText,
   describeKeys,
+  heldText,
   listedView,
   machineViews,
   RoamingModel,
@@ -35,8 +42,19 @@ const USER_NAMES = ['alice', 'EXAMPLE\\alice'];
 const CERTIFICATES = 28;
 const PERMUTATIONS = 20;
 const CONVERGENCE_ROUNDS = 2;
-/** What the gateway's policy file sets; the model resolves the same defaults the gateway does. */
-const POLICY_DEFAULTS_FILE = { roamStoredCredentials: true };
+/**
+ * What the gateway's policy file sets; the model resolves the same defaults the gateway does. The shortest
+ * tombstone lifetime a policy allows (a day), so that the test can let one pass.
+ */
+const POLICY_DEFAULTS_FILE = { roamStoredCredentials: true, tombstoneDays: 1 };
+/** Workstation clocks are up to this far off the servers' (AMQP proofs allow 120 s, reconcile 300 s). */
+const MAX_SKEW_MS = 5_000;
+/** The tombstone lifetime and ten minutes: every tombstone written before expires, none written after. */
+const LIFETIME_PASSES_MS = 86_400_000 + 600_000;
+/** The workstation that misses the second round misses it with a token another workstation deletes then. */
+const OFFLINE_ROUND = 1;
+/** The lifetime passes before this round (0-based); the workstation that was offline has lost its state file. */
+const LAPSE_ROUND = 2;
 
 /** mulberry32: small, seedable, good enough to pick test changes. */
 function prng(seed: number): () => number {
@@ -73,12 +91,17 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
   const stacks: LogonStack[] = [];
   let workspace: OpensslWorkspace;
   let dir: string;
+  let clock: SharedClock;
   let certificates: GeneratedCertificate[];
   const names = Array.from({ length: WORKSTATIONS }, (_, index) => `ws-${index}`);
   const indices = names.map((_, index) => index);
+  const skews = names.map(() => Math.round((random() * 2 - 1) * MAX_SKEW_MS));
 
   const run = (index: number, args: string[], stdin?: string) =>
-    agent(['--store', join(dir, names[index]!), ...args], stdin === undefined ? {} : { stdin });
+    agent(['--store', join(dir, names[index]!), ...args], {
+      env: clock.workstationEnv(skews[index]!),
+      ...(stdin === undefined ? {} : { stdin }),
+    });
   const list = async (index: number): Promise<ListedToken[]> => {
     const listed = await run(index, ['list', '--json']);
     expectOk(listed);
@@ -91,19 +114,24 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
     probe = await BrokerProbe.open(namespace);
     probe.track({ queues: [`${namespace}.logon-events.ingress`] });
     dir = mkdtempSync(join(tmpdir(), 'credroam-e2e-concurrent-'));
+    clock = SharedClock.create(dir);
     const policyFile = join(dir, 'policy.json');
     writeFileSync(policyFile, JSON.stringify({ defaults: POLICY_DEFAULTS_FILE, overrides: [] }));
     const channel = serviceChannelKey(slapd());
     for (const name of ['gateway-1', 'gateway-2']) {
       services.push(
         await startGatewayProcess(slapd(), namespace, name, {
+          ...clock.serviceEnv(),
           CREDROAM_SERVICE_CHANNEL_KEY_FILE: channel.file,
           CREDROAM_POLICY_FILE: policyFile,
         }),
       );
     }
-    const first = await startLogonStack(slapd(), namespace, channel.file);
-    stacks.push(first, await startLogonStack(slapd(), namespace, channel.file, {}, first));
+    const first = await startLogonStack(slapd(), namespace, channel.file, {}, undefined, clock.serviceEnv());
+    stacks.push(
+      first,
+      await startLogonStack(slapd(), namespace, channel.file, {}, first, clock.serviceEnv()),
+    );
     workspace = await OpensslWorkspace.create();
     certificates = [];
     for (let i = 0; i < CERTIFICATES; i++) {
@@ -135,6 +163,8 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
       deletions: 0,
       credentialEdits: 0,
       undelivered: 0,
+      heldBack: 0,
+      lostStates: 0,
       realConflicts: new Set<string>(),
     };
     const deletedKeys = new Set<string>();
@@ -144,24 +174,26 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
     // Half the workstations call a logon-events replica over HTTP, the other half publish to the AMQP ingress,
     // which both replicas consume: their logon and syncs land on either replica (sessions are stateless).
     const serverOf = (index: number) => (index % 4 < 2 ? stacks[index % 2]!.url : stacks[0]!.ingressUrl);
-    await everyone(async (index) =>
-      expectOk(
-        await run(
-          index,
-          [
-            'login',
-            '--server',
-            serverOf(index),
-            '--user',
-            'alice',
-            '--password-stdin',
-            '--machine',
-            names[index]!,
-          ],
-          'alice-pass\n',
+    const logOn = () =>
+      everyone(async (index) =>
+        expectOk(
+          await run(
+            index,
+            [
+              'login',
+              '--server',
+              serverOf(index),
+              '--user',
+              'alice',
+              '--password-stdin',
+              '--machine',
+              names[index]!,
+            ],
+            'alice-pass\n',
+          ),
         ),
-      ),
-    );
+      );
+    await logOn();
 
     const credentialChange = (target = pick(TARGETS)): Change => ({
       kind: 'credential',
@@ -170,8 +202,26 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
       secret: `secret-${Math.floor(random() * 1e9).toString(36)}`,
     });
 
-    /** Draws every workstation's changes up front, so one seed draws the same changes from the same state. */
-    const planChanges = (round: number, held: ListedToken[][]): Change[][] => {
+    const keyOf = (token: { type: string; id: string }) => `${token.type}:${token.id}`;
+    const keyOfChange = (change: Change): string | null => {
+      if (change.kind === 'delete') return keyOf(change);
+      return change.kind === 'credential' ? `stored-credential:${change.target}` : null;
+    };
+    /**
+     * Tokens a workstation holds that another one holds too, the same version everywhere: what another can delete
+     * while it is away, and be sure to leave a tombstone (no other version can beat the deletion).
+     */
+    const sharedTokens = (held: ListedToken[][], index: number) =>
+      held[index]!.filter((token) => {
+        const copies = held.flatMap((tokens) => tokens.filter((it) => keyOf(it) === keyOf(token)));
+        return copies.length > 1 && copies.every((copy) => copy.hash === token.hash);
+      });
+
+    /**
+     * Draws every workstation's changes up front, so one seed draws the same changes from the same state. While
+     * `offline` is away, another workstation deletes a token it holds (and nobody touches that token otherwise).
+     */
+    const planChanges = (round: number, held: ListedToken[][], offline: number | null): Change[][] => {
       const changes = held.map((tokens) => {
         const victims = shuffled(tokens, random);
         return Array.from({ length: 1 + Math.floor(random() * 2) }, (): Change => {
@@ -208,6 +258,18 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
           changes[editor]!.push(credentialChange(token.id));
         }
       }
+      if (offline !== null) {
+        const victim = pick(sharedTokens(held, offline));
+        const deleter = pick(
+          indices.filter(
+            (other) => other !== offline && held[other]!.some((token) => keyOf(token) === keyOf(victim)),
+          ),
+        );
+        for (const [index, planned] of changes.entries()) {
+          changes[index] = planned.filter((change) => keyOfChange(change) !== keyOf(victim));
+        }
+        changes[deleter]!.push({ kind: 'delete', type: victim.type as TokenType, id: victim.id });
+      }
       return changes;
     };
 
@@ -224,7 +286,7 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
         }
         case 'delete':
           expectOk(await run(index, ['delete', change.type, change.id]));
-          key = `${change.type}:${change.id}`;
+          key = keyOf(change);
           deletedKeys.add(key);
           stats.deletions++;
           break;
@@ -241,7 +303,6 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
           break;
       }
       const after = await list(index);
-      const keyOf = (token: ListedToken) => `${token.type}:${token.id}`;
       const previous = new Map(before.map((token) => [keyOf(token), token]));
       const now = new Map(after.map((token) => [keyOf(token), token]));
       const touched = [...new Set([...previous.keys(), ...now.keys()])].filter(
@@ -255,14 +316,28 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
     };
 
     /**
-     * Predicts the directory content after one concurrent round (a random order, checked against other orders),
-     * runs the real round, and explains it by a serial order of model syncs.
+     * A lost state file: only `state.json` (the agent finds its backup and self-heals, "lost"), or the backup too
+     * (a reinstalled workstation that kept its tokens: a first use). Either way the next sync has no base.
      */
-    const syncRound = async (label: string, roundChanges: Change[][] = []) => {
+    const selfHealing = new Set<number>();
+    const loseState = (index: number) => {
+      const store = join(dir, names[index]!);
+      rmSync(join(store, 'state.json'));
+      if (random() < 0.5) rmSync(join(store, 'state.json~'));
+      else selfHealing.add(index);
+      model.loseState(index);
+      stats.lostStates++;
+    };
+
+    /**
+     * Predicts the directory content after one concurrent round of the `participants` (a random order, checked
+     * against other orders), runs the real round, and explains it by a serial order of model syncs.
+     */
+    const syncRound = async (label: string, roundChanges: Change[][] = [], participants = indices) => {
       const start = model.world;
-      const predictedAt = Date.now();
-      const orders = [shuffled(indices, random)];
-      for (let i = 0; i < PERMUTATIONS; i++) orders.push(shuffled(indices, random));
+      const predictedAt = clock.now();
+      const orders = [shuffled(participants, random)];
+      for (let i = 0; i < PERMUTATIONS; i++) orders.push(shuffled(participants, random));
       const outcomes = orders.map((order) => runRound(start, order, predictedAt).world);
       const predicted = directoryView(outcomes[0]!.directory);
       // Reported after the real round has run too, so the message also shows which outcome the real stack chose.
@@ -288,22 +363,39 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
         break;
       }
 
-      const real: RealSync[] = await everyone(async (index) => {
-        const result = await run(index, ['sync', '--json']);
-        expectOk(result);
-        return { summary: JSON.parse(result.stdout) as RealSync['summary'], listed: await list(index) };
-      });
+      const real = await Promise.all(
+        participants.map(async (index): Promise<RealSync & { index: number }> => {
+          const result = await run(index, ['sync', '--json']);
+          // The agent says so when it self-heals a deleted state file (its backup is there).
+          const healed = selfHealing.delete(index);
+          expect({ code: result.code, stderr: result.stderr }).toEqual({
+            code: 0,
+            stderr: healed
+              ? 'self-healing: state file is missing (it was deleted); performed a full resync\n'
+              : '',
+          });
+          const summary = JSON.parse(result.stdout) as RealSync['summary'];
+          return { index, summary, listed: await list(index) };
+        }),
+      );
       const observed = new Map<number, ObservedSync>(
-        real.map(({ summary, listed }, index) => {
+        real.map(({ index, summary, listed }) => {
           // A download whose value changed between the plan and the read is left for the next sync, by design.
           const undelivered = summary.rejections.filter(
             (rejection) => rejection.code === 'DIRECTORY_UNAVAILABLE' && rejection.side === 'directory',
           );
+          // A token with no base entry older than a purged deletion is held back and reported, by design.
+          const heldBack = summary.rejections.filter(
+            (rejection) => rejection.code === 'POSSIBLY_PURGED_DELETION' && rejection.side === 'local',
+          );
           stats.undelivered += undelivered.length;
+          stats.heldBack += heldBack.length;
           expect({ label, index, rejections: summary.rejections }).toEqual({
             label,
             index,
-            rejections: undelivered,
+            rejections: summary.rejections.filter(
+              (rejection) => undelivered.includes(rejection) || heldBack.includes(rejection),
+            ),
           });
           for (const conflict of summary.conflicts) stats.realConflicts.add(conflictText(conflict));
           return [
@@ -312,11 +404,12 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
               view: listedView(listed),
               conflicts: summary.conflicts.map((conflict) => conflictText(conflict)).sort(),
               undelivered,
+              heldBack: heldBack.map(heldText).sort(),
             },
           ];
         }),
       );
-      const explanations = model.explainRound(observed, Date.now());
+      const explanations = model.explainRound(observed, clock.now());
       if (orderDependence) {
         const { keys, report } = orderDependence;
         throw new Error(
@@ -357,7 +450,19 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
     };
 
     const rounds = 3 + Math.floor(random() * 2);
+    let offline: number | null = null;
     for (let round = 0; round < rounds; round++) {
+      if (round === LAPSE_ROUND) {
+        // A day passes on every clock: every tombstone written so far expires, and every session. The users log
+        // on again; the first sync of the day (not the offline workstation's) purges the expired tombstones.
+        await clock.advance(LIFETIME_PASSES_MS);
+        await logOn();
+        await syncRound(
+          'the first sync after a day',
+          [],
+          [pick(indices.filter((index) => index !== offline))],
+        );
+      }
       const held = await everyone(list);
       for (const [index, tokens] of held.entries()) {
         expect({ workstation: names[index], view: listedView(tokens) }).toEqual({
@@ -365,31 +470,58 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
           view: model.view(index),
         });
       }
-      const changes = planChanges(round, held);
+      if (round === OFFLINE_ROUND) {
+        offline = pick(indices.filter((index) => sharedTokens(held, index).length > 0));
+      }
+      const away = round === OFFLINE_ROUND ? offline : null;
+      const changes = planChanges(round, held, away);
       await everyone(async (index) => {
         let tokens = held[index]!;
         for (const change of changes[index]!) tokens = await apply(index, change, tokens);
       });
-      await syncRound(`round ${round + 1}`, changes);
+      // After the lapse the offline workstation has lost its state file: the token deleted while it was away is
+      // one it has no record of, older than a purged deletion, so it is held back and reported. Another
+      // workstation may lose its state file in any later round (not while the token is deleted: a version of
+      // its own could then beat the deletion, and leave no tombstone to purge).
+      if (round === LAPSE_ROUND && offline !== null) loseState(offline);
+      if (round > OFFLINE_ROUND && random() < 0.5) {
+        loseState(
+          pick(indices.filter((index) => index !== away && !(round === LAPSE_ROUND && index === offline))),
+        );
+      }
+      await syncRound(
+        `round ${round + 1}`,
+        changes,
+        indices.filter((index) => index !== away),
+      );
     }
 
-    // Nothing is left to upload: further syncs only bring every workstation to the directory's content, in any
-    // order of any number of rounds.
+    // Nothing is left to upload: further syncs only bring every workstation to the directory's content (but for
+    // the tokens it holds back), in any order of any number of rounds.
     const settled = model.world;
     const prediction = directoryView(settled.directory);
+    let expectedViews: string[][] | null = null;
     for (let i = 0; i < PERMUTATIONS; i++) {
       let world = settled;
       for (let round = 0; round < CONVERGENCE_ROUNDS; round++) {
-        world = runRound(world, shuffled(indices, random), Date.now()).world;
+        world = runRound(world, shuffled(indices, random), clock.now()).world;
       }
-      expect(machineViews(world)).toEqual(names.map(() => prediction));
+      expect(settledViolation(world, { exceptHeld: true })).toBeNull();
+      expectedViews ??= machineViews(world);
+      expect(machineViews(world)).toEqual(expectedViews);
     }
     for (let round = 0; round < CONVERGENCE_ROUNDS; round++) await syncRound(`convergence ${round + 1}`);
 
     const views = (await everyone(list)).map(listedView);
     for (const [index, view] of views.entries()) {
-      expect({ workstation: names[index], view }).toEqual({ workstation: names[index], view: prediction });
+      expect({ workstation: names[index], view }).toEqual({
+        workstation: names[index],
+        view: expectedViews![index],
+      });
     }
+    // A tombstone lifetime passed and tombstones were purged; a lost state file had a token held back.
+    expect(model.world.directory.purgeWatermark).toBeGreaterThan(0);
+    expect(stats.heldBack).toBeGreaterThan(0);
     // The prediction is not trivial: deletions took effect, credentials were edited, conflicts were resolved.
     const finalKeys = new Set(prediction.map((entry) => entry.slice(0, entry.indexOf('='))));
     expect(stats.deletions).toBeGreaterThan(0);
@@ -400,11 +532,13 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
     console.log(
       `seed ${SEED}: ${rounds} rounds, ${stats.imports} imports, ${stats.deletions} deletions, ` +
         `${stats.credentialEdits} credential edits, conflicts: ${[...stats.realConflicts].join('; ')}; ` +
-        `${stats.undelivered} downloads left for the next sync, final ${prediction.length} tokens, ${model.hypotheses} consistent model world(s)`,
+        `${stats.undelivered} downloads left for the next sync, ${stats.lostStates} state files lost, ` +
+        `${stats.heldBack} tokens held back (reports), clock skews ${skews.join(', ')} ms, ` +
+        `final ${prediction.length} tokens, ${model.hypotheses} consistent model world(s)`,
     );
     // Both replicas of each service did work.
     for (const service of [...services, ...stacks.flatMap((stack) => stack.processes)]) {
       expect(service.output().length).toBeGreaterThan(0);
     }
-  }, 240_000);
+  }, 360_000);
 });

@@ -137,6 +137,7 @@ describe('broker accounts and grants: an attacker on the broker gets nothing usa
         CREDROAM_GRANT_LIFETIME_SECONDS: String(GRANT_LIFETIME_SECONDS),
       },
       undefined,
+      {},
       { CREDROAM_AMQP_URL: urlOf('token-crypto'), ...verifying },
     );
     audit = await startAuditProcess('attacker-audit', await freePort(), {

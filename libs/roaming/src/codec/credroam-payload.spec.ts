@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { checkProperty } from '../testing/property-check';
 import { isErrorCode, type ErrorCode, type Result } from '../errors';
 import { hexOf } from './__fixtures__/token-arbitraries';
 import {
@@ -106,7 +107,7 @@ describe('credroam payload', () => {
       ),
       sealed: fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
     });
-    fc.assert(
+    checkProperty(
       fc.property(payload, (value) => {
         const bytes = encodeCredroamPayload(value);
         expect(bytes.ok).toBe(true);
@@ -121,7 +122,7 @@ describe('credroam payload', () => {
     const withMagic = fc
       .uint8Array({ maxLength: 100 })
       .map((bytes) => Buffer.concat([Buffer.from('CRDR\x01'), bytes]));
-    fc.assert(
+    checkProperty(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 100 }), withMagic), (bytes) => {
         const result = decodeCredroamPayload(bytes);
         expect(result.ok || isErrorCode(result.error.code)).toBe(true);

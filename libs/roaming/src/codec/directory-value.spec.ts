@@ -2,6 +2,7 @@ import { encodePurgeWatermark } from './purge-watermark';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { checkProperty } from '../testing/property-check';
 import { isErrorCode, type ErrorCode, type Result } from '../errors';
 import { type DirectoryToken } from '../tokens';
 import { directoryTokenInputArb } from './__fixtures__/token-arbitraries';
@@ -195,7 +196,7 @@ describe('directory token values', () => {
 describe('directory token value properties', () => {
   it('round-trips any valid token, on OpenLDAP as bytes and on AD as DN-Binary', () => {
     const dn = 'CN=Alice,OU=People,DC=credroam,DC=test';
-    fc.assert(
+    checkProperty(
       fc.property(directoryTokenInputArb, (input) => {
         const bytes = encodeDirectoryToken(input);
         expect(bytes.ok).toBe(true);
@@ -230,7 +231,7 @@ describe('directory token value properties', () => {
         for (const [at, byte] of edits) if (bytes.length > 0) bytes[at % bytes.length] = byte;
         return bytes;
       });
-    fc.assert(
+    checkProperty(
       fc.property(fc.oneof(corrupted, fc.uint8Array({ maxLength: 300 })), (bytes) => {
         const result = decodeDirectoryValue(bytes);
         expect(result.ok || isErrorCode(result.error.code)).toBe(true);

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { checkProperty } from '../testing/property-check';
 import { isErrorCode, type ErrorCode, type Result } from '../errors';
 import { sameDn } from '../directory/distinguished-name';
 import { decodeDnBinary, encodeDnBinary, MAX_DN_LENGTH } from './dn-binary';
@@ -85,7 +86,7 @@ describe('DN-Binary', () => {
     const rdns = fc
       .array(fc.tuple(fc.constantFrom('CN', 'OU', 'DC', 'O'), rdnValue), { minLength: 1, maxLength: 5 })
       .map((pairs) => pairs.map(([type, value]) => `${type}=${value}`));
-    fc.assert(
+    checkProperty(
       fc.property(fc.uint8Array({ maxLength: 200 }), rdns, (bytes, parts) => {
         const name = parts.join(',');
         const text = encodeDnBinary(bytes, name);
@@ -110,7 +111,7 @@ describe('DN-Binary', () => {
         fc.string({ maxLength: 20 }),
       )
       .map((parts) => parts.join(''));
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.oneof(fc.string(), fc.string({ unit: 'binary' }), nearMiss),
         fc.option(fc.string()),

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { checkProperty } from '../testing/property-check';
 import { MAX_TIMESTAMP_MS } from '../tokens';
 import { filetimeToMs, MAX_FILETIME, MIN_FILETIME_MS, msToFiletime } from './filetime';
 
@@ -44,7 +45,7 @@ describe('FILETIME conversion', () => {
   });
 
   it('round-trips every whole millisecond from 1601 to 9999', () => {
-    fc.assert(
+    checkProperty(
       fc.property(fc.integer({ min: MIN_FILETIME_MS, max: MAX_TIMESTAMP_MS }), (ms) => {
         const filetime = msToFiletime(ms);
         expect(filetime.ok).toBe(true);
@@ -55,7 +56,7 @@ describe('FILETIME conversion', () => {
   });
 
   it('floors any uint64 FILETIME to the millisecond that contains it', () => {
-    fc.assert(
+    checkProperty(
       fc.property(fc.bigInt({ min: 0n, max: MAX_FILETIME }), (filetime) => {
         const ms = filetimeToMs(filetime);
         expect(ms.ok).toBe(true);

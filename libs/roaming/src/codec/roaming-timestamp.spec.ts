@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { checkProperty } from '../testing/property-check';
 import { isErrorCode } from '../errors';
 import { MAX_TIMESTAMP_MS } from '../tokens';
 import { MIN_FILETIME_MS } from './filetime';
@@ -40,7 +41,7 @@ describe('msPKIRoamingTimeStamp', () => {
 
   it('round-trips any pair of valid instants', () => {
     const instant = fc.integer({ min: MIN_FILETIME_MS, max: MAX_TIMESTAMP_MS });
-    fc.assert(
+    checkProperty(
       fc.property(instant, instant, (createdAt, modifiedAt) => {
         const bytes = encodeRoamingTimestamp({ createdAt, modifiedAt });
         expect(bytes.ok).toBe(true);
@@ -58,7 +59,7 @@ describe('msPKIRoamingTimeStamp', () => {
   });
 
   it('decodes every 16-byte string and answers any other byte string with a typed error', () => {
-    fc.assert(
+    checkProperty(
       fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
         const result = decodeRoamingTimestamp(bytes);
         if (bytes.length === 16) expect(result.ok).toBe(true);

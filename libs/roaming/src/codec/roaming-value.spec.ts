@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { checkProperty } from '../testing/property-check';
 import { isErrorCode, type ErrorCode, type Result } from '../errors';
 import { foreignRecordArb } from './__fixtures__/token-arbitraries';
 import { encodeCredroamPayload } from './credroam-payload';
@@ -301,7 +302,7 @@ describe('Windows roaming value framing', () => {
 
 describe('Windows roaming value properties', () => {
   it('round-trips any record a Windows client could write', () => {
-    fc.assert(
+    checkProperty(
       fc.property(foreignRecordArb, (record) => {
         const bytes = encodeRoamingValue(record);
         expect(bytes.ok).toBe(true);
@@ -331,7 +332,7 @@ describe('Windows roaming value properties', () => {
     const framed = fc
       .uint8Array({ minLength: 0, maxLength: 300 })
       .map((bytes) => Buffer.concat([Buffer.from('%9\\'), bytes]));
-    fc.assert(
+    checkProperty(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), framed), (bytes) => {
         expectTyped(decodeRoamingValue(bytes));
       }),
@@ -345,7 +346,7 @@ describe('Windows roaming value properties', () => {
       const full = bytes.ok ? bytes.value : Buffer.alloc(0);
       return fc.tuple(fc.constant(full), fc.nat({ max: Math.max(0, full.length - 1) }));
     });
-    fc.assert(
+    checkProperty(
       fc.property(truncated, ([full, length]) => {
         expectCode(decodeRoamingValue(full.subarray(0, length)), 'VALUE_TRUNCATED');
       }),
@@ -359,7 +360,7 @@ describe('Windows roaming value properties', () => {
       fc.integer({ min: 0, max: 0xffff_ffff }),
       fc.integer({ min: 0, max: 0xffff }),
     );
-    fc.assert(
+    checkProperty(
       fc.property(tampered, ([record, dataSize, providerSize]) => {
         const bytes = encodeRoamingValue(record);
         if (!bytes.ok) throw new Error(bytes.error.message);
@@ -378,7 +379,7 @@ describe('Windows roaming value properties', () => {
   it('refuses any input above the size limit with VALUE_TOO_LARGE', () => {
     // One buffer, viewed at every oversize length, keeps this property cheap.
     const big = Buffer.allocUnsafe(MAX_ENCODED_VALUE_BYTES + 4096);
-    fc.assert(
+    checkProperty(
       fc.property(fc.integer({ min: MAX_ENCODED_VALUE_BYTES + 1, max: big.length }), (length) => {
         expectCode(decodeRoamingValue(big.subarray(0, length)), 'VALUE_TOO_LARGE');
       }),

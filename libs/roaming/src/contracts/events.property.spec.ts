@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { checkProperty } from '../testing/property-check';
 import { ERROR_CODES, isErrorCode, isRetryable } from '../errors/roaming-error';
 import { FULL_RESYNC_REASONS } from '../reconcile/model';
 import { MAX_TIMESTAMP_MS } from '../tokens/token-meta';
@@ -185,7 +186,7 @@ const validEvent = fc.constantFrom(...EVENT_TYPES).chain((type) =>
 
 describe('createEvent and parseEvent', () => {
   it('builds every valid event, and what it builds parses back unchanged after a trip through JSON', () => {
-    fc.assert(
+    checkProperty(
       fc.property(validEvent, ({ type, fields, context: at }) => {
         const created = createEvent(type, fields, at);
         if (!created.ok) throw new Error(`${type}: ${created.error.message}`);
@@ -197,7 +198,7 @@ describe('createEvent and parseEvent', () => {
   });
 
   it('never throws on arbitrary input, and anything it accepts parses back', () => {
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.constantFrom(...EVENT_TYPES),
         fc.record({

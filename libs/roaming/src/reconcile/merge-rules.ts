@@ -94,6 +94,27 @@ function decidePresentLocally(
   return { action: 'upload', conflict: null };
 }
 
+/**
+ * The purged-deletion guard, applied to every planned upload. A local token this machine has no base entry for,
+ * made before its last sync (or on a machine without a trustworthy base) and no newer than the newest purged
+ * deletion, may be an old copy of a token deleted elsewhere whose tombstone is gone: nothing can tell it from an
+ * edit any more, so it is not uploaded but held back and reported (the user or an admin decides).
+ *
+ * This holds whatever the directory has for the key. A value another machine put there after the purge (a token
+ * re-created by a machine that had synced the deletion) says nothing about this copy. Guarding only keys absent
+ * from the directory (as before issue 12) let a held token win a conflict against such a re-created value on a
+ * later sync, by time alone: a deletion undone blindly, and an upload in the round after everything had settled,
+ * so the machines that had already synced that round never converged on it.
+ */
+export function mayUndoPurgedDeletion(
+  local: TokenMeta,
+  base: BaseEntry | undefined,
+  newAfter: number,
+  purgeWatermark: number,
+): boolean {
+  return base === undefined && local.modifiedAt <= newAfter && local.modifiedAt <= purgeWatermark;
+}
+
 function decideAbsentLocally(
   directory: DirectoryEntry | undefined,
   base: BaseEntry | undefined,

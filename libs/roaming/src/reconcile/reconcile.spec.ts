@@ -312,6 +312,32 @@ describe('reconcile: time, tombstones and full resyncs', () => {
     ]);
   });
 
+  it('holds back a token it has no record of and older than a purged deletion even over another version in the directory', () => {
+    // The other version was put there after the purge (re-created by a machine that saw the deletion); it says
+    // nothing about this copy, which may be the deleted token itself. Newer by time or not, it is not uploaded.
+    const plan = run({
+      local: manifest([localToken({ content: 'held', at: T0 - 40 })], null),
+      directory: directoryState([directoryEntry({ content: 're-created', at: T0 - 45 })], T0 - 40),
+    });
+    expect(plan.uploads).toEqual([]);
+    expect(plan.downloads).toEqual([]);
+    expect(plan.conflicts).toEqual([]);
+    expect(plan.rejections).toEqual([
+      expect.objectContaining({ code: 'POSSIBLY_PURGED_DELETION', side: 'local' }),
+    ]);
+    expect(plan.rejections[0]?.message).toContain("the directory's other version was not downloaded over it");
+  });
+
+  it('downloads a newer directory version over a token it holds back as a possibly purged deletion', () => {
+    const plan = run({
+      local: manifest([localToken({ content: 'held', at: T0 - 40 })], null),
+      directory: directoryState([directoryEntry({ content: 're-created', at: T0 - 35 })], T0 - 40),
+    });
+    expect(plan.downloads.map((download) => download.token.hash)).toEqual([hashOf('re-created')]);
+    expect(plan.conflicts).toEqual([expect.objectContaining({ kind: 'both-changed', winner: 'directory' })]);
+    expect(plan.rejections).toEqual([]);
+  });
+
   it('treats a base recorded against another incarnation of the directory entry as no base', () => {
     const plan = run({
       local: manifest([localToken(v1)], machineBase([baseEntry(v1)], T0, T0 - 999_999)),

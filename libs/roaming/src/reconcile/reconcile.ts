@@ -1,7 +1,7 @@
 import { describeUntrusted } from '../tokens/token-id';
 import { compareText, compareTokenKeys, tokenKeyString, type TokenKey } from '../tokens/token-key';
 import { type Policy } from '../policy/policy';
-import { decideKey, type ConflictKind, type KeyDecision } from './merge-rules';
+import { decideKey, mayUndoPurgedDeletion, type ConflictKind, type KeyDecision } from './merge-rules';
 import {
   type BaseEntry,
   type Block,
@@ -327,17 +327,14 @@ class PlanBuilder {
     const local = slot.local as TokenMeta;
     const name = tokenKeyString(slot.key);
     if (this.rejectOversize('local', slot, local.size, policy)) return;
-    const unknown = !slot.base && !slot.directory;
-    if (
-      unknown &&
-      local.modifiedAt <= this.guardedUntil &&
-      local.modifiedAt <= this.directory.purgeWatermark
-    ) {
+    if (mayUndoPurgedDeletion(local, slot.base, this.guardedUntil, this.directory.purgeWatermark)) {
       this.reject(
         'local',
         slot.key,
         'POSSIBLY_PURGED_DELETION',
-        'this machine has no record of the token and it is older than a deletion whose tombstone was already purged; it was not uploaded, so a deletion is not undone blindly (delete it or import it again to roam it)',
+        'this machine has no record of the token and it is older than a deletion whose tombstone was already purged; it was not uploaded, so a deletion is not undone blindly' +
+          (slot.directory ? ", and the directory's other version was not downloaded over it" : '') +
+          ' (delete it or import it again to roam it)',
       );
       return this.keepBase(slot);
     }

@@ -17,7 +17,7 @@ export const KEYS = [
   { type: 'master-key' as const, id: '7fc19508-7b85-4a7c-9e5d-15f9e00e7ce5' },
 ];
 /** Histories draw from the first four contents (so equal contents are frequent); the rest are for fresh edits. */
-const CONTENTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l'];
+export const CONTENTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l'];
 const HISTORY_CONTENTS = 4;
 
 export type Command =
@@ -76,18 +76,23 @@ export interface SyncObservation {
   directoryBefore: DirectoryState;
   plan: SyncPlan;
   now: number;
+  policy: Policy;
 }
 
 /**
  * `enrolled`: every machine already synced once against the empty directory, so none is on its first use
  * (where a token older than a purged deletion is ambiguous and held back by design).
  */
-export function newWorld({ enrolled = false, policy = buildPolicy({ tombstoneDays: 1 }) } = {}): World {
+export function newWorld({
+  enrolled = false,
+  policy = buildPolicy({ tombstoneDays: 1 }),
+  machines = MACHINES,
+} = {}): World {
   const base = enrolled ? { directoryCreatedAt: null, syncedAt: T0 - 1, entries: [] } : null;
   return {
     now: T0,
     directory: { createdAt: null, modifiedAt: null, entries: [], reported: [], purgeWatermark: 0 },
-    machines: Array.from({ length: MACHINES }, () => ({ tokens: [], base })),
+    machines: Array.from({ length: machines }, () => ({ tokens: [], base })),
     policy,
   };
 }
@@ -99,7 +104,14 @@ export function sync(
 ): SyncPlan {
   const before = world.machines[machine] as LocalManifest;
   const plan = reconcile({ local: before, directory: world.directory, policy: world.policy, now: world.now });
-  observe?.({ machine, before, directoryBefore: world.directory, plan, now: world.now });
+  observe?.({
+    machine,
+    before,
+    directoryBefore: world.directory,
+    plan,
+    now: world.now,
+    policy: world.policy,
+  });
   world.directory = applyPlanToDirectory(world.directory, plan, world.now);
   world.machines[machine] = applyPlanToLocal(before, plan, world.directory.createdAt);
   return plan;
@@ -113,44 +125,53 @@ export function run(
   for (const command of commands) {
     // Every step takes at least a millisecond, as real edits do.
     world.now += 1;
-    switch (command.kind) {
-      case 'edit': {
-        const key = KEYS[command.key] as (typeof KEYS)[number];
-        const local = world.machines[command.machine] as LocalManifest;
-        const token = {
-          ...key,
-          hash: hashOf(CONTENTS[command.content] as string),
-          modifiedAt: world.now + command.skew,
-          size: 100,
-          flags: { archived: false, encryptionKey: false, smartCard: false },
-        };
-        const others = local.tokens.filter((existing) => tokenKeyString(existing) !== tokenKeyString(key));
-        world.machines[command.machine] = { ...local, tokens: [...others, token] };
-        break;
-      }
-      case 'delete': {
-        const key = KEYS[command.key] as (typeof KEYS)[number];
-        const local = world.machines[command.machine] as LocalManifest;
-        world.machines[command.machine] = {
-          ...local,
-          tokens: local.tokens.filter((existing) => tokenKeyString(existing) !== tokenKeyString(key)),
-        };
-        break;
-      }
-      case 'sync':
-        sync(world, command.machine, observe);
-        break;
-      case 'advance':
-        world.now += command.ms;
-        break;
-      case 'lose-state': {
-        const local = world.machines[command.machine] as LocalManifest;
-        world.machines[command.machine] = { ...local, base: null };
-        break;
-      }
-    }
+    applyCommand(world, command, observe);
   }
   return world;
+}
+
+/** One step of a history, at the world's current time (the exhaustive checker moves the clock on its own). */
+export function applyCommand(
+  world: World,
+  command: Command,
+  observe?: (observation: SyncObservation) => void,
+): void {
+  switch (command.kind) {
+    case 'edit': {
+      const key = KEYS[command.key] as (typeof KEYS)[number];
+      const local = world.machines[command.machine] as LocalManifest;
+      const token = {
+        ...key,
+        hash: hashOf(CONTENTS[command.content] as string),
+        modifiedAt: world.now + command.skew,
+        size: 100,
+        flags: { archived: false, encryptionKey: false, smartCard: false },
+      };
+      const others = local.tokens.filter((existing) => tokenKeyString(existing) !== tokenKeyString(key));
+      world.machines[command.machine] = { ...local, tokens: [...others, token] };
+      return;
+    }
+    case 'delete': {
+      const key = KEYS[command.key] as (typeof KEYS)[number];
+      const local = world.machines[command.machine] as LocalManifest;
+      world.machines[command.machine] = {
+        ...local,
+        tokens: local.tokens.filter((existing) => tokenKeyString(existing) !== tokenKeyString(key)),
+      };
+      return;
+    }
+    case 'sync':
+      sync(world, command.machine, observe);
+      return;
+    case 'advance':
+      world.now += command.ms;
+      return;
+    case 'lose-state': {
+      const local = world.machines[command.machine] as LocalManifest;
+      world.machines[command.machine] = { ...local, base: null };
+      return;
+    }
+  }
 }
 
 /** What a machine holds, as comparable text: key and content hash of every live token. */
