@@ -1,13 +1,13 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { type GrantVerifier } from '@credroam/grants';
 import { MessagingModule, type AmqpConfig, type MessagingLogger } from '@credroam/messaging';
 import { healthChecksModule } from '@credroam/platform';
 import { type GatewayConfig } from './config/gateway.config';
-import { createGatewayServices, type GatewayServices } from './gateway-services';
-import { GATEWAY_CONFIG, GATEWAY_SERVICES } from './gateway.tokens';
+import { gatewayProviders } from './directory-gateway.providers';
 import { HealthHandler } from './health/health.handler';
 import { LdapHealthIndicator } from './health/ldap.health';
+import { LdapConnectionPool } from './ldap/ldap-connection.pool';
 import { PolicyHandler } from './policy/policy.handler';
 import { RoamingStateHandler } from './roaming-state/roaming-state.handler';
 import { UsersHandler } from './users/users.handler';
@@ -25,13 +25,12 @@ export class DirectoryGatewayModule {
       imports: [MessagingModule.forRoot({ config: amqp, logger, grants }), healthChecksModule()],
       controllers: [UsersHandler, RoamingStateHandler, PolicyHandler, HealthHandler],
       providers: [
-        { provide: GATEWAY_CONFIG, useValue: config },
-        { provide: GATEWAY_SERVICES, useFactory: () => createGatewayServices(config) },
+        ...gatewayProviders(config),
         {
           provide: LdapHealthIndicator,
-          inject: [HealthIndicatorService, GATEWAY_SERVICES],
-          useFactory: (indicators: HealthIndicatorService, services: GatewayServices) =>
-            new LdapHealthIndicator(indicators, services.pool, config.baseDn),
+          inject: [HealthIndicatorService, LdapConnectionPool],
+          useFactory: (indicators: HealthIndicatorService, pool: LdapConnectionPool) =>
+            new LdapHealthIndicator(indicators, pool, config.baseDn),
         },
         ConnectionPoolCloser,
       ],
@@ -40,10 +39,11 @@ export class DirectoryGatewayModule {
 }
 
 /** Unbinds the pooled LDAP connections when the service stops. */
+@Injectable()
 class ConnectionPoolCloser implements OnApplicationShutdown {
-  constructor(@Inject(GATEWAY_SERVICES) private readonly services: GatewayServices) {}
+  constructor(private readonly pool: LdapConnectionPool) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.services.pool.close();
+    await this.pool.close();
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { type GrantVerifier } from '@credroam/grants';
 import { MessagingModule, type AmqpConfig, type MessagingLogger } from '@credroam/messaging';
@@ -6,11 +6,10 @@ import { healthChecksModule } from '@credroam/platform';
 import { HealthHandler } from './health/health.handler';
 import { KeyMaterialHealthIndicator } from './health/key-material.health';
 import { InspectHandler } from './inspect/inspect.handler';
-import { type KeyStore } from './keys/key-store';
+import { KeyStore } from './keys/key-store';
 import { ResealPasswordHandler } from './password/reseal-password.handler';
 import { SealingHandler } from './sealing/sealing.handler';
-import { createTokenCryptoServices, type TokenCryptoServices } from './token-crypto-services';
-import { TOKEN_CRYPTO_SERVICES } from './token-crypto.tokens';
+import { tokenCryptoProviders } from './token-crypto.providers';
 import { TransportCertificateHandler } from './transport/transport-certificate.handler';
 
 @Module({})
@@ -33,12 +32,12 @@ export class TokenCryptoModule {
         HealthHandler,
       ],
       providers: [
-        { provide: TOKEN_CRYPTO_SERVICES, useFactory: () => createTokenCryptoServices(keys) },
+        ...tokenCryptoProviders(keys),
         {
           provide: KeyMaterialHealthIndicator,
-          inject: [HealthIndicatorService],
-          useFactory: (indicators: HealthIndicatorService) =>
-            new KeyMaterialHealthIndicator(indicators, keys),
+          inject: [HealthIndicatorService, KeyStore],
+          useFactory: (indicators: HealthIndicatorService, store: KeyStore) =>
+            new KeyMaterialHealthIndicator(indicators, store),
         },
         KeyStoreCloser,
       ],
@@ -47,10 +46,11 @@ export class TokenCryptoModule {
 }
 
 /** Zeroes the master keys when the service stops. */
+@Injectable()
 class KeyStoreCloser implements OnApplicationShutdown {
-  constructor(@Inject(TOKEN_CRYPTO_SERVICES) private readonly services: TokenCryptoServices) {}
+  constructor(private readonly keys: KeyStore) {}
 
   onApplicationShutdown(): void {
-    this.services.keys.close();
+    this.keys.close();
   }
 }

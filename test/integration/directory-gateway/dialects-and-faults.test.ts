@@ -1,25 +1,22 @@
 import { Attribute, Change } from 'ldapts';
 import { encodeDnBinary, RoamingError } from '@credroam/roaming';
 import { loadGatewayConfig } from '../../../apps/directory-gateway/src/config/gateway.config';
-import {
-  createGatewayServices,
-  type GatewayServices,
-} from '../../../apps/directory-gateway/src/gateway-services';
 import { useSlapd, withLdap, type SlapdHandle } from '../../helpers/slapd';
 import { codeOf, gatewayEnv, liveAddition, windowsValue } from '../../support/gateway-fixtures';
+import { gatewayUseCases, type GatewayUseCases } from '../../support/gateway-use-cases';
 
 const T0 = Date.UTC(2026, 10, 25);
 const users = [{ uid: 'alice', password: 'alice-pass' }];
 
-function gatewayFor(slapd: SlapdHandle, extra: Record<string, string> = {}): GatewayServices {
-  return createGatewayServices(loadGatewayConfig(gatewayEnv(slapd, extra)));
+function gatewayFor(slapd: SlapdHandle, extra: Record<string, string> = {}): Promise<GatewayUseCases> {
+  return gatewayUseCases(loadGatewayConfig(gatewayEnv(slapd, extra)));
 }
 
 describe('the active-directory dialect end to end (DN-Binary strings on slapd)', () => {
   const slapd = useSlapd({ dialect: 'active-directory', users });
 
   it('writes and reads token values as B:<count>:<HEX>:<own DN> strings, and reports one naming another entry', async () => {
-    const gateway = gatewayFor(slapd());
+    const gateway = await gatewayFor(slapd());
     try {
       const dn = slapd().user('alice').dn;
       await gateway.roamingState.applyChanges({
@@ -87,7 +84,7 @@ describe('TLS to the directory', () => {
       (handle: SlapdHandle) => ({ CREDROAM_LDAP_STARTTLS: 'true', CREDROAM_LDAP_CA_FILE: handle.caFile! }),
     ],
   ])('works over %s with the directory CA', async (_label, settings) => {
-    const gateway = gatewayFor(slapd(), settings(slapd()));
+    const gateway = await gatewayFor(slapd(), settings(slapd()));
     try {
       expect((await gateway.users.lookup('alice')).login).toBe('alice');
     } finally {
@@ -96,7 +93,7 @@ describe('TLS to the directory', () => {
   });
 
   it('refuses a directory certificate it cannot verify', async () => {
-    const gateway = gatewayFor(slapd(), { CREDROAM_LDAP_URL: slapd().ldapsUrl! });
+    const gateway = await gatewayFor(slapd(), { CREDROAM_LDAP_URL: slapd().ldapsUrl! });
     try {
       expect(await codeOf(gateway.users.lookup('alice'))).toBe('DIRECTORY_UNAVAILABLE');
     } finally {
@@ -109,7 +106,7 @@ describe('slapd stopped mid-run', () => {
   const slapd = useSlapd({ users });
 
   it('fails fast with a retryable error while slapd is down and recovers by itself after the restart', async () => {
-    const gateway = gatewayFor(slapd());
+    const gateway = await gatewayFor(slapd());
     try {
       const dn = slapd().user('alice').dn;
       expect((await gateway.roamingState.readState(dn)).state.entries).toEqual([]);

@@ -2,11 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Attribute, Change } from 'ldapts';
 import { RoamingError, type DirectoryAddition } from '@credroam/roaming';
 import { loadGatewayConfig } from '../../../apps/directory-gateway/src/config/gateway.config';
-import {
-  createGatewayServices,
-  type GatewayServices,
-} from '../../../apps/directory-gateway/src/gateway-services';
 import { useSlapd, withLdap } from '../../helpers/slapd';
+import { gatewayUseCases, type GatewayUseCases } from '../../support/gateway-use-cases';
 import {
   gatewayEnv,
   hashOf,
@@ -37,7 +34,7 @@ describe('directory-gateway against a real slapd', () => {
     ],
     groups: [{ cn: 'kiosk-users', members: ['carol'] }],
   });
-  let gateway: GatewayServices;
+  let gateway: GatewayUseCases;
 
   beforeAll(async () => {
     const keyFile = `${slapd().dir}/service-channel.key`;
@@ -57,7 +54,7 @@ describe('directory-gateway against a real slapd', () => {
         ],
       }),
     );
-    gateway = createGatewayServices(
+    gateway = await gatewayUseCases(
       loadGatewayConfig(
         gatewayEnv(slapd(), { CREDROAM_SERVICE_CHANNEL_KEY_FILE: keyFile, CREDROAM_POLICY_FILE: policyFile }),
       ),

@@ -2,20 +2,24 @@
 // binary, and the service's use-cases over the keys loaded from that directory (as the service loads them).
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Test } from '@nestjs/testing';
 import { loadTokenCryptoConfig } from '../../../apps/token-crypto/src/config/token-crypto.config';
 import { generateKeys } from '../../../apps/token-crypto/src/keys/key-generator';
 import { readKeyMaterial } from '../../../apps/token-crypto/src/keys/key-material.reader';
 import { KeyStore } from '../../../apps/token-crypto/src/keys/key-store';
-import {
-  createTokenCryptoServices,
-  type TokenCryptoServices,
-} from '../../../apps/token-crypto/src/token-crypto-services';
+import { tokenCryptoProviders } from '../../../apps/token-crypto/src/token-crypto.providers';
+import { InspectService } from '../../../apps/token-crypto/src/inspect/inspect.service';
+import { ResealPasswordService } from '../../../apps/token-crypto/src/password/reseal-password.service';
+import { ResealService } from '../../../apps/token-crypto/src/sealing/reseal.service';
+import { SealForDeviceService } from '../../../apps/token-crypto/src/sealing/seal-for-device.service';
+import { SealForStorageService } from '../../../apps/token-crypto/src/sealing/seal-for-storage.service';
+import { TransportCertificateService } from '../../../apps/token-crypto/src/transport/transport-certificate.service';
 import { openssl, type GeneratedCertificate, type OpensslWorkspace } from '../../helpers/openssl';
 
 export interface Installation {
   keyDir: string;
   keys: KeyStore;
-  services: TokenCryptoServices;
+  services: TokenCryptoUseCases;
   recoveryRsa: GeneratedCertificate;
   recoveryEc: GeneratedCertificate;
 }
@@ -33,7 +37,29 @@ export async function install(workspace: OpensslWorkspace): Promise<Installation
   copyFileSync(recoveryRsa.certFile, join(keyDir, 'recovery', 'rsa.crt'));
   copyFileSync(recoveryEc.certFile, join(keyDir, 'recovery', 'ec.crt'));
   const keys = new KeyStore(readKeyMaterial(loadTokenCryptoConfig({ CREDROAM_KEY_DIR: keyDir })));
-  return { keyDir, keys, services: createTokenCryptoServices(keys), recoveryRsa, recoveryEc };
+  return { keyDir, keys, services: await tokenCryptoUseCases(keys), recoveryRsa, recoveryEc };
+}
+
+/** token-crypto's use-cases, wired by the same provider list as the running service. */
+export interface TokenCryptoUseCases {
+  transportCertificate: TransportCertificateService;
+  inspect: InspectService;
+  sealForStorage: SealForStorageService;
+  sealForDevice: SealForDeviceService;
+  reseal: ResealService;
+  resealPassword: ResealPasswordService;
+}
+
+async function tokenCryptoUseCases(keys: KeyStore): Promise<TokenCryptoUseCases> {
+  const module = await Test.createTestingModule({ providers: tokenCryptoProviders(keys) }).compile();
+  return {
+    transportCertificate: module.get(TransportCertificateService),
+    inspect: module.get(InspectService),
+    sealForStorage: module.get(SealForStorageService),
+    sealForDevice: module.get(SealForDeviceService),
+    reseal: module.get(ResealService),
+    resealPassword: module.get(ResealPasswordService),
+  };
 }
 
 /** Writes bytes into the workspace and returns the path. */

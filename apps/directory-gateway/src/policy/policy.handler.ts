@@ -1,21 +1,20 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload, type RmqContext } from '@nestjs/microservices';
 import { RPC_PATTERNS } from '@credroam/roaming';
 import { RpcHandlerRunner } from '@credroam/messaging';
-import { GATEWAY_SERVICES } from '../gateway.tokens';
-import { type GatewayServices } from '../gateway-services';
+import { PolicyService } from './policy.service';
 
 @Controller()
 export class PolicyHandler {
   constructor(
     private readonly rpc: RpcHandlerRunner,
-    @Inject(GATEWAY_SERVICES) private readonly services: GatewayServices,
+    private readonly policy: PolicyService,
   ) {}
 
   @MessagePattern(RPC_PATTERNS.resolvePolicy)
   resolvePolicy(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
     return this.rpc.run(RPC_PATTERNS.resolvePolicy, message, ctx, async ({ userDn, groups }) =>
-      this.services.policy.resolve(userDn, groups),
+      this.policy.resolve(userDn, groups),
     );
   }
 }

@@ -1,9 +1,8 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload, type RmqContext } from '@nestjs/microservices';
 import { RPC_PATTERNS } from '@credroam/roaming';
 import { RpcHandlerRunner } from '@credroam/messaging';
-import { GATEWAY_SERVICES } from '../gateway.tokens';
-import { type GatewayServices } from '../gateway-services';
+import { RoamingStateService } from './roaming-state.service';
 
 const fromBase64 = (value: string | null) => (value === null ? null : Buffer.from(value, 'base64'));
 
@@ -11,13 +10,13 @@ const fromBase64 = (value: string | null) => (value === null ? null : Buffer.fro
 export class RoamingStateHandler {
   constructor(
     private readonly rpc: RpcHandlerRunner,
-    @Inject(GATEWAY_SERVICES) private readonly services: GatewayServices,
+    private readonly roamingState: RoamingStateService,
   ) {}
 
   @MessagePattern(RPC_PATTERNS.readState)
   readState(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
     return this.rpc.run(RPC_PATTERNS.readState, message, ctx, async ({ userDn }) => {
-      const { stamp, state } = await this.services.roamingState.readState(userDn);
+      const { stamp, state } = await this.roamingState.readState(userDn);
       return { stamp: stamp?.toString('base64') ?? null, state };
     });
   }
@@ -25,7 +24,7 @@ export class RoamingStateHandler {
   @MessagePattern(RPC_PATTERNS.readValues)
   readValues(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
     return this.rpc.run(RPC_PATTERNS.readValues, message, ctx, async ({ userDn, keys }) => {
-      const values = await this.services.roamingState.readValues(userDn, keys);
+      const values = await this.roamingState.readValues(userDn, keys);
       return { values: values.map((value) => ({ ...value, sealed: value.sealed.toString('base64') })) };
     });
   }
@@ -33,7 +32,7 @@ export class RoamingStateHandler {
   @MessagePattern(RPC_PATTERNS.applyChanges)
   applyChanges(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
     return this.rpc.run(RPC_PATTERNS.applyChanges, message, ctx, async (request) => {
-      const { stamp, createdAt } = await this.services.roamingState.applyChanges({
+      const { stamp, createdAt } = await this.roamingState.applyChanges({
         ...request,
         expectedStamp: fromBase64(request.expectedStamp),
       });

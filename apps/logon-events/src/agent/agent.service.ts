@@ -4,7 +4,7 @@ import {
   type PolicyResponse,
   type SyncResponse,
 } from '@credroam/roaming';
-import { type Clock } from '../ports/logon.ports';
+import { type Clock } from '../repositories/logon.repositories';
 import { type TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
 import { type DeviceProof, type DeviceProofVerifier } from '../sessions/device-proof.verifier';
 import { type SessionsService } from '../sessions/sessions.service';

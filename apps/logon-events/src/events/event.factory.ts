@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, unwrap, type EventFields, type EventType, type RoamingEvent } from '@credroam/roaming';
-import { type Clock } from '../ports/logon.ports';
+import { type Clock } from '../repositories/logon.repositories';
 
 /** Builds catalog events (validated by createEvent) with fresh ids and the service clock. */
 export class EventFactory {

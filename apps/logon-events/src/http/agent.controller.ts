@@ -1,15 +1,13 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { AGENT_API_PATHS } from '@credroam/roaming';
 import { correlationIdOf, CORRELATION_HEADER } from '@credroam/platform';
 import { type Request, type Response } from 'express';
-import { bearerToken, type Caller } from '../agent/agent.service';
-import { LOGON_SERVICES } from '../logon.tokens';
-import { type LogonServices } from '../logon-services';
+import { AgentService, bearerToken, type Caller } from '../agent/agent.service';
 
 /** The agent protocol over HTTP: a few lines per route, the use-cases do the rest. */
 @Controller()
 export class AgentController {
-  constructor(@Inject(LOGON_SERVICES) private readonly services: LogonServices) {}
+  constructor(private readonly agent: AgentService) {}
 
   @Post(AGENT_API_PATHS.sessions)
   @HttpCode(201)
@@ -18,20 +16,20 @@ export class AgentController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    return this.services.agent.createSession(body, caller(request), tagged(request, response));
+    return this.agent.createSession(body, caller(request), tagged(request, response));
   }
 
   @Post(AGENT_API_PATHS.sync)
   @HttpCode(200)
   sync(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const token = bearerToken(request.header('authorization'));
-    return this.services.agent.sync(token, body, caller(request), tagged(request, response));
+    return this.agent.sync(token, body, caller(request), tagged(request, response));
   }
 
   @Get(AGENT_API_PATHS.policy)
   policy(@Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const token = bearerToken(request.header('authorization'));
-    return this.services.agent.policy(token, caller(request), tagged(request, response));
+    return this.agent.policy(token, caller(request), tagged(request, response));
   }
 }
 

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nest
 import { httpStatusOf, RoamingError, type Problem } from '@credroam/roaming';
 import { correlationIdOf, CORRELATION_HEADER } from '@credroam/platform';
 import { type Request, type Response } from 'express';
-import { type LogSink } from '../ports/logon.ports';
+import { type LogSink } from '../repositories/logon.repositories';
 
 /** Turns every failure into the problem body of the agent protocol, with the status of its code. */
 @Catch()

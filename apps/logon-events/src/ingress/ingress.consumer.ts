@@ -9,7 +9,7 @@ import {
   type IngressTransportCertificate,
 } from '@credroam/roaming';
 import { type AgentService } from '../agent/agent.service';
-import { type CryptoPort, type LogSink } from '../ports/logon.ports';
+import { type CryptoRepository, type LogSink } from '../repositories/logon.repositories';
 import { type DeviceProof } from '../sessions/device-proof.verifier';
 
 type Reply = { ok: true; value: unknown } | { ok: false; error: ErrorInfo };
@@ -28,7 +28,7 @@ export class IngressConsumer {
   constructor(
     private readonly config: AmqpConfig,
     private readonly agent: AgentService,
-    private readonly crypto: CryptoPort,
+    private readonly crypto: CryptoRepository,
     private readonly log: LogSink,
   ) {
     this.consumer = new MessageConsumer(config, { logger: log });

@@ -7,7 +7,7 @@ import {
   type RpcRequest,
 } from '@credroam/roaming';
 import { openServiceSecret, sealServiceSecret } from '@credroam/sealing';
-import { type CryptoPort, type DirectoryPort } from '../ports/logon.ports';
+import { type CryptoRepository, type DirectoryRepository } from '../repositories/logon.repositories';
 import { PolicyCache } from './policy.cache';
 import { SessionTokenSigner } from './session-token';
 import { SessionsService } from './sessions.service';
@@ -23,7 +23,7 @@ const USER = {
 const POLICY = {
   policy: { ...POLICY_DEFAULTS },
   sources: Object.fromEntries(POLICY_KNOBS.map((knob) => [knob, 'default' as const])),
-} as Awaited<ReturnType<DirectoryPort['resolvePolicy']>>;
+} as Awaited<ReturnType<DirectoryRepository['resolvePolicy']>>;
 const DEVICE_KEY = Buffer.from('device spki').toString('base64');
 
 function setup() {
@@ -45,7 +45,7 @@ function setup() {
     }),
     resolvePolicy: jest.fn(async () => POLICY),
     lookupUser: jest.fn(async () => ({ user: USER })),
-  } as unknown as DirectoryPort;
+  } as unknown as DirectoryRepository;
   const crypto = {
     transportCertificate: jest.fn(async () => ({
       certificatePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
@@ -67,7 +67,7 @@ function setup() {
       if (!sealed.ok) throw RoamingError.fromInfo(sealed.error);
       return { sealedPassword: sealed.value.toString('base64') };
     }),
-  } as unknown as CryptoPort;
+  } as unknown as CryptoRepository;
   const published: RoamingEvent[] = [];
   const service = new SessionsService(
     {

@@ -14,11 +14,11 @@ import {
 import { EventFactory } from '../events/event.factory';
 import {
   type Clock,
-  type CryptoPort,
-  type DirectoryPort,
+  type CryptoRepository,
+  type DirectoryRepository,
   type EventSink,
   type LogSink,
-} from '../ports/logon.ports';
+} from '../repositories/logon.repositories';
 import { PolicyCache, type EffectivePolicyWire } from './policy.cache';
 import { SessionTokenSigner, type SessionClaims } from './session-token';
 
@@ -30,8 +30,8 @@ export interface SessionsSettings {
 }
 
 export interface SessionsDependencies {
-  directory: DirectoryPort;
-  crypto: CryptoPort;
+  directory: DirectoryRepository;
+  crypto: CryptoRepository;
   events: EventSink;
   clock: Clock;
   signer: SessionTokenSigner;

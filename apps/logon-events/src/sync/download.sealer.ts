@@ -7,7 +7,7 @@ import {
   type StoredValue,
   type SyncPlan,
 } from '@credroam/roaming';
-import { type CryptoPort, type DirectoryPort } from '../ports/logon.ports';
+import { type CryptoRepository, type DirectoryRepository } from '../repositories/logon.repositories';
 import { granteeOf } from '../sessions/session-token';
 import { isRejectionOf, rejection } from './sync-rejections';
 import { type SyncSession } from './sync-session';
@@ -18,8 +18,8 @@ import { type SyncSession } from './sync-session';
  */
 export class DownloadSealer {
   constructor(
-    private readonly directory: DirectoryPort,
-    private readonly crypto: CryptoPort,
+    private readonly directory: DirectoryRepository,
+    private readonly crypto: CryptoRepository,
   ) {}
 
   async seal(

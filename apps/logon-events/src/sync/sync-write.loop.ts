@@ -8,7 +8,7 @@ import {
   type SyncPlan,
   type SyncRequest,
 } from '@credroam/roaming';
-import { type Clock, type DirectoryPort } from '../ports/logon.ports';
+import { type Clock, type DirectoryRepository } from '../repositories/logon.repositories';
 import { granteeOf } from '../sessions/session-token';
 import { type SyncSession } from './sync-session';
 import { withoutRejectedUploads, type SealedUpload, type UploadSealer } from './upload.sealer';
@@ -45,7 +45,7 @@ export interface RetriedWrite {
  */
 export class SyncWriteLoop {
   constructor(
-    private readonly directory: DirectoryPort,
+    private readonly directory: DirectoryRepository,
     private readonly uploads: UploadSealer,
     private readonly clock: Clock,
     private readonly settings: SyncSettings,

@@ -22,7 +22,12 @@ import {
   T0,
 } from '@credroam/roaming/reconcile/testing/builders';
 import { type Grantee } from '@credroam/grants';
-import { type Clock, type CryptoPort, type DirectoryPort, type EventSink } from '../ports/logon.ports';
+import {
+  type Clock,
+  type CryptoRepository,
+  type DirectoryRepository,
+  type EventSink,
+} from '../repositories/logon.repositories';
 import { type SyncSession } from './sync-session';
 import { SyncService } from './sync.service';
 import { sessionClaims } from '../testing/session-claims';
@@ -32,7 +37,7 @@ const stampAt = (modifiedAt: number) =>
   unwrap(encodeRoamingTimestamp({ createdAt: T0 - 1000, modifiedAt })).toString('base64');
 const ENVELOPE = Buffer.from('cms enveloped data').toString('base64');
 
-class FakeDirectory implements DirectoryPort {
+class FakeDirectory implements DirectoryRepository {
   reads = 0;
   /** Whom each call for the user's data was made on behalf of. */
   grantees: Grantee[] = [];
@@ -84,7 +89,7 @@ class FakeDirectory implements DirectoryPort {
   }
 }
 
-class FakeCrypto implements CryptoPort {
+class FakeCrypto implements CryptoRepository {
   calls: string[] = [];
   grantees: Grantee[] = [];
   transportCertificate(): never {

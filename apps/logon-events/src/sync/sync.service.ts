@@ -9,11 +9,11 @@ import {
 import { EventFactory } from '../events/event.factory';
 import {
   type Clock,
-  type CryptoPort,
-  type DirectoryPort,
+  type CryptoRepository,
+  type DirectoryRepository,
   type EventSink,
   type LogSink,
-} from '../ports/logon.ports';
+} from '../repositories/logon.repositories';
 import { DownloadSealer } from './download.sealer';
 import { buildSyncOutcome } from './sync-outcome.builder';
 import { type SyncSession } from './sync-session';
@@ -21,8 +21,8 @@ import { SyncWriteLoop, type SyncSettings } from './sync-write.loop';
 import { UploadSealer } from './upload.sealer';
 
 export interface SyncDependencies {
-  directory: DirectoryPort;
-  crypto: CryptoPort;
+  directory: DirectoryRepository;
+  crypto: CryptoRepository;
   events: EventSink;
   clock: Clock;
   log: LogSink;

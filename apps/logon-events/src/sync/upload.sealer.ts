@@ -8,7 +8,7 @@ import {
   type SyncPlan,
   type SyncRequest,
 } from '@credroam/roaming';
-import { type CryptoPort } from '../ports/logon.ports';
+import { type CryptoRepository } from '../repositories/logon.repositories';
 import { granteeOf } from '../sessions/session-token';
 import { isRejectionOf, rejection, restoreEntries } from './sync-rejections';
 import { type SyncSession } from './sync-session';
@@ -21,7 +21,7 @@ export type SealedUpload = DirectoryAddition | Rejection;
  * sealed, so a retry after a lost race only seals what it has not seen (or what changed).
  */
 export class UploadSealer {
-  constructor(private readonly crypto: CryptoPort) {}
+  constructor(private readonly crypto: CryptoRepository) {}
 
   async seal(
     session: SyncSession,

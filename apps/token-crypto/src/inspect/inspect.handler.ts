@@ -1,21 +1,20 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload, type RmqContext } from '@nestjs/microservices';
 import { RPC_PATTERNS, unwrap } from '@credroam/roaming';
 import { RpcHandlerRunner } from '@credroam/messaging';
-import { type TokenCryptoServices } from '../token-crypto-services';
-import { TOKEN_CRYPTO_SERVICES } from '../token-crypto.tokens';
+import { InspectService } from './inspect.service';
 
 @Controller()
 export class InspectHandler {
   constructor(
     private readonly rpc: RpcHandlerRunner,
-    @Inject(TOKEN_CRYPTO_SERVICES) private readonly services: TokenCryptoServices,
+    private readonly inspectService: InspectService,
   ) {}
 
   @MessagePattern(RPC_PATTERNS.inspect)
   inspect(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
     return this.rpc.run(RPC_PATTERNS.inspect, message, ctx, async (request) =>
-      unwrap(this.services.inspect.inspect(request)),
+      unwrap(this.inspectService.inspect(request)),
     );
   }
 }

@@ -1,21 +1,20 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload, type RmqContext } from '@nestjs/microservices';
 import { RPC_PATTERNS, unwrap } from '@credroam/roaming';
 import { RpcHandlerRunner } from '@credroam/messaging';
-import { type TokenCryptoServices } from '../token-crypto-services';
-import { TOKEN_CRYPTO_SERVICES } from '../token-crypto.tokens';
+import { TransportCertificateService } from './transport-certificate.service';
 
 @Controller()
 export class TransportCertificateHandler {
   constructor(
     private readonly rpc: RpcHandlerRunner,
-    @Inject(TOKEN_CRYPTO_SERVICES) private readonly services: TokenCryptoServices,
+    private readonly transportCertificateService: TransportCertificateService,
   ) {}
 
   @MessagePattern(RPC_PATTERNS.transportCertificate)
   transportCertificate(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
     return this.rpc.run(RPC_PATTERNS.transportCertificate, message, ctx, async () =>
-      unwrap(this.services.transportCertificate.get()),
+      unwrap(this.transportCertificateService.get()),
     );
   }
 }

@@ -1,13 +1,13 @@
 import { type Grantee } from '@credroam/grants';
 import { RPC_PATTERNS, tokenKeyString, type StoredValue, type TokenKey } from '@credroam/roaming';
 import { type GrantedRpcClient } from './granted-rpc.client';
-import { type DirectoryPort } from './logon.ports';
+import { type DirectoryRepository } from './logon.repositories';
 
 /**
- * The directory port over directory-gateway's RPC queue. Password checks, reads of sealed values and writes carry a
+ * The directory repository over directory-gateway's RPC queue. Password checks, reads of sealed values and writes carry a
  * grant for the user they concern; metadata reads (lookup, state, policy) need none.
  */
-export class RpcDirectoryAdapter implements DirectoryPort {
+export class RpcDirectoryRepository implements DirectoryRepository {
   constructor(private readonly client: GrantedRpcClient) {}
 
   lookupUser(login: string, correlationId: string) {
@@ -27,7 +27,7 @@ export class RpcDirectoryAdapter implements DirectoryPort {
   }
 
   applyChanges(
-    request: Parameters<DirectoryPort['applyChanges']>[0],
+    request: Parameters<DirectoryRepository['applyChanges']>[0],
     grantee: Grantee,
     correlationId: string,
   ) {

@@ -1,10 +1,10 @@
 import { type Grantee } from '@credroam/grants';
 import { RPC_PATTERNS } from '@credroam/roaming';
 import { type GrantedRpcClient } from './granted-rpc.client';
-import { type CryptoPort } from './logon.ports';
+import { type CryptoRepository } from './logon.repositories';
 
-/** The crypto port over token-crypto's RPC queue; every call for a user's secrets carries a grant for them. */
-export class RpcCryptoAdapter implements CryptoPort {
+/** The crypto repository over token-crypto's RPC queue; every call for a user's secrets carries a grant for them. */
+export class RpcCryptoRepository implements CryptoRepository {
   constructor(private readonly client: GrantedRpcClient) {}
 
   transportCertificate(correlationId: string) {
@@ -12,7 +12,7 @@ export class RpcCryptoAdapter implements CryptoPort {
   }
 
   sealForStorage(
-    request: Parameters<CryptoPort['sealForStorage']>[0],
+    request: Parameters<CryptoRepository['sealForStorage']>[0],
     grantee: Grantee,
     correlationId: string,
   ) {
@@ -20,7 +20,7 @@ export class RpcCryptoAdapter implements CryptoPort {
   }
 
   sealForDevice(
-    request: Parameters<CryptoPort['sealForDevice']>[0],
+    request: Parameters<CryptoRepository['sealForDevice']>[0],
     grantee: Grantee,
     correlationId: string,
   ) {
@@ -28,7 +28,7 @@ export class RpcCryptoAdapter implements CryptoPort {
   }
 
   resealPassword(
-    request: Parameters<CryptoPort['resealPassword']>[0],
+    request: Parameters<CryptoRepository['resealPassword']>[0],
     grantee: Grantee,
     correlationId: string,
   ) {

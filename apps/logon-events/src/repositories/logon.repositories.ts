@@ -9,11 +9,11 @@ import {
 } from '@credroam/roaming';
 
 /**
- * Every side effect of logon-events sits behind one of these small ports: the services test with in-memory
+ * Every side effect of logon-events sits behind one of these small repositories: the services test with in-memory
  * fakes, the running app plugs in the RPC clients and the event publisher. A call that touches a user's secrets
- * names its `grantee`, the user (and device) logon-events authenticated: the adapter signs the grant for them.
+ * names its `grantee`, the user (and device) logon-events authenticated: the repository signs the grant for them.
  */
-export interface DirectoryPort {
+export interface DirectoryRepository {
   lookupUser(login: string, correlationId: string): Promise<RpcResponse<'directory.lookup-user'>>;
   verifyPassword(
     request: RpcRequest<'directory.verify-password'>,
@@ -39,7 +39,7 @@ export interface DirectoryPort {
   ): Promise<Map<string, StoredValue>>;
 }
 
-export interface CryptoPort {
+export interface CryptoRepository {
   transportCertificate(correlationId: string): Promise<RpcResponse<'crypto.transport-certificate'>>;
   sealForStorage(
     request: RpcRequest<'crypto.seal-for-storage'>,
