@@ -7,7 +7,7 @@ import { createSelfSignedCertificate, encodePem } from '@credroam/sealing';
 import { runCli, type CliIo } from './cli';
 import { loadTokenCryptoConfig } from './config/token-crypto.config';
 import { readKeyMaterial } from './keys/key-material.reader';
-import { KeyStore } from './keys/key-store';
+import { KeyRepository } from './keys/key.repository';
 import { SealForStorageService } from './sealing/seal-for-storage.service';
 import { ALICE, LIMITS, meta, someSecret, upload } from './testing/agent.fixture';
 
@@ -81,7 +81,7 @@ describe('token-crypto CLI', () => {
     writeFileSync(join(dir, 'kra-encrypted.key'), encryptedKey);
     writeFileSync(join(dir, 'kra.pass'), 'kra-pass\n');
 
-    const keys = new KeyStore(readKeyMaterial(loadTokenCryptoConfig({ CREDROAM_KEY_DIR: keyDir })));
+    const keys = new KeyRepository(readKeyMaterial(loadTokenCryptoConfig({ CREDROAM_KEY_DIR: keyDir })));
     const secret = someSecret(700);
     const token = meta(keys, ALICE, 'stored-credential', 'mail', secret);
     const [item] = unwrap(

@@ -6,12 +6,12 @@ import { grantVerifierFromEnv, type GrantVerifier } from '@credroam/grants';
 import { createLogger, NestPinoLogger } from '@credroam/platform';
 import { loadTokenCryptoConfig, SECRET_ENV_VARIABLES } from './config/token-crypto.config';
 import { readKeyMaterial } from './keys/key-material.reader';
-import { KeyStore } from './keys/key-store';
+import { KeyRepository } from './keys/key.repository';
 import { TokenCryptoModule } from './token-crypto.module';
 
 async function bootstrap(): Promise<void> {
   const logger = createLogger('token-crypto');
-  let keys: KeyStore;
+  let keys: KeyRepository;
   let grants: GrantVerifier;
   let amqp;
   try {
@@ -20,7 +20,7 @@ async function bootstrap(): Promise<void> {
     grants = grantVerifierFromEnv('token-crypto');
     const { warnings, ...material } = readKeyMaterial(config);
     for (const warning of warnings) logger.warn({ warning }, 'key material needs attention');
-    keys = new KeyStore(material);
+    keys = new KeyRepository(material);
   } catch (error) {
     logger.fatal({ err: (error as Error).message }, 'cannot start: configuration or keys');
     process.exitCode = 2;

@@ -6,7 +6,7 @@ import { healthChecksModule } from '@credroam/platform';
 import { HealthHandler } from './health/health.handler';
 import { KeyMaterialHealthIndicator } from './health/key-material.health';
 import { InspectHandler } from './inspect/inspect.handler';
-import { KeyStore } from './keys/key-store';
+import { KeyRepository } from './keys/key.repository';
 import { ResealPasswordHandler } from './password/reseal-password.handler';
 import { SealingHandler } from './sealing/sealing.handler';
 import { tokenCryptoProviders } from './token-crypto.providers';
@@ -14,9 +14,9 @@ import { TransportCertificateHandler } from './transport/transport-certificate.h
 
 @Module({})
 export class TokenCryptoModule {
-  /** The key store is loaded before the module is built, so that a missing or weak key stops the process first. */
+  /** The key repository is loaded before the module is built, so that a missing or weak key stops the process first. */
   static forRoot(
-    keys: KeyStore,
+    keys: KeyRepository,
     grants: GrantVerifier,
     amqp: AmqpConfig,
     logger: MessagingLogger,
@@ -35,11 +35,11 @@ export class TokenCryptoModule {
         ...tokenCryptoProviders(keys),
         {
           provide: KeyMaterialHealthIndicator,
-          inject: [HealthIndicatorService, KeyStore],
-          useFactory: (indicators: HealthIndicatorService, store: KeyStore) =>
+          inject: [HealthIndicatorService, KeyRepository],
+          useFactory: (indicators: HealthIndicatorService, store: KeyRepository) =>
             new KeyMaterialHealthIndicator(indicators, store),
         },
-        KeyStoreCloser,
+        KeyRepositoryCloser,
       ],
     };
   }
@@ -47,8 +47,8 @@ export class TokenCryptoModule {
 
 /** Zeroes the master keys when the service stops. */
 @Injectable()
-class KeyStoreCloser implements OnApplicationShutdown {
-  constructor(private readonly keys: KeyStore) {}
+class KeyRepositoryCloser implements OnApplicationShutdown {
+  constructor(private readonly keys: KeyRepository) {}
 
   onApplicationShutdown(): void {
     this.keys.close();

@@ -1,6 +1,6 @@
 import { type Provider } from '@nestjs/common';
 import { InspectService } from './inspect/inspect.service';
-import { KeyStore } from './keys/key-store';
+import { KeyRepository } from './keys/key.repository';
 import { ResealPasswordService } from './password/reseal-password.service';
 import { ResealService } from './sealing/reseal.service';
 import { SealForDeviceService } from './sealing/seal-for-device.service';
@@ -8,30 +8,30 @@ import { SealForStorageService } from './sealing/seal-for-storage.service';
 import { TransportCertificateService } from './transport/transport-certificate.service';
 
 /**
- * token-crypto's use-cases over one key store, one provider each. The module serves them to its handlers;
+ * token-crypto's use-cases over one key repository, one provider each. The module serves them to its handlers;
  * integration suites compile the same list into a testing module.
  */
-export function tokenCryptoProviders(keys: KeyStore, now: () => Date = () => new Date()): Provider[] {
-  const overKeys = <T>(use: new (keys: KeyStore) => T): Provider => ({
+export function tokenCryptoProviders(keys: KeyRepository, now: () => Date = () => new Date()): Provider[] {
+  const overKeys = <T>(use: new (keys: KeyRepository) => T): Provider => ({
     provide: use,
-    inject: [KeyStore],
-    useFactory: (store: KeyStore) => new use(store),
+    inject: [KeyRepository],
+    useFactory: (store: KeyRepository) => new use(store),
   });
   return [
-    { provide: KeyStore, useValue: keys },
+    { provide: KeyRepository, useValue: keys },
     overKeys(TransportCertificateService),
     overKeys(SealForStorageService),
     overKeys(SealForDeviceService),
     overKeys(ResealService),
     {
       provide: InspectService,
-      inject: [KeyStore],
-      useFactory: (store: KeyStore) => new InspectService(store, now),
+      inject: [KeyRepository],
+      useFactory: (store: KeyRepository) => new InspectService(store, now),
     },
     {
       provide: ResealPasswordService,
-      inject: [KeyStore],
-      useFactory: (store: KeyStore) => new ResealPasswordService(store, () => now().getTime()),
+      inject: [KeyRepository],
+      useFactory: (store: KeyRepository) => new ResealPasswordService(store, () => now().getTime()),
     },
   ];
 }

@@ -8,7 +8,7 @@ import { RoamingError, RPC_PATTERNS, unwrap, type RpcPattern, type RpcRequest } 
 import { RpcClient, rpcServerOptions, type AmqpConfig } from '@credroam/messaging';
 import { parseCertificate, decodePem, sealEnvelope } from '@credroam/sealing';
 import { createEphemeralKeyStore } from '../../../apps/token-crypto/src/keys/ephemeral-key-store';
-import { type KeyStore } from '../../../apps/token-crypto/src/keys/key-store';
+import { type KeyRepository } from '../../../apps/token-crypto/src/keys/key.repository';
 import { TokenCryptoModule } from '../../../apps/token-crypto/src/token-crypto.module';
 import {
   ALICE,
@@ -30,7 +30,7 @@ const namespace = testNamespace();
 const logger = recordingLogger();
 let config: AmqpConfig;
 let probe: BrokerProbe;
-let keys: KeyStore;
+let keys: KeyRepository;
 let server: INestMicroservice;
 let client: RpcClient;
 

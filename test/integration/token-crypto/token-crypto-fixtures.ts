@@ -6,7 +6,7 @@ import { Test } from '@nestjs/testing';
 import { loadTokenCryptoConfig } from '../../../apps/token-crypto/src/config/token-crypto.config';
 import { generateKeys } from '../../../apps/token-crypto/src/keys/key-generator';
 import { readKeyMaterial } from '../../../apps/token-crypto/src/keys/key-material.reader';
-import { KeyStore } from '../../../apps/token-crypto/src/keys/key-store';
+import { KeyRepository } from '../../../apps/token-crypto/src/keys/key.repository';
 import { tokenCryptoProviders } from '../../../apps/token-crypto/src/token-crypto.providers';
 import { InspectService } from '../../../apps/token-crypto/src/inspect/inspect.service';
 import { ResealPasswordService } from '../../../apps/token-crypto/src/password/reseal-password.service';
@@ -18,7 +18,7 @@ import { openssl, type GeneratedCertificate, type OpensslWorkspace } from '../..
 
 export interface Installation {
   keyDir: string;
-  keys: KeyStore;
+  keys: KeyRepository;
   services: TokenCryptoUseCases;
   recoveryRsa: GeneratedCertificate;
   recoveryEc: GeneratedCertificate;
@@ -36,7 +36,7 @@ export async function install(workspace: OpensslWorkspace): Promise<Installation
   mkdirSync(join(keyDir, 'recovery'));
   copyFileSync(recoveryRsa.certFile, join(keyDir, 'recovery', 'rsa.crt'));
   copyFileSync(recoveryEc.certFile, join(keyDir, 'recovery', 'ec.crt'));
-  const keys = new KeyStore(readKeyMaterial(loadTokenCryptoConfig({ CREDROAM_KEY_DIR: keyDir })));
+  const keys = new KeyRepository(readKeyMaterial(loadTokenCryptoConfig({ CREDROAM_KEY_DIR: keyDir })));
   return { keyDir, keys, services: await tokenCryptoUseCases(keys), recoveryRsa, recoveryEc };
 }
 
@@ -50,7 +50,7 @@ export interface TokenCryptoUseCases {
   resealPassword: ResealPasswordService;
 }
 
-async function tokenCryptoUseCases(keys: KeyStore): Promise<TokenCryptoUseCases> {
+async function tokenCryptoUseCases(keys: KeyRepository): Promise<TokenCryptoUseCases> {
   const module = await Test.createTestingModule({ providers: tokenCryptoProviders(keys) }).compile();
   return {
     transportCertificate: module.get(TransportCertificateService),

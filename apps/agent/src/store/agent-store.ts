@@ -3,11 +3,11 @@ import { DeviceKeys } from './device-keys';
 import { SessionFile } from './session.file';
 import { StateFile } from './state.file';
 import { StoreLayout } from './store-layout';
-import { TokenStore } from './token.store';
+import { TokenRepository } from './token.repository';
 
 /** Everything the agent keeps on disk, opened once per command. */
 export class AgentStore {
-  readonly tokens: TokenStore;
+  readonly tokens: TokenRepository;
   readonly state: StateFile;
   readonly session: SessionFile;
   readonly deviceKeys: DeviceKeys;
@@ -18,7 +18,7 @@ export class AgentStore {
     hooks: AtomicWriteHooks,
   ) {
     this.writer = new AtomicFileWriter(hooks);
-    this.tokens = new TokenStore(layout, this.writer);
+    this.tokens = new TokenRepository(layout, this.writer);
     this.state = new StateFile(layout, this.writer);
     this.session = new SessionFile(layout, this.writer);
     this.deviceKeys = new DeviceKeys(layout, this.writer);

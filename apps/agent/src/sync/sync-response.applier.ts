@@ -9,7 +9,7 @@ import {
 } from '@credroam/roaming';
 import { certificateThumbprint, openEnvelope, tokenHashMatches } from '@credroam/sealing';
 import { type AgentStore } from '../store/agent-store';
-import { type StoredToken } from '../store/token.store';
+import { type StoredToken } from '../store/token.repository';
 import { type UnlockedSession } from './credentials';
 
 export interface AppliedSync {

@@ -15,7 +15,7 @@ import { sealEnvelope } from '@credroam/sealing';
 import { type AgentStore } from '../store/agent-store';
 import { tokenFileName } from '../store/token-file-name';
 import { type StateRead } from '../store/state.file';
-import { type StoredToken, type TokenFileProblem } from '../store/token.store';
+import { type StoredToken, type TokenFileProblem } from '../store/token.repository';
 import { requireSession, transportCertificate } from './credentials';
 import { type LogonClient } from './logon-client';
 import { applySyncResponse, type AppliedSync } from './sync-response.applier';

@@ -18,7 +18,7 @@ import { AgentStore } from '../store/agent-store';
 import { type AtomicWriteHooks } from '../store/atomic-file.writer';
 import { type Session } from '../store/session.file';
 import { StoreLayout } from '../store/store-layout';
-import { type StoredToken } from '../store/token.store';
+import { type StoredToken } from '../store/token.repository';
 
 export const NOW = 1_760_000_000_000;
 

@@ -1,10 +1,10 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { createEphemeralKeyStore } from '../keys/ephemeral-key-store';
-import { type KeyStore } from '../keys/key-store';
+import { type KeyRepository } from '../keys/key.repository';
 import { KeyMaterialHealthIndicator } from './key-material.health';
 
 /** Every indicator's result, merged as terminus merges them into `details`. */
-async function details(keys: KeyStore, now?: () => Date) {
+async function details(keys: KeyRepository, now?: () => Date) {
   const indicator = new KeyMaterialHealthIndicator(new HealthIndicatorService(), keys, now);
   const results = await Promise.all(indicator.all().map((check) => check()));
   return Object.assign({}, ...results) as Record<string, { status: string; message?: string }>;

@@ -1,5 +1,5 @@
 import { type HealthIndicatorFunction, type HealthIndicatorService } from '@nestjs/terminus';
-import { type KeyStore } from '../keys/key-store';
+import { type KeyRepository } from '../keys/key.repository';
 
 const DAY_MS = 86_400_000;
 /** Warn this long before the transport certificate expires: agents refuse to seal to an expired one. */
@@ -14,7 +14,7 @@ const EXPIRY_WARNING_DAYS = 30;
 export class KeyMaterialHealthIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
-    private readonly keys: KeyStore,
+    private readonly keys: KeyRepository,
     private readonly now: () => Date = () => new Date(),
   ) {}
 

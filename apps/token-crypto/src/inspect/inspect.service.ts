@@ -15,7 +15,7 @@ import {
   wipe,
   type ParsedCertificate,
 } from '@credroam/sealing';
-import { type KeyStore } from '../keys/key-store';
+import { type KeyRepository } from '../keys/key.repository';
 import { readCredentialFile, type CredentialFile } from './credential-file.reader';
 
 type Request = RpcRequest<'crypto.inspect'>;
@@ -49,7 +49,7 @@ function keySize(size: number | null): number | null {
  */
 export class InspectService {
   constructor(
-    private readonly keys: KeyStore,
+    private readonly keys: KeyRepository,
     private readonly now: () => Date = () => new Date(),
   ) {}
 

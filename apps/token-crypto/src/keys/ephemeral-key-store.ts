@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { RoamingError } from '@credroam/roaming';
 import { createSelfSignedCertificate, type ParsedCertificate } from '@credroam/sealing';
-import { KeyStore } from './key-store';
+import { KeyRepository } from './key.repository';
 
 export interface EphemeralKeyStoreOptions {
   transportKeyBits?: number;
@@ -17,10 +17,10 @@ export interface EphemeralKeyStoreOptions {
 }
 
 /**
- * A KeyStore of freshly generated keys that exist only in this process: for benchmarks and tests, which need the
+ * A KeyRepository of freshly generated keys that exist only in this process: for benchmarks and tests, which need the
  * real algorithms without key files. The service itself only ever loads keys through readKeyMaterial.
  */
-export function createEphemeralKeyStore(options: EphemeralKeyStoreOptions = {}): KeyStore {
+export function createEphemeralKeyStore(options: EphemeralKeyStoreOptions = {}): KeyRepository {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: options.transportKeyBits ?? 2048 });
   const now = Date.now();
   const certificate = createSelfSignedCertificate(privateKey, {
@@ -33,7 +33,7 @@ export function createEphemeralKeyStore(options: EphemeralKeyStoreOptions = {}):
   const storageMasterKeys = options.storageMasterKeys
     ? new Map([...options.storageMasterKeys].map(([version, key]) => [version, Buffer.from(key)] as const))
     : new Map((options.storageKeyVersions ?? [1]).map((version) => [version, randomBytes(32)] as const));
-  return new KeyStore({
+  return new KeyRepository({
     transport: { certificate: certificate.value, privateKey },
     storageMasterKeys,
     currentStorageKeyVersion: options.current ?? Math.max(...storageMasterKeys.keys()),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadTokenCryptoConfig } from '../config/token-crypto.config';
 import { generateKeys, addStorageMasterKey } from './key-generator';
 import { parseMasterKeyText, readKeyMaterial } from './key-material.reader';
-import { KeyStore } from './key-store';
+import { KeyRepository } from './key.repository';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -54,7 +54,7 @@ describe('loading key material', () => {
     expect(material.currentStorageKeyVersion).toBe(2);
     expect(material.warnings).toEqual([]);
     const pinned = load({ CREDROAM_KEY_DIR: dir, CREDROAM_STORAGE_KEY_CURRENT: '1' });
-    expect(new KeyStore(pinned).currentKeyVersion).toBe(1);
+    expect(new KeyRepository(pinned).currentKeyVersion).toBe(1);
   });
 
   it('refuses to overwrite keys', () => {
@@ -145,7 +145,7 @@ describe('loading key material', () => {
 
   it('zeroes master keys on close', () => {
     const material = load({ CREDROAM_KEY_DIR: dir });
-    const store = new KeyStore(material);
+    const store = new KeyRepository(material);
     store.close();
     expect([...material.storageMasterKeys.values()].every((key) => key.every((byte) => byte === 0))).toBe(
       true,

@@ -17,7 +17,7 @@ import {
 import { type TokenCryptoConfig } from '../config/token-crypto.config';
 
 /**
- * The only code that reads key files. Everything it returns lives in the KeyStore; every problem is a
+ * The only code that reads key files. Everything it returns lives in the KeyRepository; every problem is a
  * KEY_UNAVAILABLE error naming the file or variable and what to do, and never shows key bytes.
  */
 export interface KeyMaterial {

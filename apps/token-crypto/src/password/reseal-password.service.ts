@@ -13,7 +13,7 @@ import {
   wipe,
   type LogonPasswordBinding,
 } from '@credroam/sealing';
-import { type KeyStore } from '../keys/key-store';
+import { type KeyRepository } from '../keys/key.repository';
 
 /** The purpose directory-gateway opens a sealed password for: only a check of this user's password. */
 export function verifyPasswordPurpose(login: string): string {
@@ -28,7 +28,7 @@ export function verifyPasswordPurpose(login: string): string {
  */
 export class ResealPasswordService {
   constructor(
-    private readonly keys: KeyStore,
+    private readonly keys: KeyRepository,
     private readonly now: () => number,
   ) {}
 

@@ -1,6 +1,6 @@
 import { ok, type Result, type RpcRequest, type RpcResponse, type SealedItemResult } from '@credroam/roaming';
 import { sealStoredValue, wipe } from '@credroam/sealing';
-import { type KeyStore } from '../keys/key-store';
+import { type KeyRepository } from '../keys/key.repository';
 import { openStored } from './stored-value.opener';
 import { withUserKeys } from './user-keys';
 import { WorkSlicer } from './work-slicer';
@@ -14,7 +14,7 @@ type Response = RpcResponse<'crypto.reseal'>;
  * which also brings their recovery recipients up to date.
  */
 export class ResealService {
-  constructor(private readonly keys: KeyStore) {}
+  constructor(private readonly keys: KeyRepository) {}
 
   async reseal(request: Request): Promise<Result<Response>> {
     const keyVersion = this.keys.currentKeyVersion;

@@ -8,7 +8,7 @@ import {
   type RpcResponse,
 } from '@credroam/roaming';
 import { recipientKeyKind, SECRET_PURPOSES, sealEnvelope, sealSecret, wipe } from '@credroam/sealing';
-import { type KeyStore } from '../keys/key-store';
+import { type KeyRepository } from '../keys/key.repository';
 import { openStored } from './stored-value.opener';
 import { withUserKeys } from './user-keys';
 import { WorkSlicer } from './work-slicer';
@@ -34,7 +34,7 @@ export function parseDevicePublicKey(base64: string): Result<KeyObject> {
  * purpose "hash-key"). A value that fails its integrity check is a per-item error.
  */
 export class SealForDeviceService {
-  constructor(private readonly keys: KeyStore) {}
+  constructor(private readonly keys: KeyRepository) {}
 
   async seal(request: Request): Promise<Result<Response>> {
     const device = parseDevicePublicKey(request.devicePublicKey);

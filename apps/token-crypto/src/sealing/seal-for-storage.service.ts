@@ -14,7 +14,7 @@ import {
   wipe,
   type ParsedCertificate,
 } from '@credroam/sealing';
-import { type KeyStore } from '../keys/key-store';
+import { type KeyRepository } from '../keys/key.repository';
 import { validateTokenContent } from './token-content.validator';
 import { withUserKeys, type UserKeys } from './user-keys';
 import { WorkSlicer } from './work-slicer';
@@ -39,7 +39,7 @@ export const UPLOAD_NOT_OPENED =
  * user's storage key and the recovery agents. One bad item is rejected on its own.
  */
 export class SealForStorageService {
-  constructor(private readonly keys: KeyStore) {}
+  constructor(private readonly keys: KeyRepository) {}
 
   async seal(request: Request): Promise<Result<Response>> {
     return withUserKeys(this.keys, request.user.stableId, async (user) => {

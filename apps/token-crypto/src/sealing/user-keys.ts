@@ -1,6 +1,6 @@
 import { type Result, type TokenMeta } from '@credroam/roaming';
 import { wipe, wipeStorageKeys, type StorageContext, type StorageKeys } from '@credroam/sealing';
-import { type KeyStore } from '../keys/key-store';
+import { type KeyRepository } from '../keys/key.repository';
 
 /**
  * One user's derived keys for the length of one request: each is derived once per batch (HKDF is cheap, but not
@@ -11,7 +11,7 @@ export class UserKeys {
   private hash: Buffer | undefined;
 
   constructor(
-    private readonly keys: KeyStore,
+    private readonly keys: KeyRepository,
     readonly stableId: string,
   ) {}
 
@@ -50,7 +50,7 @@ export class UserKeys {
 
 /** Runs `work` with the user's keys and wipes them afterwards, whatever happens. */
 export async function withUserKeys<T>(
-  keys: KeyStore,
+  keys: KeyRepository,
   stableId: string,
   work: (user: UserKeys) => Promise<T>,
 ): Promise<T> {

@@ -9,14 +9,14 @@ import {
   type TokenType,
 } from '@credroam/roaming';
 import { openEnvelope, sealEnvelope, spkiDer, tokenHash } from '@credroam/sealing';
-import { type KeyStore } from '../keys/key-store';
+import { type KeyRepository } from '../keys/key.repository';
 
 export const ALICE = { stableId: '0f8fad5b-d9cb-469f-a165-70867728950e', login: 'alice' };
 export const BOB = { stableId: '7c9e6679-7425-40de-944b-e07fc1f90ae7', login: 'bob' };
 export const LIMITS = { maxTokenBytes: 65_535 };
 
 export function meta(
-  keys: KeyStore,
+  keys: KeyRepository,
   user: { stableId: string },
   type: TokenType,
   id: string,
@@ -35,7 +35,7 @@ export function meta(
   };
 }
 
-export function upload(keys: KeyStore, content: Buffer): string {
+export function upload(keys: KeyRepository, content: Buffer): string {
   return unwrap(sealEnvelope(content, [{ certificate: keys.transportCertificate }])).toString('base64');
 }
 

@@ -26,7 +26,7 @@ const HASH_KEY_SALT = Buffer.from('credroam/hash-key/v1', 'ascii');
  * after use); the master keys never leave it and are zeroed on close(). Private keys are node KeyObjects, which
  * OpenSSL holds outside the JS heap and frees when they are collected; JavaScript cannot zero them.
  */
-export class KeyStore {
+export class KeyRepository {
   private closed = false;
   private readonly transportPem: string;
 

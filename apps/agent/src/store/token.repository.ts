@@ -34,7 +34,7 @@ const tokenFileSchema = z
  * The local credential store: one file per token under tokens/<type>/, holding its metadata and content, written
  * atomically. The only code that reads or writes token files.
  */
-export class TokenStore {
+export class TokenRepository {
   constructor(
     private readonly layout: StoreLayout,
     private readonly writer: AtomicFileWriter,

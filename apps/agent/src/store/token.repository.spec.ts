@@ -9,7 +9,7 @@ function allFiles(dir: string): string[] {
     .map((entry) => join(entry.parentPath, entry.name));
 }
 
-describe('TokenStore', () => {
+describe('TokenRepository', () => {
   let fixture: AgentFixture;
   beforeEach(() => {
     fixture = agentFixture();
