@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ServiceProcess } from '../../helpers/service-process';
 import { OpensslWorkspace } from '../../helpers/openssl';
+import { waitFor } from '../../helpers/wait-for';
 import { useSlapd } from '../../helpers/slapd';
 import {
   credentialContent,
@@ -135,7 +136,8 @@ describe.each([
 
     it('resolves edits of the same credential on A and B to the newer one on both, and publishes a conflict', async () => {
       const editA = await setCredential('ws-a', 'edited-on-a', 'alice');
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // B's edit must be the later one: wait for the clock to pass A's, not a fixed time.
+      await waitFor(() => Date.now() > editA.modifiedAt, { description: "the clock to pass A's edit" });
       const editB = await setCredential('ws-b', 'edited-on-b', 'alice');
       expect(editB.modifiedAt).toBeGreaterThan(editA.modifiedAt);
 
