@@ -5,13 +5,14 @@
 // plain `node` scripts share it. Debian's slapd 2.5 is assumed (modules in /usr/lib/ldap, schemas in
 // /etc/ldap/schema); ensureSlapdInstalled() installs it when missing.
 
-const { spawn, spawnSync, execFileSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const tls = require('node:tls');
+const { createCa, issueCertificate } = require('./tls-ca.cjs');
 
 const SLAPD = '/usr/sbin/slapd';
 const SLAPADD = '/usr/sbin/slapadd';
@@ -397,48 +398,15 @@ function writeBootstrapConfig(dir, o, tls) {
   fs.writeFileSync(path.join(dir, 'bootstrap-config.ldif'), ldif);
 }
 
-/** A throwaway CA and a server certificate for 127.0.0.1 and localhost (P-256: fast to generate). */
-function generateTls(dir) {
-  const tlsDir = path.join(dir, 'tls');
-  fs.mkdirSync(tlsDir);
-  const file = (name) => path.join(tlsDir, name);
-  const openssl = (...args) =>
-    execFileSync('openssl', args.flat(), { cwd: tlsDir, stdio: ['ignore', 'ignore', 'pipe'] });
-  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const caExtensions = [
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign',
-  ];
-  const serverExtensions = [
-    'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature',
-    'extendedKeyUsage=serverAuth',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ];
-  fs.writeFileSync(file('server.ext'), serverExtensions.join('\n'));
-  const caSubject = ['-subj', '/CN=credroam throwaway test CA', '-days', '7'];
-  openssl('req', '-x509', newKey, caExtensions, caSubject, '-keyout', file('ca.key'), '-out', file('ca.crt'));
-  openssl('req', '-new', newKey, '-subj', '/CN=127.0.0.1', [
-    '-keyout',
-    file('server.key'),
-    '-out',
-    file('server.csr'),
-  ]);
-  const signer = ['-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '7'];
-  openssl(
-    'x509',
-    '-req',
-    signer,
-    '-in',
-    file('server.csr'),
-    '-extfile',
-    file('server.ext'),
-    '-out',
-    file('server.crt'),
-  );
-  return { caFile: file('ca.crt'), certFile: file('server.crt'), keyFile: file('server.key') };
+/**
+ * The TLS files slapd serves: those given (a suite's own CA), else a throwaway CA and a server certificate for
+ * 127.0.0.1 and localhost in the instance's directory.
+ */
+function generateTls(dir, given) {
+  if (typeof given === 'object') return { ...given };
+  const ca = createCa(path.join(dir, 'tls'), { subject: '/CN=credroam throwaway test CA' });
+  const server = issueCertificate(ca, 'server', { hosts: ['127.0.0.1', 'localhost'] });
+  return { caFile: ca.certFile, ...server };
 }
 
 /** Resolves once the port answers an LDAP anonymous bind, i.e. slapd is serving, not merely listening. */
@@ -506,7 +474,7 @@ async function startSlapd(options = {}) {
   try {
     fs.mkdirSync(path.join(dir, 'data'));
     const data = buildData(o);
-    const tls = o.tls ? generateTls(dir) : undefined;
+    const tls = o.tls ? generateTls(dir, o.tls) : undefined;
     const ldapiUrl = `ldapi://${encodeURIComponent(path.join(dir, 'ldapi'))}`;
     if (o.configFormat === 'slapd.conf') {
       writeSlapdConf(dir, o, data, tls);

@@ -34,8 +34,11 @@ export interface SlapdOptions {
   suffix?: string;
   /** ldap:// port; 0 (default) picks a free one. */
   port?: number;
-  /** Also listen on ldaps:// with a generated CA and server certificate; StartTLS then works on port. */
-  tls?: boolean;
+  /**
+   * Also listen on ldaps:// (StartTLS then works on port too): true for a generated CA and server certificate,
+   * or the files of a suite's own CA and a server certificate for 127.0.0.1.
+   */
+  tls?: boolean | { caFile: string; certFile: string; keyFile: string };
   /** ldaps:// port when tls; 0 (default) picks a free one. */
   ldapsPort?: number;
   /** mdb dbnosync (default true): writes are not fsynced, which survives a killed slapd but not a host crash. */
@@ -88,7 +91,7 @@ export interface SlapdHandle {
   readonly ldapsUrl: string | undefined;
   /** ldapi:// URL (cn=config format only: used to load the shipped LDIF files). */
   readonly ldapiUrl: string | undefined;
-  /** The generated CA certificate (PEM file and text) to trust, when tls. */
+  /** The CA certificate (PEM file and text) to trust, when tls. */
   readonly caFile: string | undefined;
   readonly caPem: string | undefined;
   readonly port: number;
