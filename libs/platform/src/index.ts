@@ -5,3 +5,6 @@ export * from './health/health-check.result';
 export * from './health/health-checks.module';
 export * from './http/correlation';
 export * from './http/http-logger.module';
+export * from './tls/loopback';
+export * from './tls/tls-identity';
+export * from './tls/tls-failure';
