@@ -1,6 +1,7 @@
 import { RoamingError } from '@credroam/roaming';
 import { z } from 'zod';
 import { envWholeNumber } from '@credroam/platform';
+import { amqpTlsFilesSchema, loadAmqpTls } from './amqp-tls';
 
 /**
  * The broker settings every service reads from its environment. Validated at boot: a wrong value stops the
@@ -56,6 +57,8 @@ const amqpEnvSchema = z.object({
 /** The validated broker configuration. */
 export const amqpConfigSchema = z
   .object({
+    /** TLS files for amqps:// (amqp-tls.ts); absent: the system's CAs, no client certificate. */
+    tls: amqpTlsFilesSchema.optional(),
     url: amqpUrlSchema,
     namespace: namespaceSchema,
     prefetch: z.number().int().min(1).max(65_535),
@@ -81,6 +84,7 @@ export function loadAmqpConfig(env: NodeJS.ProcessEnv = process.env): AmqpConfig
   }
   const values = parsed.data;
   return {
+    ...loadAmqpTls(values[AMQP_ENV.url], env),
     url: values[AMQP_ENV.url],
     namespace: values[AMQP_ENV.namespace],
     prefetch: values[AMQP_ENV.prefetch],

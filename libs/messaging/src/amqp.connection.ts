@@ -1,6 +1,7 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
 import { describeBroker, type AmqpConfig } from './amqp.config';
+import { amqpSocketTls, brokerTlsHint } from './amqp-tls';
 import { errorFields, type MessagingLogger } from './messaging.logger';
 import { withTimeout } from './timeout';
 
@@ -20,10 +21,12 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 /**
  * The socket options every credroam connection uses. Without noDelay, Nagle's algorithm and delayed ACKs add
  * ~40 ms to every request/reply exchange (stack-notes.md). Both Nest's RMQ transport (which reads exactly
- * `socketOptions.connectionOptions`) and amqp-connection-manager take this object.
+ * `socketOptions.connectionOptions`) and amqp-connection-manager take this object, and hand it to amqplib, which
+ * passes it to tls.connect for amqps://: the configured CA and client certificate ride along.
  */
-export function connectionOptions(config: Pick<AmqpConfig, 'namespace'>, role: string) {
+export function connectionOptions(config: Pick<AmqpConfig, 'namespace' | 'tls'>, role: string) {
   return {
+    ...amqpSocketTls(config.tls),
     noDelay: true,
     timeout: CONNECT_TIMEOUT_MS,
     // Names the connection in the management UI and `rabbitmqctl list_connections`.
@@ -54,13 +57,30 @@ export function openConnection(
     logger.warn({ role, broker, ...errorFields(err) }, 'lost the broker connection; reconnecting'),
   );
   manager.on('connectFailed', ({ err }) =>
-    logger.warn({ role, broker, ...errorFields(err) }, 'could not connect to the broker; retrying'),
+    logger.warn(
+      { role, broker, ...errorFields(err), ...hintFields(err) },
+      'could not connect to the broker; retrying',
+    ),
   );
   manager.on('blocked', ({ reason }) =>
     logger.warn({ role, broker, reason }, 'the broker blocked publishing'),
   );
   manager.on('unblocked', () => logger.info({ role, broker }, 'the broker unblocked publishing'));
   return manager;
+}
+
+/**
+ * The error of a failed connection attempt: amqp-connection-manager reports `{ err, url }`, and Nest's ClientRMQ
+ * rejects its connect() with that object as it is.
+ */
+export function connectionError(failure: unknown): unknown {
+  return typeof failure === 'object' && failure !== null && 'err' in failure ? failure.err : failure;
+}
+
+/** A `hint` field naming what to configure when a connection failed because of TLS (retrying will not help). */
+export function hintFields(failure: unknown): { hint?: string } {
+  const hint = brokerTlsHint(connectionError(failure));
+  return hint ? { hint } : {};
 }
 
 /**

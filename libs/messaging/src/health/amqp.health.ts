@@ -1,6 +1,7 @@
 import amqplib from 'amqplib';
 import { describeBroker, redactAmqpUrl, type AmqpConfig } from '../amqp.config';
 import { connectionOptions } from '../amqp.connection';
+import { brokerTlsHint } from '../amqp-tls';
 import { withTimeout } from '../timeout';
 
 export interface AmqpHealth {
@@ -14,14 +15,14 @@ export interface AmqpHealth {
  * `timeoutMs` (default 3 s). Never throws.
  */
 export async function checkAmqp(
-  config: Pick<AmqpConfig, 'url' | 'namespace'>,
+  config: Pick<AmqpConfig, 'url' | 'namespace' | 'tls'>,
   timeoutMs = 3_000,
 ): Promise<AmqpHealth> {
   const broker = describeBroker(config);
   const started = performance.now();
   const attempt = (async () => {
     const connection = await amqplib.connect(config.url, {
-      ...connectionOptions({ namespace: config.namespace }, 'health-check'),
+      ...connectionOptions(config, 'health-check'),
       timeout: timeoutMs,
     });
     try {
@@ -37,7 +38,7 @@ export async function checkAmqp(
   } catch (error) {
     // A late connection must still be closed; the attempt closes what it opened once it settles.
     attempt.catch(() => undefined);
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = brokerTlsHint(error) ?? (error instanceof Error ? error.message : String(error));
     // amqplib's messages name hosts, not credentials; redact anyway in case one quotes the URL.
     return { ok: false, detail: `${broker}: ${scrub(reason, config.url)}` };
   }

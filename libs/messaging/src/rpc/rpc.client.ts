@@ -12,6 +12,7 @@ import {
 import { ClientRMQ, RmqRecordBuilder } from '@nestjs/microservices';
 import { firstValueFrom, TimeoutError, timeout, type Subscription } from 'rxjs';
 import { describeBroker, type AmqpConfig } from '../amqp.config';
+import { connectionError, hintFields } from '../amqp.connection';
 import { amqpNames, MESSAGE_HEADERS } from '../amqp-topology';
 import { defaultMessagingLogger, errorFields, type MessagingLogger } from '../messaging.logger';
 import { withTimeout } from '../timeout';
@@ -76,15 +77,21 @@ export class RpcClient {
     try {
       await withTimeout(proxy.connect(), timeoutMs);
     } catch (error) {
+      const { hint } = hintFields(error);
       this.logger.warn(
-        { rpcService: this.service, broker: describeBroker(this.config), ...errorFields(error) },
+        {
+          rpcService: this.service,
+          broker: describeBroker(this.config),
+          ...errorFields(connectionError(error)),
+          hint,
+        },
         'rpc client could not connect',
       );
       // Start afresh next time instead of leaving a client retrying in the background.
       await this.close();
       throw new RoamingError(
         'SERVICE_UNAVAILABLE',
-        `cannot reach the message broker at ${describeBroker(this.config)} for ${this.service}`,
+        `cannot reach the message broker at ${describeBroker(this.config)} for ${this.service}${hint ? `: ${hint}` : ''}`,
       );
     }
   }
