@@ -1,7 +1,8 @@
 import 'reflect-metadata';
+import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
-import { createLogger, NestPinoLogger } from '@credroam/platform';
+import { createLogger, httpsServerOptions, listenerUrl, NestPinoLogger } from '@credroam/platform';
 import { AuditModule } from './audit.module';
 import { describeDatabase, loadAuditConfig, type AuditConfig } from './config/audit.config';
 
@@ -16,13 +17,17 @@ async function bootstrap(): Promise<void> {
   }
   const app = await NestFactory.create<NestExpressApplication>(AuditModule.forRoot(config, logger), {
     logger: new NestPinoLogger(logger),
+    ...(config.tls ? { httpsOptions: httpsServerOptions(config.tls) } : {}),
   });
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
+  // Port 0 (tests) means any free port: report the one we got.
+  const address = app.getHttpServer().address() as AddressInfo;
   logger.info(
     {
-      url: `http://${config.host}:${config.port}`,
+      url: listenerUrl(config.tls, config.host, address.port),
+      ...(config.tls ? { certificate: config.tls.summary } : {}),
       database: describeDatabase(config.database),
       queue: config.queue,
       retentionDays: config.retentionDays,

@@ -3,7 +3,7 @@ import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { describeBroker, loadAmqpConfig } from '@credroam/messaging';
-import { createLogger, NestPinoLogger } from '@credroam/platform';
+import { createLogger, httpsServerOptions, listenerUrl, NestPinoLogger } from '@credroam/platform';
 import { loadLogonEventsConfig } from './config/logon-events.config';
 import { ProblemFilter } from './http/problem.filter';
 import { LogonEventsModule } from './logon-events.module';
@@ -28,6 +28,7 @@ async function bootstrap(): Promise<void> {
     {
       bodyParser: false,
       logger: new NestPinoLogger(logger),
+      ...(config.tls ? { httpsOptions: httpsServerOptions(config.tls) } : {}),
     },
   );
   app.useBodyParser('json', { limit: BODY_LIMIT });
@@ -39,7 +40,8 @@ async function bootstrap(): Promise<void> {
   const address = app.getHttpServer().address() as AddressInfo;
   logger.info(
     {
-      url: `http://${config.host}:${address.port}`,
+      url: listenerUrl(config.tls, config.host, address.port),
+      ...(config.tls ? { certificate: config.tls.summary } : {}),
       broker: describeBroker(amqp),
       namespace: amqp.namespace,
       amqpIngress: config.amqpIngress,

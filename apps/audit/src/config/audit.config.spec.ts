@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCa, issueCertificate } from '../../../../scripts/lib/tls-ca.cjs';
 import { describeDatabase, loadAuditConfig } from './audit.config';
 
 const TOKEN = 'dev-operator-token';
@@ -78,5 +79,29 @@ describe('audit configuration', () => {
     expect(message).toMatch(/CREDROAM_AUDIT_PORT must be a whole number/);
     expect(message).toMatch(/CREDROAM_AUDIT_RETENTION_DAYS must be at least 1/);
     expect(message).toMatch(/CREDROAM_AUDIT_PREFETCH must be at most 5000/);
+  });
+
+  it('serves HTTPS with a certificate and refuses plain HTTP off loopback unless allowed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-config-tls-'));
+    const ca = createCa(dir);
+    const server = issueCertificate(ca, 'server', { hosts: ['audit.example.com'] });
+    const base = { CREDROAM_AUDIT_OPERATOR_TOKEN: TOKEN, CREDROAM_AUDIT_HOST: '0.0.0.0' };
+    const https = loadAuditConfig({
+      ...base,
+      CREDROAM_AUDIT_TLS_CERT_FILE: server.certFile,
+      CREDROAM_AUDIT_TLS_KEY_FILE: server.keyFile,
+    });
+    expect(https.tls?.summary.subjectAltName).toBe('DNS:audit.example.com');
+    expect(loadAuditConfig({ CREDROAM_AUDIT_OPERATOR_TOKEN: TOKEN }).tls).toBeNull();
+    expect(loadAuditConfig({ ...base, CREDROAM_AUDIT_ALLOW_PLAINTEXT: 'true' }).tls).toBeNull();
+    expect(failure(base)).toMatch(
+      /CREDROAM_AUDIT_HOST is 0\.0\.0\.0, not a loopback address.*CREDROAM_AUDIT_TLS_CERT_FILE and CREDROAM_AUDIT_TLS_KEY_FILE.*CREDROAM_AUDIT_ALLOW_PLAINTEXT=true/,
+    );
+    expect(failure({ ...base, CREDROAM_AUDIT_TLS_KEY_FILE: server.keyFile })).toMatch(
+      /set both CREDROAM_AUDIT_TLS_CERT_FILE and CREDROAM_AUDIT_TLS_KEY_FILE/,
+    );
+    expect(failure({ ...base, CREDROAM_AUDIT_ALLOW_PLAINTEXT: 'yes' })).toMatch(
+      /CREDROAM_AUDIT_ALLOW_PLAINTEXT/,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { amqpNames, isInNamespace, loadAmqpConfig, type AmqpConfig } from '@credroam/messaging';
 import { RoamingError } from '@credroam/roaming';
 import { z } from 'zod';
-import { envWholeNumber } from '@credroam/platform';
+import { envWholeNumber, httpListenerTls, type TlsIdentity } from '@credroam/platform';
 
 /** Where audit keeps its events: an embedded SQLite file (the default) or a PostgreSQL database. */
 export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -10,6 +10,8 @@ export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgre
 export interface AuditConfig {
   port: number;
   host: string;
+  /** HTTPS when set (a certificate chain and its key); null: plain HTTP, on loopback or explicitly allowed. */
+  tls: TlsIdentity | null;
   database: DatabaseTarget;
   /** The bearer token of the read-only operator role; compared in constant time, never logged. */
   operatorToken: string;
@@ -86,7 +88,18 @@ const envSchema = z.object({
   CREDROAM_AUDIT_PREFETCH: envWholeNumber(1, 5_000).default(AUDIT_DEFAULTS.prefetch),
   CREDROAM_AUDIT_MAX_ATTEMPTS: envWholeNumber(1, 1_000).default(AUDIT_DEFAULTS.maxAttempts),
   CREDROAM_AUDIT_RETRY_DELAY_MS: envWholeNumber(0, 3_600_000).default(AUDIT_DEFAULTS.retryDelayMs),
+  CREDROAM_AUDIT_TLS_CERT_FILE: z.string().min(1).optional(),
+  CREDROAM_AUDIT_TLS_KEY_FILE: z.string().min(1).optional(),
+  CREDROAM_AUDIT_ALLOW_PLAINTEXT: z.enum(['true', 'false']).default('false'),
 });
+
+/** The listener's variables, for messages that name them. */
+const LISTENER_ENV = Object.freeze({
+  host: 'CREDROAM_AUDIT_HOST',
+  certFile: 'CREDROAM_AUDIT_TLS_CERT_FILE',
+  keyFile: 'CREDROAM_AUDIT_TLS_KEY_FILE',
+  allowPlaintext: 'CREDROAM_AUDIT_ALLOW_PLAINTEXT',
+} as const);
 
 function invalid(problems: string[]): RoamingError {
   return new RoamingError('INVALID_INPUT', `invalid audit configuration: ${problems.join('; ')}`);
@@ -130,6 +143,21 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env): AuditConf
     throw invalid([`the operator token ${checkedToken.error.issues[0]?.message ?? 'is invalid'}`]);
   }
 
+  let tls: TlsIdentity | null;
+  try {
+    tls = httpListenerTls(
+      {
+        host: values.CREDROAM_AUDIT_HOST,
+        certFile: values.CREDROAM_AUDIT_TLS_CERT_FILE,
+        keyFile: values.CREDROAM_AUDIT_TLS_KEY_FILE,
+        allowPlaintext: values.CREDROAM_AUDIT_ALLOW_PLAINTEXT === 'true',
+      },
+      LISTENER_ENV,
+    );
+  } catch (error) {
+    throw invalid([(error as Error).message]);
+  }
+
   const queue = values.CREDROAM_AUDIT_QUEUE ?? amqpNames(amqp.namespace).queue('audit');
   if (!isInNamespace(queue, amqp.namespace)) {
     throw invalid([`CREDROAM_AUDIT_QUEUE must start with "${amqp.namespace}." (the messaging namespace)`]);
@@ -138,6 +166,7 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env): AuditConf
   return {
     port: values.CREDROAM_AUDIT_PORT,
     host: values.CREDROAM_AUDIT_HOST,
+    tls,
     database: values.CREDROAM_AUDIT_DB,
     operatorToken: checkedToken.data,
     retentionDays: values.CREDROAM_AUDIT_RETENTION_DAYS,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { grantIssuerFromEnv, type GrantIssuer } from '@credroam/grants';
-import { envWholeNumber } from '@credroam/platform';
+import { envWholeNumber, httpListenerTls, type TlsIdentity } from '@credroam/platform';
 import { parseWith, RoamingError } from '@credroam/roaming';
 import { SERVICE_CHANNEL_KEY_BYTES } from '@credroam/sealing';
 import { type BucketSettings } from '../rate-limit/token-bucket.limiter';
@@ -22,11 +22,24 @@ const envSchema = z.object({
   CREDROAM_SYNC_MAX_ATTEMPTS: count(1, 20, 5),
   CREDROAM_SYNC_RETRY_BASE_MS: count(1, 10_000, 50),
   CREDROAM_LOGON_AMQP_INGRESS: z.enum(['true', 'false']).default('true'),
+  CREDROAM_LOGON_TLS_CERT_FILE: z.string().min(1).optional(),
+  CREDROAM_LOGON_TLS_KEY_FILE: z.string().min(1).optional(),
+  CREDROAM_LOGON_ALLOW_PLAINTEXT: z.enum(['true', 'false']).default('false'),
 });
+
+/** The listener's variables, for messages that name them. */
+const LISTENER_ENV = Object.freeze({
+  host: 'CREDROAM_LOGON_HOST',
+  certFile: 'CREDROAM_LOGON_TLS_CERT_FILE',
+  keyFile: 'CREDROAM_LOGON_TLS_KEY_FILE',
+  allowPlaintext: 'CREDROAM_LOGON_ALLOW_PLAINTEXT',
+} as const);
 
 export interface LogonEventsConfig {
   host: string;
   port: number;
+  /** HTTPS when set (a certificate chain and its key); null: plain HTTP, on loopback or explicitly allowed. */
+  tls: TlsIdentity | null;
   sessionKey: Buffer;
   sessionLifetimeMs: number;
   serviceChannelKey: Buffer;
@@ -71,6 +84,15 @@ export function loadLogonEventsConfig(env: NodeJS.ProcessEnv = process.env): Log
   return {
     host: values.CREDROAM_LOGON_HOST,
     port: values.CREDROAM_LOGON_PORT,
+    tls: httpListenerTls(
+      {
+        host: values.CREDROAM_LOGON_HOST,
+        certFile: values.CREDROAM_LOGON_TLS_CERT_FILE,
+        keyFile: values.CREDROAM_LOGON_TLS_KEY_FILE,
+        allowPlaintext: values.CREDROAM_LOGON_ALLOW_PLAINTEXT === 'true',
+      },
+      LISTENER_ENV,
+    ),
     sessionKey: readKey(
       values.CREDROAM_SESSION_KEY_FILE,
       'the session key',
