@@ -50,4 +50,28 @@ describe('directory-gateway configuration', () => {
       'hunter2',
     );
   });
+
+  it('refuses a plain ldap:// connection to another host unless allowed explicitly', () => {
+    const remote = { ...base, CREDROAM_LDAP_URL: 'ldap://dc01.corp.example.com:389' };
+    expect(messageOf(remote)).toMatch(
+      /CREDROAM_LDAP_URL is a plain ldap:\/\/ URL to dc01\.corp\.example\.com, not a loopback address: use ldaps:\/\/ or CREDROAM_LDAP_STARTTLS=true .*CREDROAM_LDAP_ALLOW_PLAINTEXT=true/,
+    );
+    expect(messageOf({ ...remote, CREDROAM_LDAP_ALLOW_PLAINTEXT: 'true' })).toBe('accepted');
+    expect(messageOf({ ...remote, CREDROAM_LDAP_STARTTLS: 'true' })).toBe('accepted');
+    expect(messageOf({ ...remote, CREDROAM_LDAP_URL: 'ldaps://dc01.corp.example.com:636' })).toBe('accepted');
+    expect(messageOf({ ...base, CREDROAM_LDAP_URL: 'ldap://localhost:3890' })).toBe('accepted');
+    expect(messageOf({ ...base, CREDROAM_LDAP_URL: 'ldap://[::1]:3890' })).toBe('accepted');
+  });
+
+  it('refuses TLS settings that would do nothing', () => {
+    expect(messageOf({ ...base, CREDROAM_LDAP_CA_FILE: '/etc/ssl/ca.crt' })).toMatch(
+      /CREDROAM_LDAP_CA_FILE is set, but CREDROAM_LDAP_URL is a plain ldap:\/\/ URL without CREDROAM_LDAP_STARTTLS=true/,
+    );
+    expect(
+      messageOf({ ...base, CREDROAM_LDAP_URL: 'ldaps://127.0.0.1:636', CREDROAM_LDAP_STARTTLS: 'true' }),
+    ).toMatch(/CREDROAM_LDAP_STARTTLS=true applies to ldap:\/\/ URLs/);
+    expect(messageOf({ ...base, CREDROAM_LDAP_ALLOW_PLAINTEXT: 'yes' })).toMatch(
+      /CREDROAM_LDAP_ALLOW_PLAINTEXT/,
+    );
+  });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { envWholeNumber } from '@credroam/platform';
+import { envWholeNumber, isLoopbackHost } from '@credroam/platform';
 import {
   distinguishedNameSchema,
   parseWith,
@@ -41,6 +41,7 @@ const envSchema = z.object({
   CREDROAM_DIRECTORY_DIALECT: z.enum(['openldap', 'active-directory']).default('openldap'),
   CREDROAM_LDAP_STARTTLS: z.enum(['true', 'false']).default('false'),
   CREDROAM_LDAP_CA_FILE: z.string().min(1).optional(),
+  CREDROAM_LDAP_ALLOW_PLAINTEXT: z.enum(['true', 'false']).default('false'),
   CREDROAM_LDAP_TIMEOUT_MS: envWholeNumber(100, 120_000).default(5000),
   CREDROAM_LDAP_CONNECT_TIMEOUT_MS: envWholeNumber(100, 60_000).default(3000),
   CREDROAM_LDAP_POOL_SIZE: envWholeNumber(1, 64).default(4),
@@ -90,12 +91,43 @@ function readFile(path: string, what: string): Buffer {
   }
 }
 
+/**
+ * TLS to the directory (DESIGN.md section 7a): ldaps://, or ldap:// with StartTLS; a plain ldap:// connection
+ * carries every user's password in the clear (bind-to-verify), so it is accepted only to a loopback address or
+ * when the operator allows it explicitly.
+ */
+function checkDirectoryTransport(values: z.output<typeof envSchema>): void {
+  const url = new URL(values.CREDROAM_LDAP_URL);
+  const startTls = values.CREDROAM_LDAP_STARTTLS === 'true';
+  const problem = (text: string) =>
+    new RoamingError('INVALID_INPUT', `directory-gateway configuration: ${text}`);
+  if (url.protocol === 'ldaps:') {
+    if (startTls)
+      throw problem('CREDROAM_LDAP_STARTTLS=true applies to ldap:// URLs; ldaps:// is TLS already');
+    return;
+  }
+  if (startTls) return;
+  if (values.CREDROAM_LDAP_CA_FILE) {
+    throw problem(
+      'CREDROAM_LDAP_CA_FILE is set, but CREDROAM_LDAP_URL is a plain ldap:// URL without CREDROAM_LDAP_STARTTLS=true: use ldaps:// or StartTLS',
+    );
+  }
+  if (values.CREDROAM_LDAP_ALLOW_PLAINTEXT !== 'true' && !isLoopbackHost(url.hostname)) {
+    throw problem(
+      `CREDROAM_LDAP_URL is a plain ldap:// URL to ${url.hostname}, not a loopback address: use ldaps:// or ` +
+        'CREDROAM_LDAP_STARTTLS=true (with CREDROAM_LDAP_CA_FILE for a private CA), or allow it with ' +
+        'CREDROAM_LDAP_ALLOW_PLAINTEXT=true (only on a private network)',
+    );
+  }
+}
+
 /** Reads and validates the gateway's environment; every problem is reported by variable name. */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const parsed = parseWith(envSchema, env, 'INVALID_INPUT');
   if (!parsed.ok)
     throw new RoamingError('INVALID_INPUT', `directory-gateway configuration: ${parsed.error.message}`);
   const values = parsed.value;
+  checkDirectoryTransport(values);
 
   if (Boolean(values.CREDROAM_LDAP_BIND_PASSWORD) === Boolean(values.CREDROAM_LDAP_BIND_PASSWORD_FILE)) {
     throw new RoamingError(
