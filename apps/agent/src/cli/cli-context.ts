@@ -9,6 +9,13 @@ import { AgentApiClient } from '../sync/agent-api.client';
 import { AmqpLogonClient } from '../sync/amqp-logon.client';
 import { type LogonClient } from '../sync/logon-client';
 import { DEFAULT_RETRY, type RetryPolicy } from '../sync/retry';
+import {
+  DEFAULT_SECURITY,
+  fetchTrusting,
+  plainServerRefusal,
+  type TransportSecurity,
+} from '../sync/transport-security';
+import { UsageError } from './exit-codes';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -72,24 +79,35 @@ export class CliContext {
 
   /**
    * logon-events at `server`: over HTTP(S), or over the broker for an amqp(s) URL. `transportCertificate` is the
-   * certificate an AMQP logon seals the password to (asked from the ingress when not given).
+   * certificate an AMQP logon seals the password to (asked from the ingress when not given); `security` the CA to
+   * trust and whether a plain server off loopback was accepted (--insecure). A plain server off loopback is
+   * refused here too, before any connection, whatever wrote the session.
    */
   clientFor = (
     server: string,
-    transportCertificate: { pem: string; pinned: boolean } | null = null,
+    {
+      transportCertificate = null,
+      security = DEFAULT_SECURITY,
+    }: {
+      transportCertificate?: { pem: string; pinned: boolean } | null;
+      security?: TransportSecurity;
+    } = {},
   ): LogonClient => {
+    const url = new URL(server);
+    const refusal = plainServerRefusal(url, security.insecure);
+    if (refusal) throw new UsageError(refusal, true);
     const common = {
       server,
       retry: retryFromEnv(this.environment.env),
       ...(this.environment.sleep ? { sleep: this.environment.sleep } : {}),
     };
-    if (/^amqps?:/i.test(server)) {
-      return new AmqpLogonClient({ ...common, transportCertificate, now: this.now });
+    if (url.protocol === 'amqp:' || url.protocol === 'amqps:') {
+      return new AmqpLogonClient({ ...common, transportCertificate, caPem: security.caPem, now: this.now });
     }
-    return new AgentApiClient({
-      ...common,
-      ...(this.environment.fetch ? { fetch: this.environment.fetch } : {}),
-    });
+    const fetch =
+      this.environment.fetch ??
+      (url.protocol === 'https:' && security.caPem !== null ? fetchTrusting(security.caPem) : undefined);
+    return new AgentApiClient({ ...common, ...(fetch ? { fetch } : {}) });
   };
 }
 

@@ -152,4 +152,103 @@ describe('runCli', () => {
       expect(io.err()).toMatch(/unreachable/);
     });
   });
+
+  describe('plain servers and TLS options', () => {
+    /** A CLI environment whose fetch records where it was asked to go and fails as an unreachable server does. */
+    function recorded() {
+      const io = environment('alice-pass\n');
+      const urls: string[] = [];
+      io.env.fetch = (async (url: string) => {
+        urls.push(url);
+        throw new TypeError('fetch failed');
+      }) as unknown as typeof fetch;
+      io.env.sleep = async () => undefined;
+      io.env.env = { CREDROAM_AGENT_RETRY_ATTEMPTS: '1' };
+      return { ...io, urls };
+    }
+    const login = (server: string, ...extra: string[]) => [
+      '--store',
+      store(),
+      'login',
+      '--server',
+      server,
+      '--user',
+      'alice',
+      '--password-stdin',
+      ...extra,
+    ];
+
+    it.each([
+      ['http://192.0.2.10:8440', 'http://192.0.2.10', 'https://'],
+      ['http://logon.example.com:8440', 'http://logon.example.com', 'https://'],
+      ['http://0.0.0.0:8440', 'http://0.0.0.0', 'https://'],
+      ['amqp://hook:s3cret@mq.example.com/credroam', 'amqp://mq.example.com', 'amqps://'],
+    ])('refuses %s before any connection, in one line saying why and how', async (server, shown, secure) => {
+      const io = recorded();
+      expect(await runCli(login(server), io.env)).toBe(2);
+      const lines = io.err().trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      const [line] = lines;
+      expect(line).toContain(`credroam-agent: refusing ${shown}: a plain`);
+      expect(line).toContain("not on this machine's loopback address");
+      expect(line).toContain(`use ${secure}`);
+      expect(line).toContain('--insecure');
+      expect(io.err()).not.toContain('s3cret');
+      expect(io.urls).toEqual([]);
+    });
+
+    it.each(['http://127.0.0.1:8440', 'http://127.3.2.1:8440', 'http://localhost:8440', 'http://[::1]:8440'])(
+      'talks plain HTTP to the loopback address %s',
+      async (server) => {
+        const io = recorded();
+        expect(await runCli(login(server), io.env)).toBe(4);
+        expect(io.urls).toHaveLength(1);
+      },
+    );
+
+    it('talks plain HTTP to another host when told --insecure, and keeps refusing it in a session without', async () => {
+      const io = recorded();
+      expect(await runCli(login('http://192.0.2.10:8440', '--insecure'), io.env)).toBe(4);
+      expect(io.urls).toEqual(['http://192.0.2.10:8440/v1/sessions']);
+
+      const fixture = agentFixture();
+      try {
+        const session = fixture.store.session.read()!;
+        fixture.store.session.write({ ...session, server: 'http://192.0.2.10:8440/' });
+        const sync = recorded();
+        expect(await runCli(['--store', fixture.store.layout.root, 'sync'], sync.env)).toBe(2);
+        expect(sync.err()).toMatch(/refusing http:\/\/192\.0\.2\.10/);
+        expect(sync.urls).toEqual([]);
+        fixture.store.session.write({ ...session, server: 'http://192.0.2.10:8440/', insecure: true });
+        const insecure = recorded();
+        expect(await runCli(['--store', fixture.store.layout.root, 'sync'], insecure.env)).toBe(4);
+        expect(insecure.urls).toEqual(['http://192.0.2.10:8440/v1/sync']);
+      } finally {
+        fixture.dispose();
+      }
+    });
+
+    it.each([
+      [
+        ['--insecure'],
+        'https://logon.example.com',
+        /--insecure applies to plain http:\/\/ and amqp:\/\/ servers; it never turns certificate checks off/,
+      ],
+      [
+        ['--ca-file', '/etc/ca.crt'],
+        'http://127.0.0.1:8440',
+        /--ca-file applies to https:\/\/ and amqps:\/\/ servers/,
+      ],
+      [
+        ['--ca-file', '/nonexistent/ca.crt'],
+        'https://logon.example.com',
+        /--ca-file: cannot read \/nonexistent\/ca\.crt \(ENOENT\)/,
+      ],
+    ])('refuses %j with %s', async (extra, server, pattern) => {
+      const io = recorded();
+      expect(await runCli(login(server, ...extra), io.env)).toBe(2);
+      expect(io.err()).toMatch(pattern);
+      expect(io.urls).toEqual([]);
+    });
+  });
 });

@@ -54,7 +54,10 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   } catch (error) {
     const code = exitCodeFor(error);
     io.stderr(`credroam-agent: ${describeFailure(error)}\n`);
-    if (code === EXIT.usage && !(error instanceof UsageError && error.message.includes('--help'))) {
+    if (
+      code === EXIT.usage &&
+      !(error instanceof UsageError && (error.complete || error.message.includes('--help')))
+    ) {
       io.stderr('run "credroam-agent --help" for usage\n');
     }
     return code;

@@ -12,6 +12,14 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** A command line the agent cannot act on: wrong command, option or argument. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+
+  /** `complete`: the message already says what to do, so no "run --help" line follows it. */
+  constructor(
+    message: string,
+    readonly complete = false,
+  ) {
+    super(message);
+  }
 }
 
 export function exitCodeForCode(code: ErrorCode): ExitCode {

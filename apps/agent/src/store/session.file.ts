@@ -31,6 +31,10 @@ export const sessionSchema = z
     policy: effectivePolicySchema,
     hashKeyEnvelope: smallEnvelopeSchema,
     loggedInAt: isoInstantSchema,
+    /** `--ca-file` at login (PEM, kept so that later syncs trust the same CA wherever they run from). */
+    caPem: z.string().min(1).max(65_536).optional(),
+    /** `--insecure` at login: a plain server off loopback accepted knowingly. */
+    insecure: z.literal(true).optional(),
   })
   .strict();
 export type Session = z.output<typeof sessionSchema>;

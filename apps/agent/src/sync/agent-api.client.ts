@@ -15,12 +15,14 @@ import {
 } from '@credroam/roaming';
 import { type LogonClient, type SessionRequest } from './logon-client';
 import { retrier, withRetries, type Attempt, type Retrier, type RetryPolicy } from './retry';
+import { serverTlsError, type FetchLike } from './transport-security';
 
 export interface AgentApiClientOptions {
   server: string;
   retry?: RetryPolicy;
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  /** Default: the built-in fetch (system CAs); fetchTrusting(ca) for a private CA. */
+  fetch?: FetchLike;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
@@ -38,7 +40,7 @@ const UNAUTHENTICATED_CODES: readonly ErrorCode[] = [
  */
 export class AgentApiClient implements LogonClient {
   private readonly retrying: Retrier;
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: FetchLike;
   private readonly timeoutMs: number;
   readonly server: string;
 
@@ -96,6 +98,9 @@ export class AgentApiClient implements LogonClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
+      // An untrusted or misnamed certificate stays so: say what to change instead of retrying.
+      const tls = serverTlsError(error, this.server);
+      if (tls) throw tls;
       const timedOut = (error as Error).name === 'TimeoutError';
       return {
         retry: new RoamingError(

@@ -21,6 +21,7 @@ import { type DeviceKeyPair } from '../store/device-keys';
 import { transportCertificate } from './credentials';
 import { displayServer, type LogonClient, type SessionRequest } from './logon-client';
 import { retrier, withRetries, type Attempt, type Retrier, type RetryPolicy } from './retry';
+import { serverTlsError } from './transport-security';
 
 /** RabbitMQ's direct reply-to: answers come straight back on this connection, no reply queue to declare. */
 const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -35,6 +36,8 @@ export interface AmqpLogonClientOptions {
    * after a transport key rotation). Without one the ingress is asked (trust on first use).
    */
   transportCertificate?: { pem: string; pinned: boolean } | null;
+  /** For amqps://: the CA (PEM) that alone is trusted for the broker's certificate; default the system's CAs. */
+  caPem?: string | null;
   now: () => number;
   retry?: RetryPolicy;
   timeoutMs?: number;
@@ -146,6 +149,8 @@ export class AmqpLogonClient implements LogonClient {
     try {
       text = await this.exchange(outgoing);
     } catch (error) {
+      const tls = serverTlsError(error, displayServer(this.server));
+      if (tls) throw tls;
       const failure = error instanceof RoamingError ? error : this.unreachable(error);
       if (!failure.retryable) throw failure;
       return { retry: failure };
@@ -171,6 +176,8 @@ export class AmqpLogonClient implements LogonClient {
     const connection = await amqplib.connect(this.connectUrl, {
       timeout: this.timeoutMs,
       clientProperties: { connection_name: 'credroam-agent' },
+      // amqplib hands these to tls.connect for amqps:// (and names the server for the certificate check).
+      ...(this.options.caPem ? { ca: [this.options.caPem] } : {}),
     });
     connection.on('error', () => undefined);
     try {

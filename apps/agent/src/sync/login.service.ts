@@ -4,6 +4,7 @@ import { type DeviceKeyKind } from '../store/device-keys';
 import { type Session } from '../store/session.file';
 import { openHashKey, transportCertificate } from './credentials';
 import { type LogonClient } from './logon-client';
+import { DEFAULT_SECURITY, sessionSecurity, type TransportSecurity } from './transport-security';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -14,6 +15,8 @@ export interface LoginInput {
   machine: string;
   /** The kind of device key to generate at the first login (ignored once one exists). */
   deviceKeyKind?: DeviceKeyKind;
+  /** How `client` connects; kept in the session for later syncs. */
+  security?: TransportSecurity;
 }
 
 /** Registers this workstation's device key with logon-events and keeps what the session needs. */
@@ -55,6 +58,7 @@ export class LoginService {
       policy: response.policy,
       hashKeyEnvelope: response.hashKeyEnvelope,
       loggedInAt: new Date(this.now()).toISOString(),
+      ...sessionSecurity(input.security ?? DEFAULT_SECURITY),
     };
     this.store.session.write(session);
     return session;

@@ -18,6 +18,7 @@ import { type StateRead } from '../store/state.file';
 import { type StoredToken, type TokenFileProblem } from '../store/token.repository';
 import { requireSession, transportCertificate } from './credentials';
 import { type LogonClient } from './logon-client';
+import { securityOf, type TransportSecurity } from './transport-security';
 import { applySyncResponse, type AppliedSync } from './sync-response.applier';
 
 export interface SyncOutcome extends AppliedSync {
@@ -69,7 +70,7 @@ export function stateProblem(read: StateRead, machine: string): string | null {
 export class SyncService {
   constructor(
     private readonly store: AgentStore,
-    private readonly clientFor: (server: string) => LogonClient,
+    private readonly clientFor: (server: string, options: { security: TransportSecurity }) => LogonClient,
     private readonly now: () => number,
     private readonly logger?: Logger,
   ) {}
@@ -102,7 +103,7 @@ export class SyncService {
     });
     if (!request.ok) throw RoamingError.fromInfo(request.error);
 
-    const response = await this.clientFor(session.server).sync(
+    const response = await this.clientFor(session.server, { security: securityOf(session) }).sync(
       session.sessionToken,
       request.value,
       unlocked.deviceKey,

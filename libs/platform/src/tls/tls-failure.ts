@@ -36,11 +36,13 @@ const BY_CODE: Readonly<Record<string, TlsFailure>> = {
 
 /** The TLS reason of `error` or of any error in its `cause` chain (fetch wraps the socket's error), else null. */
 export function tlsFailureOf(error: unknown): { kind: TlsFailure; code: string } | null {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
-    const code = (current as NodeJS.ErrnoException).code;
-    const kind = code === undefined ? undefined : BY_CODE[code];
-    if (kind && code) return { kind, code };
-    current = current.cause;
+  // Duck-typed, not `instanceof Error`: errors raised by Node's core can come from another realm (Jest's VM).
+  let current: unknown = error;
+  for (let depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    const kind = typeof code === 'string' ? BY_CODE[code] : undefined;
+    if (kind && typeof code === 'string') return { kind, code };
+    current = cause;
   }
   return null;
 }

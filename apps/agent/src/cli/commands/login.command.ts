@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { readCertificates } from '@credroam/platform';
 import { loginNameSchema, machineIdSchema, RoamingError } from '@credroam/roaming';
 import { transportCertificate } from '../../sync/credentials';
 import { displayServer } from '../../sync/logon-client';
 import { LoginService } from '../../sync/login.service';
-import { requiredOption, stringOption } from '../arguments';
+import { plainServerRefusal, type TransportSecurity } from '../../sync/transport-security';
+import { requiredOption, stringOption, type CommandArguments } from '../arguments';
 import { defaultMachineId } from '../cli-context';
 import { readPassword, type Command } from '../command';
 import { EXIT, UsageError } from '../exit-codes';
@@ -11,12 +13,18 @@ import { EXIT, UsageError } from '../exit-codes';
 export const loginCommand: Command = {
   name: 'login',
   summary: 'log on to logon-events and register this device',
-  usage: `usage: credroam-agent login --server URL --user USER --password-stdin [--machine ID]
+  usage: `usage: credroam-agent login --server URL --user USER --password-stdin [--machine ID] [--ca-file FILE]
 
 Creates a session, generating the device key pair on first use. The password is read from standard input (first
 line), never from the command line.
   --server URL       logon-events over HTTP(S), e.g. https://logon.example.com:8440, or the broker its AMQP
-                     ingress listens on, e.g. amqps://hook:secret@mq.example.com/credroam?namespace=credroam
+                     ingress listens on, e.g. amqps://hook:secret@mq.example.com/credroam?namespace=credroam;
+                     a plain http:// or amqp:// server is refused unless it is on this machine's loopback address
+  --ca-file FILE     https/amqps: trust only this CA (PEM) for the server's certificate, also in later syncs
+                     (default $CREDROAM_AGENT_CA_FILE, else the system's CAs)
+  --insecure         accept a plain http:// or amqp:// server that is not on the loopback address: the network
+                     can then read the password or broker password and the session (never turns off
+                     certificate checks)
   --user USER        login name
   --password-stdin   required: read the password from standard input
   --machine ID       this workstation's id (default: the host name)
@@ -32,6 +40,8 @@ line), never from the command line.
     'key-type': { type: 'string' },
     'password-stdin': { type: 'boolean' },
     'transport-certificate': { type: 'string' },
+    'ca-file': { type: 'string' },
+    insecure: { type: 'boolean' },
   },
   positionals: { min: 0, max: 0, names: '' },
   async run(context, { values }) {
@@ -48,6 +58,7 @@ line), never from the command line.
     if (!overBroker && url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new UsageError('--server must be an http(s) or amqp(s) URL');
     }
+    const security = transportSecurity(url, values, context.environment.env);
     const pinnedFile = stringOption(values, 'transport-certificate');
     if (pinnedFile !== undefined && !overBroker) {
       throw new UsageError('--transport-certificate applies to an amqp(s) --server only');
@@ -73,13 +84,14 @@ line), never from the command line.
           : remembered !== null
             ? { pem: remembered, pinned: false }
             : null;
-      const client = context.clientFor(url.toString(), known);
+      const client = context.clientFor(url.toString(), { transportCertificate: known, security });
       return new LoginService(store, client, context.now).login({
         server: url.toString(),
         user,
         password,
         machine,
         deviceKeyKind: keyType,
+        security,
       });
     });
     context.io.stdout(
@@ -88,6 +100,42 @@ line), never from the command line.
     return EXIT.ok;
   },
 };
+
+/**
+ * --ca-file and --insecure, checked against the server's scheme before anything is read or sent: a plain server
+ * off loopback needs --insecure (said in one line, with what to do instead); a CA only means something for TLS,
+ * and --insecure never for it (it does not turn certificate checks off, whatever other tools mean by it).
+ */
+function transportSecurity(
+  url: URL,
+  values: CommandArguments['values'],
+  env: NodeJS.ProcessEnv,
+): TransportSecurity {
+  const tls = url.protocol === 'https:' || url.protocol === 'amqps:';
+  const insecure = values.insecure === true;
+  if (insecure && tls) {
+    throw new UsageError(
+      '--insecure applies to plain http:// and amqp:// servers; it never turns certificate checks off (use --ca-file)',
+    );
+  }
+  const refusal = plainServerRefusal(url, insecure);
+  if (refusal) throw new UsageError(refusal, true);
+  const given = stringOption(values, 'ca-file');
+  if (given !== undefined && !tls) throw new UsageError('--ca-file applies to https:// and amqps:// servers');
+  const fromEnv = env.CREDROAM_AGENT_CA_FILE?.trim() || undefined;
+  const [file, source] = given !== undefined ? [given, '--ca-file'] : [fromEnv, 'CREDROAM_AGENT_CA_FILE'];
+  if (file === undefined || !tls) return { caPem: null, insecure };
+  try {
+    return {
+      caPem: readCertificates(file, source)
+        .map((certificate) => certificate.toString())
+        .join(''),
+      insecure,
+    };
+  } catch (error) {
+    throw new UsageError(error instanceof RoamingError ? error.message : `${source} ${file}: unreadable`);
+  }
+}
 
 /** A PEM certificate file given on the command line, checked before anything is sent. */
 function readCertificate(file: string): string {
