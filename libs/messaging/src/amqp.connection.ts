@@ -56,12 +56,14 @@ export function openConnection(
   manager.on('disconnect', ({ err }) =>
     logger.warn({ role, broker, ...errorFields(err) }, 'lost the broker connection; reconnecting'),
   );
-  manager.on('connectFailed', ({ err }) =>
+  manager.on('connectFailed', ({ err }) => {
+    const fields = hintFields(err);
+    if (fields.hint) lastHints.set(manager, fields.hint);
     logger.warn(
-      { role, broker, ...errorFields(err), ...hintFields(err) },
+      { role, broker, ...errorFields(err), ...fields },
       'could not connect to the broker; retrying',
-    ),
-  );
+    );
+  });
   manager.on('blocked', ({ reason }) =>
     logger.warn({ role, broker, reason }, 'the broker blocked publishing'),
   );
@@ -75,6 +77,17 @@ export function openConnection(
  */
 export function connectionError(failure: unknown): unknown {
   return typeof failure === 'object' && failure !== null && 'err' in failure ? failure.err : failure;
+}
+
+const lastHints = new WeakMap<AmqpConnectionManager, string>();
+
+/**
+ * For the error of a connection that never came up: `: <hint>` when its last attempt failed because of TLS
+ * (what to configure), else nothing. The broker's own words are in the log lines of each attempt.
+ */
+export function failedConnectionHint(manager: AmqpConnectionManager | undefined): string {
+  const hint = manager ? lastHints.get(manager) : undefined;
+  return hint ? `: ${hint}` : '';
 }
 
 /** A `hint` field naming what to configure when a connection failed because of TLS (retrying will not help). */

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AmqpConfig } from '../amqp.config';
 import {
   closeConnection,
+  failedConnectionHint,
   openConnection,
   reconnectWhenChannelDies,
   withTemporaryChannel,
@@ -240,10 +241,11 @@ export class MessageConsumer<T> {
     try {
       await withTimeout(wrapper.waitForConnect(), timeoutMs);
     } catch {
+      const hint = failedConnectionHint(manager);
       await this.stop();
       throw new RoamingError(
         'SERVICE_UNAVAILABLE',
-        `the message broker was not reachable within ${timeoutMs} ms`,
+        `the message broker was not reachable within ${timeoutMs} ms${hint}`,
       );
     }
     const { queue, exchange, bindings, prefetch } = startOptions;

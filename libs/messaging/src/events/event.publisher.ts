@@ -4,6 +4,7 @@ import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-mana
 import type { AmqpConfig } from '../amqp.config';
 import {
   closeConnection,
+  failedConnectionHint,
   openConnection,
   reconnectWhenChannelDies,
   type ConnectionTuning,
@@ -87,10 +88,11 @@ export class EventPublisher {
     try {
       await withTimeout(channel.waitForConnect(), timeoutMs);
     } catch {
+      const hint = failedConnectionHint(manager);
       await this.close();
       throw new RoamingError(
         'SERVICE_UNAVAILABLE',
-        `the message broker did not accept a connection within ${timeoutMs} ms`,
+        `the message broker did not accept a connection within ${timeoutMs} ms${hint}`,
       );
     }
   }
