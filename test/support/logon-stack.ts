@@ -137,7 +137,7 @@ export async function startLogonStack(
     await crypto.stop();
     throw error;
   });
-  const url = /"url":"(http:\/\/[^"]+)"/.exec(logon.output())?.[1];
+  const url = /"url":"(https?:\/\/[^"]+)"/.exec(logon.output())?.[1];
   if (!url) throw new Error('logon-events did not print its URL');
   return { url, ingressUrl: ingressUrl(namespace), sessionKey, keyDir, processes: [logon, crypto] };
 }
