@@ -1,13 +1,22 @@
 #!/usr/bin/env node
 // `npm start`: installs what is missing, builds, and runs the local stack in the foreground until Ctrl-C/SIGTERM.
+// `npm start -- --https` serves logon-events and audit over HTTPS with the local CA's certificate instead of plain
+// HTTP on loopback (DESIGN.md section 11 keeps http://127.0.0.1:8440 as the default).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
+const args = process.argv.slice(2);
+const unknown = args.filter((arg) => arg !== '--https');
+if (unknown.length > 0) {
+  console.error(`[start] unknown argument ${unknown[0]}; usage: npm start [-- --https]`);
+  process.exit(2);
+}
+const https = args.includes('--https');
 const step = (label, command, args) => {
   console.log(`[start] ${label}`);
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
@@ -22,16 +31,37 @@ if (!existsSync(join(root, 'node_modules', '.package-lock.json')))
 require('./lib/slapd.cjs').ensureSlapdInstalled();
 step('building', 'npm', ['run', '--silent', 'build']);
 
+// The local CA and a server certificate for 127.0.0.1, localhost and ::1, made on first use and kept, so that a
+// workstation or browser told to trust the CA once keeps doing so.
+const tls = require('./lib/tls-ca.cjs').ensureLocalTls(join(root, '.data', 'tls'));
+const show = (file) => relative(process.cwd(), file) || file;
+if (tls.created.length > 0)
+  console.log(`[start] made ${tls.created.join(' and ')} certificate(s) in ${show(dirname(tls.caFile))}`);
+
 const { startLocalStack } = require('./lib/local-stack.cjs');
 let stack;
 try {
-  stack = await startLocalStack({ log: (line) => console.log(`[start] ${line}`) });
+  stack = await startLocalStack({
+    log: (line) => console.log(`[start] ${line}`),
+    ...(https ? { https: { certFile: tls.certFile, keyFile: tls.keyFile } } : {}),
+  });
 } catch (error) {
   console.error(`[start] the stack did not come up: ${error.message}`);
   process.exit(1);
 }
 
 const { slapd } = stack;
+const urlOf = (name, fallback) =>
+  `${stack.services.find((service) => service.name === name)?.url ?? fallback}/`;
+const logonUrl = urlOf('logon-events', 'http://127.0.0.1:8440');
+const auditUrl = urlOf('audit', 'http://127.0.0.1:8441');
+const trust = https
+  ? `logon-events and audit serve HTTPS with ${show(tls.certFile)}, issued by the local CA ${show(tls.caFile)}:
+                     trust it with --ca-file ${show(tls.caFile)} (credroam-agent login), curl --cacert ${show(tls.caFile)},
+                     or in a browser or system store (it is this machine's own CA; dev only)`
+  : `local CA ${show(tls.caFile)}; logon-events and audit serve plain HTTP on loopback here:
+                     "npm start -- --https" serves them over HTTPS, trusted with --ca-file ${show(tls.caFile)}
+                     (credroam-agent login) or curl --cacert ${show(tls.caFile)}`;
 console.log(`
 credroam local stack is up (Ctrl-C stops everything)
 
@@ -41,8 +71,9 @@ credroam local stack is up (Ctrl-C stops everything)
   RabbitMQ           127.0.0.1:5672 (accounts: the "broker:" line above)
   AMQP ingress       ${stack.hookUrl}
                      (the workstations' hook account: it can only publish to the ingress; dev only, printed)
-  logon-events       http://127.0.0.1:8440/   (POST /v1/sessions, POST /v1/sync, GET /v1/policy, /health/*, /docs)
-  audit dashboard    http://127.0.0.1:8441/   operator token dev-operator-token (Authorization: Bearer …)
+  logon-events       ${logonUrl}   (POST /v1/sessions, POST /v1/sync, GET /v1/policy, /health/*, /docs)
+  audit dashboard    ${auditUrl}   operator token dev-operator-token (Authorization: Bearer …)
+  TLS                ${trust}
   services           ${stack.services.map((service) => `${service.name} (pid ${service.pid})`).join(', ')}
   logs               ${stack.logDir}
 `);

@@ -104,7 +104,9 @@ function startProcess(name, env, logDir, readyLine, timeoutMs = 30_000) {
  * `{ 'logon-events': { CREDROAM_LOGON_PORT: '0' } }`; the returned services carry the `url` they reported.
  * `users` replaces the demo users; `serviceEnv` is merged last into each named service's environment.
  * `brokerAccounts: false` runs every service as `amqpUrl`'s user in its vhost (a benchmark that cleans up by
- * namespace); by default each gets its own broker account in a vhost named as the namespace.
+ * namespace); by default each gets its own broker account in a vhost named as the namespace. `https` (the files of
+ * a server certificate for 127.0.0.1, e.g. tls-ca.cjs' ensureLocalTls) serves logon-events and audit over HTTPS
+ * instead of plain HTTP on loopback.
  */
 async function startLocalStack({
   dataDir = join(root, '.data'),
@@ -115,6 +117,7 @@ async function startLocalStack({
   services: only = undefined,
   serviceEnv = {},
   brokerAccounts: withAccounts = true,
+  https = undefined,
   log = console.log,
 } = {}) {
   const logDir = join(dataDir, 'logs');
@@ -186,6 +189,9 @@ async function startLocalStack({
           ),
           CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey,
           CREDROAM_GRANT_SIGNING_KEY_FILE: grantKeys.signing,
+          ...(https
+            ? { CREDROAM_LOGON_TLS_CERT_FILE: https.certFile, CREDROAM_LOGON_TLS_KEY_FILE: https.keyFile }
+            : {}),
         },
       },
       {
@@ -194,6 +200,9 @@ async function startLocalStack({
         env: {
           CREDROAM_AUDIT_OPERATOR_TOKEN: 'dev-operator-token',
           CREDROAM_AUDIT_DB: `sqlite:${join(dataDir, 'audit.sqlite')}`,
+          ...(https
+            ? { CREDROAM_AUDIT_TLS_CERT_FILE: https.certFile, CREDROAM_AUDIT_TLS_KEY_FILE: https.keyFile }
+            : {}),
         },
       },
     ];
