@@ -32,7 +32,7 @@ export function securityOf(session: Pick<Session, 'caPem' | 'insecure'>): Transp
 }
 
 const PLAIN: Readonly<Record<string, { secure: string; exposed: string }>> = {
-  'http:': { secure: 'https://', exposed: 'your password and session token' },
+  'http:': { secure: 'https://', exposed: 'your password and your session token' },
   'amqp:': { secure: 'amqps://', exposed: 'the broker password and your session token' },
 };
 
