@@ -15,10 +15,10 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
+import { freePort } from '../e2e/audit/support/private-postgres';
 import { waitFor } from './wait-for';
 
 export interface PrivateRabbitMqOptions {
@@ -42,17 +42,6 @@ export interface PrivateRabbitMq {
   /** `rabbitmqctl -n <node> …` as root, its output. */
   ctl(args: string[]): string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {

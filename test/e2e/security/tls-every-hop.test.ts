@@ -52,14 +52,12 @@ function get(url: string, ca: string | null, token?: string): Promise<{ status: 
   });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
+/** What `promise` rejected with; a promise that fulfils fails the test. */
+const rejection = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => Promise.reject(new Error('expected a rejection')),
+    (error: unknown) => error,
+  );
 
 /** A built service run to its end (it is expected to refuse to start): exit code and everything it printed. */
 function runToExit(
@@ -109,6 +107,16 @@ describe('TLS on every hop, with the suite’s own CA', () => {
   let channelKeyFile = '';
   const store = (name: string) => join(dir, name);
   const ingress = () => `${broker?.url}?namespace=${namespace}`;
+  /** `credroam-agent login` as alice from the workstation (store) `name`; one attempt, no backoff. */
+  const loginAs = (name: string, server: string, extra: string[] = []) =>
+    agent(
+      ['--store', store(name), 'login', '--server', server, '--user', 'alice', '--password-stdin'].concat([
+        '--machine',
+        name,
+        ...extra,
+      ]),
+      { stdin: 'alice-pass\n', env: { CREDROAM_AGENT_RETRY_ATTEMPTS: '1' } },
+    );
 
   /** What every service gets for the broker: amqps://, the CA, and a client certificate the broker verifies. */
   const amqpEnv = (): Record<string, string> => ({
@@ -201,20 +209,7 @@ describe('TLS on every hop, with the suite’s own CA', () => {
   });
 
   it('logs the agent on and syncs over HTTPS with --ca-file, and without it says what to do', async () => {
-    const login = (name: string, extra: string[] = []) =>
-      agent(
-        [
-          '--store',
-          store(name),
-          'login',
-          '--server',
-          stack?.url ?? '',
-          '--user',
-          'alice',
-          '--password-stdin',
-        ].concat(['--machine', name, ...extra]),
-        { stdin: 'alice-pass\n' },
-      );
+    const login = (name: string, extra: string[] = []) => loginAs(name, stack?.url ?? '', extra);
     const untrusted = await login('ws-no-ca');
     expect(untrusted.code).toBe(4);
     expect(oneLine(untrusted)).toEqual([
@@ -236,20 +231,7 @@ describe('TLS on every hop, with the suite’s own CA', () => {
   });
 
   it('logs the agent on over AMQPS to the ingress on the TLS-only broker with --ca-file', async () => {
-    const login = (name: string, extra: string[] = []) =>
-      agent(
-        [
-          '--store',
-          store(name),
-          'login',
-          '--server',
-          ingress(),
-          '--user',
-          'alice',
-          '--password-stdin',
-        ].concat(['--machine', name, ...extra]),
-        { stdin: 'alice-pass\n', env: { CREDROAM_AGENT_RETRY_ATTEMPTS: '1' } },
-      );
+    const login = (name: string, extra: string[] = []) => loginAs(name, ingress(), extra);
     const untrusted = await login('ws-amqps-no-ca');
     expect(untrusted.code).toBe(4);
     expect(oneLine(untrusted)).toEqual([
@@ -326,21 +308,7 @@ describe('TLS on every hop, with the suite’s own CA', () => {
       await new Promise((done) => (plain ? plain.close(done) : done(undefined)));
     });
 
-    const login = (server: string, extra: string[] = []) =>
-      agent(
-        [
-          '--store',
-          store('ws-plain'),
-          'login',
-          '--server',
-          server,
-          '--user',
-          'alice',
-          '--password-stdin',
-          ...extra,
-        ],
-        { stdin: 'alice-pass\n', env: { CREDROAM_AGENT_RETRY_ATTEMPTS: '1' } },
-      );
+    const login = (server: string, extra: string[] = []) => loginAs('ws-plain', server, extra);
 
     it.each(['http', 'amqp'])(
       'refuses %s:// there before connecting, in one line saying why and how',
