@@ -361,6 +361,9 @@ export async function main(): Promise<void> {
       // audit is left out: it only consumes the events, and its queue would compete for the same two CPUs.
       services: ['directory-gateway', 'token-crypto', 'logon-events'],
       serviceEnv: {
+        // Beside a running local stack: any free ports.
+        'directory-gateway': { CREDROAM_GATEWAY_HEALTH_PORT: '0' },
+        'token-crypto': { CREDROAM_CRYPTO_HEALTH_PORT: '0' },
         'logon-events': {
           CREDROAM_LOGON_PORT: '0',
           CREDROAM_RATE_USER_BURST: NO_LIMIT,

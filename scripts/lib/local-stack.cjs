@@ -169,6 +169,7 @@ async function startLocalStack({
           CREDROAM_LDAP_BASE_DN: slapd.suffix,
           CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey,
           CREDROAM_GRANT_PUBLIC_KEYS_FILE: grantKeys.publicKeys,
+          CREDROAM_GATEWAY_HEALTH_PORT: '8442',
         },
       },
       {
@@ -178,6 +179,7 @@ async function startLocalStack({
           CREDROAM_KEY_DIR: cryptoKeys,
           CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey,
           CREDROAM_GRANT_PUBLIC_KEYS_FILE: grantKeys.publicKeys,
+          CREDROAM_CRYPTO_HEALTH_PORT: '8443',
         },
       },
       {

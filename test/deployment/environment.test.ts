@@ -15,13 +15,7 @@ import { deployedServices, REPO_ROOT, variablesReadBy } from './support/service-
  * Variables the deployments set although no service reads them yet: each waits for an app change named in the
  * README's deployment notes. Once a service reads one, it must leave this list (the last test says so).
  */
-const PENDING: Readonly<Record<string, readonly string[]>> = {
-  CREDROAM_AMQP_QUEUE_TYPE: ['directory-gateway', 'token-crypto', 'logon-events', 'audit'],
-  CREDROAM_GATEWAY_HEALTH_HOST: ['directory-gateway'],
-  CREDROAM_GATEWAY_HEALTH_PORT: ['directory-gateway'],
-  CREDROAM_CRYPTO_HEALTH_HOST: ['token-crypto'],
-  CREDROAM_CRYPTO_HEALTH_PORT: ['token-crypto'],
-};
+const PENDING: Readonly<Record<string, readonly string[]>> = {};
 
 /** The whole-value variables the image's entrypoint fills from `<NAME>_FILE` (deploy/docker/entrypoint.sh). */
 function entrypointFileVariables(): string[] {

@@ -1,7 +1,14 @@
 import { Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { type GrantVerifier } from '@credroam/grants';
-import { MessagingModule, type AmqpConfig, type MessagingLogger } from '@credroam/messaging';
+import {
+  BrokerHealthIndicator,
+  MessagingModule,
+  SERVICE_HEALTH_CHECKS,
+  ServiceHealthController,
+  type AmqpConfig,
+  type MessagingLogger,
+} from '@credroam/messaging';
 import { healthChecksModule } from '@credroam/platform';
 import { type GatewayConfig } from './config/gateway.config';
 import { gatewayProviders } from './directory-gateway.providers';
@@ -23,7 +30,7 @@ export class DirectoryGatewayModule {
     return {
       module: DirectoryGatewayModule,
       imports: [MessagingModule.forRoot({ config: amqp, logger, grants }), healthChecksModule()],
-      controllers: [UsersHandler, RoamingStateHandler, PolicyHandler, HealthHandler],
+      controllers: [UsersHandler, RoamingStateHandler, PolicyHandler, HealthHandler, ServiceHealthController],
       providers: [
         ...gatewayProviders(config),
         {
@@ -31,6 +38,12 @@ export class DirectoryGatewayModule {
           inject: [HealthIndicatorService, LdapConnectionPool],
           useFactory: (indicators: HealthIndicatorService, pool: LdapConnectionPool) =>
             new LdapHealthIndicator(indicators, pool, config.baseDn),
+        },
+        BrokerHealthIndicator,
+        {
+          provide: SERVICE_HEALTH_CHECKS,
+          inject: [LdapHealthIndicator],
+          useFactory: (ldap: LdapHealthIndicator) => [() => ldap.isHealthy()],
         },
         ConnectionPoolCloser,
       ],

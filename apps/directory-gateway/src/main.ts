@@ -1,9 +1,7 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { type MicroserviceOptions } from '@nestjs/microservices';
-import { describeBroker, loadAmqpConfig, rpcServer } from '@credroam/messaging';
+import { describeBroker, loadAmqpConfig, startRpcService } from '@credroam/messaging';
 import { grantVerifierFromEnv, type GrantVerifier } from '@credroam/grants';
-import { createLogger, NestPinoLogger } from '@credroam/platform';
+import { createLogger, healthListenerFromEnv, NestPinoLogger, type HealthListener } from '@credroam/platform';
 import { loadGatewayConfig } from './config/gateway.config';
 import { DirectoryGatewayModule } from './directory-gateway.module';
 
@@ -12,21 +10,28 @@ async function bootstrap(): Promise<void> {
   let config;
   let amqp;
   let grants: GrantVerifier;
+  let health: HealthListener | null;
   try {
     config = loadGatewayConfig();
     amqp = loadAmqpConfig();
     grants = grantVerifierFromEnv('directory-gateway');
+    health = healthListenerFromEnv({
+      host: 'CREDROAM_GATEWAY_HEALTH_HOST',
+      port: 'CREDROAM_GATEWAY_HEALTH_PORT',
+    });
   } catch (error) {
     logger.fatal({ err: (error as Error).message }, 'invalid configuration');
     process.exitCode = 2;
     return;
   }
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(
-    DirectoryGatewayModule.forRoot(config, grants, amqp, logger),
-    { ...rpcServer(amqp, 'directory-gateway', { logger }), logger: new NestPinoLogger(logger) },
-  );
-  app.enableShutdownHooks();
-  await app.listen();
+  const { healthUrl } = await startRpcService({
+    module: DirectoryGatewayModule.forRoot(config, grants, amqp, logger),
+    amqp,
+    service: 'directory-gateway',
+    logger,
+    nestLogger: new NestPinoLogger(logger),
+    health,
+  });
   logger.info(
     {
       ldap: config.ldap.url,
@@ -34,6 +39,7 @@ async function bootstrap(): Promise<void> {
       grantKeys: grants.keyIds,
       broker: describeBroker(amqp),
       namespace: amqp.namespace,
+      health: healthUrl,
     },
     'directory-gateway ready',
   );

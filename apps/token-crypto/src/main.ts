@@ -1,9 +1,7 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { type MicroserviceOptions } from '@nestjs/microservices';
-import { describeBroker, loadAmqpConfig, rpcServerOptions } from '@credroam/messaging';
+import { describeBroker, loadAmqpConfig, startRpcService } from '@credroam/messaging';
 import { grantVerifierFromEnv, type GrantVerifier } from '@credroam/grants';
-import { createLogger, NestPinoLogger } from '@credroam/platform';
+import { createLogger, healthListenerFromEnv, NestPinoLogger, type HealthListener } from '@credroam/platform';
 import { loadTokenCryptoConfig, SECRET_ENV_VARIABLES } from './config/token-crypto.config';
 import { readKeyMaterial } from './keys/key-material.reader';
 import { KeyRepository } from './keys/key.repository';
@@ -14,10 +12,15 @@ async function bootstrap(): Promise<void> {
   let keys: KeyRepository;
   let grants: GrantVerifier;
   let amqp;
+  let health: HealthListener | null;
   try {
     const config = loadTokenCryptoConfig();
     amqp = loadAmqpConfig();
     grants = grantVerifierFromEnv('token-crypto');
+    health = healthListenerFromEnv({
+      host: 'CREDROAM_CRYPTO_HEALTH_HOST',
+      port: 'CREDROAM_CRYPTO_HEALTH_PORT',
+    });
     const { warnings, ...material } = readKeyMaterial(config);
     for (const warning of warnings) logger.warn({ warning }, 'key material needs attention');
     keys = new KeyRepository(material);
@@ -29,18 +32,21 @@ async function bootstrap(): Promise<void> {
     // Inline master keys have been read; child processes and crash dumps need not see them.
     for (const name of SECRET_ENV_VARIABLES) Reflect.deleteProperty(process.env, name);
   }
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(
-    TokenCryptoModule.forRoot(keys, grants, amqp, logger),
-    { ...rpcServerOptions(amqp, 'token-crypto'), logger: new NestPinoLogger(logger) },
-  );
-  app.enableShutdownHooks();
-  await app.listen();
+  const { healthUrl } = await startRpcService({
+    module: TokenCryptoModule.forRoot(keys, grants, amqp, logger),
+    amqp,
+    service: 'token-crypto',
+    logger,
+    nestLogger: new NestPinoLogger(logger),
+    health,
+  });
   logger.info(
     {
       ...keys.summary(),
       grantKeys: grants.keyIds,
       broker: describeBroker(amqp),
       namespace: amqp.namespace,
+      health: healthUrl,
     },
     'token-crypto ready',
   );

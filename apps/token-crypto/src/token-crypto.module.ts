@@ -1,7 +1,14 @@
 import { Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { type GrantVerifier } from '@credroam/grants';
-import { MessagingModule, type AmqpConfig, type MessagingLogger } from '@credroam/messaging';
+import {
+  BrokerHealthIndicator,
+  MessagingModule,
+  SERVICE_HEALTH_CHECKS,
+  ServiceHealthController,
+  type AmqpConfig,
+  type MessagingLogger,
+} from '@credroam/messaging';
 import { healthChecksModule } from '@credroam/platform';
 import { HealthHandler } from './health/health.handler';
 import { KeyMaterialHealthIndicator } from './health/key-material.health';
@@ -30,6 +37,7 @@ export class TokenCryptoModule {
         SealingHandler,
         ResealPasswordHandler,
         HealthHandler,
+        ServiceHealthController,
       ],
       providers: [
         ...tokenCryptoProviders(keys),
@@ -38,6 +46,12 @@ export class TokenCryptoModule {
           inject: [HealthIndicatorService, KeyRepository],
           useFactory: (indicators: HealthIndicatorService, store: KeyRepository) =>
             new KeyMaterialHealthIndicator(indicators, store),
+        },
+        BrokerHealthIndicator,
+        {
+          provide: SERVICE_HEALTH_CHECKS,
+          inject: [KeyMaterialHealthIndicator],
+          useFactory: (keyMaterial: KeyMaterialHealthIndicator) => keyMaterial.all(),
         },
         KeyRepositoryCloser,
       ],

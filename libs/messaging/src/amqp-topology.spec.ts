@@ -46,7 +46,11 @@ describe('queue arguments', () => {
     expect(retryQueueOptions('ns.audit').arguments).toEqual({
       'x-dead-letter-exchange': '',
       'x-dead-letter-routing-key': 'ns.audit',
+      'x-queue-type': 'classic',
     });
-    expect(workQueueOptions(names).arguments).toEqual({ 'x-dead-letter-exchange': 'ns.dead-letter' });
+    expect(workQueueOptions(names, 'quorum').arguments).toEqual({
+      'x-dead-letter-exchange': 'ns.dead-letter',
+      'x-queue-type': 'quorum',
+    });
   });
 });

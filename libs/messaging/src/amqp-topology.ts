@@ -1,6 +1,6 @@
 import { INGRESS_EXCHANGE, INGRESS_QUEUE, RPC_QUEUES, type RpcService } from '@credroam/roaming';
 import type { Options } from 'amqplib';
-import { namespaceSchema } from './amqp.config';
+import { namespaceSchema, type QueueType } from './amqp.config';
 
 /**
  * Every exchange and queue name is derived from one namespace, so a test run (or a second installation on the
@@ -59,16 +59,19 @@ export function isInNamespace(queue: string, namespace: string): boolean {
 export const EXCHANGE_OPTIONS: Options.AssertExchange = Object.freeze({ durable: true });
 
 /** An RPC request queue: the server (every replica) and the clients assert it identically. */
-export function rpcQueueOptions(): Options.AssertQueue {
-  return { durable: true };
+export function rpcQueueOptions(queueType: QueueType = 'classic'): Options.AssertQueue {
+  return { durable: true, arguments: { 'x-queue-type': queueType } };
 }
 
 /**
  * A consumer's work queue. The dead-letter exchange is a safety net for what the broker itself gives up on
  * (a nack without requeue, a queue limit); the consumer routes its own given-up messages there explicitly.
  */
-export function workQueueOptions(names: AmqpNames): Options.AssertQueue {
-  return { durable: true, arguments: { 'x-dead-letter-exchange': names.deadLetterExchange } };
+export function workQueueOptions(names: AmqpNames, queueType: QueueType = 'classic'): Options.AssertQueue {
+  return {
+    durable: true,
+    arguments: { 'x-dead-letter-exchange': names.deadLetterExchange, 'x-queue-type': queueType },
+  };
 }
 
 /**
@@ -76,15 +79,19 @@ export function workQueueOptions(names: AmqpNames): Options.AssertQueue {
  * it through the default exchange straight back to the work queue. The TTL is per message (not an
  * `x-message-ttl` argument) so that a changed retry delay never makes the declaration conflict.
  */
-export function retryQueueOptions(workQueue: string): Options.AssertQueue {
+export function retryQueueOptions(workQueue: string, queueType: QueueType = 'classic'): Options.AssertQueue {
   return {
     durable: true,
-    arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': workQueue },
+    arguments: {
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': workQueue,
+      'x-queue-type': queueType,
+    },
   };
 }
 
-export function deadLetterQueueOptions(): Options.AssertQueue {
-  return { durable: true };
+export function deadLetterQueueOptions(queueType: QueueType = 'classic'): Options.AssertQueue {
+  return { durable: true, arguments: { 'x-queue-type': queueType } };
 }
 
 /** Headers credroam sets on retried and dead-lettered messages. */

@@ -17,6 +17,7 @@ describe('loadAmqpConfig', () => {
       namespace: 'credroam',
       prefetch: 32,
       rpcTimeoutMs: 10_000,
+      queueType: 'classic',
     });
   });
 
@@ -27,12 +28,14 @@ describe('loadAmqpConfig', () => {
         CREDROAM_AMQP_NAMESPACE: 'credroam-test-1a2b',
         CREDROAM_AMQP_PREFETCH: ' 5 ',
         CREDROAM_RPC_TIMEOUT_MS: '',
+        CREDROAM_AMQP_QUEUE_TYPE: 'quorum',
       }),
     ).toEqual({
       url: 'amqps://svc:pw@broker.internal:5671/credroam',
       namespace: 'credroam-test-1a2b',
       prefetch: 5,
       rpcTimeoutMs: AMQP_DEFAULTS.rpcTimeoutMs,
+      queueType: 'quorum',
     });
   });
 

@@ -12,6 +12,7 @@ export const AMQP_ENV = Object.freeze({
   namespace: 'CREDROAM_AMQP_NAMESPACE',
   prefetch: 'CREDROAM_AMQP_PREFETCH',
   rpcTimeoutMs: 'CREDROAM_RPC_TIMEOUT_MS',
+  queueType: 'CREDROAM_AMQP_QUEUE_TYPE',
 } as const);
 
 export const AMQP_DEFAULTS = Object.freeze({
@@ -19,7 +20,15 @@ export const AMQP_DEFAULTS = Object.freeze({
   namespace: 'credroam',
   prefetch: 32,
   rpcTimeoutMs: 10_000,
+  queueType: 'classic' as QueueType,
 });
+
+/**
+ * The type of every durable queue credroam declares: `quorum` on a RabbitMQ cluster (replicated, the safe choice),
+ * `classic` on a single local broker. Every declaration carries it, so all parties agree on a queue's arguments.
+ */
+export const QUEUE_TYPES = ['classic', 'quorum'] as const;
+export type QueueType = (typeof QUEUE_TYPES)[number];
 
 /**
  * Lower-case words joined by "-" or ".", so every derived exchange and queue name stays a plain,
@@ -52,6 +61,7 @@ const amqpEnvSchema = z.object({
   // Prefetch 0 would mean "unlimited" to the broker: a slow replica could hoard the whole queue.
   [AMQP_ENV.prefetch]: envWholeNumber(1, 65_535).default(AMQP_DEFAULTS.prefetch),
   [AMQP_ENV.rpcTimeoutMs]: envWholeNumber(1, 600_000).default(AMQP_DEFAULTS.rpcTimeoutMs),
+  [AMQP_ENV.queueType]: z.enum(QUEUE_TYPES).default(AMQP_DEFAULTS.queueType),
 });
 
 /** The validated broker configuration. */
@@ -63,6 +73,7 @@ export const amqpConfigSchema = z
     namespace: namespaceSchema,
     prefetch: z.number().int().min(1).max(65_535),
     rpcTimeoutMs: z.number().int().min(1).max(600_000),
+    queueType: z.enum(QUEUE_TYPES).default(AMQP_DEFAULTS.queueType),
   })
   .strict();
 export type AmqpConfig = z.output<typeof amqpConfigSchema>;
@@ -89,11 +100,12 @@ export function loadAmqpConfig(env: NodeJS.ProcessEnv = process.env): AmqpConfig
     namespace: values[AMQP_ENV.namespace],
     prefetch: values[AMQP_ENV.prefetch],
     rpcTimeoutMs: values[AMQP_ENV.rpcTimeoutMs],
+    queueType: values[AMQP_ENV.queueType],
   };
 }
 
 /** Builds a configuration from the defaults and `overrides` (tests, tools); validated like the environment. */
-export function amqpConfig(overrides: Partial<AmqpConfig> = {}): AmqpConfig {
+export function amqpConfig(overrides: Partial<z.input<typeof amqpConfigSchema>> = {}): AmqpConfig {
   const parsed = amqpConfigSchema.safeParse({ ...AMQP_DEFAULTS, ...overrides });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);

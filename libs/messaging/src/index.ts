@@ -20,3 +20,5 @@ export * from './health/broker.health';
 export * from './health/rpc-service.health';
 export * from './health/health-rpc.answer';
 export * from './rpc/rpc.server';
+export * from './rpc/rpc-service.bootstrap';
+export * from './health/service-health.controller';

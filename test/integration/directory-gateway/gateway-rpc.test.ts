@@ -37,7 +37,10 @@ describe('directory-gateway over RabbitMQ, two replicas as separate processes', 
     channelKey = key.key;
     replicas = await Promise.all(
       ['gateway-a', 'gateway-b'].map((name) =>
-        startGatewayProcess(slapd(), namespace, name, { CREDROAM_SERVICE_CHANNEL_KEY_FILE: key.file }),
+        startGatewayProcess(slapd(), namespace, name, {
+          CREDROAM_SERVICE_CHANNEL_KEY_FILE: key.file,
+          CREDROAM_GATEWAY_HEALTH_PORT: '0',
+        }),
       ),
     );
     client = new RpcClient(testConfig(namespace), 'directory-gateway');
@@ -49,6 +52,20 @@ describe('directory-gateway over RabbitMQ, two replicas as separate processes', 
     await Promise.all(replicas.map((replica) => replica.stop()));
     await probe?.cleanUp();
   }, 30_000);
+
+  it('answers /health/live and /health/ready over HTTP for probes: the broker and LDAP up', async () => {
+    for (const replica of replicas) {
+      const health = /"health":"(http:[^"]+)"/.exec(replica.output())?.[1];
+      expect(health).toBeDefined();
+      expect((await fetch(`${health}/live`)).status).toBe(200);
+      const ready = await fetch(`${health}/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({
+        status: 'ok',
+        details: { broker: { status: 'up' }, ldap: { status: 'up' } },
+      });
+    }
+  });
 
   it('answers health, lookups and password checks', async () => {
     expect(await call('directory.health', {})).toMatchObject({

@@ -139,8 +139,15 @@ describe('loading key material', () => {
     generateKeys(loose, { transportKeyBits: 2048 });
     chmodSync(join(loose, 'hash-key-master.key'), 0o644);
     expect(load({ CREDROAM_KEY_DIR: loose }).warnings).toEqual([
-      expect.stringMatching(/hash key master .* readable by group or others/),
+      expect.stringMatching(/hash key master .* readable by others/),
     ]);
+  });
+
+  it("accepts a key file readable by a group of the service's own (a Kubernetes Secret with fsGroup)", () => {
+    const shared = tempDir();
+    generateKeys(shared, { transportKeyBits: 2048 });
+    chmodSync(join(shared, 'hash-key-master.key'), 0o640);
+    expect(load({ CREDROAM_KEY_DIR: shared }).warnings).toEqual([]);
   });
 
   it('zeroes master keys on close', () => {

@@ -52,7 +52,8 @@ function readSecretFile(file: string, what: string, warnings: string[]): Buffer 
     );
   }
   try {
-    if ((statSync(file).mode & 0o077) !== 0) warnings.push(`${what} ${file} is readable by group or others`);
+    const exposure = exposureOf(statSync(file));
+    if (exposure) warnings.push(`${what} ${file} is readable by ${exposure}`);
   } catch {
     // A file that was just read but cannot be stat'ed is not worth failing over.
   }
@@ -254,4 +255,17 @@ export function readKeyMaterial(config: TokenCryptoConfig): KeyMaterial {
     serviceChannelKey,
     warnings,
   };
+}
+
+/**
+ * Who besides the owner can read a key file. A group of this process's own is fine: Kubernetes mounts a Secret
+ * root-owned, readable by the pod's fsGroup (mode 0440), which only this service's containers are in.
+ */
+function exposureOf(stats: { mode: number; gid: number }): string | null {
+  if ((stats.mode & 0o007) !== 0) return 'others';
+  if ((stats.mode & 0o070) === 0) return null;
+  const groups = process.getgroups?.() ?? [];
+  return groups.includes(stats.gid) || process.getgid?.() === stats.gid
+    ? null
+    : 'a group this service is not in';
 }

@@ -316,11 +316,11 @@ export class MessageConsumer<T> {
       return;
     }
     await channel.assertExchange(this.names.deadLetterExchange, 'topic', EXCHANGE_OPTIONS);
-    await channel.assertQueue(this.names.deadLetterQueue, deadLetterQueueOptions());
+    await channel.assertQueue(this.names.deadLetterQueue, deadLetterQueueOptions(this.config.queueType));
     await channel.bindQueue(this.names.deadLetterQueue, this.names.deadLetterExchange, '#');
-    await channel.assertQueue(queue, workQueueOptions(this.names));
+    await channel.assertQueue(queue, workQueueOptions(this.names, this.config.queueType));
     for (const pattern of bindings) await channel.bindQueue(queue, exchange, pattern);
-    await channel.assertQueue(run.retryQueue, retryQueueOptions(queue));
+    await channel.assertQueue(run.retryQueue, retryQueueOptions(queue, this.config.queueType));
   }
 
   private onDelivery(

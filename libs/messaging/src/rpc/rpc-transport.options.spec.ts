@@ -31,7 +31,7 @@ describe('RPC transport options', () => {
   it('declare the same durable queue on both ends', () => {
     expect(client.options.queue).toBe(server.options.queue);
     expect(client.options.queueOptions).toEqual(server.options.queueOptions);
-    expect(server.options.queueOptions).toEqual({ durable: true });
+    expect(server.options.queueOptions).toEqual({ durable: true, arguments: { 'x-queue-type': 'classic' } });
   });
 
   it('leave the client on auto-ack, which direct reply-to requires', () => {

@@ -29,7 +29,7 @@ export function rpcServerOptions(config: AmqpConfig, service: RpcService): RmqTr
     options: {
       urls: [config.url],
       queue: amqpNames(config.namespace).rpcQueues[service],
-      queueOptions: rpcQueueOptions(),
+      queueOptions: rpcQueueOptions(config.queueType),
       noAck: false,
       prefetchCount: config.prefetch,
       socketOptions: socketOptions(config, `rpc-server:${service}`),
@@ -48,7 +48,7 @@ export function rpcClientOptions(config: AmqpConfig, service: RpcService): RmqTr
     options: {
       urls: [config.url],
       queue: amqpNames(config.namespace).rpcQueues[service],
-      queueOptions: rpcQueueOptions(),
+      queueOptions: rpcQueueOptions(config.queueType),
       // A request outlives neither its caller's timeout (it carries a TTL) nor a broker restart.
       persistent: false,
       socketOptions: socketOptions(config, `rpc-client:${service}`),
