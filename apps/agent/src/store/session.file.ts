@@ -13,6 +13,9 @@ import {
 import { type AtomicFileWriter } from './atomic-file.writer';
 import { type StoreLayout } from './store-layout';
 
+/** The largest CA (PEM text) a session keeps: a private CA and its intermediates, not a whole system bundle. */
+export const SESSION_CA_MAX_CHARS = 256 * 1024;
+
 /**
  * What login returned, kept apart from the state file so that a corrupt state file (self-healed by a full
  * resync) does not also log the user out. The hash key stays in its envelope, sealed to the device key: it is
@@ -32,7 +35,7 @@ export const sessionSchema = z
     hashKeyEnvelope: smallEnvelopeSchema,
     loggedInAt: isoInstantSchema,
     /** `--ca-file` at login (PEM, kept so that later syncs trust the same CA wherever they run from). */
-    caPem: z.string().min(1).max(65_536).optional(),
+    caPem: z.string().min(1).max(SESSION_CA_MAX_CHARS).optional(),
     /** `--insecure` at login: a plain server off loopback accepted knowingly. */
     insecure: z.literal(true).optional(),
   })

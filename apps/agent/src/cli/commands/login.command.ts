@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readCertificates } from '@credroam/platform';
 import { loginNameSchema, machineIdSchema, RoamingError } from '@credroam/roaming';
+import { SESSION_CA_MAX_CHARS } from '../../store/session.file';
 import { transportCertificate } from '../../sync/credentials';
 import { displayServer } from '../../sync/logon-client';
 import { LoginService } from '../../sync/login.service';
@@ -125,16 +126,20 @@ function transportSecurity(
   const fromEnv = env.CREDROAM_AGENT_CA_FILE?.trim() || undefined;
   const [file, source] = given !== undefined ? [given, '--ca-file'] : [fromEnv, 'CREDROAM_AGENT_CA_FILE'];
   if (file === undefined || !tls) return { caPem: null, insecure };
+  let caPem: string;
   try {
-    return {
-      caPem: readCertificates(file, source)
-        .map((certificate) => certificate.toString())
-        .join(''),
-      insecure,
-    };
+    caPem = readCertificates(file, source)
+      .map((certificate) => certificate.toString())
+      .join('');
   } catch (error) {
     throw new UsageError(error instanceof RoamingError ? error.message : `${source} ${file}: unreadable`);
   }
+  if (caPem.length > SESSION_CA_MAX_CHARS) {
+    throw new UsageError(
+      `${source} ${file}: too large; give the CA that issued the server's certificate, not a bundle`,
+    );
+  }
+  return { caPem, insecure };
 }
 
 /** A PEM certificate file given on the command line, checked before anything is sent. */
