@@ -1,5 +1,6 @@
 import { type Provider } from '@nestjs/common';
 import { type GatewayConfig } from './config/gateway.config';
+import { accountStatusMapping } from './ldap/account-status.mapping';
 import { dialectFor } from './ldap/attribute-dialect';
 import { LdapConnectionPool } from './ldap/ldap-connection.pool';
 import { PolicyService } from './policy/policy.service';
@@ -25,7 +26,7 @@ export function gatewayProviders(config: GatewayConfig, clock: () => number = Da
       provide: UsersService,
       inject: [UserDirectoryRepository, LdapConnectionPool],
       useFactory: (users: UserDirectoryRepository, pool: LdapConnectionPool) =>
-        new UsersService(users, pool, config.serviceChannelKey),
+        new UsersService(users, pool, config.serviceChannelKey, accountStatusMapping(config.accountStatus)),
     },
     {
       provide: RoamingEntryRepository,

@@ -22,9 +22,11 @@ import { RpcCryptoRepository } from './repositories/rpc-crypto.repository';
 import { RpcDirectoryRepository } from './repositories/rpc-directory.repository';
 import { DeviceProofVerifier } from './sessions/device-proof.verifier';
 import { PolicyCache } from './sessions/policy.cache';
+import { SessionRenewalService } from './sessions/session-renewal.service';
 import { SessionTokenSigner } from './sessions/session-token';
 import { SessionsService } from './sessions/sessions.service';
 import { SyncService } from './sync/sync.service';
+import { WorkstationEventsService } from './workstation/workstation-events.service';
 
 /**
  * logon-events' use-cases, one provider each, over its repositories: the two services' RPC queues (every call for a
@@ -32,6 +34,10 @@ import { SyncService } from './sync/sync.service';
  */
 export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log: LogSink): Provider[] {
   const granted = (rpc: RpcClient) => new GrantedRpcClient(rpc, config.grants);
+  // Shared by logon, renewal and sync: one key, one policy cache, one memory of device proofs seen.
+  const signer = new SessionTokenSigner(config.sessionKey);
+  const policies = new PolicyCache();
+  const proofs = new DeviceProofVerifier();
   return [
     { provide: CLOCK, useValue: systemClock },
     { provide: LOG_SINK, useValue: log },
@@ -49,19 +55,36 @@ export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log:
       SessionsService,
       (repositories) =>
         new SessionsService(
-          { ...repositories, signer: new SessionTokenSigner(config.sessionKey), policies: new PolicyCache() },
+          { ...repositories, signer, policies },
           { serviceChannelKey: config.serviceChannelKey, sessionLifetimeMs: config.sessionLifetimeMs },
         ),
     ),
+    overRepositories(
+      SessionRenewalService,
+      (repositories) =>
+        new SessionRenewalService(
+          { ...repositories, signer, policies, proofs },
+          { sessionLifetimeMs: config.sessionLifetimeMs },
+        ),
+    ),
     overRepositories(SyncService, (repositories) => new SyncService(repositories, config.sync)),
+    overRepositories(WorkstationEventsService, (repositories) => new WorkstationEventsService(repositories)),
     {
       provide: AgentService,
-      inject: [SessionsService, SyncService, CLOCK],
-      useFactory: (sessions: SessionsService, syncs: SyncService, clock: Clock) =>
+      inject: [SessionsService, SessionRenewalService, SyncService, WorkstationEventsService, CLOCK],
+      useFactory: (
+        sessions: SessionsService,
+        renewals: SessionRenewalService,
+        syncs: SyncService,
+        workstationEvents: WorkstationEventsService,
+        clock: Clock,
+      ) =>
         new AgentService({
           sessions,
+          renewals,
           syncs,
-          proofs: new DeviceProofVerifier(),
+          workstationEvents,
+          proofs,
           clock,
           userLimiter: new TokenBucketLimiter('per user', config.userRate),
           clientLimiter: new TokenBucketLimiter('per client', config.clientRate),
@@ -71,7 +94,7 @@ export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log:
   ];
 }
 
-/** What the two use-cases share: the directory and crypto repositories, the publisher, the clock and the log. */
+/** What the use-cases share: the directory and crypto repositories, the publisher, the clock and the log. */
 interface Repositories {
   directory: DirectoryRepository;
   crypto: CryptoRepository;

@@ -361,6 +361,7 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
       machine: 'ws-01',
       devicePublicKey: aliceKey,
       transport: 'http' as const,
+      authAt: Date.now(),
       exp: Date.now() + 60_000,
     };
     const forged = await http(stack.url, 'GET', AGENT_API_PATHS.policy, { token: forgedSigner.sign(claims) });

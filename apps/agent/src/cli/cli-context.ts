@@ -107,7 +107,7 @@ export class CliContext {
     const fetch =
       this.environment.fetch ??
       (url.protocol === 'https:' && security.caPem !== null ? fetchTrusting(security.caPem) : undefined);
-    return new AgentApiClient({ ...common, ...(fetch ? { fetch } : {}) });
+    return new AgentApiClient({ ...common, now: this.now, ...(fetch ? { fetch } : {}) });
   };
 }
 

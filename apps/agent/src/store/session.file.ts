@@ -17,7 +17,7 @@ import { type StoreLayout } from './store-layout';
 export const SESSION_CA_MAX_CHARS = 256 * 1024;
 
 /**
- * What login returned, kept apart from the state file so that a corrupt state file (self-healed by a full
+ * What login returned (and the last renewal updated), kept apart from the state file so that a corrupt state file (self-healed by a full
  * resync) does not also log the user out. The hash key stays in its envelope, sealed to the device key: it is
  * opened in memory when needed and never written in clear.
  */
@@ -30,6 +30,11 @@ export const sessionSchema = z
     machine: machineIdSchema,
     sessionToken: sessionTokenSchema,
     expiresAt: isoInstantSchema,
+    /**
+     * Until when the device key may renew the session without the password (syncs renew it on their own);
+     * absent in sessions written before renewal existed, which then need the password again at expiry.
+     */
+    renewableUntil: isoInstantSchema.optional(),
     transportCertificatePem: certificatePemSchema,
     policy: effectivePolicySchema,
     hashKeyEnvelope: smallEnvelopeSchema,

@@ -6,14 +6,20 @@ import {
   createSessionResponseSchema,
   parseWith,
   problemSchema,
+  renewSessionResponseSchema,
   RoamingError,
   syncResponseSchema,
+  workstationEventResponseSchema,
   type CreateSessionResponse,
   type ErrorCode,
+  type RenewSessionResponse,
   type SyncRequest,
   type SyncResponse,
+  type WorkstationEventRequest,
+  type WorkstationEventResponse,
 } from '@credroam/roaming';
-import { type LogonClient, type SessionRequest } from './logon-client';
+import { type DeviceKeyPair } from '../store/device-keys';
+import { renewalBody, type LogonClient, type SessionRequest } from './logon-client';
 import { retrier, withRetries, type Attempt, type Retrier, type RetryPolicy } from './retry';
 import { serverTlsError, type FetchLike } from './transport-security';
 
@@ -25,6 +31,8 @@ export interface AgentApiClientOptions {
   fetch?: FetchLike;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** The clock device proofs are dated with (renewal). */
+  now?: () => number;
 }
 
 const UNAUTHENTICATED_CODES: readonly ErrorCode[] = [
@@ -42,6 +50,7 @@ export class AgentApiClient implements LogonClient {
   private readonly retrying: Retrier;
   private readonly fetchImpl: FetchLike;
   private readonly timeoutMs: number;
+  private readonly now: () => number;
   readonly server: string;
 
   constructor(options: AgentApiClientOptions) {
@@ -49,6 +58,7 @@ export class AgentApiClient implements LogonClient {
     this.retrying = retrier(options);
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.fetchImpl = options.fetch ?? fetch;
+    this.now = options.now ?? Date.now;
   }
 
   /** Over HTTPS the password travels in clear inside TLS; logon-events seals it for the gateway at once. */
@@ -61,25 +71,36 @@ export class AgentApiClient implements LogonClient {
       agentVersion: request.agentVersion,
     });
     if (!body.ok) throw RoamingError.fromInfo(body.error);
-    return this.post(AGENT_API_PATHS.sessions, body.value, createSessionResponseSchema, {});
+    return this.post(AGENT_API_PATHS.sessions, () => body.value, createSessionResponseSchema, {});
   }
 
   sync(sessionToken: string, body: SyncRequest): Promise<SyncResponse> {
-    return this.post(AGENT_API_PATHS.sync, body, syncResponseSchema, {
+    return this.post(AGENT_API_PATHS.sync, () => body, syncResponseSchema, {
       authorization: `Bearer ${sessionToken}`,
     });
   }
 
+  renewSession(sessionToken: string, deviceKey: DeviceKeyPair): Promise<RenewSessionResponse> {
+    const body = () => renewalBody(sessionToken, deviceKey, this.now());
+    return this.post(AGENT_API_PATHS.renewSession, body, renewSessionResponseSchema, {});
+  }
+
+  reportEvent(sessionToken: string, body: WorkstationEventRequest): Promise<WorkstationEventResponse> {
+    return this.post(AGENT_API_PATHS.events, () => body, workstationEventResponseSchema, {
+      authorization: `Bearer ${sessionToken}`,
+    });
+  }
+
+  /** `body` is made again for every attempt, so a proof in it is fresh each time. */
   private async post<S extends z.ZodType>(
     path: string,
-    body: unknown,
+    body: () => unknown,
     schema: S,
     headers: Record<string, string>,
   ): Promise<z.output<S>> {
     const correlationId = randomUUID();
-    const payload = JSON.stringify(body);
     return withRetries(this.retrying, () =>
-      this.attempt(path, payload, schema, { ...headers, 'x-correlation-id': correlationId }),
+      this.attempt(path, JSON.stringify(body()), schema, { ...headers, 'x-correlation-id': correlationId }),
     );
   }
 

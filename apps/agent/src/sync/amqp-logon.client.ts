@@ -7,19 +7,24 @@ import {
   ingressReplySchemas,
   ingressTransportCertificateSchema,
   parseWith,
+  renewSessionResponseSchema,
   RoamingError,
   syncResponseSchema,
+  workstationEventResponseSchema,
   type CreateSessionResponse,
   type IngressKind,
+  type RenewSessionResponse,
   type SyncRequest,
   type SyncResponse,
+  type WorkstationEventRequest,
+  type WorkstationEventResponse,
 } from '@credroam/roaming';
 import { deviceKeyHash, sealLogonPassword, signDeviceProof } from '@credroam/sealing';
 import amqplib from 'amqplib';
 import { z } from 'zod';
 import { type DeviceKeyPair } from '../store/device-keys';
 import { transportCertificate } from './credentials';
-import { displayServer, type LogonClient, type SessionRequest } from './logon-client';
+import { displayServer, renewalBody, type LogonClient, type SessionRequest } from './logon-client';
 import { retrier, withRetries, type Attempt, type Retrier, type RetryPolicy } from './retry';
 import { serverTlsError } from './transport-security';
 
@@ -125,8 +130,35 @@ export class AmqpLogonClient implements LogonClient {
   }
 
   async sync(sessionToken: string, body: SyncRequest, deviceKey: DeviceKeyPair): Promise<SyncResponse> {
-    const content = Buffer.from(JSON.stringify({ kind: 'sync', sessionToken, body }));
-    const answer = await this.call('sync', () => {
+    return parsed(syncResponseSchema, await this.signedCall('sync', sessionToken, body, deviceKey));
+  }
+
+  async renewSession(sessionToken: string, deviceKey: DeviceKeyPair): Promise<RenewSessionResponse> {
+    const answer = await this.call('renew-session', () => {
+      const body = renewalBody(sessionToken, deviceKey, this.options.now());
+      return { content: Buffer.from(JSON.stringify({ kind: 'renew-session', body })) };
+    });
+    return parsed(renewSessionResponseSchema, answer);
+  }
+
+  async reportEvent(
+    sessionToken: string,
+    body: WorkstationEventRequest,
+    deviceKey: DeviceKeyPair,
+  ): Promise<WorkstationEventResponse> {
+    const answer = await this.signedCall('report-event', sessionToken, body, deviceKey);
+    return parsed(workstationEventResponseSchema, answer);
+  }
+
+  /** A message for a session, its headers carrying the device proof over its bytes (made for every attempt). */
+  private signedCall(
+    kind: 'sync' | 'report-event',
+    sessionToken: string,
+    body: unknown,
+    deviceKey: DeviceKeyPair,
+  ): Promise<unknown> {
+    const content = Buffer.from(JSON.stringify({ kind, sessionToken, body }));
+    return this.call(kind, () => {
       const issuedAt = this.options.now();
       return {
         content,
@@ -136,7 +168,6 @@ export class AmqpLogonClient implements LogonClient {
         },
       };
     });
-    return parsed(syncResponseSchema, answer);
   }
 
   /** The value of the call's answer, checked against the reply contract of `kind`. */

@@ -54,6 +54,7 @@ export class LoginService {
       machine: input.machine,
       sessionToken: response.sessionToken,
       expiresAt: response.expiresAt,
+      renewableUntil: response.renewableUntil,
       transportCertificatePem: response.transportCertificatePem,
       policy: response.policy,
       hashKeyEnvelope: response.hashKeyEnvelope,

@@ -1,4 +1,13 @@
-import { type CreateSessionResponse, type SyncRequest, type SyncResponse } from '@credroam/roaming';
+import {
+  renewalProofMessage,
+  type CreateSessionResponse,
+  type RenewSessionResponse,
+  type SyncRequest,
+  type SyncResponse,
+  type WorkstationEventRequest,
+  type WorkstationEventResponse,
+} from '@credroam/roaming';
+import { signDeviceProof } from '@credroam/sealing';
 import { type DeviceKeyPair } from '../store/device-keys';
 
 /** What login hands to a transport: how the password travels (clear over TLS, sealed over AMQP) is its business. */
@@ -20,6 +29,20 @@ export interface LogonClient {
   createSession(request: SessionRequest): Promise<CreateSessionResponse>;
   /** The device key signs the request where the transport needs a proof of possession (AMQP). */
   sync(sessionToken: string, body: SyncRequest, deviceKey: DeviceKeyPair): Promise<SyncResponse>;
+  /** A new session for this one (expired or not), proven by the device key: never the password. */
+  renewSession(sessionToken: string, deviceKey: DeviceKeyPair): Promise<RenewSessionResponse>;
+  /** A local failure, for the audit. */
+  reportEvent(
+    sessionToken: string,
+    body: WorkstationEventRequest,
+    deviceKey: DeviceKeyPair,
+  ): Promise<WorkstationEventResponse>;
+}
+
+/** The body of a renewal: the token and a fresh proof over it (made again for every attempt, so none is a replay). */
+export function renewalBody(sessionToken: string, deviceKey: DeviceKeyPair, issuedAt: number) {
+  const signature = signDeviceProof(deviceKey.privateKey, issuedAt, renewalProofMessage(sessionToken));
+  return { sessionToken, proof: { issuedAt, signature } };
 }
 
 /** The server URL for people: a broker password in it is masked. */

@@ -11,6 +11,7 @@ import { certificateThumbprint, openEnvelope, tokenHashMatches } from '@credroam
 import { type AgentStore } from '../store/agent-store';
 import { type StoredToken } from '../store/token.repository';
 import { type UnlockedSession } from './credentials';
+import { localWrite } from './local-failure';
 
 export interface AppliedSync {
   downloaded: number;
@@ -74,27 +75,32 @@ export function applySyncResponse(input: ApplyInput): AppliedSync {
     return { type: deletion.type, id: deletion.id };
   });
 
-  for (const token of downloads) store.tokens.put(token);
-  let deleted = 0;
-  for (const key of deletions) {
-    // Only what the request listed: a token imported while the sync ran is newer than this decision.
-    const before = input.local.get(tokenKeyString(key));
-    const current = store.tokens.get(key);
-    if (current && before && current.meta.hash !== before.meta.hash) continue;
-    if (store.tokens.delete(key)) deleted += 1;
-  }
-  store.state.write({
-    format: 1,
-    machine: unlocked.session.machine,
-    base: response.base,
-    lastStamp: response.stamp,
-    lastSync: {
-      at: now,
-      trigger,
-      status: response.status,
-      code: response.code,
-      correlationId: response.correlationId,
-    },
+  const deleted = localWrite(1003, 'writing the local store', () => {
+    for (const token of downloads) store.tokens.put(token);
+    let count = 0;
+    for (const key of deletions) {
+      // Only what the request listed: a token imported while the sync ran is newer than this decision.
+      const before = input.local.get(tokenKeyString(key));
+      const current = store.tokens.get(key);
+      if (current && before && current.meta.hash !== before.meta.hash) continue;
+      if (store.tokens.delete(key)) count += 1;
+    }
+    return count;
   });
+  localWrite(1007, 'writing the state file', () =>
+    store.state.write({
+      format: 1,
+      machine: unlocked.session.machine,
+      base: response.base,
+      lastStamp: response.stamp,
+      lastSync: {
+        at: now,
+        trigger,
+        status: response.status,
+        code: response.code,
+        correlationId: response.correlationId,
+      },
+    }),
+  );
   return { downloaded: downloads.length, deleted };
 }

@@ -6,6 +6,7 @@ import {
   type SyncRequest,
   type SyncResponse,
   type TokenMeta,
+  type WorkstationEventRequest,
 } from '@credroam/roaming';
 import { openEnvelope, sealEnvelope } from '@credroam/sealing';
 import { tokenFileName } from '../store/token-file-name';
@@ -51,16 +52,22 @@ describe('SyncService', () => {
   let fixture: AgentFixture;
   let sent: SyncRequest[];
   let answer: (request: SyncRequest) => SyncResponse;
+  let reported: WorkstationEventRequest[];
   let service: SyncService;
 
   beforeEach(() => {
     fixture = agentFixture();
     sent = [];
+    reported = [];
     answer = () => response();
     const client = {
       sync: async (_token: string, request: SyncRequest) => {
         sent.push(request);
         return answer(request);
+      },
+      reportEvent: async (_token: string, body: WorkstationEventRequest) => {
+        reported.push(body);
+        return { eventId: '0b7e6a57-5a5e-4d0e-9a7e-0d5c2f1e3a4b' };
       },
     } as unknown as AgentApiClient;
     service = new SyncService(
@@ -107,6 +114,7 @@ describe('SyncService', () => {
     expect(sent[0]!.lastStamp).toBeNull();
     expect(sent[0]!.uploads).toHaveLength(1);
     expect(outcome.selfHealed).toMatch(/not valid JSON/);
+    expect(reported).toEqual([{ code: 1006, problem: 'state file is not valid JSON', trigger: 'logon' }]);
     expect(fixture.store.tokens.list().tokens).toEqual([token]);
     expect(fixture.store.state.read()).toMatchObject({ health: 'ok', state: { base: baseOf(token.meta) } });
   });
@@ -170,13 +178,49 @@ describe('SyncService', () => {
     expect(fixture.store.tokens.list().tokens).toHaveLength(1);
   });
 
-  it('requires a live session', async () => {
+  it('requires a live session, or one the device key may still renew', async () => {
     const expired = new SyncService(
       fixture.store,
       () => ({}) as AgentApiClient,
-      () => NOW + 7_200_000,
+      () => NOW + 11 * 3_600_000,
     );
-    await expect(expired.sync('pulse')).rejects.toMatchObject({ code: 'SESSION_EXPIRED' });
+    await expect(expired.sync('pulse')).rejects.toMatchObject({
+      code: 'SESSION_EXPIRED',
+      message: expect.stringMatching(/can no longer be renewed.*credroam-agent login/),
+    });
+  });
+
+  it('reports a local store write failure (1003) and still fails the sync', async () => {
+    const token = fixture.token('master-key', 'Preferred', Buffer.from('x'));
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    jest.spyOn(fixture.store.tokens, 'put').mockImplementation(() => {
+      throw full;
+    });
+    answer = () => response({ downloads: [{ token: token.meta, envelope: sealForDevice(token.content) }] });
+    await expect(service.sync('pulse')).rejects.toThrow(/writing the local store failed: ENOSPC/);
+    expect(reported).toEqual([
+      {
+        code: 1003,
+        problem: expect.stringMatching(/^writing the local store failed: ENOSPC/),
+        trigger: 'pulse',
+      },
+    ]);
+  });
+
+  it('never fails a sync because its report could not be sent', async () => {
+    const failing = {
+      sync: async () => response(),
+      reportEvent: async () => {
+        throw new Error('broker down');
+      },
+    } as unknown as AgentApiClient;
+    writeFileSync(fixture.store.layout.stateFile, 'garbage');
+    const outcome = await new SyncService(
+      fixture.store,
+      () => failing,
+      () => NOW,
+    ).sync('logon');
+    expect(outcome.response.status).toBe('synced');
   });
 
   it('leaves the old state when it crashes before the state file is replaced; the next sync repairs it', async () => {

@@ -17,6 +17,9 @@ import { tokenFileName } from '../store/token-file-name';
 import { type StateRead } from '../store/state.file';
 import { type StoredToken, type TokenFileProblem } from '../store/token.repository';
 import { requireSession, transportCertificate } from './credentials';
+import { FailureReporter } from './failure-reporter';
+import { LocalFailure } from './local-failure';
+import { SessionRenewal } from './session-renewal';
 import { type LogonClient } from './logon-client';
 import { securityOf, type TransportSecurity } from './transport-security';
 import { applySyncResponse, type AppliedSync } from './sync-response.applier';
@@ -66,6 +69,25 @@ export function stateProblem(read: StateRead, machine: string): string | null {
   return null;
 }
 
+/**
+ * What this workstation cannot read, reported for the audit (the sync itself carries on around it): a state file
+ * that is unusable (1006, then self-healed) and token files that are unreadable (1002).
+ */
+async function reportLocalProblems(
+  reporter: FailureReporter,
+  stateRead: StateRead,
+  problems: readonly TokenFileProblem[],
+): Promise<void> {
+  if (stateRead.health === 'corrupt') await reporter.report(1006, stateRead.problem);
+  const [first] = problems;
+  if (first) {
+    await reporter.report(
+      1002,
+      `${problems.length} token file(s) unreadable, e.g. ${basename(first.file)}: ${first.reason}`,
+    );
+  }
+}
+
 /** One sync (DESIGN.md section 6): send the manifest and changed content, apply the answer atomically. */
 export class SyncService {
   constructor(
@@ -76,10 +98,14 @@ export class SyncService {
   ) {}
 
   async sync(trigger: SyncTrigger): Promise<SyncOutcome> {
+    await new SessionRenewal(this.store, this.clientFor, this.now, this.logger).ensureFresh();
     const unlocked = requireSession(this.store, this.now());
     const { session } = unlocked;
+    const client = this.clientFor(session.server, { security: securityOf(session) });
+    const reporter = new FailureReporter(client, unlocked, trigger, this.logger);
     const { tokens, problems } = this.store.tokens.list();
     const stateRead = this.store.state.read();
+    await reportLocalProblems(reporter, stateRead, problems);
     const state =
       stateRead.health === 'ok' && stateRead.state.machine === session.machine ? stateRead.state : null;
     const base = withoutBrokenFiles(state?.base ?? null, problems);
@@ -103,19 +129,21 @@ export class SyncService {
     });
     if (!request.ok) throw RoamingError.fromInfo(request.error);
 
-    const response = await this.clientFor(session.server, { security: securityOf(session) }).sync(
-      session.sessionToken,
-      request.value,
-      unlocked.deviceKey,
-    );
-    const applied = applySyncResponse({
-      store: this.store,
-      response,
-      unlocked,
-      local: byKey,
-      trigger,
-      now: this.now(),
-    });
+    const response = await client.sync(session.sessionToken, request.value, unlocked.deviceKey);
+    let applied: AppliedSync;
+    try {
+      applied = applySyncResponse({
+        store: this.store,
+        response,
+        unlocked,
+        local: byKey,
+        trigger,
+        now: this.now(),
+      });
+    } catch (error) {
+      if (error instanceof LocalFailure) await reporter.report(error.code, error.message);
+      throw error;
+    }
     if (selfHealed)
       this.logger?.warn(
         { correlationId: response.correlationId, problem: selfHealed },

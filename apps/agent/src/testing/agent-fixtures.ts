@@ -41,6 +41,7 @@ export function sessionGrant(transport: KeyFixture, hashKeyEnvelope: string): Cr
   return {
     sessionToken: 'session-token-0123456789',
     expiresAt: new Date(NOW + 3_600_000).toISOString(),
+    renewableUntil: new Date(NOW + 36_000_000).toISOString(),
     transportCertificatePem: encodePem('CERTIFICATE', transport.certificate.der),
     policy: {
       policy: { ...POLICY_DEFAULTS },

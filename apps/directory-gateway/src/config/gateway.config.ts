@@ -12,6 +12,8 @@ import {
   type PolicyOverride,
 } from '@credroam/roaming';
 
+import { ACCOUNT_STATUS_MAPPINGS, type AccountStatusMappingName } from '../ldap/account-status.mapping';
+
 const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9-]*$/;
 
 const envSchema = z.object({
@@ -39,6 +41,7 @@ const envSchema = z.object({
     .or(z.literal(''))
     .default('credroamRoamingUser'),
   CREDROAM_DIRECTORY_DIALECT: z.enum(['openldap', 'active-directory']).default('openldap'),
+  CREDROAM_LDAP_ACCOUNT_STATUS: z.enum(ACCOUNT_STATUS_MAPPINGS).optional(),
   CREDROAM_LDAP_STARTTLS: z.enum(['true', 'false']).default('false'),
   CREDROAM_LDAP_CA_FILE: z.string().min(1).optional(),
   CREDROAM_LDAP_ALLOW_PLAINTEXT: z.enum(['true', 'false']).default('false'),
@@ -70,6 +73,8 @@ export interface GatewayConfig {
   groupBase: string;
   roamingObjectClass: string | null;
   dialect: 'openldap' | 'active-directory';
+  /** Where the directory says an account is disabled, locked or its password changed (session renewal). */
+  accountStatus: AccountStatusMappingName;
   policyDefaults: Policy;
   policyOverrides: PolicyOverride[];
   /** Opens passwords sealed by the edge; absent, password verification is refused. */
@@ -185,6 +190,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     groupBase: values.CREDROAM_LDAP_GROUP_BASE ?? values.CREDROAM_LDAP_BASE_DN,
     roamingObjectClass: values.CREDROAM_LDAP_ROAMING_OBJECT_CLASS || null,
     dialect: values.CREDROAM_DIRECTORY_DIALECT,
+    accountStatus:
+      values.CREDROAM_LDAP_ACCOUNT_STATUS ??
+      (values.CREDROAM_DIRECTORY_DIALECT === 'openldap' ? 'ppolicy' : 'active-directory'),
     policyDefaults,
     policyOverrides,
     serviceChannelKey,

@@ -13,13 +13,21 @@ export class UserDirectoryRepository {
   ) {}
 
   async findByLogin(login: string): Promise<DirectoryUser> {
+    return (await this.findEntry(login, [])).user;
+  }
+
+  /** The user and its entry with `extraAttributes` (the account status ones, for a renewal). */
+  async findEntry(
+    login: string,
+    extraAttributes: readonly string[],
+  ): Promise<{ user: DirectoryUser; entry: Entry }> {
     const { loginAttribute, stableIdAttribute, userFilter, userBase } = this.config;
     const entries = await this.pool.search(
       userBase,
       {
         scope: 'sub',
         filter: `(&${userFilter}${equalityFilter(loginAttribute, login)})`,
-        attributes: [loginAttribute, stableIdAttribute, 'displayName', 'cn', 'memberOf'],
+        attributes: [loginAttribute, stableIdAttribute, 'displayName', 'cn', 'memberOf', ...extraAttributes],
         explicitBufferAttributes: stableIdAttribute === 'objectGUID' ? ['objectGUID'] : [],
         sizeLimit: 2,
       },
@@ -27,7 +35,8 @@ export class UserDirectoryRepository {
     );
     // A login that matches several entries is refused rather than guessed.
     if (entries.length !== 1) throw new RoamingError('USER_NOT_FOUND', 'no such user');
-    return this.toUser(entries[0] as Entry, login);
+    const entry = entries[0] as Entry;
+    return { user: this.toUser(entry, login), entry };
   }
 
   private toUser(entry: Entry, login: string): DirectoryUser {

@@ -24,4 +24,11 @@ export class UsersHandler {
       user: await this.users.verifyPassword(login, Buffer.from(sealedPassword, 'base64')),
     }));
   }
+
+  @MessagePattern(RPC_PATTERNS.checkAccount)
+  checkAccount(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
+    return this.rpc.run(RPC_PATTERNS.checkAccount, message, ctx, (request) =>
+      this.users.checkAccount(request),
+    );
+  }
 }

@@ -1,5 +1,6 @@
 import { openServiceSecret } from '@credroam/sealing';
-import { RoamingError, type DirectoryUser } from '@credroam/roaming';
+import { RoamingError, type AccountStatus, type DirectoryUser, type RpcRequest } from '@credroam/roaming';
+import { type AccountStatusMapping } from '../ldap/account-status.mapping';
 import { type LdapConnectionPool } from '../ldap/ldap-connection.pool';
 import { type UserDirectoryRepository } from './user-directory.repository';
 
@@ -13,6 +14,7 @@ export class UsersService {
     private readonly users: UserDirectoryRepository,
     private readonly pool: LdapConnectionPool,
     private readonly serviceChannelKey: Buffer | null,
+    private readonly accountStatus: AccountStatusMapping,
   ) {}
 
   lookup(login: string): Promise<DirectoryUser> {
@@ -43,5 +45,33 @@ export class UsersService {
     } finally {
       password.fill(0);
     }
+  }
+
+  /**
+   * Whether the account a session authenticated may still renew it without the password: the same entry (a login
+   * now naming another entry is `missing`), not disabled or locked, no password set after the session's logon.
+   * pwdChangedTime has whole seconds: a change within the second after the logon goes unseen.
+   */
+  async checkAccount(
+    request: RpcRequest<'directory.check-account'>,
+  ): Promise<{ status: AccountStatus; user: DirectoryUser | null }> {
+    const found = await this.users
+      .findEntry(request.login, this.accountStatus.attributes)
+      .catch((error: unknown) => {
+        if (error instanceof RoamingError && error.code === 'USER_NOT_FOUND') return null;
+        throw error;
+      });
+    if (found === null || found.user.stableId !== request.stableId) return { status: 'missing', user: null };
+    const flags = this.accountStatus.read(found.entry);
+    const changed =
+      flags.passwordChangedAt !== null && flags.passwordChangedAt > Date.parse(request.authenticatedAt);
+    const status = flags.disabled
+      ? 'disabled'
+      : flags.locked
+        ? 'locked'
+        : changed
+          ? 'password-changed'
+          : 'usable';
+    return { status, user: found.user };
   }
 }

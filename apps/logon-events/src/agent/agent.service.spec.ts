@@ -4,7 +4,9 @@ import { signDeviceProof, spkiDer } from '@credroam/sealing';
 import { TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
 import { DeviceProofVerifier } from '../sessions/device-proof.verifier';
 import { type SessionsService } from '../sessions/sessions.service';
+import { type SessionRenewalService } from '../sessions/session-renewal.service';
 import { type SyncService } from '../sync/sync.service';
+import { type WorkstationEventsService } from '../workstation/workstation-events.service';
 import { AgentService, bearerToken } from './agent.service';
 import { sessionClaims } from '../testing/session-claims';
 
@@ -28,7 +30,9 @@ function setup(userBurst = 5) {
   const syncs = { sync: jest.fn(async () => ({ status: 'up-to-date' })) } as unknown as SyncService;
   const agent = new AgentService({
     sessions,
+    renewals: {} as SessionRenewalService,
     syncs,
+    workstationEvents: {} as WorkstationEventsService,
     proofs: new DeviceProofVerifier(),
     clock: { now: () => NOW, sleep: async () => undefined, random: () => 0 },
     userLimiter: new TokenBucketLimiter('user', { capacity: userBurst, refillPerSecond: 1 }),

@@ -2,13 +2,18 @@ import {
   RoamingError,
   type CreateSessionResponse,
   type PolicyResponse,
+  type RenewSessionResponse,
   type SyncResponse,
+  type WorkstationEventResponse,
 } from '@credroam/roaming';
 import { type Clock } from '../repositories/logon.repositories';
 import { type TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
 import { type DeviceProof, type DeviceProofVerifier } from '../sessions/device-proof.verifier';
+import { type SessionRenewalService } from '../sessions/session-renewal.service';
+import { type SessionClaims } from '../sessions/session-token';
 import { type SessionsService } from '../sessions/sessions.service';
 import { type SyncService } from '../sync/sync.service';
+import { type WorkstationEventsService } from '../workstation/workstation-events.service';
 
 /**
  * Who is calling, as far as the transport knows: the client address over HTTP; over AMQP no address, but the
@@ -19,7 +24,9 @@ export type Caller =
 
 export interface AgentDependencies {
   sessions: SessionsService;
+  renewals: SessionRenewalService;
   syncs: SyncService;
+  workstationEvents: WorkstationEventsService;
   proofs: DeviceProofVerifier;
   clock: Clock;
   userLimiter: TokenBucketLimiter;
@@ -41,16 +48,21 @@ export class AgentService {
     return this.deps.sessions.createSession(body, caller.transport, correlationId);
   }
 
+  /** The proof is in the body on both transports: it signs the token, which the renewal replaces. */
+  async renewSession(body: unknown, caller: Caller, correlationId: string): Promise<RenewSessionResponse> {
+    this.limitClient(caller);
+    const proven = this.deps.renewals.prove(body, caller.transport);
+    this.limitUser(proven.claims);
+    return this.deps.renewals.renew(proven, correlationId);
+  }
+
   async sync(
     token: string | undefined,
     body: unknown,
     caller: Caller,
     correlationId: string,
   ): Promise<SyncResponse> {
-    this.limitClient(caller);
-    const claims = this.deps.sessions.authenticate(token, caller.transport);
-    if (caller.transport === 'amqp') this.deps.proofs.verify(claims, caller.proof, this.deps.clock.now());
-    this.deps.userLimiter.take(`user:${claims.login.toLowerCase()}`, this.deps.clock.now());
+    const claims = this.signedSession(token, caller);
     const effective = await this.deps.sessions.policyFor(claims, correlationId);
     return this.deps.syncs.sync({ claims, policy: effective.policy }, body, correlationId);
   }
@@ -58,8 +70,31 @@ export class AgentService {
   async policy(token: string | undefined, caller: Caller, correlationId: string): Promise<PolicyResponse> {
     this.limitClient(caller);
     const claims = this.deps.sessions.authenticate(token, caller.transport);
-    this.deps.userLimiter.take(`user:${claims.login.toLowerCase()}`, this.deps.clock.now());
+    this.limitUser(claims);
     return this.deps.sessions.policyFor(claims, correlationId);
+  }
+
+  async reportEvent(
+    token: string | undefined,
+    body: unknown,
+    caller: Caller,
+    correlationId: string,
+  ): Promise<WorkstationEventResponse> {
+    const claims = this.signedSession(token, caller);
+    return this.deps.workstationEvents.report(claims, body, correlationId);
+  }
+
+  /** A live session, its AMQP message signed by its device key, within the caller's and the user's rates. */
+  private signedSession(token: string | undefined, caller: Caller): SessionClaims {
+    this.limitClient(caller);
+    const claims = this.deps.sessions.authenticate(token, caller.transport);
+    if (caller.transport === 'amqp') this.deps.proofs.verify(claims, caller.proof, this.deps.clock.now());
+    this.limitUser(claims);
+    return claims;
+  }
+
+  private limitUser(claims: SessionClaims): void {
+    this.deps.userLimiter.take(`user:${claims.login.toLowerCase()}`, this.deps.clock.now());
   }
 
   private limitClient(caller: Caller): void {

@@ -19,11 +19,32 @@ export class AgentController {
     return this.agent.createSession(body, caller(request), tagged(request, response));
   }
 
+  @Post(AGENT_API_PATHS.renewSession)
+  @HttpCode(200)
+  renewSession(
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    return this.agent.renewSession(body, caller(request), tagged(request, response));
+  }
+
   @Post(AGENT_API_PATHS.sync)
   @HttpCode(200)
   sync(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const token = bearerToken(request.header('authorization'));
     return this.agent.sync(token, body, caller(request), tagged(request, response));
+  }
+
+  @Post(AGENT_API_PATHS.events)
+  @HttpCode(202)
+  reportEvent(
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const token = bearerToken(request.header('authorization'));
+    return this.agent.reportEvent(token, body, caller(request), tagged(request, response));
   }
 
   @Get(AGENT_API_PATHS.policy)

@@ -18,7 +18,7 @@ type ConsumeMessage = MessageDelivery['raw'];
 
 /**
  * The agent protocol over AMQP: a message on the ingress exchange (routed to logon-events' ingress queue) is one
- * transport-certificate question, create-session or sync, answered on its `reply_to` with the serialised Result
+ * transport-certificate question, create-session, renew-session, sync or report-event, answered on its `reply_to` with the serialised Result
  * (ingressReplySchemas) and acknowledged once answered. The body is validated by the same use-case as over HTTP,
  * so the answers are the same. Consumed with libs/messaging's consumer (reconnects, prefetch, dead-lettering).
  */
@@ -86,14 +86,22 @@ export class IngressConsumer {
         const caller = { transport: 'amqp', proof: null } as const;
         return { ok: true, value: await this.agent.createSession(body, caller, correlationId) };
       }
+      if (kind === 'renew-session') {
+        // The renewal's proof is in its body: it signs the token the renewal replaces.
+        const caller = { transport: 'amqp', proof: null } as const;
+        return { ok: true, value: await this.agent.renewSession(body, caller, correlationId) };
+      }
+      const token = typeof sessionToken === 'string' ? sessionToken : undefined;
+      const caller = { transport: 'amqp', proof: proofOf(message) } as const;
       if (kind === 'sync') {
-        const token = typeof sessionToken === 'string' ? sessionToken : undefined;
-        const caller = { transport: 'amqp', proof: proofOf(message) } as const;
         return { ok: true, value: await this.agent.sync(token, body, caller, correlationId) };
+      }
+      if (kind === 'report-event') {
+        return { ok: true, value: await this.agent.reportEvent(token, body, caller, correlationId) };
       }
       throw new RoamingError(
         'INVALID_INPUT',
-        'kind must be "transport-certificate", "create-session" or "sync"',
+        'kind must be "transport-certificate", "create-session", "renew-session", "sync" or "report-event"',
       );
     } catch (error) {
       const info = error instanceof RoamingError ? error : new RoamingError('INTERNAL', 'internal error');

@@ -20,6 +20,12 @@ export interface DirectoryRepository {
     grantee: Grantee,
     correlationId: string,
   ): Promise<RpcResponse<'directory.verify-password'>>;
+  /** Whether a session's account may still renew it (granted for the session's user). */
+  checkAccount(
+    request: RpcRequest<'directory.check-account'>,
+    grantee: Grantee,
+    correlationId: string,
+  ): Promise<RpcResponse<'directory.check-account'>>;
   readState(userDn: string, correlationId: string): Promise<RpcResponse<'directory.read-state'>>;
   applyChanges(
     request: RpcRequest<'directory.apply-changes'>,

@@ -4,8 +4,8 @@ import { type GrantedRpcClient } from './granted-rpc.client';
 import { type DirectoryRepository } from './logon.repositories';
 
 /**
- * The directory repository over directory-gateway's RPC queue. Password checks, reads of sealed values and writes carry a
- * grant for the user they concern; metadata reads (lookup, state, policy) need none.
+ * The directory repository over directory-gateway's RPC queue. Password and account checks, reads of sealed values
+ * and writes carry a grant for the user they concern; metadata reads (lookup, state, policy) need none.
  */
 export class RpcDirectoryRepository implements DirectoryRepository {
   constructor(private readonly client: GrantedRpcClient) {}
@@ -20,6 +20,14 @@ export class RpcDirectoryRepository implements DirectoryRepository {
     correlationId: string,
   ) {
     return this.client.call(RPC_PATTERNS.verifyPassword, request, grantee, correlationId);
+  }
+
+  checkAccount(
+    request: Parameters<DirectoryRepository['checkAccount']>[0],
+    grantee: Grantee,
+    correlationId: string,
+  ) {
+    return this.client.call(RPC_PATTERNS.checkAccount, request, grantee, correlationId);
   }
 
   readState(userDn: string, correlationId: string) {

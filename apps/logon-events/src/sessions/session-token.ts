@@ -25,6 +25,8 @@ export const sessionClaimsSchema = z
     devicePublicKey: devicePublicKeySchema,
     /** Where the session was opened, and so the only transport it is accepted on. */
     transport: z.enum(['http', 'amqp']),
+    /** The password logon this session comes from (ms UTC): renewals keep it, and are bounded by policy from it. */
+    authAt: z.number().int().min(0),
     /** Expiry, ms UTC. */
     exp: z.number().int().min(0),
   })
@@ -41,6 +43,16 @@ export function granteeOf(claims: SessionClaims): Grantee {
     dn: claims.dn,
     devicePublicKey: claims.devicePublicKey,
   };
+}
+
+/** A session is accepted only on the transport it was opened on (an AMQP one needs device proofs throughout). */
+export function checkTransport(claims: SessionClaims, transport: SessionClaims['transport']): void {
+  if (claims.transport !== transport) {
+    throw new RoamingError(
+      'UNAUTHENTICATED',
+      `this session was opened over ${claims.transport.toUpperCase()} and is only accepted there`,
+    );
+  }
 }
 
 function mac(key: Buffer, body: string): Buffer {
@@ -64,6 +76,13 @@ export class SessionTokenSigner {
 
   /** UNAUTHENTICATED for anything not signed with our key; SESSION_EXPIRED for a genuine token past `exp`. */
   verify(token: string, now: number): SessionClaims {
+    const claims = this.verifyGenuine(token);
+    if (claims.exp <= now) throw new RoamingError('SESSION_EXPIRED', 'the session has expired; log on again');
+    return claims;
+  }
+
+  /** The claims of a token signed with our key, expired or not (a renewal checks its own bounds). */
+  verifyGenuine(token: string): SessionClaims {
     const parts = token.split('.');
     if (parts.length !== 2 || !parts[0] || !parts[1]) {
       throw new RoamingError('UNAUTHENTICATED', 'the session token is malformed');
@@ -82,8 +101,6 @@ export class SessionTokenSigner {
     }
     const claims = sessionClaimsSchema.safeParse(json);
     if (!claims.success) throw new RoamingError('UNAUTHENTICATED', 'the session token is not valid');
-    if (claims.data.exp <= now)
-      throw new RoamingError('SESSION_EXPIRED', 'the session has expired; log on again');
     return claims.data;
   }
 }

@@ -20,7 +20,8 @@ import {
   type LogSink,
 } from '../repositories/logon.repositories';
 import { PolicyCache, type EffectivePolicyWire } from './policy.cache';
-import { SessionTokenSigner, type SessionClaims } from './session-token';
+import { renewableUntil } from './session-renewal.service';
+import { checkTransport, SessionTokenSigner, type SessionClaims } from './session-token';
 
 export type Transport = 'http' | 'amqp';
 
@@ -103,6 +104,7 @@ export class SessionsService {
       machine: request.machine,
       devicePublicKey: request.devicePublicKey,
       transport,
+      authAt: now,
       exp: now + this.settings.sessionLifetimeMs,
     };
     policies.remember(claims, policy, now);
@@ -122,6 +124,7 @@ export class SessionsService {
     return {
       sessionToken: signer.sign(claims),
       expiresAt,
+      renewableUntil: new Date(renewableUntil(claims, policy.policy)).toISOString(),
       transportCertificatePem: certificate.certificatePem,
       policy,
       hashKeyEnvelope: hashKey.hashKeyEnvelope,
@@ -168,12 +171,7 @@ export class SessionsService {
     if (!token)
       throw new RoamingError('UNAUTHENTICATED', 'a session token is required (Authorization: Bearer …)');
     const claims = this.deps.signer.verify(token, this.deps.clock.now());
-    if (claims.transport !== transport) {
-      throw new RoamingError(
-        'UNAUTHENTICATED',
-        `this session was opened over ${claims.transport.toUpperCase()} and is only accepted there`,
-      );
-    }
+    checkTransport(claims, transport);
     return claims;
   }
 

@@ -55,6 +55,9 @@ class FakeDirectory implements DirectoryRepository {
   verifyPassword(): never {
     throw new Error('not used');
   }
+  checkAccount(): never {
+    throw new Error('not used');
+  }
   resolvePolicy(): never {
     throw new Error('not used');
   }

@@ -11,6 +11,7 @@ export function sessionClaims(overrides: Partial<SessionClaims> & Pick<SessionCl
     machine: 'ws-01',
     devicePublicKey: Buffer.from('device spki').toString('base64'),
     transport: 'http',
+    authAt: overrides.exp - 900_000,
     ...overrides,
   };
 }

@@ -6,17 +6,20 @@ import { MAX_TIMESTAMP_MS } from '../tokens/token-meta';
 import {
   DEAD_LETTER_REASONS,
   createEvent,
+  EVENT_CATALOG,
   EVENT_TYPES,
   parseEvent,
+  RENEWAL_REFUSALS,
   type EventPayload,
   type EventType,
 } from './events';
 import { GRANT_ERROR_CODES } from './grants';
 import { RPC_PATTERN_LIST, RPC_QUEUES } from './rpc';
-import { SYNC_TRIGGERS } from './sync';
+import { SYNC_TRIGGERS, WORKSTATION_FAILURE_CODES } from './sync';
 
 const hash = fc.stringMatching(/^[0-9a-f]{64}$/);
 const timestamp = fc.integer({ min: 0, max: MAX_TIMESTAMP_MS });
+const instant = timestamp.map((ms) => new Date(ms).toISOString());
 const count = fc.integer({ min: 0, max: 1_000_000 });
 const trigger = fc.constantFrom(...SYNC_TRIGGERS);
 const errorCode = fc.constantFrom(...ERROR_CODES);
@@ -43,7 +46,22 @@ const PAYLOADS: { [T in EventType]: fc.Arbitrary<EventPayload<T>> } = {
   'session.opened': fc.record({
     transport: fc.constantFrom('http' as const, 'amqp' as const),
     agentVersion: fc.stringMatching(/^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/),
-    expiresAt: fc.integer({ min: 0, max: MAX_TIMESTAMP_MS }).map((ms) => new Date(ms).toISOString()),
+    expiresAt: instant,
+  }),
+  'session.renewed': fc.record({
+    transport: fc.constantFrom('http' as const, 'amqp' as const),
+    expiresAt: instant,
+    renewableUntil: instant,
+  }),
+  'session.renewal-refused': fc.record({
+    transport: fc.constantFrom('http' as const, 'amqp' as const),
+    reason: fc.constantFrom(...RENEWAL_REFUSALS),
+    authenticatedAt: instant,
+  }),
+  'workstation.failure-reported': fc.record({
+    code: fc.constantFrom(...WORKSTATION_FAILURE_CODES),
+    problem: fc.stringMatching(/^[ -~]{1,512}$/),
+    trigger: fc.option(trigger, { nil: null }),
   }),
   'sync.started': fc.record({ trigger }),
   'sync.completed': fc
@@ -176,7 +194,7 @@ const validEvent = fc.constantFrom(...EVENT_TYPES).chain((type) =>
           ? fc.option(login, { nil: null })
           : login,
       machine:
-        type.startsWith('sync.') || type === 'session.opened' ? machine : fc.option(machine, { nil: null }),
+        EVENT_CATALOG[type].requires.machine ? machine : fc.option(machine, { nil: null }),
       payload: PAYLOADS[type] as fc.Arbitrary<EventPayload<EventType>>,
       code: type === 'sync.completed' ? fc.constantFrom(1 as const, 2 as const) : fc.constant(undefined),
     }),

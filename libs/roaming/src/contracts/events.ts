@@ -21,8 +21,13 @@ import {
   loginNameSchema,
   machineIdSchema,
 } from './identifiers';
-import { RPC_PATTERN_LIST, RPC_QUEUES, type RpcPattern, type RpcService } from './rpc';
-import { agentVersionSchema, syncTriggerSchema } from './sync';
+import { RPC_PATTERN_LIST, RPC_QUEUES, type AccountStatus, type RpcPattern, type RpcService } from './rpc';
+import {
+  agentVersionSchema,
+  syncTriggerSchema,
+  WORKSTATION_FAILURE_CODES,
+  workstationEventRequestSchema,
+} from './sync';
 
 /**
  * Domain events on the topic exchange `credroam.events`, routing key = event type (DESIGN.md section 8). Each
@@ -82,6 +87,21 @@ function defineEvent<P extends z.ZodType, const V extends number, const C extend
 }
 
 const USER_AND_MACHINE = { user: true, machine: true };
+
+const TRANSPORTS = z.enum(['http', 'amqp']);
+
+/**
+ * Why a session was not renewed: the directory account is no longer usable (an account status other than
+ * `usable`), or the time since the password logon passed policy `sessionRenewalHours`.
+ */
+export const RENEWAL_REFUSALS = [
+  'missing',
+  'disabled',
+  'locked',
+  'password-changed',
+  'renewal-window-over',
+] as const satisfies readonly (Exclude<AccountStatus, 'usable'> | 'renewal-window-over')[];
+export type RenewalRefusal = (typeof RENEWAL_REFUSALS)[number];
 const USER_ONLY = { user: true, machine: false };
 
 /**
@@ -101,6 +121,42 @@ export const EVENT_CATALOG = Object.freeze({
       })
       .strict(),
     summary: 'A user authenticated from a workstation and got a session.',
+  }),
+  'session.renewed': defineEvent({
+    version: 1,
+    codes: [1],
+    requires: USER_AND_MACHINE,
+    payload: z
+      .object({ transport: TRANSPORTS, expiresAt: isoInstantSchema, renewableUntil: isoInstantSchema })
+      .strict(),
+    summary: 'The device key renewed a session without the password; the directory account was still usable.',
+  }),
+  'session.renewal-refused': defineEvent({
+    version: 1,
+    // Roaming is not performed because a precondition (a usable account, a logon recent enough) failed.
+    codes: [1009],
+    requires: USER_AND_MACHINE,
+    payload: z
+      .object({
+        transport: TRANSPORTS,
+        reason: z.enum(RENEWAL_REFUSALS),
+        /** The password logon the session came from. */
+        authenticatedAt: isoInstantSchema,
+      })
+      .strict(),
+    summary:
+      'A session was not renewed (account disabled, locked, gone or its password changed, or the renewal ' +
+      'window over): the user must log on with the password.',
+  }),
+  'workstation.failure-reported': defineEvent({
+    version: 1,
+    codes: WORKSTATION_FAILURE_CODES,
+    codeFor: (payload) => payload.code,
+    requires: USER_AND_MACHINE,
+    payload: workstationEventRequestSchema,
+    summary:
+      'A workstation reported a local failure (1002/1003 store read/write, 1006/1007 state file read/write, ' +
+      '1001 other); problem is its own description.',
   }),
   'sync.started': defineEvent({
     version: 1,

@@ -5,9 +5,9 @@ import { RPC_PATTERNS, type RpcPattern, type RpcRequest, type RpcService } from 
 
 /**
  * Grants (DESIGN.md section 7a). A connection to the broker proves nothing, so every internal request that
- * reveals, re-seals or changes a user's roaming data, or checks a password, carries a grant: a short-lived JWT that
- * logon-events signs after it authenticated the user (and, for a logon attempt, before it checks the password),
- * bound to the user, the device key, the operation and the exact request. The gateway and token-crypto verify it
+ * reveals, re-seals or changes a user's roaming data, or checks a password or an account's status for a renewal,
+ * carries a grant: a short-lived JWT that logon-events signs after it authenticated the user (and, for a logon
+ * attempt, before it checks the password), bound to the user, the device key, the operation and the exact request. The gateway and token-crypto verify it
  * with logon-events' public keys and refuse anything else.
  */
 
@@ -41,6 +41,11 @@ export interface RequestSubject {
 export const GRANTED_RPCS = Object.freeze({
   [RPC_PATTERNS.verifyPassword]: (request: RpcRequest<'directory.verify-password'>) => ({
     login: request.login,
+  }),
+  [RPC_PATTERNS.checkAccount]: (request: RpcRequest<'directory.check-account'>) => ({
+    login: request.login,
+    stableId: request.stableId,
+    dn: request.dn,
   }),
   [RPC_PATTERNS.readValues]: (request: RpcRequest<'directory.read-values'>) => ({ dn: request.userDn }),
   [RPC_PATTERNS.applyChanges]: (request: RpcRequest<'directory.apply-changes'>) => ({ dn: request.userDn }),

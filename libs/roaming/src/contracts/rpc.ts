@@ -51,6 +51,7 @@ export type RpcService = keyof typeof RPC_QUEUES;
 export const RPC_PATTERNS = Object.freeze({
   lookupUser: 'directory.lookup-user',
   verifyPassword: 'directory.verify-password',
+  checkAccount: 'directory.check-account',
   readState: 'directory.read-state',
   readValues: 'directory.read-values',
   applyChanges: 'directory.apply-changes',
@@ -150,6 +151,33 @@ export const lookupUserRequestSchema = z.object({ login: loginNameSchema }).stri
 export const verifyPasswordRequestSchema = z
   .object({ login: loginNameSchema, sealedPassword: smallEnvelopeSchema })
   .strict();
+
+/**
+ * Whether the account a session authenticated is still usable, for a renewal without the password: the same
+ * entry (login and stable id), not disabled or locked, its password not changed since `authenticatedAt` (the
+ * password logon). The gateway reads the status attributes its dialect maps (README: account status).
+ */
+export const checkAccountRequestSchema = z
+  .object({
+    login: loginNameSchema,
+    stableId: stableIdSchema,
+    dn: distinguishedNameSchema,
+    authenticatedAt: isoInstantSchema,
+  })
+  .strict();
+
+export const ACCOUNT_STATUSES = ['usable', 'missing', 'disabled', 'locked', 'password-changed'] as const;
+export const accountStatusSchema = z.enum(ACCOUNT_STATUSES);
+export type AccountStatus = z.output<typeof accountStatusSchema>;
+
+/** The verdict, and the user as the directory has it now (null when missing: gone, or another entry). */
+export const checkAccountResponseSchema = z
+  .object({ status: accountStatusSchema, user: directoryUserSchema.nullable() })
+  .strict()
+  .refine((reply) => (reply.status === 'missing') === (reply.user === null), {
+    message: 'the user is null exactly when the account is missing',
+    path: ['user'],
+  });
 
 export const readStateRequestSchema = z.object({ userDn: distinguishedNameSchema }).strict();
 export const readStateResponseSchema = z
@@ -354,6 +382,11 @@ export const RPC_CONTRACTS = Object.freeze({
     service: 'directory-gateway',
     request: verifyPasswordRequestSchema,
     response: userReplySchema,
+  },
+  [RPC_PATTERNS.checkAccount]: {
+    service: 'directory-gateway',
+    request: checkAccountRequestSchema,
+    response: checkAccountResponseSchema,
   },
   [RPC_PATTERNS.readState]: {
     service: 'directory-gateway',

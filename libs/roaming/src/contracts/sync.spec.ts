@@ -7,7 +7,10 @@ import {
   ingressReplySchemas,
   policyResponseSchema,
   problemSchema,
+  renewalProofMessage,
+  renewSessionRequestSchema,
   syncRequestSchema,
+  workstationEventRequestSchema,
   syncResponseSchema,
 } from './sync';
 import {
@@ -88,12 +91,44 @@ describe('create-session', () => {
     const response = {
       sessionToken: 'v1.5f0c2a9e8b7d4c3a2f1e0d9c8b7a6f5e',
       expiresAt: new Date(NOW + 8 * 3_600_000).toISOString(),
+      renewableUntil: new Date(NOW + 10 * 3_600_000).toISOString(),
       transportCertificatePem: CERTIFICATE_PEM,
       policy: effectivePolicy(),
       hashKeyEnvelope: bytes(240),
     };
     expect(createSessionResponseSchema.safeParse(response).success).toBe(true);
     refusal(createSessionResponseSchema, { ...response, hashKey: bytes(32) });
+  });
+});
+
+describe('renew-session', () => {
+  const renewal = {
+    sessionToken: 'v1.5f0c2a9e8b7d4c3a2f1e0d9c8b7a6f5e',
+    proof: { issuedAt: NOW, signature: bytes(72) },
+  };
+
+  it('takes a token and a device proof, and never a password', () => {
+    expect(renewSessionRequestSchema.safeParse(renewal).success).toBe(true);
+    refusal(renewSessionRequestSchema, { ...renewal, password: 'alice-pass' });
+    refusal(renewSessionRequestSchema, { sessionToken: renewal.sessionToken });
+    expect(ingressMessageSchema.safeParse({ kind: 'renew-session', body: renewal }).success).toBe(true);
+  });
+
+  it('signs a message of its own, so no other device proof can renew a session', () => {
+    expect(renewalProofMessage('t1').equals(renewalProofMessage('t2'))).toBe(false);
+    expect(renewalProofMessage('t1').toString('utf8')).toContain('renew-session');
+  });
+});
+
+describe('workstation events', () => {
+  it('takes a local failure with its Windows code and one printable line', () => {
+    const event = { code: 1006, problem: 'state file is not valid JSON', trigger: 'logon' };
+    expect(workstationEventRequestSchema.safeParse(event).success).toBe(true);
+    expect(workstationEventRequestSchema.safeParse({ ...event, code: 1002, trigger: null }).success).toBe(true);
+    refusal(workstationEventRequestSchema, { ...event, code: 1008 });
+    refusal(workstationEventRequestSchema, { ...event, problem: 'two\nlines' });
+    refusal(workstationEventRequestSchema, { ...event, problem: 'x'.repeat(513) });
+    refusal(workstationEventRequestSchema, { ...event, user: 'mallory' });
   });
 });
 

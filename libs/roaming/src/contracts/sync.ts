@@ -27,14 +27,17 @@ import { rpcReplySchema } from './rpc';
 import { uniqueKeys } from './unique-keys';
 
 /**
- * The agent protocol (DESIGN.md section 6). Over HTTP: `POST /v1/sessions` (create-session), then `POST /v1/sync`
- * and `GET /v1/policy` with `Authorization: Bearer <sessionToken>`. The same bodies travel over AMQP for hooks
- * that publish to the broker (see ingressMessageSchema).
+ * The agent protocol (DESIGN.md section 6). Over HTTP: `POST /v1/sessions` (create-session), then `POST /v1/sync`,
+ * `GET /v1/policy` and `POST /v1/events` with `Authorization: Bearer <sessionToken>`; `POST /v1/sessions/renew`
+ * trades a session (expired or not) for a new one with a device proof instead of the password. The same bodies
+ * travel over AMQP for hooks that publish to the broker (see ingressMessageSchema).
  */
 export const AGENT_API_PATHS = Object.freeze({
   sessions: '/v1/sessions',
+  renewSession: '/v1/sessions/renew',
   sync: '/v1/sync',
   policy: '/v1/policy',
+  events: '/v1/events',
 } as const);
 
 /**
@@ -105,6 +108,8 @@ export const createSessionResponseSchema = z
   .object({
     sessionToken: sessionTokenSchema,
     expiresAt: isoInstantSchema,
+    /** Until when the device key may renew this session without the password (policy `sessionRenewalHours`). */
+    renewableUntil: isoInstantSchema,
     /** Where the agent seals uploads (and, over AMQP, the password of its next logon). */
     transportCertificatePem: certificatePemSchema,
     policy: effectivePolicySchema,
@@ -113,6 +118,67 @@ export const createSessionResponseSchema = z
   })
   .strict();
 export type CreateSessionResponse = z.output<typeof createSessionResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// renew-session
+
+/** A device proof carried in a body: when it was made (ms UTC) and the signature (base64), libs/sealing device-proof. */
+export const bodyDeviceProofSchema = z
+  .object({
+    issuedAt: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    signature: z.string().regex(/^[A-Za-z0-9+/]{16,2048}={0,2}$/, { message: 'signature must be base64' }),
+  })
+  .strict();
+export type BodyDeviceProof = z.output<typeof bodyDeviceProofSchema>;
+
+/**
+ * Body of `POST /v1/sessions/renew` (and of the `renew-session` ingress message): the session to renew, genuine but
+ * possibly expired, and a proof by the device key it names over renewalProofMessage(sessionToken). The password is
+ * never part of a renewal.
+ */
+export const renewSessionRequestSchema = z
+  .object({ sessionToken: sessionTokenSchema, proof: bodyDeviceProofSchema })
+  .strict();
+export type RenewSessionRequest = z.output<typeof renewSessionRequestSchema>;
+
+/** What the device key signs to renew a session: a purpose label and the token, so no other proof can serve. */
+export function renewalProofMessage(sessionToken: string): Buffer {
+  return Buffer.from(`credroam renew-session\0${sessionToken}`, 'utf8');
+}
+
+/** A new short session for the same user, device and password logon, and the policy resolved again. */
+export const renewSessionResponseSchema = createSessionResponseSchema
+  .pick({ sessionToken: true, expiresAt: true, renewableUntil: true, policy: true })
+  .strict();
+export type RenewSessionResponse = z.output<typeof renewSessionResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// workstation events
+
+/** The failures a workstation reports: they happen on the machine, where no server-side code sees them. */
+export const WORKSTATION_FAILURE_CODES = [1001, 1002, 1003, 1006, 1007] as const;
+export type WorkstationFailureCode = (typeof WORKSTATION_FAILURE_CODES)[number];
+
+/**
+ * Body of `POST /v1/events` (and of the `report-event` ingress message): one local failure, with its Windows code
+ * and a one-line description. The description is the workstation's word, so it is bounded and printable only; the
+ * user and machine come from the session, never from the body.
+ */
+export const workstationEventRequestSchema = z
+  .object({
+    code: z.literal(WORKSTATION_FAILURE_CODES),
+    problem: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(/^[^\p{Cc}\p{Cf}]*$/u, { message: 'problem must be one printable line' }),
+    trigger: syncTriggerSchema.nullable(),
+  })
+  .strict();
+export type WorkstationEventRequest = z.output<typeof workstationEventRequestSchema>;
+
+export const workstationEventResponseSchema = z.object({ eventId: z.uuid() }).strict();
+export type WorkstationEventResponse = z.output<typeof workstationEventResponseSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // sync
@@ -258,15 +324,24 @@ export const INGRESS_ROUTING_KEY = 'agent-request';
  * without `reply_to` is still processed; its answer is only in the events.
  *
  * `transport-certificate` asks for the certificate the logon password is sealed to (public; an agent may pin it
- * instead). `sessionToken` is what the HTTP Authorization header carries: required for sync. Because the broker
- * is shared, a token read off a queue must be worth nothing: sessions opened over AMQP are only accepted over
- * AMQP, and every sync message carries a device proof in its headers (INGRESS_PROOF_HEADERS), a signature by the
- * session's device key over the message bytes and the time, checked against the key the token names.
+ * instead). `sessionToken` is what the HTTP Authorization header carries: required for sync and report-event.
+ * Because the broker is shared, a token read off a queue must be worth nothing: sessions opened over AMQP are only
+ * accepted over AMQP, and every sync and report-event message carries a device proof in its headers
+ * (INGRESS_PROOF_HEADERS), a signature by the session's device key over the message bytes and the time, checked
+ * against the key the token names. A renew-session message carries its proof in its body, as over HTTP.
  */
 export const ingressMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('transport-certificate') }).strict(),
   z.object({ kind: z.literal('create-session'), body: amqpCreateSessionRequestSchema }).strict(),
   z.object({ kind: z.literal('sync'), sessionToken: sessionTokenSchema, body: syncRequestSchema }).strict(),
+  z.object({ kind: z.literal('renew-session'), body: renewSessionRequestSchema }).strict(),
+  z
+    .object({
+      kind: z.literal('report-event'),
+      sessionToken: sessionTokenSchema,
+      body: workstationEventRequestSchema,
+    })
+    .strict(),
 ]);
 export type IngressMessage = z.output<typeof ingressMessageSchema>;
 export type IngressKind = IngressMessage['kind'];
@@ -292,4 +367,6 @@ export const ingressReplySchemas = Object.freeze({
   'transport-certificate': rpcReplySchema(ingressTransportCertificateSchema),
   'create-session': rpcReplySchema(createSessionResponseSchema),
   sync: rpcReplySchema(syncResponseSchema),
+  'renew-session': rpcReplySchema(renewSessionResponseSchema),
+  'report-event': rpcReplySchema(workstationEventResponseSchema),
 });

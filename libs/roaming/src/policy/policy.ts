@@ -4,7 +4,7 @@ const MIB = 1024 * 1024;
 
 /**
  * The Group Policy analog (DESIGN.md section 9, Windows' DIMSRoaming* values). Ranges follow Windows where Windows
- * has one; `maxTotalBytes` and `clockSkewSeconds` are credroam's own.
+ * has one; `maxTotalBytes`, `clockSkewSeconds` and `sessionRenewalHours` are credroam's own.
  */
 export const POLICY_DEFAULTS = Object.freeze({
   enabled: true,
@@ -18,6 +18,7 @@ export const POLICY_DEFAULTS = Object.freeze({
   refreshMinutes: 480,
   purgeOnLogoff: false,
   clockSkewSeconds: 300,
+  sessionRenewalHours: 10,
 });
 
 const whole = (min: number, max: number) =>
@@ -40,6 +41,8 @@ const policyShape = {
   purgeOnLogoff: z.boolean(),
   // Below the shortest tombstone lifetime (a day), which the purged-deletion guard relies on.
   clockSkewSeconds: whole(0, 3600),
+  // How long after a password logon the device key may renew the session; 0: every session needs the password.
+  sessionRenewalHours: whole(0, 720),
 };
 
 export const policySchema = z.object(policyShape).strict();

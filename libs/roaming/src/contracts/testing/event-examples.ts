@@ -25,6 +25,22 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventFields<T> } = {
     ...subject,
     payload: { transport: 'http', agentVersion: '0.1.0', expiresAt: new Date(NOW + 3_600_000).toISOString() },
   },
+  'session.renewed': {
+    ...subject,
+    payload: {
+      transport: 'amqp',
+      expiresAt: new Date(NOW + 900_000).toISOString(),
+      renewableUntil: new Date(NOW + 36_000_000).toISOString(),
+    },
+  },
+  'session.renewal-refused': {
+    ...subject,
+    payload: { transport: 'http', reason: 'disabled', authenticatedAt: new Date(NOW - 3_600_000).toISOString() },
+  },
+  'workstation.failure-reported': {
+    ...subject,
+    payload: { code: 1006, problem: 'state file is corrupt: Unexpected end of JSON input', trigger: 'logon' },
+  },
   'sync.started': { ...subject, payload: { trigger: 'logon' } },
   'sync.completed': {
     ...subject,

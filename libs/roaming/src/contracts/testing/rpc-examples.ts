@@ -37,6 +37,15 @@ export const RPC_EXAMPLES: { [P in RpcPattern]: { request: RpcRequest<P>; respon
     request: { login: 'alice', sealedPassword: bytes(612) },
     response: { user: directoryUser },
   },
+  'directory.check-account': {
+    request: {
+      login: 'alice',
+      stableId: directoryUser.stableId,
+      dn: USER_DN,
+      authenticatedAt: new Date(NOW).toISOString(),
+    },
+    response: { status: 'usable', user: directoryUser },
+  },
   'directory.read-state': {
     request: { userDn: USER_DN },
     response: { stamp: STAMP, state: directoryState() },
