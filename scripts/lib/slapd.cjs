@@ -186,6 +186,9 @@ function normaliseOptions(options = {}) {
   if (configFormat !== 'slapd.conf' && configFormat !== 'cn=config') {
     throw new Error(`unknown configFormat ${configFormat}`);
   }
+  if (configFormat === 'cn=config' && options.ppolicy) {
+    throw new Error('ppolicy is loaded in the slapd.conf format only');
+  }
   if (configFormat === 'cn=config' && dialect !== 'openldap') {
     throw new Error(
       'configFormat cn=config loads deploy/openldap/credroam.ldif, which is the openldap dialect only',
@@ -199,6 +202,7 @@ function normaliseOptions(options = {}) {
     groups: options.groups ?? [],
     port: options.port ?? 0,
     ldapsPort: options.ldapsPort ?? 0,
+    ppolicy: options.ppolicy ?? false,
     tls: options.tls ?? false,
     dbNoSync: options.dbNoSync ?? true,
     adminPassword: options.adminPassword ?? 'admin',
@@ -310,6 +314,7 @@ function writeSlapdConf(dir, o, data, tls) {
     `modulepath ${MODULE_PATH}`,
     'moduleload back_mdb',
     'moduleload dynlist',
+    ...(o.ppolicy ? ['moduleload ppolicy'] : []),
     ...tlsDirectives(tls),
     '',
     '# Frontend: the root DSE and the subschema entry (the gateway checks the schema), nothing for anonymous.',
@@ -329,14 +334,23 @@ function writeSlapdConf(dir, o, data, tls) {
     'index entryUUID eq',
     'index member eq',
     '',
+    ...(o.ppolicy ? [`include ${path.join(dir, 'credroam-ppolicy-acl.conf')}`] : []),
     `include ${path.join(dir, 'credroam-acl.conf')}`,
     '',
+    // Maintains pwdChangedTime on every password change (no password policy entry needed for that).
+    ...(o.ppolicy ? ['overlay ppolicy'] : []),
     '# memberOf computed at read time (so it also covers entries loaded with slapadd).',
     'overlay dynlist',
     `dynlist-attrset ${DYNLIST_ATTRSET}`,
     '',
   ];
   fs.writeFileSync(path.join(dir, 'credroam-acl.conf'), readAcl(o.suffix, 'credroam-acl.conf'));
+  if (o.ppolicy) {
+    fs.writeFileSync(
+      path.join(dir, 'credroam-ppolicy-acl.conf'),
+      readAcl(o.suffix, 'credroam-ppolicy-acl.conf'),
+    );
+  }
   fs.writeFileSync(path.join(dir, 'slapd.conf'), lines.join('\n'));
   fs.writeFileSync(path.join(dir, 'data.ldif'), data.ldif);
 }

@@ -41,6 +41,12 @@ export interface SlapdOptions {
   tls?: boolean | { caFile: string; certFile: string; keyFile: string };
   /** ldaps:// port when tls; 0 (default) picks a free one. */
   ldapsPort?: number;
+  /**
+   * Load OpenLDAP's password policy overlay (slapd.conf only): pwdChangedTime is kept on password changes and an
+   * administrator can lock or disable an account with pwdAccountLockedTime, which the gateway's account status
+   * check reads (deploy/openldap/credroam-ppolicy-acl.conf lets it). Default false.
+   */
+  ppolicy?: boolean;
   /** mdb dbnosync (default true): writes are not fsynced, which survives a killed slapd but not a host crash. */
   dbNoSync?: boolean;
   /**

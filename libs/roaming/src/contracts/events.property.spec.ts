@@ -193,8 +193,7 @@ const validEvent = fc.constantFrom(...EVENT_TYPES).chain((type) =>
         type === 'message.dead-lettered' || type === 'security.request-refused'
           ? fc.option(login, { nil: null })
           : login,
-      machine:
-        EVENT_CATALOG[type].requires.machine ? machine : fc.option(machine, { nil: null }),
+      machine: EVENT_CATALOG[type].requires.machine ? machine : fc.option(machine, { nil: null }),
       payload: PAYLOADS[type] as fc.Arbitrary<EventPayload<EventType>>,
       code: type === 'sync.completed' ? fc.constantFrom(1 as const, 2 as const) : fc.constant(undefined),
     }),

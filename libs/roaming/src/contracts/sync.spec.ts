@@ -124,7 +124,9 @@ describe('workstation events', () => {
   it('takes a local failure with its Windows code and one printable line', () => {
     const event = { code: 1006, problem: 'state file is not valid JSON', trigger: 'logon' };
     expect(workstationEventRequestSchema.safeParse(event).success).toBe(true);
-    expect(workstationEventRequestSchema.safeParse({ ...event, code: 1002, trigger: null }).success).toBe(true);
+    expect(workstationEventRequestSchema.safeParse({ ...event, code: 1002, trigger: null }).success).toBe(
+      true,
+    );
     refusal(workstationEventRequestSchema, { ...event, code: 1008 });
     refusal(workstationEventRequestSchema, { ...event, problem: 'two\nlines' });
     refusal(workstationEventRequestSchema, { ...event, problem: 'x'.repeat(513) });

@@ -35,7 +35,11 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventFields<T> } = {
   },
   'session.renewal-refused': {
     ...subject,
-    payload: { transport: 'http', reason: 'disabled', authenticatedAt: new Date(NOW - 3_600_000).toISOString() },
+    payload: {
+      transport: 'http',
+      reason: 'disabled',
+      authenticatedAt: new Date(NOW - 3_600_000).toISOString(),
+    },
   },
   'workstation.failure-reported': {
     ...subject,
