@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { Attribute, Change } from 'ldapts';
 import { RoamingError, type RpcPattern, type RpcRequest, type RpcResponse } from '@credroam/roaming';
 import { RpcClient } from '@credroam/messaging';
 import { type ServiceProcess } from '../../helpers/service-process';
-import { useSlapd } from '../../helpers/slapd';
+import { useSlapd, withLdap } from '../../helpers/slapd';
 import { codeOf, liveAddition, sealedPassword } from '../../support/gateway-fixtures';
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { BrokerProbe, testConfig, testNamespace } from '../../support/messaging-fixtures';
@@ -13,9 +14,11 @@ const WRITERS = 20;
 
 describe('directory-gateway over RabbitMQ, two replicas as separate processes', () => {
   const slapd = useSlapd({
+    ppolicy: true,
     users: [
       { uid: 'alice', password: 'alice-pass' },
       { uid: 'bob', password: 'bob-pass' },
+      { uid: 'carol', password: 'carol-pass' },
     ],
   });
   const namespace = testNamespace();
@@ -30,6 +33,12 @@ describe('directory-gateway over RabbitMQ, two replicas as separate processes', 
       timeoutMs: 8_000,
       grant: testGrants().grantFor(pattern),
     });
+
+  /** An administrator's change to an entry (ldapmodify as the rootdn). */
+  const modify = (dn: string, operation: 'add' | 'replace', type: string, value: string) =>
+    withLdap(slapd(), 'admin', (ldap) =>
+      ldap.modify(dn, new Change({ operation, modification: new Attribute({ type, values: [value] }) })),
+    );
 
   beforeAll(async () => {
     probe = await BrokerProbe.open(namespace);
@@ -65,6 +74,49 @@ describe('directory-gateway over RabbitMQ, two replicas as separate processes', 
         details: { broker: { status: 'up' }, ldap: { status: 'up' } },
       });
     }
+  });
+
+  it('tells a renewal whether the account is still usable, from the ppolicy attributes', async () => {
+    const { user } = await call('directory.lookup-user', { login: 'carol' });
+    const check = (authenticatedAt: number, stableId = user.stableId, login = 'carol') =>
+      call('directory.check-account', {
+        login,
+        stableId,
+        dn: user.dn,
+        authenticatedAt: new Date(authenticatedAt).toISOString(),
+      });
+    const loggedOn = Date.now() - 60_000;
+    expect(await check(loggedOn)).toEqual({ status: 'usable', user });
+    expect(await check(loggedOn, '00000000-0000-4000-8000-000000000000')).toEqual({
+      status: 'missing',
+      user: null,
+    });
+    expect(await check(loggedOn, user.stableId, 'nobody')).toEqual({ status: 'missing', user: null });
+
+    await modify(user.dn, 'replace', 'userPassword', 'carol-new-pass');
+    expect((await check(loggedOn)).status).toBe('password-changed');
+    // A logon with the new password, after the change.
+    expect((await check(Date.now() + 2_000)).status).toBe('usable');
+
+    await modify(user.dn, 'add', 'pwdAccountLockedTime', '20261203120000Z');
+    expect((await check(Date.now() + 2_000)).status).toBe('locked');
+    await modify(user.dn, 'replace', 'pwdAccountLockedTime', '000001010000Z');
+    expect((await check(Date.now() + 2_000)).status).toBe('disabled');
+  });
+
+  it('refuses an account check without a grant for that user', async () => {
+    const { user } = await call('directory.lookup-user', { login: 'alice' });
+    const request = {
+      login: 'alice',
+      stableId: user.stableId,
+      dn: user.dn,
+      authenticatedAt: new Date().toISOString(),
+    };
+    const refused = client.call('directory.check-account', request, {
+      correlationId: randomUUID(),
+      timeoutMs: 8_000,
+    });
+    expect(await codeOf(refused)).toBe('GRANT_REQUIRED');
   });
 
   it('answers health, lookups and password checks', async () => {

@@ -4,8 +4,12 @@ import {
   createSessionResponseSchema,
   policyResponseSchema,
   problemSchema,
+  renewSessionRequestSchema,
+  renewSessionResponseSchema,
   syncRequestSchema,
   syncResponseSchema,
+  workstationEventRequestSchema,
+  workstationEventResponseSchema,
 } from '@credroam/roaming';
 import { z } from 'zod';
 
@@ -52,12 +56,36 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      [AGENT_API_PATHS.renewSession]: {
+        post: {
+          summary:
+            'Renew a session (expired or not) with a device proof over the token, never the password; refused ' +
+            'when the directory account is disabled, locked, gone or its password changed, or past policy ' +
+            'sessionRenewalHours since the password logon',
+          requestBody: { required: true, content: json('RenewSessionRequest') },
+          responses: {
+            '200': { description: 'A new session', content: json('RenewSessionResponse') },
+            ...errors,
+          },
+        },
+      },
       [AGENT_API_PATHS.sync]: {
         post: {
           summary: 'Run one sync for the session',
           security: bearer,
           requestBody: { required: true, content: json('SyncRequest') },
           responses: { '200': { description: 'Sync answer', content: json('SyncResponse') }, ...errors },
+        },
+      },
+      [AGENT_API_PATHS.events]: {
+        post: {
+          summary: 'Report a failure met on the workstation (Windows codes 1001-1007), for the audit',
+          security: bearer,
+          requestBody: { required: true, content: json('WorkstationEventRequest') },
+          responses: {
+            '202': { description: 'Published', content: json('WorkstationEventResponse') },
+            ...errors,
+          },
         },
       },
       [AGENT_API_PATHS.policy]: {
@@ -83,6 +111,10 @@ export function openApiDocument(): Record<string, unknown> {
       schemas: {
         CreateSessionRequest: jsonSchema(createSessionRequestSchema, 'input'),
         CreateSessionResponse: jsonSchema(createSessionResponseSchema, 'output'),
+        RenewSessionRequest: jsonSchema(renewSessionRequestSchema, 'input'),
+        RenewSessionResponse: jsonSchema(renewSessionResponseSchema, 'output'),
+        WorkstationEventRequest: jsonSchema(workstationEventRequestSchema, 'input'),
+        WorkstationEventResponse: jsonSchema(workstationEventResponseSchema, 'output'),
         SyncRequest: jsonSchema(syncRequestSchema, 'input'),
         SyncResponse: jsonSchema(syncResponseSchema, 'output'),
         PolicyResponse: jsonSchema(policyResponseSchema, 'output'),
