@@ -121,15 +121,21 @@ describe('sessions renewed by the device key, refused once the account is disabl
     }
     await awaitAudit('session.renewed', (event) => event.machine === 'ws-amqp');
 
-    // A state file the workstation cannot use is self-healed there and reported to the audit.
-    writeFileSync(join(dir, 'ws-http', 'state.json'), '{"format":1,"base":');
-    const healed = await run('ws-http', ['sync']);
-    expect(healed).toMatchObject({ code: 0, stderr: expect.stringMatching(/self-healing/) });
-    const reported = await awaitAudit('workstation.failure-reported', (event) => event.code === 1006);
-    expect(reported).toMatchObject({
-      machine: 'ws-http',
-      payload: { code: 1006, problem: 'state file is not valid JSON', trigger: 'pulse' },
-    });
+    // A state file the workstation cannot use is self-healed there and reported to the audit, over either transport.
+    for (const workstation of ['ws-http', 'ws-amqp']) {
+      writeFileSync(join(dir, workstation, 'state.json'), '{"format":1,"base":');
+      const healed = await run(workstation, ['sync']);
+      expect(healed).toMatchObject({ code: 0, stderr: expect.stringMatching(/self-healing/) });
+      const reported = await awaitAudit(
+        'workstation.failure-reported',
+        (event) => event.machine === workstation && event.code === 1006,
+      );
+      expect(reported.payload).toEqual({
+        code: 1006,
+        problem: 'state file is not valid JSON',
+        trigger: 'pulse',
+      });
+    }
 
     disable(USER);
     await clock.advance(LIFETIME_PASSES_MS);

@@ -28,17 +28,24 @@ function setup(userBurst = 5) {
     createSession: jest.fn(async () => ({})),
   } as unknown as SessionsService;
   const syncs = { sync: jest.fn(async () => ({ status: 'up-to-date' })) } as unknown as SyncService;
+  const workstationEvents = {
+    report: jest.fn(async () => ({ eventId: randomUUID() })),
+  } as unknown as WorkstationEventsService;
+  const renewals = {
+    prove: jest.fn(() => ({ claims })),
+    renew: jest.fn(async () => ({ sessionToken: 'renewed' })),
+  } as unknown as SessionRenewalService;
   const agent = new AgentService({
     sessions,
-    renewals: {} as SessionRenewalService,
+    renewals,
     syncs,
-    workstationEvents: {} as WorkstationEventsService,
+    workstationEvents,
     proofs: new DeviceProofVerifier(),
     clock: { now: () => NOW, sleep: async () => undefined, random: () => 0 },
     userLimiter: new TokenBucketLimiter('user', { capacity: userBurst, refillPerSecond: 1 }),
     clientLimiter: new TokenBucketLimiter('client', { capacity: 3, refillPerSecond: 1 }),
   });
-  return { agent, syncs };
+  return { agent, syncs, workstationEvents, renewals };
 }
 
 const http = { transport: 'http' as const, clientAddress: '10.0.0.1' };
@@ -91,6 +98,30 @@ describe('AgentService', () => {
     for (let i = 0; i < 3; i++) await agent.policy('good', http, 'c');
     await expect(agent.policy('good', http, 'c')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
     await expect(agent.policy('good', { ...http, clientAddress: '10.0.0.2' }, 'c')).resolves.toBeDefined();
+  });
+
+  it('takes a workstation report for the session only, signed over AMQP, within the user rate', async () => {
+    const { agent, workstationEvents } = setup(2);
+    await agent.reportEvent('good', { code: 1006 }, http, 'c');
+    expect(workstationEvents.report).toHaveBeenCalledWith(claims, { code: 1006 }, 'c');
+    await expect(
+      agent.reportEvent('good', {}, { transport: 'amqp', proof: null }, 'c'),
+    ).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+    await agent.reportEvent('good', {}, amqp(), 'c');
+    await expect(agent.reportEvent('good', {}, http, 'c')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    expect(workstationEvents.report).toHaveBeenCalledTimes(2);
+  });
+
+  it('renews only after the proof holds, within the user rate', async () => {
+    const { agent, renewals } = setup(1);
+    await agent.renewSession({ sessionToken: 'x' }, http, 'c');
+    await expect(agent.renewSession({ sessionToken: 'x' }, http, 'c')).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+    });
+    expect(renewals.prove).toHaveBeenCalledTimes(2);
+    expect(renewals.renew).toHaveBeenCalledTimes(1);
   });
 
   it('limits each user on every transport', async () => {
