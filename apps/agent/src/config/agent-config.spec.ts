@@ -10,7 +10,6 @@ describe('agent configuration', () => {
       insecure: false,
       logonBudgetSeconds: 5,
       nssdb: true,
-      purgeOnLogoff: false,
     });
     expect(
       parseAgentConfig(
@@ -28,7 +27,7 @@ describe('agent configuration', () => {
     expect(() =>
       parseAgentConfig({ server: 'https://a.example', sever: 'x', budget: 1 }, '/etc/credroam/agent.json'),
     ).toThrow(
-      'agent configuration /etc/credroam/agent.json: unknown keys "sever", "budget" (known: server, caFile, insecure, logonBudgetSeconds, nssdb, purgeOnLogoff)',
+      'agent configuration /etc/credroam/agent.json: unknown keys "sever", "budget" (known: server, caFile, insecure, logonBudgetSeconds, nssdb)',
     );
   });
 

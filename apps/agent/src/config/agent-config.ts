@@ -22,8 +22,6 @@ export const agentConfigSchema = z
     logonBudgetSeconds: z.number().int().min(1).max(60).default(5),
     /** Keep the user's NSS database (Firefox, Chromium, Evolution) in step with the store after each sync. */
     nssdb: z.boolean().default(true),
-    /** Remove the user's private keys from this machine when their last session closes. */
-    purgeOnLogoff: z.boolean().default(false),
   })
   .strict();
 export type AgentConfig = z.output<typeof agentConfigSchema>;

@@ -1,4 +1,6 @@
+import { RoamingError } from '@credroam/roaming';
 import { AgentStore } from '../store/agent-store';
+import { type Session } from '../store/session.file';
 import { StoreLayout } from '../store/store-layout';
 import { StoreLock } from '../store/store.lock';
 import { EXIT, type ExitCode } from '../cli/exit-codes';
@@ -15,7 +17,7 @@ export type RunAgent = (
 /**
  * What the hook does for one PAM phase, as the user, in the background worker: at auth, log on with the password
  * and run the logon sync; at session open, count the session; at session close, run the logoff sync and, after
- * the last session, what purgeOnLogoff asks. Everything it has to say goes to the system log.
+ * the last session, what the policy's purgeOnLogoff asks. Everything it has to say goes to the system log.
  */
 export async function runLogonWork(work: LogonWork, runAgent: RunAgent, log: PamLog): Promise<ExitCode> {
   const who = `${work.user} (${work.service})`;
@@ -49,27 +51,48 @@ export async function runLogonWork(work: LogonWork, runAgent: RunAgent, log: Pam
       return sync.code;
     }
     case 'open_session':
-      withSessions(work, (sessions) => sessions.open(work.sessionPid));
+      await withSessions(work, (sessions) => sessions.open(work.sessionPid));
       return EXIT.ok;
     case 'close_session': {
+      const { others, purge } = await withSessions(work, (sessions, session) => ({
+        others: sessions.close(work.sessionPid),
+        purge: session?.policy.policy.purgeOnLogoff === true,
+      }));
       const sync = await runAgent([...store, 'sync', '--trigger', 'logoff']);
       // Not logged in (no password at this logon, or a session that expired) is no news at logoff.
       if (sync.code !== EXIT.notLoggedIn) report('logoff sync', sync);
-      const others = withSessions(work, (sessions) => sessions.close(work.sessionPid));
-      if (others === 0 && work.config.purgeOnLogoff) await atLastLogoff(work, runAgent, log);
+      if (others === 0 && purge) await atLastLogoff(work, runAgent, log);
       return sync.code;
     }
   }
 }
 
-function withSessions<T>(work: LogonWork, use: (sessions: OpenSessions) => T): T {
+/** How long a session phase waits for the store while the logon sync still holds it (past the logon budget). */
+const STORE_WAIT_MS = 120_000;
+
+/** Uses the session list under the store lock, waiting for a logon sync that still holds it. */
+async function withSessions<T>(
+  work: LogonWork,
+  use: (sessions: OpenSessions, session: Session | null) => T,
+): Promise<T> {
   const layout = new StoreLayout(work.store);
   const store = AgentStore.open(layout);
-  const release = new StoreLock(layout.lockFile).acquire();
-  try {
-    return use(new OpenSessions(layout, store.writer));
-  } finally {
-    release();
+  const lock = new StoreLock(layout.lockFile);
+  const deadline = Date.now() + STORE_WAIT_MS;
+  for (;;) {
+    let release: () => void;
+    try {
+      release = lock.acquire();
+    } catch (error) {
+      if (!(error instanceof RoamingError) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
+    }
+    try {
+      return use(new OpenSessions(layout, store.writer), store.session.read());
+    } finally {
+      release();
+    }
   }
 }
 
@@ -80,8 +103,8 @@ function withSessions<T>(work: LogonWork, use: (sessions: OpenSessions) => T): T
 async function afterLogonSync(_work: LogonWork, _runAgent: RunAgent, _log: PamLog): Promise<void> {}
 
 /**
- * The one place where purgeOnLogoff removes the user's keys from this machine when their last session closes.
- * Issue 14's purge command plugs in here; until then the keys stay, and the log says so.
+ * The one place where the policy's purgeOnLogoff removes the user's keys from this machine when their last session
+ * closes. Issue 14's purge command plugs in here; until then the keys stay, and the log says so.
  */
 async function atLastLogoff(work: LogonWork, _runAgent: RunAgent, log: PamLog): Promise<void> {
   log('notice', `purgeOnLogoff for ${work.user}: this agent has no purge yet; the keys stay on this machine`);

@@ -23,6 +23,7 @@ and runs the logoff sync. It works as the user PAM names (it drops root's privil
 home, ~/.local/share/credroam. It always exits 0: past logonBudgetSeconds the logon proceeds and the sync
 finishes in the background. What happens goes to the system log (authpriv, tag credroam-agent).
   --config FILE   the agent configuration (default $CREDROAM_AGENT_CONFIG, else /etc/credroam/agent.json)
+  --worker        internal: the hook's own background process, which reads its work from the hook's pipe
 
   auth     optional  pam_exec.so expose_authtok quiet /usr/bin/credroam-agent pam-hook
   session  optional  pam_exec.so quiet /usr/bin/credroam-agent pam-hook`,
