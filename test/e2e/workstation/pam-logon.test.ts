@@ -11,7 +11,6 @@ import { type ServiceProcess } from '../../helpers/service-process';
 import { useSlapd } from '../../helpers/slapd';
 import { waitFor } from '../../helpers/wait-for';
 import { expectOk, tokenContent, Workstations } from '../../support/agent-cli';
-import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import {
   createLocalAccount,
   installPamService,
@@ -19,7 +18,7 @@ import {
   pamtester,
   type LocalAccount,
 } from '../../support/local-pam';
-import { startLogonStack, type LogonStack } from '../../support/logon-stack';
+import { startRoamingServices, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
 import { tearDown } from '../../support/teardown';
 
@@ -62,11 +61,7 @@ describe('logon through PAM (pam_exec + credroam-agent pam-hook)', () => {
 
   beforeAll(async () => {
     probe = await BrokerProbe.open(namespace);
-    const channel = serviceChannelKey(slapd());
-    gateway = await startGatewayProcess(slapd(), namespace, 'e2e-gateway', {
-      CREDROAM_SERVICE_CHANNEL_KEY_FILE: channel.file,
-    });
-    stack = await startLogonStack(slapd(), namespace, channel.file);
+    ({ gateway, stack } = await startRoamingServices(slapd(), namespace));
     probe.track({ queues: [`${namespace}.logon-events.ingress`] });
     workspace = await OpensslWorkspace.create();
     certificate = await workspace.selfSignedCertificate({
