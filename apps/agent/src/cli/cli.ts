@@ -6,6 +6,7 @@ import { deleteCommand } from './commands/delete.command';
 import { importCommand } from './commands/import.command';
 import { listCommand } from './commands/list.command';
 import { loginCommand } from './commands/login.command';
+import { pamHookCommand } from './commands/pam-hook.command';
 import { statusCommand } from './commands/status.command';
 import { syncCommand } from './commands/sync.command';
 import { describeFailure, EXIT, exitCodeFor, UsageError, type ExitCode } from './exit-codes';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   deleteCommand,
   syncCommand,
   statusCommand,
+  pamHookCommand,
 ];
 
 export const USAGE = `usage: credroam-agent [--store DIR] <command> [options]
