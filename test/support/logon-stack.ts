@@ -181,20 +181,27 @@ export interface RoamingServices {
 
 /**
  * What a roaming suite runs: directory-gateway and the logon stack (token-crypto, logon-events) sharing one service
- * channel key. `gatewayEnv` goes to directory-gateway (e.g. CREDROAM_POLICY_FILE).
+ * channel key. `gatewayEnv` goes to directory-gateway (e.g. CREDROAM_POLICY_FILE), `logonEnv` to logon-events,
+ * `everyProcess` to all three (e.g. a shared clock).
  */
 export async function startRoamingServices(
   slapd: SlapdHandle,
   namespace: string,
   gatewayEnv: Record<string, string> = {},
+  {
+    logonEnv = {},
+    everyProcess = {},
+  }: { logonEnv?: Record<string, string>; everyProcess?: Record<string, string> } = {},
 ): Promise<RoamingServices> {
   const channel = serviceChannelKey(slapd);
   const gateway = await startGatewayProcess(slapd, namespace, 'e2e-gateway', {
+    ...everyProcess,
     CREDROAM_SERVICE_CHANNEL_KEY_FILE: channel.file,
     ...gatewayEnv,
   });
   try {
-    return { gateway, stack: await startLogonStack(slapd, namespace, channel.file) };
+    const stack = await startLogonStack(slapd, namespace, channel.file, logonEnv, undefined, everyProcess);
+    return { gateway, stack };
   } catch (error) {
     await gateway.stop();
     throw error;

@@ -14,8 +14,7 @@ import { type ServiceProcess } from '../../helpers/service-process';
 import { useSlapd } from '../../helpers/slapd';
 import { waitFor } from '../../helpers/wait-for';
 import { agent, expectOk, type AgentRun } from '../../support/agent-cli';
-import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
-import { startLogonStack, type LogonStack } from '../../support/logon-stack';
+import { startRoamingServices, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
 import { SharedClock } from '../../support/shared-clock';
 import { tearDown } from '../../support/teardown';
@@ -79,19 +78,15 @@ describe('sessions renewed by the device key, refused once the account is disabl
       CREDROAM_AMQP_NAMESPACE: namespace,
       CREDROAM_AUDIT_DB: `sqlite:${join(dir, 'audit.sqlite')}`,
     });
-    const channel = serviceChannelKey(slapd());
-    gateway = await startGatewayProcess(slapd(), namespace, 'renewal-gateway', {
-      ...clock.serviceEnv(),
-      CREDROAM_SERVICE_CHANNEL_KEY_FILE: channel.file,
-    });
-    stack = await startLogonStack(
+    ({ gateway, stack } = await startRoamingServices(
       slapd(),
       namespace,
-      channel.file,
-      { CREDROAM_SESSION_LIFETIME_SECONDS: String(LIFETIME_SECONDS) },
-      undefined,
-      clock.serviceEnv(),
-    );
+      {},
+      {
+        logonEnv: { CREDROAM_SESSION_LIFETIME_SECONDS: String(LIFETIME_SECONDS) },
+        everyProcess: clock.serviceEnv(),
+      },
+    ));
   }, 120_000);
 
   afterAll(async () => {
