@@ -9,7 +9,7 @@ import {
 } from '@credroam/roaming';
 import { signDeviceProof } from '@credroam/sealing';
 import { type DirectoryRepository } from '../repositories/logon.repositories';
-import { sessionClaims } from '../testing/session-claims';
+import { ALICE, sessionClaims } from '../testing/session-claims';
 import { DeviceProofVerifier } from './device-proof.verifier';
 import { PolicyCache } from './policy.cache';
 import { SessionRenewalService } from './session-renewal.service';
@@ -19,13 +19,7 @@ const HOUR = 3_600_000;
 const LOGON = Date.UTC(2026, 10, 25, 8);
 const device = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const DEVICE_KEY = device.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
-const USER = {
-  dn: 'uid=alice,ou=people,dc=credroam,dc=test',
-  login: 'alice',
-  stableId: '6f1c2e0a-0000-4000-8000-000000000001',
-  displayName: null,
-  groups: [],
-};
+const USER = ALICE;
 const policyWith = (sessionRenewalHours: number) =>
   ({
     policy: { ...POLICY_DEFAULTS, sessionRenewalHours },

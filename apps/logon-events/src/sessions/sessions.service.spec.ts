@@ -8,18 +8,13 @@ import {
 } from '@credroam/roaming';
 import { openServiceSecret, sealServiceSecret } from '@credroam/sealing';
 import { type CryptoRepository, type DirectoryRepository } from '../repositories/logon.repositories';
+import { ALICE } from '../testing/session-claims';
 import { PolicyCache } from './policy.cache';
 import { SessionTokenSigner } from './session-token';
 import { SessionsService } from './sessions.service';
 
 const NOW = Date.UTC(2026, 10, 25, 12);
-const USER = {
-  dn: 'uid=alice,ou=people,dc=credroam,dc=test',
-  login: 'alice',
-  stableId: '6f1c2e0a-0000-4000-8000-000000000001',
-  displayName: null,
-  groups: [],
-};
+const USER = ALICE;
 const POLICY = {
   policy: { ...POLICY_DEFAULTS },
   sources: Object.fromEntries(POLICY_KNOBS.map((knob) => [knob, 'default' as const])),
