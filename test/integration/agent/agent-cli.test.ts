@@ -347,8 +347,10 @@ describe('credroam-agent against the real logon stack', () => {
     expect((await agent(['--store', storeA, 'delete', 'private-key', '../../x'])).code).toBe(2);
     expect((await agent(['--store', store('ws-never'), 'sync'])).code).toBe(3);
 
-    // A session logon-events itself holds expired (its clock decides, not the agent's copy of expiresAt): the
-    // same token re-signed with the installation's session key and an expiry in the past.
+    // A session logon-events itself holds expired (its clock decides, not the agent's copy of expiresAt) and no
+    // longer renewable: the same token re-signed with the installation's session key, an expiry in the past and a
+    // password logon older than policy sessionRenewalHours (10 h) allows. The agent tries the renewal, which is
+    // refused.
     const expiredStore = store('ws-expired');
     cpSync(storeA, expiredStore, { recursive: true });
     const sessionFile = join(expiredStore, 'session.json');
@@ -356,12 +358,13 @@ describe('credroam-agent against the real logon stack', () => {
     const claims = JSON.parse(Buffer.from(session.sessionToken.split('.')[0]!, 'base64url').toString('utf8'));
     session.sessionToken = new SessionTokenSigner(stack.sessionKey).sign({
       ...claims,
+      authAt: Date.now() - 11 * 3_600_000,
       exp: Date.now() - 1000,
     });
     writeFileSync(sessionFile, JSON.stringify(session));
     const expired = await agent(['--store', expiredStore, 'sync']);
     expect(expired.code).toBe(3);
-    expect(expired.stderr).toContain('SESSION_EXPIRED');
+    expect(expired.stderr).toMatch(/not renewed: the password logon is older than policy.*SESSION_EXPIRED/);
   });
 
   it('imports a PKCS#12 bundle with its password from stdin, and roams it', async () => {

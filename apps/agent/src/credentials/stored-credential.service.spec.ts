@@ -80,8 +80,9 @@ describe('StoredCredentialService', () => {
     expect(fixture.store.tokens.list().tokens).toEqual([]);
   });
 
-  it('needs a live session (the hash key)', () => {
-    fixture.store.session.write({ ...fixture.session, expiresAt: new Date(NOW - 1).toISOString() });
+  it('needs a session that is live or still renewable (the hash key)', () => {
+    const past = new Date(NOW - 1).toISOString();
+    fixture.store.session.write({ ...fixture.session, expiresAt: past, renewableUntil: past });
     expect(() => service.set(key.id, Buffer.from('pw'))).toThrow(
       expect.objectContaining({ code: 'SESSION_EXPIRED' }),
     );

@@ -18,10 +18,18 @@ export interface UnlockedSession {
   hashKey: Buffer;
 }
 
+/**
+ * The session, while it is live or the device key may still renew it (the next sync does; local commands need only
+ * the hash key, which a renewal does not change).
+ */
 export function requireSession(store: AgentStore, now: number): UnlockedSession {
   const session = store.session.read();
   if (!session) throw new RoamingError('UNAUTHENTICATED', 'not logged in: run "credroam-agent login" first');
-  if (Date.parse(session.expiresAt) <= now) {
+  const usableUntil = Math.max(
+    Date.parse(session.expiresAt),
+    session.renewableUntil === undefined ? 0 : Date.parse(session.renewableUntil),
+  );
+  if (usableUntil <= now) {
     throw new RoamingError('SESSION_EXPIRED', 'the session has expired: run "credroam-agent login" again');
   }
   const deviceKey = store.deviceKeys.load();

@@ -22,13 +22,17 @@ export class SessionRenewal {
     private readonly logger?: Logger,
   ) {}
 
-  /** Renews when due; a refusal is exit 3 with the server's reason. Without a session it leaves the error to others. */
-  async ensureFresh(): Promise<void> {
+  /**
+   * Renews when due, or now with `force` (logon-events, whose clock decides, said the session expired); a refusal
+   * is exit 3 with the server's reason. Without a session it leaves the error to others.
+   */
+  async ensureFresh({ force = false } = {}): Promise<void> {
     const session = this.store.session.read();
     const deviceKey = this.store.deviceKeys.load();
     if (!session || !deviceKey) return;
     const now = this.now();
-    const expiresAt = Date.parse(session.expiresAt);
+    // Forced, the session counts as expired whatever this workstation's clock says.
+    const expiresAt = force ? now : Date.parse(session.expiresAt);
     if (expiresAt - now > RENEW_AHEAD_MS) return;
     const renewable = session.renewableUntil !== undefined && Date.parse(session.renewableUntil) > now;
     if (!renewable) {

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  RoamingError,
   unwrap,
   type MachineBase,
   type SyncRequest,
@@ -188,6 +189,31 @@ describe('SyncService', () => {
       code: 'SESSION_EXPIRED',
       message: expect.stringMatching(/can no longer be renewed.*credroam-agent login/),
     });
+  });
+
+  it('renews and sends the same request once more when the server says the session expired', async () => {
+    const tokens: string[] = [];
+    const client = {
+      sync: async (token: string, request: SyncRequest) => {
+        tokens.push(token);
+        if (tokens.length === 1) throw new RoamingError('SESSION_EXPIRED', 'expired by the server clock');
+        sent.push(request);
+        return response();
+      },
+      renewSession: async () => ({
+        sessionToken: 'renewed-token-0123456789',
+        expiresAt: new Date(NOW + 900_000).toISOString(),
+        renewableUntil: fixture.session.renewableUntil,
+        policy: fixture.session.policy,
+      }),
+    } as unknown as AgentApiClient;
+    await new SyncService(
+      fixture.store,
+      () => client,
+      () => NOW,
+    ).sync('pulse');
+    expect(tokens).toEqual([fixture.session.sessionToken, 'renewed-token-0123456789']);
+    expect(sent).toHaveLength(1);
   });
 
   it('reports a local store write failure (1003) and still fails the sync', async () => {

@@ -98,7 +98,8 @@ export class SyncService {
   ) {}
 
   async sync(trigger: SyncTrigger): Promise<SyncOutcome> {
-    await new SessionRenewal(this.store, this.clientFor, this.now, this.logger).ensureFresh();
+    const renewal = new SessionRenewal(this.store, this.clientFor, this.now, this.logger);
+    await renewal.ensureFresh();
     const unlocked = requireSession(this.store, this.now());
     const { session } = unlocked;
     const client = this.clientFor(session.server, { security: securityOf(session) });
@@ -129,7 +130,15 @@ export class SyncService {
     });
     if (!request.ok) throw RoamingError.fromInfo(request.error);
 
-    const response = await client.sync(session.sessionToken, request.value, unlocked.deviceKey);
+    const response = await client
+      .sync(session.sessionToken, request.value, unlocked.deviceKey)
+      .catch(async (error: unknown) => {
+        // Expired by the server's clock although not by ours: renew, then send the same request once more.
+        if (!(error instanceof RoamingError && error.code === 'SESSION_EXPIRED')) throw error;
+        await renewal.ensureFresh({ force: true });
+        const renewed = requireSession(this.store, this.now()).session.sessionToken;
+        return client.sync(renewed, request.value, unlocked.deviceKey);
+      });
     let applied: AppliedSync;
     try {
       applied = applySyncResponse({
