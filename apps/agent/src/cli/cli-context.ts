@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '@credroam/platform';
 import { machineIdSchema } from '@credroam/roaming';
 import { AgentStore } from '../store/agent-store';
 import { StoreLayout } from '../store/store-layout';
-import { StoreLock } from '../store/store.lock';
+import { StoreBusyError, StoreLock } from '../store/store.lock';
 import { AgentApiClient } from '../sync/agent-api.client';
 import { AmqpLogonClient } from '../sync/amqp-logon.client';
 import { type LogonClient } from '../sync/logon-client';
@@ -16,6 +16,10 @@ import {
   type TransportSecurity,
 } from '../sync/transport-security';
 import { UsageError } from './exit-codes';
+
+/** How long a command waits for a store another process has locked; a sync takes seconds at most. */
+const LOCK_WAIT_MS = 30_000;
+const LOCK_POLL_MS = 100;
 
 export interface CliIo {
   stdout(text: string): void;
@@ -51,10 +55,13 @@ export class CliContext {
 
   now = (): number => this.environment.now();
 
-  /** JSON log lines on stderr, silent unless CREDROAM_LOG_LEVEL asks for them (the CLI's own output is for people). */
-  logger(): Logger {
+  /**
+   * JSON log lines on stderr, silent unless CREDROAM_LOG_LEVEL asks for them (the CLI's own output is for people);
+   * the watch daemon, whose only output is its log, defaults to info.
+   */
+  logger(defaultLevel = 'silent'): Logger {
     this.log ??= createLogger('credroam-agent', {
-      level: this.environment.env.CREDROAM_LOG_LEVEL ?? 'silent',
+      level: this.environment.env.CREDROAM_LOG_LEVEL ?? defaultLevel,
       destination: { write: (line: string) => this.environment.io.stderr(line) },
     });
     return this.log;
@@ -65,15 +72,34 @@ export class CliContext {
     return this.opened;
   }
 
-  /** Runs a command that writes the store while holding the store lock. */
+  /**
+   * Runs a command that writes the store while holding the store lock. A lock held by another live process (the
+   * watch daemon syncing, a logon hook) is waited for, up to LOCK_WAIT_MS, rather than refused at once.
+   */
   async exclusive<T>(work: (store: AgentStore) => Promise<T> | T): Promise<T> {
     const store = this.store();
-    const release = new StoreLock(this.layout.lockFile).acquire();
+    const release = await this.acquireLock();
     try {
       store.sweep();
       return await work(store);
     } finally {
       release();
+    }
+  }
+
+  private async acquireLock(): Promise<() => void> {
+    const lock = new StoreLock(this.layout.lockFile);
+    // The real clock: the injected one is the session's (specs freeze it).
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    const sleep =
+      this.environment.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+    for (;;) {
+      try {
+        return lock.acquire();
+      } catch (error) {
+        if (!(error instanceof StoreBusyError) || Date.now() >= deadline) throw error;
+        await sleep(LOCK_POLL_MS);
+      }
     }
   }
 

@@ -7,7 +7,10 @@ import { importCommand } from './commands/import.command';
 import { listCommand } from './commands/list.command';
 import { loginCommand } from './commands/login.command';
 import { statusCommand } from './commands/status.command';
+import { purgeKeysCommand } from './commands/purge-keys.command';
 import { syncCommand } from './commands/sync.command';
+import { waitSyncedCommand } from './commands/wait-synced.command';
+import { watchCommand } from './commands/watch.command';
 import { describeFailure, EXIT, exitCodeFor, UsageError, type ExitCode } from './exit-codes';
 
 export const COMMANDS: readonly Command[] = [
@@ -18,12 +21,15 @@ export const COMMANDS: readonly Command[] = [
   deleteCommand,
   syncCommand,
   statusCommand,
+  watchCommand,
+  waitSyncedCommand,
+  purgeKeysCommand,
 ];
 
 export const USAGE = `usage: credroam-agent [--store DIR] <command> [options]
 
 commands:
-${COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`).join('\n')}
+${COMMANDS.map((command) => `  ${command.name.padEnd(11)} ${command.summary}`).join('\n')}
 
 global options:
   --store DIR   the local store (default $CREDROAM_STORE, else $XDG_DATA_HOME/credroam or ~/.local/share/credroam)

@@ -1,6 +1,16 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { RoamingError } from '@credroam/roaming';
 
+/** The store is locked by another live process: try again when it has finished. */
+export class StoreBusyError extends RoamingError {
+  constructor(readonly owner: number) {
+    super(
+      'FORBIDDEN',
+      `another credroam-agent (pid ${owner}) is using this store; try again when it has finished`,
+    );
+  }
+}
+
 /**
  * One writer per store: a logon hook's sync and a manual import must not interleave their writes, or a sync could
  * record a base that misses a token imported meanwhile. An exclusive lock file holding the owner's pid; a lock
@@ -20,10 +30,7 @@ export class StoreLock {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const owner = this.owner();
         if (owner !== null && owner !== process.pid && isAlive(owner)) {
-          throw new RoamingError(
-            'FORBIDDEN',
-            `another credroam-agent (pid ${owner}) is using this store; try again when it has finished`,
-          );
+          throw new StoreBusyError(owner);
         }
         this.release();
       }

@@ -2,7 +2,11 @@ import { SYNC_TRIGGERS, syncTriggerSchema } from '@credroam/roaming';
 import { SyncService, type SyncOutcome } from '../../sync/sync.service';
 import { stringOption } from '../arguments';
 import { type Command } from '../command';
-import { EXIT, UsageError } from '../exit-codes';
+import { sendControl } from '../../watch/control-socket';
+import { EXIT, UsageError, type ExitCode } from '../exit-codes';
+
+/** The daemon answers after its sync, which may wait for one under way and retry an unreachable server. */
+const PULSE_TIMEOUT_MS = 120_000;
 
 export const syncCommand: Command = {
   name: 'sync',
@@ -11,6 +15,8 @@ export const syncCommand: Command = {
 
 Sends the manifest and the sealed content of tokens changed since the last sync, then applies the answer
 atomically (downloads, local deletions, new merge base). Transient errors are retried with backoff.
+A pulse (the default trigger) while a watch daemon runs for the store is handed to the daemon, which syncs
+(after the sync it may be running) and answers; --json then prints {"watch": true, result, message}.
   --trigger T   why this sync runs (default pulse)
   --json        print the outcome as JSON`,
   options: { trigger: { type: 'string' }, json: { type: 'boolean' } },
@@ -18,6 +24,17 @@ atomically (downloads, local deletions, new merge base). Transient errors are re
   async run(context, { values }) {
     const trigger = syncTriggerSchema.safeParse(stringOption(values, 'trigger') ?? 'pulse');
     if (!trigger.success) throw new UsageError(`--trigger must be one of ${SYNC_TRIGGERS.join(', ')}`);
+    if (trigger.data === 'pulse') {
+      const reply = await sendControl(context.layout.watchSocket, { op: 'pulse' }, PULSE_TIMEOUT_MS);
+      if (reply?.op === 'pulse') {
+        const { attempt } = reply;
+        if (values.json === true) context.io.stdout(`${JSON.stringify({ watch: true, ...attempt })}\n`);
+        else if (attempt.exitCode === EXIT.ok)
+          context.io.stdout(`${attempt.message} (by the watch daemon)\n`);
+        if (attempt.exitCode !== EXIT.ok) context.io.stderr(`credroam-agent: ${attempt.message}\n`);
+        return attempt.exitCode as ExitCode;
+      }
+    }
     const outcome = await context.exclusive((store) =>
       new SyncService(store, context.clientFor, context.now, context.logger()).sync(trigger.data),
     );
