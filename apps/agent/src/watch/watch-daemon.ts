@@ -22,8 +22,8 @@ export interface WatchDependencies {
   layout: StoreLayout;
   /** One sync under the store lock; `whileLocked` runs after it, still under the lock. */
   sync: (trigger: SyncTrigger, whileLocked: () => void) => Promise<SyncOutcome>;
-  /** The policy's refreshMinutes of the current session, or null without one. */
-  refreshMinutes: () => number | null;
+  /** The period of refresh syncs (the policy's refreshMinutes), read after each sync. */
+  refreshMs: () => number;
   logger: Logger;
   env: NodeJS.ProcessEnv;
 }
@@ -52,10 +52,7 @@ export class WatchDaemon {
     this.scheduler = new SyncScheduler({
       debounceMs: settings.debounceMs,
       backoff: settings.backoff,
-      refreshMs: () => {
-        const minutes = deps.refreshMinutes();
-        return minutes === null ? null : minutes * 60_000;
-      },
+      refreshMs: deps.refreshMs,
       run: (trigger) => this.attempt(trigger),
     });
     this.watcher = new StoreWatcher(

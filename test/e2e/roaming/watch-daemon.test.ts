@@ -1,0 +1,143 @@
+// `credroam-agent watch` on two simulated workstations against the real stack (throwaway slapd, RabbitMQ,
+// directory-gateway, token-crypto and logon-events each as its own process): nobody types a sync.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
+import { startServiceProcess, type ServiceProcess } from '../../helpers/service-process';
+import { useSlapd } from '../../helpers/slapd';
+import { waitFor } from '../../helpers/wait-for';
+import { expectOk, tokenContent, Workstations } from '../../support/agent-cli';
+import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
+import { startLogonStack, type LogonStack } from '../../support/logon-stack';
+import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
+import { tearDown } from '../../support/teardown';
+
+describe('the watch daemon', () => {
+  const slapd = useSlapd({ users: [{ uid: 'alice', password: 'alice-pass' }] });
+  const namespace = testNamespace();
+  let probe: BrokerProbe;
+  let gateway: ServiceProcess;
+  let stack: LogonStack;
+  let workspace: OpensslWorkspace;
+  let certificate: GeneratedCertificate;
+  let dir: string;
+  const daemons: Record<string, ServiceProcess> = {};
+  const { store, run, login, sync, list } = new Workstations(
+    () => dir,
+    () => stack.url,
+  );
+
+  const startWatch = async (workstation: string, ...options: string[]) => {
+    daemons[workstation] = await startServiceProcess({
+      name: `watch-${workstation}`,
+      script: 'bin/credroam-agent',
+      args: ['--store', store(workstation), 'watch', '--debounce-ms', '300', ...options],
+      env: { CREDROAM_STORE: '', CREDROAM_AGENT_RETRY_BASE_MS: '10' },
+      ready: { line: /watch daemon ready/ },
+    });
+  };
+  /** The daemon's log lines about its sync attempts (a trigger and a result). */
+  const attempts = (workstation: string, from = 0) =>
+    daemons[workstation]!.logLines(from).filter((line) => typeof line.result === 'string');
+
+  beforeAll(async () => {
+    probe = await BrokerProbe.open(namespace);
+    dir = mkdtempSync(join(tmpdir(), 'credroam-e2e-'));
+    const policyFile = join(dir, 'policy.json');
+    writeFileSync(policyFile, JSON.stringify({ defaults: { purgeOnLogoff: true } }));
+    const channel = serviceChannelKey(slapd());
+    gateway = await startGatewayProcess(slapd(), namespace, 'e2e-gateway', {
+      CREDROAM_SERVICE_CHANNEL_KEY_FILE: channel.file,
+      CREDROAM_POLICY_FILE: policyFile,
+    });
+    stack = await startLogonStack(slapd(), namespace, channel.file);
+    probe.track({ queues: [`${namespace}.logon-events.ingress`] });
+    workspace = await OpensslWorkspace.create();
+    certificate = await workspace.selfSignedCertificate({ algorithm: 'p-256', subject: '/CN=alice watched' });
+    // What the PAM hook does at each logon; from here on nobody types a sync.
+    await login('ws-a');
+    await login('ws-b');
+  }, 90_000);
+
+  afterAll(async () => {
+    await tearDown({
+      services: [...Object.values(daemons), ...(stack?.processes ?? []), gateway],
+      probe,
+      workspace,
+      dir,
+    });
+  }, 30_000);
+
+  it('runs the logon sync at start, which wait-synced waits for', async () => {
+    // A keeps the policy's refresh (8 h): whatever it sends, a store change made it send. B refreshes often, the
+    // only way another machine's change reaches it without a command.
+    await startWatch('ws-a');
+    await startWatch('ws-b', '--refresh-ms', '500');
+    expectOk(await run('ws-a', ['wait-synced', '--timeout', '30']));
+    expectOk(await run('ws-b', ['wait-synced', '--timeout', '30']));
+    expect(attempts('ws-a')[0]).toMatchObject({ trigger: 'logon', result: 'up-to-date' });
+  }, 60_000);
+
+  it('brings a certificate and its key imported on A to B, with no sync typed on either', async () => {
+    expectOk(await run('ws-a', ['import', certificate.certFile]));
+    expectOk(await run('ws-a', ['import', certificate.keyFile]));
+    const onB = await waitFor(
+      async () => {
+        const tokens = await list('ws-b');
+        return tokens.length === 2 && tokens;
+      },
+      { description: 'the certificate and its key on B', timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(onB.map((token) => token.type).sort()).toEqual(['certificate', 'private-key']);
+    expect(
+      tokenContent(store('ws-b'), 'certificate', certificate.thumbprint).equals(certificate.certDer),
+    ).toBe(true);
+    // Two imports, one or two store-change syncs (as the debounce met the imports): both tokens sent by them.
+    const sent = attempts('ws-a')
+      .filter((line) => line.trigger === 'store-change')
+      .map((line) => Number(/^synced: (\d+) sent/.exec(String(line.msg))?.[1] ?? 0));
+    expect(sent.reduce((sum, count) => sum + count, 0)).toBe(2);
+  }, 60_000);
+
+  it('answers a pulse from "credroam-agent sync" with the result of its sync, and one from SIGUSR1', async () => {
+    const from = daemons['ws-a']!.output().length;
+    const pulse = await run('ws-a', ['sync', '--json']);
+    expectOk(pulse);
+    expect(JSON.parse(pulse.stdout)).toEqual({
+      watch: true,
+      result: 'up-to-date',
+      exitCode: 0,
+      message: 'up-to-date: 0 sent, 0 downloaded, 0 deleted',
+    });
+    process.kill(daemons['ws-a']!.pid, 'SIGUSR1');
+    await waitFor(() => attempts('ws-a', from).filter((line) => line.trigger === 'pulse').length === 2, {
+      description: 'a second pulse sync on A',
+      timeoutMs: 20_000,
+    });
+  }, 60_000);
+
+  it('purges roamed private keys at logoff, and they come back at the next logon without being lost anywhere', async () => {
+    const [key] = (await list('ws-b')).filter((token) => token.type === 'private-key');
+    const purge = await run('ws-b', ['purge-keys', '--json']);
+    expectOk(purge);
+    expect(JSON.parse(purge.stdout)).toEqual({
+      purgeOnLogoff: true,
+      purged: [{ type: 'private-key', id: key!.id }],
+      kept: [],
+    });
+    // The daemon stopped first, or it would have fetched the key back at once.
+    expect(await daemons['ws-b']!.exited).toEqual({ code: 0, signal: null });
+    expect((await list('ws-b')).map((token) => token.type)).toEqual(['certificate']);
+
+    await login('ws-b');
+    await sync('ws-b');
+    expect(
+      tokenContent(store('ws-b'), 'private-key', key!.id).equals(
+        tokenContent(store('ws-a'), 'private-key', key!.id),
+      ),
+    ).toBe(true);
+    expectOk(await run('ws-a', ['sync']));
+    expect((await list('ws-a')).map((token) => token.type).sort()).toEqual(['certificate', 'private-key']);
+  }, 60_000);
+});
