@@ -44,7 +44,8 @@ const MAX_LINE = 4_096;
 export interface ControlHandlers {
   /** Resolves with the first sync attempt that starts after the request. */
   pulse(): Promise<AttemptReport>;
-  stop(): void;
+  /** Resolves once the daemon has stopped: the client then knows no sync of the daemon can follow. */
+  stop(): Promise<void>;
 }
 
 /** Listens on `path`; refuses (throws) when a daemon already answers there, replaces a socket a crash left. */
@@ -89,7 +90,9 @@ function serve(socket: Socket, handlers: ControlHandlers): void {
       return;
     }
     if (request.op === 'stop') {
-      socket.end(`${JSON.stringify({ op: 'stop' })}\n`, () => handlers.stop());
+      void handlers.stop().then(() => {
+        if (!socket.destroyed) socket.end(`${JSON.stringify({ op: 'stop' })}\n`);
+      });
       return;
     }
     void handlers.pulse().then((attempt) => {

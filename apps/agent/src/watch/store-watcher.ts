@@ -16,7 +16,7 @@ export function watchedDirectories(layout: StoreLayout, extra: () => readonly st
 }
 
 /**
- * What the watched directories hold (name, size, modification time of each entry, temp files left out): equal
+ * What the watched directories hold (name, size, modification time of each file, temp files left out): equal
  * snapshots mean nothing changed. The daemon takes one right after each of its syncs, so the events its own
  * writes cause (which may arrive after the sync) lead to no further sync.
  */
@@ -34,7 +34,10 @@ export function snapshotOf(dirs: readonly string[]): string {
       if (isTempName(name)) continue;
       try {
         const stat = statSync(join(dir, name), { bigint: true });
-        lines.push(`${dir}\0${name}\0${stat.size}\0${stat.mtimeNs}`);
+        // A directory's times change with every temp file made in it: only its presence counts.
+        lines.push(
+          stat.isDirectory() ? `${dir}\0${name}\0dir` : `${dir}\0${name}\0${stat.size}\0${stat.mtimeNs}`,
+        );
       } catch {
         // removed between readdir and stat: the next event covers it
       }

@@ -108,7 +108,8 @@ export class WatchDaemon {
       for (const waiter of this.waiters.splice(0)) {
         waiter({ result: 'failed', exitCode: EXIT.failed, message: 'the watch daemon stopped' });
       }
-      await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+      // No new connections; the open ones (the `stop` being answered) end by themselves.
+      this.server?.close();
       rmSync(this.deps.layout.watchSocket, { force: true });
       this.deps.logger.info('watch daemon stopped');
       this.resolveFinished();
