@@ -123,7 +123,10 @@ export class WatchDaemon {
 
   private async attempt(trigger: SyncTrigger): Promise<AttemptVerdict> {
     // Events of the daemon's own writes arrive after its sync: nothing changed since, nothing to do.
-    if (trigger === 'store-change' && snapshotOf(this.directories()) === this.lastSnapshot) return 'ok';
+    if (trigger === 'store-change' && snapshotOf(this.directories()) === this.lastSnapshot) {
+      this.deps.logger.debug('store change: nothing new since the last sync');
+      return 'ok';
+    }
     const waiters = this.waiters.splice(0);
     const report = await this.syncOnce(trigger);
     for (const waiter of waiters) waiter(report);
