@@ -10,7 +10,7 @@ import { waitFor } from '../../helpers/wait-for';
 import { expectOk, tokenContent, Workstations } from '../../support/agent-cli';
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { startLogonStack, type LogonStack } from '../../support/logon-stack';
-import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
+import { BrokerProbe, TcpProxy, testNamespace } from '../../support/messaging-fixtures';
 import { tearDown } from '../../support/teardown';
 
 describe('the watch daemon', () => {
@@ -28,12 +28,13 @@ describe('the watch daemon', () => {
     () => stack.url,
   );
 
-  const startWatch = async (workstation: string, ...options: string[]) => {
+  let proxy: TcpProxy | undefined;
+  const startWatch = async (workstation: string, options: string[] = [], env: NodeJS.ProcessEnv = {}) => {
     daemons[workstation] = await startServiceProcess({
       name: `watch-${workstation}`,
       script: 'bin/credroam-agent',
       args: ['--store', store(workstation), 'watch', '--debounce-ms', '300', ...options],
-      env: { CREDROAM_STORE: '', CREDROAM_AGENT_RETRY_BASE_MS: '10' },
+      env: { CREDROAM_STORE: '', CREDROAM_AGENT_RETRY_BASE_MS: '10', ...env },
       ready: { line: /watch daemon ready/ },
     });
   };
@@ -61,6 +62,7 @@ describe('the watch daemon', () => {
   }, 90_000);
 
   afterAll(async () => {
+    await proxy?.close();
     await tearDown({
       services: [...Object.values(daemons), ...(stack?.processes ?? []), gateway],
       probe,
@@ -73,7 +75,7 @@ describe('the watch daemon', () => {
     // A keeps the policy's refresh (8 h): whatever it sends, a store change made it send. B refreshes often, the
     // only way another machine's change reaches it without a command.
     await startWatch('ws-a');
-    await startWatch('ws-b', '--refresh-ms', '500');
+    await startWatch('ws-b', ['--refresh-ms', '500']);
     expectOk(await run('ws-a', ['wait-synced', '--timeout', '30']));
     expectOk(await run('ws-b', ['wait-synced', '--timeout', '30']));
     expect(attempts('ws-a')[0]).toMatchObject({ trigger: 'logon', result: 'up-to-date' });
@@ -140,4 +142,39 @@ describe('the watch daemon', () => {
     expectOk(await run('ws-a', ['sync']));
     expect((await list('ws-a')).map((token) => token.type).sort()).toEqual(['certificate', 'private-key']);
   }, 60_000);
+
+  it('backs off while the server is unreachable and syncs alone once it is back', async () => {
+    // logon-events behind a proxy this test can cut; the agent's client tries once per sync, the daemon retries.
+    proxy = await TcpProxy.start(new URL(stack.url));
+    await login('ws-c', 'alice', `http://127.0.0.1:${new URL(proxy.url()).port}`);
+    await startWatch('ws-c', [], {
+      CREDROAM_AGENT_RETRY_ATTEMPTS: '1',
+      CREDROAM_WATCH_BACKOFF_MS: '200',
+      CREDROAM_WATCH_BACKOFF_MAX_MS: '1000',
+    });
+    expectOk(await run('ws-c', ['wait-synced', '--timeout', '30']));
+    proxy.cut();
+    const offline = await workspace.selfSignedCertificate({
+      algorithm: 'p-256',
+      subject: '/CN=alice offline',
+    });
+    expectOk(await run('ws-c', ['import', offline.certFile]));
+    await waitFor(() => attempts('ws-c').filter((line) => line.result === 'unreachable').length >= 3, {
+      description: 'three failed attempts on C',
+      timeoutMs: 30_000,
+    });
+    proxy.restore();
+    await waitFor(
+      () => attempts('ws-c').some((line) => line.msg === 'synced: 1 sent, 0 downloaded, 0 deleted'),
+      {
+        description: 'the sync that resumed alone',
+        timeoutMs: 30_000,
+      },
+    );
+    const retries = daemons['ws-c']!.logLines().filter((line) => typeof line.delayMs === 'number');
+    expect(retries.slice(0, 3).map((line) => line.failures)).toEqual([1, 2, 3]);
+    // B's daemon stopped at its purge: B's next logon sync shows what C sent.
+    await sync('ws-b');
+    expect((await list('ws-b')).map((token) => token.id)).toContain(offline.thumbprint);
+  }, 90_000);
 });

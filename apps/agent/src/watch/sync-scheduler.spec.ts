@@ -21,12 +21,17 @@ describe('SyncScheduler', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
+  let retries: [number, number][];
+  beforeEach(() => {
+    retries = [];
+  });
   const make = (run: (trigger: SyncTrigger) => Promise<AttemptVerdict>, refreshMs: number | null = null) =>
     new SyncScheduler({
       debounceMs: 1_000,
       refreshMs: () => refreshMs,
       backoff: { baseMs: 1_000, maxMs: 8_000 },
       run,
+      onRetry: (failures, delayMs) => retries.push([failures, delayMs]),
       random: () => 1,
     });
 
@@ -76,11 +81,19 @@ describe('SyncScheduler', () => {
       gaps.push(waited);
     }
     expect(gaps).toEqual([1_000, 2_000, 4_000, 8_000, 8_000]);
+    expect(retries).toEqual([
+      [1, 1_000],
+      [2, 2_000],
+      [3, 4_000],
+      [4, 8_000],
+      [5, 8_000],
+    ]);
     expect(runs.started.every((trigger) => trigger === 'logon')).toBe(true);
     await runs.finish('ok');
-    expect(scheduler.consecutiveFailures).toBe(0);
     scheduler.request('refresh');
     await runs.finish('retry');
+    // Reset by the success: the first failure after it waits the base delay again.
+    expect(retries[5]).toEqual([1, 1_000]);
     await jest.advanceTimersByTimeAsync(999);
     expect(runs.started).toHaveLength(7);
     await jest.advanceTimersByTimeAsync(1);

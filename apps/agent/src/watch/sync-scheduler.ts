@@ -14,6 +14,8 @@ export interface SchedulerOptions {
   refreshMs: () => number | null;
   backoff: { baseMs: number; maxMs: number };
   run: (trigger: SyncTrigger) => Promise<AttemptVerdict>;
+  /** Told of each retry scheduled: the consecutive failures so far and the delay chosen. */
+  onRetry?: (failures: number, delayMs: number) => void;
   random?: () => number;
 }
 
@@ -57,11 +59,6 @@ export class SyncScheduler {
     await this.running;
   }
 
-  /** Consecutive failed attempts (0 after a success): for the daemon's log. */
-  get consecutiveFailures(): number {
-    return this.failures;
-  }
-
   private enqueue(trigger: SyncTrigger): void {
     if (this.stopped) return;
     this.pending = coalesce(this.pending, trigger);
@@ -94,10 +91,12 @@ export class SyncScheduler {
     if (verdict === 'retry') {
       this.failures += 1;
       this.pending = coalesce(this.pending, trigger);
+      const delayMs = this.backoffMs();
+      this.options.onRetry?.(this.failures, delayMs);
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
         this.drain();
-      }, this.backoffMs());
+      }, delayMs);
       return;
     }
     this.failures = 0;

@@ -54,6 +54,7 @@ export class WatchDaemon {
       backoff: settings.backoff,
       refreshMs: deps.refreshMs,
       run: (trigger) => this.attempt(trigger),
+      onRetry: (failures, delayMs) => deps.logger.info({ failures, delayMs }, `retrying in ${delayMs} ms`),
     });
     this.watcher = new StoreWatcher(
       () => this.directories(),
@@ -132,10 +133,7 @@ export class WatchDaemon {
     for (const waiter of waiters) waiter(report);
     this.watcher.rearm();
     const level = report.exitCode === EXIT.ok ? 'info' : 'warn';
-    this.deps.logger[level](
-      { trigger, result: report.result, failures: this.scheduler.consecutiveFailures },
-      report.message,
-    );
+    this.deps.logger[level]({ trigger, result: report.result }, report.message);
     return verdictOf(report);
   }
 
