@@ -6,6 +6,7 @@ import { deleteCommand } from './commands/delete.command';
 import { importCommand } from './commands/import.command';
 import { listCommand } from './commands/list.command';
 import { loginCommand } from './commands/login.command';
+import { pamHookCommand } from './commands/pam-hook.command';
 import { statusCommand } from './commands/status.command';
 import { purgeKeysCommand } from './commands/purge-keys.command';
 import { syncCommand } from './commands/sync.command';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   deleteCommand,
   syncCommand,
   statusCommand,
+  pamHookCommand,
   watchCommand,
   waitSyncedCommand,
   purgeKeysCommand,
