@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '@credroam/platform';
 import { machineIdSchema } from '@credroam/roaming';
 import { AgentStore } from '../store/agent-store';
 import { StoreLayout } from '../store/store-layout';
-import { StoreBusyError, StoreLock } from '../store/store.lock';
+import { StoreLock } from '../store/store.lock';
 import { AgentApiClient } from '../sync/agent-api.client';
 import { AmqpLogonClient } from '../sync/amqp-logon.client';
 import { type LogonClient } from '../sync/logon-client';
@@ -19,7 +19,6 @@ import { UsageError } from './exit-codes';
 
 /** How long a command waits for a store another process has locked; a sync takes seconds at most. */
 const LOCK_WAIT_MS = 30_000;
-const LOCK_POLL_MS = 100;
 
 export interface CliIo {
   stdout(text: string): void;
@@ -78,28 +77,15 @@ export class CliContext {
    */
   async exclusive<T>(work: (store: AgentStore) => Promise<T> | T): Promise<T> {
     const store = this.store();
-    const release = await this.acquireLock();
+    const release = await new StoreLock(this.layout.lockFile).acquireWaiting(
+      LOCK_WAIT_MS,
+      this.environment.sleep,
+    );
     try {
       store.sweep();
       return await work(store);
     } finally {
       release();
-    }
-  }
-
-  private async acquireLock(): Promise<() => void> {
-    const lock = new StoreLock(this.layout.lockFile);
-    // The real clock: the injected one is the session's (specs freeze it).
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    const sleep =
-      this.environment.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
-    for (;;) {
-      try {
-        return lock.acquire();
-      } catch (error) {
-        if (!(error instanceof StoreBusyError) || Date.now() >= deadline) throw error;
-        await sleep(LOCK_POLL_MS);
-      }
     }
   }
 
