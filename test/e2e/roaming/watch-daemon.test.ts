@@ -8,8 +8,7 @@ import { startServiceProcess, type ServiceProcess } from '../../helpers/service-
 import { useSlapd } from '../../helpers/slapd';
 import { waitFor } from '../../helpers/wait-for';
 import { expectOk, tokenContent, Workstations } from '../../support/agent-cli';
-import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
-import { startLogonStack, type LogonStack } from '../../support/logon-stack';
+import { startRoamingServices, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, TcpProxy, testNamespace } from '../../support/messaging-fixtures';
 import { tearDown } from '../../support/teardown';
 
@@ -47,12 +46,9 @@ describe('the watch daemon', () => {
     dir = mkdtempSync(join(tmpdir(), 'credroam-e2e-'));
     const policyFile = join(dir, 'policy.json');
     writeFileSync(policyFile, JSON.stringify({ defaults: { purgeOnLogoff: true } }));
-    const channel = serviceChannelKey(slapd());
-    gateway = await startGatewayProcess(slapd(), namespace, 'e2e-gateway', {
-      CREDROAM_SERVICE_CHANNEL_KEY_FILE: channel.file,
+    ({ gateway, stack } = await startRoamingServices(slapd(), namespace, {
       CREDROAM_POLICY_FILE: policyFile,
-    });
-    stack = await startLogonStack(slapd(), namespace, channel.file);
+    }));
     probe.track({ queues: [`${namespace}.logon-events.ingress`] });
     workspace = await OpensslWorkspace.create();
     certificate = await workspace.selfSignedCertificate({ algorithm: 'p-256', subject: '/CN=alice watched' });
