@@ -1,11 +1,11 @@
-// The agent's systemd user units (deploy/systemd/user), checked offline by systemd-analyze: no systemd runs here.
+// The agent's systemd user units (deploy/systemd), checked offline by systemd-analyze: no systemd runs here.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
-const UNITS = resolve(__dirname, '..', '..', 'deploy', 'systemd', 'user');
+const UNITS = resolve(__dirname, '..', '..', 'deploy', 'systemd');
 const AGENT = resolve(__dirname, '..', '..', 'bin', 'credroam-agent');
 
 describe('systemd user units of the agent', () => {

@@ -12,7 +12,7 @@ export const waitSyncedCommand: Command = {
   usage: `usage: credroam-agent wait-synced [--timeout S]
 
 Returns 0 once a sync has completed since the session's login (the logon sync of the PAM hook or the watch
-daemon's first one). Enrollment clients run after it (deploy/systemd/user/credroam-agent-logon-sync.service),
+daemon's first one). Enrollment clients run after it (the user unit credroam-agent-logon-sync.service),
 so nothing is re-enrolled for a certificate that was about to arrive.
   --timeout S   give up after S seconds (default ${DEFAULT_TIMEOUT_S}): exit 1, or 3 when no one is logged in`,
   options: { timeout: { type: 'string' } },

@@ -14,7 +14,7 @@ export const watchCommand: Command = {
   summary: 'run the per-user daemon that syncs at every trigger',
   usage: `usage: credroam-agent watch [--debounce-ms MS] [--refresh-ms MS]
 
-Runs until SIGTERM (systemd user unit: deploy/systemd/user/credroam-agent-watch.service). Syncs at start (as a
+Runs until SIGTERM (systemd user unit: /usr/lib/systemd/user/credroam-agent-watch.service). Syncs at start (as a
 logon), when the store's tokens change (after MS of quiet), every refreshMinutes of the session's policy, when
 systemd-logind reports a screen unlock of one of the user's sessions, and on demand: "credroam-agent sync"
 (whose pulse it runs and answers over the store's control socket, watch.sock) or SIGUSR1. One sync at a time;
