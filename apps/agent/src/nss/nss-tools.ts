@@ -53,9 +53,10 @@ export class NssTools {
   certificates(): NssCertificate[] {
     const listing = this.run('certutil', ['-L', '-d', this.database]);
     const nicknames = new Set<string>();
-    for (const line of listing.split('\n').slice(1)) {
+    for (const line of listing.split('\n')) {
+      // The header lines ("Certificate Nickname  Trust Attributes", "SSL,S/MIME,JAR/XPI") do not match.
       const match = LISTING_LINE.exec(line);
-      if (match && match[1] !== 'Certificate Nickname') nicknames.add(match[1] as string);
+      if (match) nicknames.add(match[1] as string);
     }
     return [...nicknames].flatMap((nickname) => this.certificatesNamed(nickname));
   }

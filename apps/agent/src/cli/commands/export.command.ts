@@ -69,13 +69,11 @@ Files are created with mode 0600. Reads the local store only: no login or server
     }
     writeExportFile(file, exportBytes(bundle, format, protection), values.force === true);
     const what =
-      format === 'pem' || format === 'der'
-        ? 'certificate'
-        : format === 'pkcs8'
-          ? 'private key'
-          : bundle.privateKey
-            ? 'certificate and private key'
-            : 'certificate';
+      format === 'pkcs8'
+        ? 'private key'
+        : format === 'p12' && bundle.privateKey
+          ? 'certificate and private key'
+          : 'certificate';
     context.io.stdout(`exported ${what} of ${thumbprint} to ${file}\n`);
     return EXIT.ok;
   },
