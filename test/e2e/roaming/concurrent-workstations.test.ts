@@ -168,6 +168,8 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
       realConflicts: new Set<string>(),
     };
     const deletedKeys = new Set<string>();
+    /** The token deleted while the offline workstation was away. */
+    let victimKey: string | null = null;
     let nextCertificate = 0;
     let plannedImports = 0;
 
@@ -209,19 +211,43 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
     };
     /**
      * Tokens a workstation holds that another one holds too, the same version everywhere: what another can delete
-     * while it is away, and be sure to leave a tombstone (no other version can beat the deletion).
+     * while it is away, and be sure to leave a tombstone (no other version can beat the deletion). Only versions
+     * older than the servers' clock now: one stamped by a clock running ahead could be newer than the deletion's
+     * sync, and then newer than the purge too, so that the workstation rightly uploads it and holds nothing back.
      */
-    const sharedTokens = (held: ListedToken[][], index: number) =>
-      held[index]!.filter((token) => {
+    const sharedTokens = (held: ListedToken[][], index: number) => {
+      const now = clock.now();
+      return held[index]!.filter((token) => {
         const copies = held.flatMap((tokens) => tokens.filter((it) => keyOf(it) === keyOf(token)));
-        return copies.length > 1 && copies.every((copy) => copy.hash === token.hash);
+        return copies.length > 1 && copies.every((copy) => copy.hash === token.hash && copy.modifiedAt < now);
       });
+    };
 
+    const leaveAlone = (changes: Change[][], key: string) =>
+      changes.map((planned) => planned.filter((change) => keyOfChange(change) !== key));
+    /**
+     * A credential set here that another workstation deletes in the same round. Made on a workstation that has lost
+     * its state file, the outcome depends on the order of the syncs, by design: with no base, an edit made since
+     * the last sync looks like an old copy, and a tombstone's time is when its deletion synced (merge-rules.ts).
+     */
+    const racesDeletion = (changes: Change[][], index: number, change: Change) =>
+      change.kind === 'credential' &&
+      changes.some(
+        (planned, other) =>
+          other !== index && planned.some((it) => it.kind === 'delete' && keyOf(it) === keyOfChange(change)),
+      );
     /**
      * Draws every workstation's changes up front, so one seed draws the same changes from the same state. While
-     * `offline` is away, another workstation deletes a token it holds (and nobody touches that token otherwise).
+     * `offline` is away, another workstation deletes a token it holds (`victim`); nobody touches that token then,
+     * nor in the round after the lapse (`untouchable`), where the offline workstation, its state file lost, must
+     * find it deleted and purged: had another re-created it first, it would download that, and hold nothing back.
      */
-    const planChanges = (round: number, held: ListedToken[][], offline: number | null): Change[][] => {
+    const planChanges = (
+      round: number,
+      held: ListedToken[][],
+      offline: number | null,
+      untouchable: string | null,
+    ): Change[][] => {
       const changes = held.map((tokens) => {
         const victims = shuffled(tokens, random);
         return Array.from({ length: 1 + Math.floor(random() * 2) }, (): Change => {
@@ -265,12 +291,12 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
             (other) => other !== offline && held[other]!.some((token) => keyOf(token) === keyOf(victim)),
           ),
         );
-        for (const [index, planned] of changes.entries()) {
-          changes[index] = planned.filter((change) => keyOfChange(change) !== keyOf(victim));
-        }
-        changes[deleter]!.push({ kind: 'delete', type: victim.type as TokenType, id: victim.id });
+        const planned = leaveAlone(changes, keyOf(victim));
+        planned[deleter]!.push({ kind: 'delete', type: victim.type as TokenType, id: victim.id });
+        victimKey = keyOf(victim);
+        return planned;
       }
-      return changes;
+      return untouchable === null ? changes : leaveAlone(changes, untouchable);
     };
 
     /** Runs one change on the real workstation and mirrors exactly what the agent then reports into the model. */
@@ -474,21 +500,27 @@ describe(`eight workstations syncing random changes over HTTP and AMQP against t
         offline = pick(indices.filter((index) => sharedTokens(held, index).length > 0));
       }
       const away = round === OFFLINE_ROUND ? offline : null;
-      const changes = planChanges(round, held, away);
+      const changes = planChanges(round, held, away, round === LAPSE_ROUND ? victimKey : null);
+      // After the lapse the offline workstation loses its state file: the token deleted while it was away is one
+      // it has no record of, older than a purged deletion, so it is held back and reported. Another workstation
+      // may lose its state file in any later round. Neither races a deletion with a credential of its own.
+      const losing = round === LAPSE_ROUND && offline !== null ? [offline] : [];
+      if (round > OFFLINE_ROUND && random() < 0.5) {
+        const candidates = indices.filter(
+          (index) =>
+            !losing.includes(index) &&
+            !changes[index]!.some((change) => racesDeletion(changes, index, change)),
+        );
+        if (candidates.length > 0) losing.push(pick(candidates));
+      }
+      for (const index of losing) {
+        changes[index] = changes[index]!.filter((change) => !racesDeletion(changes, index, change));
+      }
       await everyone(async (index) => {
         let tokens = held[index]!;
         for (const change of changes[index]!) tokens = await apply(index, change, tokens);
       });
-      // After the lapse the offline workstation has lost its state file: the token deleted while it was away is
-      // one it has no record of, older than a purged deletion, so it is held back and reported. Another
-      // workstation may lose its state file in any later round (not while the token is deleted: a version of
-      // its own could then beat the deletion, and leave no tombstone to purge).
-      if (round === LAPSE_ROUND && offline !== null) loseState(offline);
-      if (round > OFFLINE_ROUND && random() < 0.5) {
-        loseState(
-          pick(indices.filter((index) => index !== away && !(round === LAPSE_ROUND && index === offline))),
-        );
-      }
+      for (const index of losing) loseState(index);
       await syncRound(
         `round ${round + 1}`,
         changes,

@@ -7,7 +7,10 @@ import { type BaseEntry, type DirectoryEntry, type TokenMeta } from './model';
  * Machines that synced before their changes end with the same directory whatever order they sync in (a property
  * test shows it), with one exception: the very same content made independently on two machines at different times
  * keeps the time of whichever synced first, so a third, different version made between the two may win or lose by
- * order. Moving content only to record a later time for identical content is not worth its cost.
+ * order. Moving content only to record a later time for identical content is not worth its cost. Nor does it hold
+ * for a machine that lost its state file: its edit, made since its last sync, beats a deletion when it syncs first,
+ * and goes with the deletion when it syncs after (with no base nothing tells the edit from an old copy, and a
+ * tombstone's time is when the deletion synced). A regression test in reconcile.spec.ts keeps that case.
  */
 export type KeyDecision =
   | { action: 'none' }

@@ -14,6 +14,13 @@ import {
   policy,
   T0,
 } from './testing/builders';
+import {
+  CONTENTS,
+  directoryView,
+  newWorld,
+  run as runHistory,
+  sync as simulateSync,
+} from './testing/simulation';
 
 const NOW = T0 + DAY_MS;
 const v1 = { content: 'v1', at: T0 - 10_000 };
@@ -221,6 +228,26 @@ describe('reconcile: the three-way merge table', () => {
     });
     expect(plan.uploads.map((upload) => upload.conflict)).toEqual([true]);
     expect(plan.conflicts.map((conflict) => conflict.kind)).toEqual(['edit-beats-delete']);
+  });
+
+  it('lets the order of the syncs decide between a deletion and an edit made on a machine that lost its state file', () => {
+    // The known exception to order independence (merge-rules.ts), kept so that a change to it is a decision: B has
+    // no base, so its edit looks like an old copy once A's deletion has synced; synced first, it beats the deletion.
+    const shared = runHistory(newWorld({ enrolled: true }), [
+      { kind: 'edit', machine: 0, key: 0, content: 0, skew: 0 },
+      { kind: 'sync', machine: 0 },
+      { kind: 'sync', machine: 1 },
+      { kind: 'delete', machine: 0, key: 0 },
+      { kind: 'edit', machine: 1, key: 0, content: 1, skew: 0 },
+      { kind: 'lose-state', machine: 1 },
+    ]);
+    const after = (order: number[]) => {
+      const world = { ...shared, machines: [...shared.machines], now: shared.now + 10 };
+      for (const machine of order) simulateSync(world, machine);
+      return directoryView(world.directory).map((entry) => entry.slice(entry.indexOf('=') + 1));
+    };
+    expect(after([0, 1])).toEqual([]);
+    expect(after([1, 0])).toEqual([hashOf(CONTENTS[1]!)]);
   });
 
   it('uploads a base-less local token newer than the tombstone and of other content', () => {
