@@ -1,4 +1,5 @@
 import { describeUntrusted, isSafeTokenId } from '@credroam/roaming';
+import { EXPORT_KDF_ITERATIONS } from '@credroam/sealing';
 import { findCertificateBundle, normalizeThumbprint } from '../../export/certificate-bundle';
 import { writeExportFile } from '../../export/export-file';
 import { EXPORT_FORMATS, exportBytes, needsPassphrase, type ExportFormat } from '../../export/export-formats';
@@ -18,7 +19,7 @@ CERTIFICATE is a certificate's id, its SHA-1 thumbprint (any case, colons allowe
   --pkcs8 FILE   its private key, encrypted PKCS#8 (PEM), needs --passphrase-stdin
   --p12 FILE     the certificate with its key (when stored) as PKCS#12, needs --passphrase-stdin
   --passphrase-stdin  the passphrase protecting the key: the first line of standard input (PBES2:
-                 PBKDF2-HMAC-SHA-256 with 600,000 iterations, AES-256-CBC)
+                 PBKDF2-HMAC-SHA-256 with ${EXPORT_KDF_ITERATIONS.toLocaleString('en')} iterations, AES-256-CBC)
   --force        replace FILE if it exists (otherwise an existing file is refused)
 Files are created with mode 0600. Reads the local store only: no login or server needed.`,
   options: {
