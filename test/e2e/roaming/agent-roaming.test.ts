@@ -11,8 +11,7 @@ import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/opens
 import { useSlapd, withLdap } from '../../helpers/slapd';
 import { expectOk, tokenContent, Workstations } from '../../support/agent-cli';
 import { windowsValue } from '../../support/gateway-fixtures';
-import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
-import { startLogonStack, type LogonStack } from '../../support/logon-stack';
+import { startRoamingServices, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
 import { tearDown } from '../../support/teardown';
 
@@ -37,11 +36,7 @@ describe.each([
 
     beforeAll(async () => {
       probe = await BrokerProbe.open(namespace);
-      const channel = serviceChannelKey(slapd());
-      gateway = await startGatewayProcess(slapd(), namespace, 'e2e-gateway', {
-        CREDROAM_SERVICE_CHANNEL_KEY_FILE: channel.file,
-      });
-      stack = await startLogonStack(slapd(), namespace, channel.file);
+      ({ gateway, stack } = await startRoamingServices(slapd(), namespace));
       probe.track({ queues: [`${namespace}.logon-events.ingress`] });
       workspace = await OpensslWorkspace.create();
       certificate = await workspace.selfSignedCertificate({

@@ -8,6 +8,7 @@ import { importCommand } from './commands/import.command';
 import { listCommand } from './commands/list.command';
 import { loginCommand } from './commands/login.command';
 import { nssCommand } from './commands/nss.command';
+import { pamHookCommand } from './commands/pam-hook.command';
 import { statusCommand } from './commands/status.command';
 import { syncCommand } from './commands/sync.command';
 import { describeFailure, EXIT, exitCodeFor, UsageError, type ExitCode } from './exit-codes';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   syncCommand,
   nssCommand,
   statusCommand,
+  pamHookCommand,
 ];
 
 export const USAGE = `usage: credroam-agent [--store DIR] <command> [options]
