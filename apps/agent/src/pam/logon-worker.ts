@@ -46,7 +46,7 @@ export async function runLogonWork(work: LogonWork, runAgent: RunAgent, log: Pam
       if (login.code !== EXIT.ok) return login.code;
       const sync = await runAgent([...store, 'sync', '--trigger', 'logon']);
       report('logon sync', sync);
-      if (sync.code === EXIT.ok && config.nssdb) await afterLogonSync(work, runAgent, log);
+      if (sync.code === EXIT.ok && config.nssdb) await afterLogonSync(work, runAgent, report);
       return sync.code;
     }
     case 'open_session':
@@ -86,9 +86,16 @@ async function withSessions<T>(
 
 /**
  * The one place where the user's NSS database (nssdb: true) is brought in step with the store after the logon
- * sync. Issue 14's NSS export plugs in here; until then the logon sync is all that runs.
+ * sync: `nss sync` on ~/.pki/nssdb (the worker's HOME is the user's), so the roamed certificates and keys are there
+ * for Chromium, Firefox, Evolution and NetworkManager when the session starts.
  */
-async function afterLogonSync(_work: LogonWork, _runAgent: RunAgent, _log: PamLog): Promise<void> {}
+async function afterLogonSync(
+  work: LogonWork,
+  runAgent: RunAgent,
+  report: (what: string, run: Awaited<ReturnType<RunAgent>>) => void,
+): Promise<void> {
+  report('NSS database sync', await runAgent(['--store', work.store, 'nss', 'sync']));
+}
 
 /**
  * The one place where the policy's purgeOnLogoff removes the user's keys from this machine when their last session
