@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { StoreLayout } from '../store/store-layout';
 import { tempStoreDir } from '../testing/agent-fixtures';
 import { waitFor } from '../../../../test/helpers/wait-for';
-import { snapshotOf, StoreWatcher, watchedDirectories } from './store-watcher';
+import { snapshotOf, StoreWatcher, watchedPaths } from './store-watcher';
 
 describe('store watcher', () => {
   let dir: string;
@@ -17,13 +17,13 @@ describe('store watcher', () => {
 
   it('watches every token type directory, and the paths another module adds', () => {
     const extra = join(dir, 'nssdb');
-    const dirs = watchedDirectories(layout, () => [extra]);
+    const dirs = watchedPaths(layout, () => [extra]);
     expect(dirs).toContain(layout.tokenTypeDir('private-key'));
     expect(dirs[dirs.length - 1]).toBe(extra);
   });
 
   it('takes snapshots that change with a token file, not with a temp file', () => {
-    const dirs = watchedDirectories(layout, () => []);
+    const dirs = watchedPaths(layout, () => []);
     const before = snapshotOf(dirs);
     writeFileSync(join(layout.tokenTypeDir('certificate'), '.x.token.abc.tmp'), 'partial');
     expect(snapshotOf(dirs)).toBe(before);
@@ -31,10 +31,20 @@ describe('store watcher', () => {
     expect(snapshotOf(dirs)).not.toBe(before);
   });
 
+  it('takes snapshots of a watched file, absent or present', () => {
+    const file = join(dir, 'cert9.db');
+    const absent = snapshotOf([file]);
+    writeFileSync(file, 'sqlite');
+    const present = snapshotOf([file]);
+    expect(present).not.toBe(absent);
+    writeFileSync(file, 'sqlite, rewritten');
+    expect(snapshotOf([file])).not.toBe(present);
+  });
+
   it('reports an atomic write into a type directory', async () => {
     let changes = 0;
     const watcher = new StoreWatcher(
-      () => watchedDirectories(layout, () => []),
+      () => watchedPaths(layout, () => []),
       () => (changes += 1),
       () => undefined,
     );

@@ -17,6 +17,7 @@ function outcome(status: 'synced' | 'up-to-date', uploaded = 0): SyncOutcome {
     deleted: 0,
     selfHealed: null,
     skippedFiles: 0,
+    applicationStoreProblems: [],
   };
 }
 

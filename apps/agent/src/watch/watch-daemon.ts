@@ -7,14 +7,14 @@ import { type StoreLayout } from '../store/store-layout';
 import { StoreBusyError } from '../store/store.lock';
 import { type SyncOutcome } from '../sync/sync.service';
 import { listenControl, type AttemptReport } from './control-socket';
-import { snapshotOf, StoreWatcher, watchedDirectories } from './store-watcher';
+import { snapshotOf, StoreWatcher, watchedPaths } from './store-watcher';
 import { SyncScheduler, type AttemptVerdict } from './sync-scheduler';
 import { UnlockMonitor } from './unlock-monitor';
 
 export interface WatchSettings {
   debounceMs: number;
   backoff: { baseMs: number; maxMs: number };
-  /** More paths whose changes call for a sync (see watchedDirectories). */
+  /** More paths whose changes call for a sync (see watchedPaths). */
   extraPaths: () => readonly string[];
 }
 
@@ -119,7 +119,7 @@ export class WatchDaemon {
   }
 
   private directories(): string[] {
-    return watchedDirectories(this.deps.layout, this.settings.extraPaths);
+    return watchedPaths(this.deps.layout, this.settings.extraPaths);
   }
 
   private async attempt(trigger: SyncTrigger): Promise<AttemptVerdict> {
@@ -149,10 +149,15 @@ export class WatchDaemon {
           : `code ${response.code}`;
         return { result: 'blocked', exitCode: EXIT.failed, message: `sync blocked: ${why}` };
       }
+      // As `sync` says it: an application store (the NSS database) that could not follow fails the attempt.
+      const problems = outcome.applicationStoreProblems;
       return {
         result: response.status,
-        exitCode: EXIT.ok,
-        message: `${response.status}: ${outcome.uploaded} sent, ${outcome.downloaded} downloaded, ${outcome.deleted} deleted`,
+        exitCode: problems.length > 0 ? EXIT.failed : EXIT.ok,
+        message: [
+          `${response.status}: ${outcome.uploaded} sent, ${outcome.downloaded} downloaded, ${outcome.deleted} deleted`,
+          ...problems,
+        ].join('; '),
       };
     } catch (error) {
       const message = describeFailure(error);

@@ -17,8 +17,9 @@ export const syncCommand: Command = {
 
 Sends the manifest and the sealed content of tokens changed since the last sync, then applies the answer
 atomically (downloads, local deletions, new merge base). Transient errors are retried with backoff.
-A pulse (the default trigger) while a watch daemon runs for the store is handed to the daemon, which syncs
-(after the sync it may be running) and answers; --json then prints {"watch": true, result, message}.
+A pulse (the default trigger, without --nssdb) while a watch daemon runs for the store is handed to the
+daemon, which syncs (after the sync it may be running) and answers; --json then prints {"watch": true,
+result, exitCode, message}.
   --trigger T   why this sync runs (default pulse)
   --nssdb DIR   also keep this NSS database in step (default $CREDROAM_NSSDB; see "nss --help"); a problem
                 there is reported and exits 1, the sync itself stands
@@ -28,7 +29,8 @@ A pulse (the default trigger) while a watch daemon runs for the store is handed 
   async run(context, { values }) {
     const trigger = syncTriggerSchema.safeParse(stringOption(values, 'trigger') ?? 'pulse');
     if (!trigger.success) throw new UsageError(`--trigger must be one of ${SYNC_TRIGGERS.join(', ')}`);
-    if (trigger.data === 'pulse') {
+    // A pulse goes to the daemon, which keeps its own NSS database; one named here is this command's to sync.
+    if (trigger.data === 'pulse' && values.nssdb === undefined) {
       const reply = await sendControl(context.layout.watchSocket, { op: 'pulse' }, PULSE_TIMEOUT_MS);
       if (reply?.op === 'pulse') {
         const { attempt } = reply;

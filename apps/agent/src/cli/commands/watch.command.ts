@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
 import { POLICY_DEFAULTS } from '@credroam/roaming';
+import { agentConfigPath, loadAgentConfig } from '../../config/agent-config';
+import { nssWatchPaths, resolveNssDatabase } from '../../nss/nss-database';
+import { nssApplicationStore } from '../../nss/nss-sync.service';
 import { SyncService } from '../../sync/sync.service';
 import { WatchDaemon } from '../../watch/watch-daemon';
 import { stringOption } from '../arguments';
@@ -12,7 +16,7 @@ const DEFAULT_BACKOFF_MAX_MS = 300_000;
 export const watchCommand: Command = {
   name: 'watch',
   summary: 'run the per-user daemon that syncs at every trigger',
-  usage: `usage: credroam-agent watch [--debounce-ms MS] [--refresh-ms MS]
+  usage: `usage: credroam-agent watch [--debounce-ms MS] [--refresh-ms MS] [--nssdb DIR]
 
 Runs until SIGTERM (systemd user unit: /usr/lib/systemd/user/credroam-agent-watch.service). Syncs at start (as a
 logon), when the store's tokens change (after MS of quiet), every refreshMinutes of the session's policy, when
@@ -24,9 +28,12 @@ Logs JSON lines on stderr (CREDROAM_LOG_LEVEL, default info).
   --refresh-ms MS    period of refresh syncs instead of the policy's refreshMinutes (default
                      $CREDROAM_WATCH_REFRESH_MS): other machines' changes arrive at the next refresh, so a
                      shorter period brings them sooner, at one directory read per sync
+  --nssdb DIR        keep this NSS database in step at each sync, and sync when it changes (default
+                     $CREDROAM_NSSDB, else the default database when the agent configuration, as pam-hook
+                     reads it, has nssdb: true)
 Environment: CREDROAM_WATCH_BACKOFF_MS (first retry, default ${DEFAULT_BACKOFF_MS}), CREDROAM_WATCH_BACKOFF_MAX_MS
 (cap, default ${DEFAULT_BACKOFF_MAX_MS}).`,
-  options: { 'debounce-ms': { type: 'string' }, 'refresh-ms': { type: 'string' } },
+  options: { 'debounce-ms': { type: 'string' }, 'refresh-ms': { type: 'string' }, nssdb: { type: 'string' } },
   positionals: { min: 0, max: 0, names: '' },
   async run(context, { values }) {
     const env = context.environment.env;
@@ -47,11 +54,16 @@ Environment: CREDROAM_WATCH_BACKOFF_MS (first retry, default ${DEFAULT_BACKOFF_M
       env.CREDROAM_WATCH_BACKOFF_MAX_MS,
       DEFAULT_BACKOFF_MAX_MS,
     );
+    const nssdb = resolveNssDatabase(stringOption(values, 'nssdb'), env, configuredNssdb(env));
     const logger = context.logger('info');
     const store = context.store();
     const daemon = new WatchDaemon(
-      // Modules that feed the store from elsewhere before a sync add the paths they read to extraPaths.
-      { debounceMs, backoff: { baseMs, maxMs: Math.max(baseMs, maxMs) }, extraPaths: () => [] },
+      {
+        debounceMs,
+        backoff: { baseMs, maxMs: Math.max(baseMs, maxMs) },
+        // What a sync keeps in step besides the store: a change there calls for a sync too.
+        extraPaths: () => (nssdb ? nssWatchPaths(nssdb) : []),
+      },
       {
         layout: context.layout,
         env,
@@ -63,6 +75,7 @@ Environment: CREDROAM_WATCH_BACKOFF_MS (first retry, default ${DEFAULT_BACKOFF_M
           context.exclusive(async (locked) => {
             const outcome = await new SyncService(locked, context.clientFor, context.now, logger).sync(
               trigger,
+              nssdb ? [nssApplicationStore(locked, nssdb, context.now)] : [],
             );
             whileLocked();
             return outcome;
@@ -93,4 +106,10 @@ function milliseconds(name: string, text: string | undefined, fallback: number):
     throw new UsageError(`${name} must be a whole number of milliseconds (0-86400000)`);
   }
   return value;
+}
+
+/** The agent configuration's nssdb (pam-hook's), when the machine has a configuration; a broken one is an error. */
+function configuredNssdb(env: NodeJS.ProcessEnv): boolean | undefined {
+  const path = agentConfigPath(undefined, env);
+  return existsSync(path) ? loadAgentConfig(path).nssdb : undefined;
 }
