@@ -66,7 +66,7 @@ async function stageTree(stage) {
       'Priority: optional',
       'Maintainer: credroam <credroam@localhost>',
       'Depends: nodejs (>= 20)',
-      'Recommends: libpam-modules',
+      'Recommends: libpam-modules, libnss3-tools',
       'Description: credroam workstation agent',
       " Roams the user's certificates, keys and saved passwords through the directory: a local store,",
       ' the device key of the machine and the sync client of logon-events, run at logon by pam_exec.',

@@ -1,5 +1,6 @@
 // A real logon: a local account, the README's PAM lines in a test service, pamtester, and the agent bundle as the
 // package installs it, against the real stack (slapd, RabbitMQ, directory-gateway, token-crypto, logon-events).
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -119,6 +120,15 @@ describe('logon through PAM (pam_exec + credroam-agent pam-hook)', () => {
     for (const sub of [store(), join(store(), 'tokens'), join(store(), 'tokens', 'certificate')]) {
       expect({ sub, mode: lstatSync(sub).mode & 0o777 }).toEqual({ sub, mode: 0o700 });
     }
+
+    // nssdb: true: the user's NSS database has the roamed certificate, and belongs to the user.
+    const nssdb = join(account!.home, '.pki', 'nssdb');
+    const nicknames = execFileSync('certutil', ['-L', '-d', `sql:${nssdb}`], { encoding: 'utf8' });
+    expect(nicknames).toContain(`${user} roamed (${certificate.thumbprint.slice(0, 8)})`);
+    for (const path of [nssdb, ...filesUnder(nssdb)]) {
+      expect({ path, uid: lstatSync(path).uid }).toEqual({ path, uid: account!.uid });
+    }
+    expect(lstatSync(nssdb).mode & 0o777).toBe(0o700);
   }, 60_000);
 
   it('with the server not answering, lets the logon through and goes on with the sync in the background', async () => {

@@ -3,12 +3,17 @@ import { CliContext, type CliEnvironment } from './cli-context';
 import { type Command } from './command';
 import { credentialCommand } from './commands/credential.command';
 import { deleteCommand } from './commands/delete.command';
+import { exportCommand } from './commands/export.command';
 import { importCommand } from './commands/import.command';
 import { listCommand } from './commands/list.command';
 import { loginCommand } from './commands/login.command';
+import { nssCommand } from './commands/nss.command';
 import { pamHookCommand } from './commands/pam-hook.command';
 import { statusCommand } from './commands/status.command';
+import { purgeKeysCommand } from './commands/purge-keys.command';
 import { syncCommand } from './commands/sync.command';
+import { waitSyncedCommand } from './commands/wait-synced.command';
+import { watchCommand } from './commands/watch.command';
 import { describeFailure, EXIT, exitCodeFor, UsageError, type ExitCode } from './exit-codes';
 
 export const COMMANDS: readonly Command[] = [
@@ -17,15 +22,20 @@ export const COMMANDS: readonly Command[] = [
   credentialCommand,
   listCommand,
   deleteCommand,
+  exportCommand,
   syncCommand,
+  nssCommand,
   statusCommand,
   pamHookCommand,
+  watchCommand,
+  waitSyncedCommand,
+  purgeKeysCommand,
 ];
 
 export const USAGE = `usage: credroam-agent [--store DIR] <command> [options]
 
 commands:
-${COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`).join('\n')}
+${COMMANDS.map((command) => `  ${command.name.padEnd(11)} ${command.summary}`).join('\n')}
 
 global options:
   --store DIR   the local store (default $CREDROAM_STORE, else $XDG_DATA_HOME/credroam or ~/.local/share/credroam)

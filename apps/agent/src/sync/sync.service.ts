@@ -33,6 +33,27 @@ export interface SyncOutcome extends AppliedSync {
    */
   selfHealed: string | null;
   skippedFiles: number;
+  /** What went wrong keeping the applications' stores in step, one line each (the sync itself is done). */
+  applicationStoreProblems: string[];
+}
+
+/**
+ * An application's store kept in step with the local store (the NSS database). It is reconciled before the
+ * manifest is built, so what the user added there goes up with this sync, and again once the answer is applied.
+ */
+export interface ApplicationStore {
+  /** The problems met, one line each; throwing means the store could not be reached at all. */
+  reconcile(): string[];
+}
+
+function reconcileAll(stores: readonly ApplicationStore[]): string[] {
+  return stores.flatMap((store) => {
+    try {
+      return store.reconcile();
+    } catch (error) {
+      return [(error as Error).message.split('\n')[0] ?? 'failed'];
+    }
+  });
 }
 
 /** The tokens changed since the base: no base entry for the key, a tombstone there, or a different hash. */
@@ -97,13 +118,17 @@ export class SyncService {
     private readonly logger?: Logger,
   ) {}
 
-  async sync(trigger: SyncTrigger): Promise<SyncOutcome> {
+  async sync(
+    trigger: SyncTrigger,
+    applicationStores: readonly ApplicationStore[] = [],
+  ): Promise<SyncOutcome> {
     const renewal = new SessionRenewal(this.store, this.clientFor, this.now, this.logger);
     await renewal.ensureFresh();
     const unlocked = requireSession(this.store, this.now());
     const { session } = unlocked;
     const client = this.clientFor(session.server, { security: securityOf(session) });
     const reporter = new FailureReporter(client, unlocked, trigger, this.logger);
+    const storeProblems = reconcileAll(applicationStores);
     const { tokens, problems } = this.store.tokens.list();
     const stateRead = this.store.state.read();
     await reportLocalProblems(reporter, stateRead, problems);
@@ -153,6 +178,7 @@ export class SyncService {
       if (error instanceof LocalFailure) await reporter.report(error.code, error.message);
       throw error;
     }
+    storeProblems.push(...reconcileAll(applicationStores));
     if (selfHealed)
       this.logger?.warn(
         { correlationId: response.correlationId, problem: selfHealed },
@@ -171,6 +197,13 @@ export class SyncService {
       },
       'sync applied',
     );
-    return { ...applied, response, uploaded: uploads.length, selfHealed, skippedFiles: problems.length };
+    return {
+      ...applied,
+      response,
+      uploaded: uploads.length,
+      selfHealed,
+      skippedFiles: problems.length,
+      applicationStoreProblems: [...new Set(storeProblems)],
+    };
   }
 }
