@@ -1,0 +1,117 @@
+// credroam's admin commands on the directory (`credroam scan`, `credroam schema`). Exit codes: 0 clean, 1 found or
+// failed, 2 usage.
+import { parseArgs } from 'node:util';
+import { distinguishedNameSchema, RoamingError } from '@credroam/roaming';
+import { processIo, UsageError, type CliIo } from './cli-io';
+import { adminDirectoryConfig, ADMIN_LDAP_ENV } from './directory/admin-directory.config';
+import { runScan } from './scan/scan.command';
+import { formatSchemaFiles, schemaFiles, SCHEMA_DIALECTS, type SchemaDialect } from './schema/schema.command';
+
+export const SCAN_USAGE = `usage: credroam scan [--base DN] [--json] [--url URL] [--bind-dn DN] [--password-file FILE] [--dialect D]
+
+Walks every user entry (objectClass=person) under DN, paged, and reports planted or dangerous roaming values:
+identifiers not valid for their type (path separators, "..", absolute paths, drive letters, control characters,
+over-long), unknown type digits, a SHA-1 in the header that does not match the data, timestamps in the future,
+oversize values, DN-Binary values naming another entry (Active Directory), undecodable values, and users over the
+policy's limits (the built-in defaults). Values written by Windows clients in the documented format are read, not
+flagged. Contents are never printed.
+
+Directory access (flags, or the environment): read-only credentials of the admin CLI's own account.
+  --url            ${ADMIN_LDAP_ENV.url}            ldap:// or ldaps://
+  --bind-dn        ${ADMIN_LDAP_ENV.bindDn}
+  --password-file  ${ADMIN_LDAP_ENV.passwordFile}   the bind password, alone in a file
+  --base           ${ADMIN_LDAP_ENV.baseDn}
+  --dialect        ${ADMIN_LDAP_ENV.dialect}        openldap (default) or active-directory
+
+Exit codes: 0 nothing found, 1 something found or the scan failed, 2 usage.`;
+
+export const SCHEMA_USAGE = `usage: credroam schema --dialect openldap|active-directory [--json]
+
+Prints the files to load: OpenLDAP, the schema and the ACLs (cn=config LDIF; the slapd.conf forms are next to them
+in deploy/openldap); Active Directory, the confidential-attribute settings as LDIF and the delegation as dsacls
+commands. Exit codes: 0 printed, 1 failed, 2 usage.`;
+
+function text(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+async function scan(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      base: { type: 'string' },
+      url: { type: 'string' },
+      'bind-dn': { type: 'string' },
+      'password-file': { type: 'string' },
+      dialect: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(`${SCAN_USAGE}\n`);
+    return 0;
+  }
+  const base = text(values, 'base');
+  if (base !== undefined && !distinguishedNameSchema.safeParse(base).success) {
+    throw new UsageError('--base must be a distinguished name');
+  }
+  const directory = adminDirectoryConfig({
+    url: text(values, 'url'),
+    bindDn: text(values, 'bind-dn'),
+    passwordFile: text(values, 'password-file'),
+    baseDn: base,
+    dialect: text(values, 'dialect'),
+  });
+  return runScan(
+    { directory, baseDn: directory.baseDn, json: values.json === true, progress: io.interactive === true },
+    io,
+  );
+}
+
+function schema(args: string[], io: CliIo): number {
+  const { values } = parseArgs({
+    args,
+    options: { dialect: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(`${SCHEMA_USAGE}\n`);
+    return 0;
+  }
+  const dialect = values.dialect;
+  if (!SCHEMA_DIALECTS.includes(dialect as SchemaDialect)) {
+    throw new UsageError(`--dialect must be one of ${SCHEMA_DIALECTS.join(', ')}`);
+  }
+  const files = schemaFiles(dialect as SchemaDialect);
+  io.stdout(values.json ? `${JSON.stringify({ dialect, files }, null, 2)}\n` : formatSchemaFiles(files));
+  return 0;
+}
+
+const COMMANDS = { scan: { usage: SCAN_USAGE, run: scan }, schema: { usage: SCHEMA_USAGE, run: schema } };
+export type DirectoryCommand = keyof typeof COMMANDS;
+
+export async function runDirectoryCli(
+  command: DirectoryCommand,
+  args: readonly string[],
+  io: CliIo = processIo,
+): Promise<number> {
+  const { usage, run } = COMMANDS[command];
+  try {
+    return await run([...args], io);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`credroam ${command}: ${(error as Error).message}\n${usage.split('\n')[0]}\n`);
+      return 2;
+    }
+    if (error instanceof RoamingError && error.code === 'INVALID_INPUT') {
+      io.stderr(`credroam ${command}: ${error.message}\n${usage.split('\n')[0]}\n`);
+      return 2;
+    }
+    const message = error instanceof RoamingError ? `${error.message} [${error.code}]` : String(error);
+    io.stderr(`credroam ${command}: ${message}\n`);
+    return 1;
+  }
+}
