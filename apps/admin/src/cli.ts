@@ -34,7 +34,6 @@ commands:
 
 NS defaults to ${AMQP_DEFAULTS.namespace}. Exit codes: 0 done, 1 failed, 2 usage.`;
 
-
 function option(values: Record<string, string | boolean | undefined>, name: string): string {
   const value = values[name];
   if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
