@@ -14,3 +14,9 @@ export const processIo: CliIo = {
 
 /** A wrong command line: exit code 2 with the usage line. */
 export class UsageError extends Error {}
+
+/** A wrong command line: ours, or node:util parseArgs' (its errors carry an ERR_PARSE_ARGS_* code). */
+export function isUsageError(error: unknown): error is Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
+}

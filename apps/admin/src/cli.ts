@@ -14,7 +14,7 @@ import {
 import { RoamingError } from '@credroam/roaming';
 import { BrokerPasswordsRepository } from './broker/broker-passwords.repository';
 import { provisionBrokerAccounts } from './broker/broker-provisioner';
-import { processIo, UsageError, type CliIo } from './cli-io';
+import { isUsageError, processIo, UsageError, type CliIo } from './cli-io';
 
 export const USAGE = `usage: credroam broker <command> [options]
 
@@ -116,7 +116,7 @@ export async function runAdminCli(args: readonly string[], io: CliIo = processIo
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (isUsageError(error)) {
       io.stderr(`credroam broker: ${(error as Error).message}\n${USAGE.split('\n')[0]}\n`);
       return 2;
     }

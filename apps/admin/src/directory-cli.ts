@@ -2,7 +2,7 @@
 // failed, 2 usage.
 import { parseArgs } from 'node:util';
 import { distinguishedNameSchema, RoamingError } from '@credroam/roaming';
-import { processIo, UsageError, type CliIo } from './cli-io';
+import { isUsageError, processIo, UsageError, type CliIo } from './cli-io';
 import { adminDirectoryConfig, ADMIN_LDAP_ENV } from './directory/admin-directory.config';
 import { runScan } from './scan/scan.command';
 import { formatSchemaFiles, schemaFiles, SCHEMA_DIALECTS, type SchemaDialect } from './schema/schema.command';
@@ -102,7 +102,7 @@ export async function runDirectoryCli(
   try {
     return await run([...args], io);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (isUsageError(error)) {
       io.stderr(`credroam ${command}: ${(error as Error).message}\n${usage.split('\n')[0]}\n`);
       return 2;
     }

@@ -2,6 +2,7 @@
 // roaming attributes in the wire form of the directory's dialect.
 import { Client } from 'ldapts';
 import { valuesOf } from '../../../directory-gateway/src/ldap/entry-values';
+import { toRoamingError } from '../../../directory-gateway/src/ldap/ldap-error.mapper';
 import {
   dialectFor,
   STAMP_ATTRIBUTE,
@@ -21,7 +22,9 @@ export async function* userEntries(
   const dialect = dialectFor(config.dialect);
   const client = new Client({ url: config.url, timeout: 60_000, connectTimeout: 10_000 });
   try {
-    await client.bind(config.bindDn, config.password);
+    await client.bind(config.bindDn, config.password).catch((error: unknown) => {
+      throw toRoamingError(error, `binding as ${config.bindDn}`);
+    });
     const pages = client.searchPaginated(baseDn, {
       scope: 'sub',
       filter: USER_FILTER,
@@ -29,7 +32,7 @@ export async function* userEntries(
       explicitBufferAttributes: [STAMP_ATTRIBUTE, ...(dialect.binaryTokenValues ? TOKEN_ATTRIBUTES : [])],
       paged: { pageSize: PAGE_SIZE },
     });
-    for await (const page of pages) {
+    for await (const page of withLdapErrors(pages, `searching ${baseDn}`)) {
       for (const entry of page.searchEntries) {
         const [stamp] = valuesOf(entry, STAMP_ATTRIBUTE);
         yield {
@@ -43,5 +46,13 @@ export async function* userEntries(
     }
   } finally {
     await client.unbind();
+  }
+}
+
+async function* withLdapErrors<T>(source: AsyncGenerator<T>, operation: string): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    throw toRoamingError(error, operation);
   }
 }
