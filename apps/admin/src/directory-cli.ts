@@ -1,10 +1,20 @@
-// credroam's admin commands on the directory (`credroam scan`, `credroam schema`). Exit codes: 0 clean, 1 found or
-// failed, 2 usage.
+// credroam's admin commands on the directory (`credroam user`, `credroam scan`, `credroam schema`). Exit codes:
+// 0 clean, 1 found or failed, 2 usage.
 import { parseArgs } from 'node:util';
-import { distinguishedNameSchema, RoamingError } from '@credroam/roaming';
+import { AMQP_ENV } from '@credroam/messaging';
+import {
+  distinguishedNameSchema,
+  loginNameSchema,
+  RoamingError,
+  TOKEN_TYPES,
+  type TokenType,
+} from '@credroam/roaming';
 import { isUsageError, processIo, UsageError, type CliIo } from './cli-io';
 import { adminDirectoryConfig, ADMIN_LDAP_ENV } from './directory/admin-directory.config';
 import { runScan } from './scan/scan.command';
+import { ADMIN_AUDIT_ENV } from './user/audit-syncs';
+import { OPERATOR_ENV } from './user/operator-grants';
+import { purgeUser, showUser } from './user/user.command';
 import { formatSchemaFiles, schemaFiles, SCHEMA_DIALECTS, type SchemaDialect } from './schema/schema.command';
 
 export const SCAN_USAGE = `usage: credroam scan [--base DN] [--json] [--url URL] [--bind-dn DN] [--password-file FILE] [--dialect D]
@@ -24,6 +34,25 @@ Directory access (flags, or the environment): read-only credentials of the admin
   --dialect        ${ADMIN_LDAP_ENV.dialect}        openldap (default) or active-directory
 
 Exit codes: 0 nothing found, 1 something found or the scan failed, 2 usage.`;
+
+export const USER_USAGE = `usage: credroam user show USER [--json]
+       credroam user purge USER [--type T]... [--yes] [--json]
+
+show: the user's roaming state as an operator needs it, never contents: tokens by type (id, size, modified time,
+  flags), tombstones and their age, foreign and unsafe values, totals against the policy's limits, the effective
+  policy with the source of each knob, and the last sync per machine (from audit; "unknown" without it).
+purge: removes the user's roaming values (all of them, or those of each --type ${TOKEN_TYPES.join('|')}),
+  Windows' and planted ones included, after a confirmation (type the login; --yes skips it). One compare-and-swap
+  write: if a logon wrote since the values were read, nothing is removed and the command fails (run it again).
+  Audited: the gateway publishes a security.operator-action event naming the operator.
+
+Both go through the directory-gateway over the broker: ${AMQP_ENV.url} (an account that may call the gateway's
+queue) and ${AMQP_ENV.namespace}. purge signs an operator grant with ${OPERATOR_ENV.keyFile} (Ed25519 PKCS#8
+PEM; the gateway trusts its public key through CREDROAM_OPERATOR_PUBLIC_KEYS_FILE), naming ${OPERATOR_ENV.name}
+(default: the login running the command). show asks audit for the last syncs when ${ADMIN_AUDIT_ENV.url} is set,
+with the operator token in ${ADMIN_AUDIT_ENV.tokenFile}.
+
+Exit codes: 0 done, 1 failed (or not confirmed), 2 usage.`;
 
 export const SCHEMA_USAGE = `usage: credroam schema --dialect openldap|active-directory [--json]
 
@@ -90,7 +119,52 @@ function schema(args: string[], io: CliIo): number {
   return 0;
 }
 
-const COMMANDS = { scan: { usage: SCAN_USAGE, run: scan }, schema: { usage: SCHEMA_USAGE, run: schema } };
+async function user(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      type: { type: 'string', multiple: true },
+      yes: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(`${USER_USAGE}\n`);
+    return 0;
+  }
+  const [action, login, ...extra] = positionals;
+  if (action !== 'show' && action !== 'purge') throw new UsageError('expected "show USER" or "purge USER"');
+  if (login === undefined || extra.length > 0) throw new UsageError(`${action} takes exactly one USER`);
+  if (!loginNameSchema.safeParse(login).success) throw new UsageError('USER is not a valid login');
+  if (action === 'show') {
+    if (values.type !== undefined || values.yes) throw new UsageError('--type and --yes are for purge');
+    return showUser(login, values.json === true, io);
+  }
+  const types = values.type ?? null;
+  for (const type of types ?? []) {
+    if (!TOKEN_TYPES.includes(type as TokenType)) {
+      throw new UsageError(`--type must be one of ${TOKEN_TYPES.join(', ')}`);
+    }
+  }
+  return purgeUser(
+    {
+      login,
+      types: types === null ? null : [...new Set(types as TokenType[])],
+      yes: values.yes === true,
+      json: values.json === true,
+    },
+    io,
+  );
+}
+
+const COMMANDS = {
+  user: { usage: USER_USAGE, run: user },
+  scan: { usage: SCAN_USAGE, run: scan },
+  schema: { usage: SCHEMA_USAGE, run: schema },
+};
 export type DirectoryCommand = keyof typeof COMMANDS;
 
 export async function runDirectoryCli(

@@ -16,6 +16,7 @@ import { HealthHandler } from './health/health.handler';
 import { LdapHealthIndicator } from './health/ldap.health';
 import { LdapConnectionPool } from './ldap/ldap-connection.pool';
 import { PolicyHandler } from './policy/policy.handler';
+import { OperatorAudit } from './roaming-state/operator-audit';
 import { RoamingStateHandler } from './roaming-state/roaming-state.handler';
 import { UsersHandler } from './users/users.handler';
 
@@ -46,6 +47,7 @@ export class DirectoryGatewayModule {
           useFactory: (ldap: LdapHealthIndicator) => [() => ldap.isHealthy()],
         },
         ConnectionPoolCloser,
+        OperatorAudit,
       ],
     };
   }

@@ -7,6 +7,7 @@ import {
   parseRpcRequest,
   RPC_CONTRACTS,
   type ErrorInfo,
+  type GrantClaims,
   type Result,
   type RpcPattern,
   type RpcReply,
@@ -26,6 +27,8 @@ export interface RpcCallMeta {
   correlationId: string;
   /** The request was delivered before to a replica that died (or lost its channel) while handling it. */
   redelivered: boolean;
+  /** The verified grant of a granted pattern (who asked, e.g. the operator of an operator grant). */
+  grant?: GrantClaims;
 }
 
 export type RpcWork<P extends RpcPattern> = (
@@ -80,7 +83,11 @@ export class RpcHandlerRunner {
       reply = request;
     } else {
       const granted = await this.checkGrant(pattern, request.value, redelivered);
-      const meta = { correlationId: request.value.correlationId, redelivered };
+      const meta = {
+        correlationId: request.value.correlationId,
+        redelivered,
+        ...(granted.ok && granted.value ? { grant: granted.value } : {}),
+      };
       reply = granted.ok ? await this.execute(pattern, request.value.payload, meta, work) : granted;
     }
     reply = this.wireSafe(pattern, correlationId, reply);
@@ -103,7 +110,7 @@ export class RpcHandlerRunner {
     pattern: P,
     request: RpcRequestMessage<P>,
     redelivered: boolean,
-  ): Promise<Result<void>> {
+  ): Promise<Result<GrantClaims | undefined>> {
     if (!isGrantedPattern(pattern)) return ok(undefined);
     if (!this.grants)
       return fail('GRANT_REQUIRED', `${pattern} needs grants, and no grant keys are configured`);

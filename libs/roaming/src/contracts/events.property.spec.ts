@@ -11,7 +11,8 @@ import {
   type EventPayload,
   type EventType,
 } from './events';
-import { GRANT_ERROR_CODES } from './grants';
+import { TOKEN_TYPES } from '../tokens/token-type';
+import { GRANT_ERROR_CODES, OPERATOR_PATTERNS } from './grants';
 import { RPC_PATTERN_LIST, RPC_QUEUES } from './rpc';
 import { SYNC_TRIGGERS } from './sync';
 
@@ -149,6 +150,13 @@ const PAYLOADS: { [T in EventType]: fc.Arbitrary<EventPayload<T>> } = {
     reason: fc.string({ minLength: 1, maxLength: 512 }),
     targetDn: fc.option(fc.constant('uid=alice,ou=people,dc=credroam,dc=test'), { nil: null }),
     grantedTo: fc.option(fc.constant('bob'), { nil: null }),
+  }),
+  'security.operator-action': fc.record({
+    operator: fc.constantFrom('helpdesk-jo', 'ops'),
+    operation: fc.constantFrom(...OPERATOR_PATTERNS),
+    targetDn: fc.constant('uid=alice,ou=people,dc=credroam,dc=test'),
+    types: fc.option(fc.uniqueArray(fc.constantFrom(...TOKEN_TYPES), { minLength: 1 }), { nil: null }),
+    removed: count,
   }),
 };
 

@@ -10,10 +10,11 @@ import {
   reportedValueSchema,
 } from '../reconcile/model';
 import { tokenMetaShape, withIdentifierRule } from '../tokens/token-meta';
+import { tokenTypeSchema } from '../tokens/token-type';
 import { parseWith } from '../validation/parse';
 import { errorCodeSchema } from './error-info';
 import { ALL_EVENT_CODES, failureEventCode, FAILURE_EVENT_CODES, type EventCode } from './event-codes';
-import { GRANT_ERROR_CODES } from './grants';
+import { GRANT_ERROR_CODES, OPERATOR_PATTERNS, operatorNameSchema } from './grants';
 import {
   correlationIdSchema,
   distinguishedNameSchema,
@@ -288,6 +289,23 @@ export const EVENT_CATALOG = Object.freeze({
       .strict(),
     summary:
       "An internal request for a user's secrets was refused: it carried no grant, or one that does not cover it.",
+  }),
+  'security.operator-action': defineEvent({
+    version: 1,
+    codes: [1],
+    // The user is the one whose roaming data the operator changed.
+    requires: USER_ONLY,
+    payload: z
+      .object({
+        operator: operatorNameSchema,
+        operation: z.enum(OPERATOR_PATTERNS as [RpcPattern, ...RpcPattern[]]),
+        targetDn: distinguishedNameSchema,
+        /** The token types purged; null for all of them. */
+        types: z.array(tokenTypeSchema).max(16).nullable(),
+        removed: COUNT,
+      })
+      .strict(),
+    summary: "An operator changed a user's roaming data with an operator grant (credroam user purge).",
   }),
 });
 

@@ -125,4 +125,16 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventFields<T> } = {
       grantedTo: 'alice',
     },
   },
+  'security.operator-action': {
+    correlationId: CORRELATION_ID,
+    user: 'alice',
+    machine: null,
+    payload: {
+      operator: 'helpdesk-jo',
+      operation: 'directory.purge-user',
+      targetDn: 'uid=alice,ou=people,dc=credroam,dc=test',
+      types: null,
+      removed: 12,
+    },
+  },
 };
