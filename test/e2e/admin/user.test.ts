@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateGrantKeyPair, GRANT_ENV } from '@credroam/grants';
-import { RpcClient } from '@credroam/messaging';
+import { EventPublisher, RpcClient } from '@credroam/messaging';
 import {
   encodeDirectoryToken,
   encodeRoamingTimestamp,
@@ -16,11 +16,21 @@ import {
   unwrap,
 } from '@credroam/roaming';
 import { type ServiceProcess } from '../../helpers/service-process';
+import { waitFor } from '../../helpers/wait-for';
+import { OPERATOR_TOKEN } from '../../integration/audit/support/audit-app';
+import { ensureAuditBuilt, startAuditProcess, type AuditProcess } from '../audit/support/audit-process';
+import { freePort } from '../audit/support/private-postgres';
 import { useSlapd, withLdap, type SlapdHandle } from '../../helpers/slapd';
 import { certificateId, liveAddition } from '../../support/gateway-fixtures';
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { testGrants } from '../../support/grants';
-import { BrokerProbe, brokerUrl, testConfig, testNamespace } from '../../support/messaging-fixtures';
+import {
+  BrokerProbe,
+  brokerUrl,
+  exampleEvent,
+  testConfig,
+  testNamespace,
+} from '../../support/messaging-fixtures';
 import { cleanToken, plantedValues, windowsVectors } from '../../support/planted-values';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -70,6 +80,7 @@ describe('credroam user, through the directory-gateway', () => {
   const operator = generateGrantKeyPair();
   let operatorKeyFile: string;
   let gateway: ServiceProcess;
+  let audit: AuditProcess;
   let client: RpcClient;
   let probe: BrokerProbe;
   let events: string;
@@ -114,13 +125,20 @@ describe('credroam user, through the directory-gateway', () => {
       CREDROAM_SERVICE_CHANNEL_KEY_FILE: serviceChannelKey(slapd()).file,
       [GRANT_ENV.operatorPublicKeysFile]: operatorPublic,
     });
+    ensureAuditBuilt();
+    audit = await startAuditProcess('admin-audit', await freePort(), {
+      CREDROAM_AMQP_URL: brokerUrl(),
+      CREDROAM_AMQP_NAMESPACE: namespace,
+      CREDROAM_AUDIT_DB: `sqlite:${join(slapd().dir, 'audit.sqlite')}`,
+    });
     client = new RpcClient(testConfig(namespace), 'directory-gateway');
     await client.connect();
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     await client?.close();
     await gateway?.stop();
+    await audit?.stop();
     await probe?.cleanUp();
   }, 30_000);
 
@@ -156,6 +174,32 @@ describe('credroam user, through the directory-gateway', () => {
     expect(text.stdout).toContain('tombstone, deleted 10 days ago, purged in 50 days');
     expect(text.stdout).toContain('unknown (audit is not configured)');
   });
+
+  it('shows the last sync per machine from audit, with the operator token', async () => {
+    const publisher = new EventPublisher(testConfig(namespace));
+    try {
+      await publisher.connect();
+      await publisher.publish(exampleEvent('sync.completed'));
+    } finally {
+      await publisher.close();
+    }
+    const tokenFile = join(slapd().dir, 'audit-token');
+    writeFileSync(tokenFile, `${OPERATOR_TOKEN}\n`, { mode: 0o600 });
+    const env = { CREDROAM_ADMIN_AUDIT_URL: audit.url, CREDROAM_ADMIN_AUDIT_TOKEN_FILE: tokenFile };
+    const machines = await waitFor(
+      async () => {
+        const run = await credroam(['user', 'show', 'alice', '--json'], env);
+        const listed = JSON.parse(run.stdout).machines as { machine: string }[];
+        return listed.length > 0 ? listed : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 250, description: 'audit to store the sync' },
+    );
+    expect(machines).toEqual([
+      expect.objectContaining({ machine: 'WS-0042.corp', outcome: 'completed', code: 1 }),
+    ]);
+    const text = await credroam(['user', 'show', 'alice'], env);
+    expect(text.stdout).toMatch(/WS-0042\.corp {2}completed \(code 1\) {2}\d{4}-/);
+  }, 30_000);
 
   it('refuses a purge without confirmation off a terminal, and one signed by a key the gateway does not trust', async () => {
     expect((await credroam(['user', 'purge', 'alice'])).code).toBe(2);
@@ -243,5 +287,17 @@ describe('credroam user, through the directory-gateway', () => {
     expect(audited.find((event) => event.type === 'security.request-refused')).toMatchObject({
       payload: { operation: 'directory.purge-user', code: 'GRANT_INVALID' },
     });
+    // ...and audit stores them, for whoever reviews what operators did.
+    const stored = await waitFor(
+      async () => {
+        const response = await fetch(`${audit.url}/v1/events?type=security.operator-action`, {
+          headers: { authorization: `Bearer ${OPERATOR_TOKEN}` },
+        });
+        const { events: page } = (await response.json()) as { events: { user: string }[] };
+        return page.length === 2 ? page : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100, description: 'audit to store the operator actions' },
+    );
+    expect(stored.map((event) => event.user).sort()).toEqual(['alice', 'bob']);
   }, 60_000);
 });
