@@ -53,6 +53,20 @@ describe('credroam user, scan and schema command lines', () => {
     expect(cli.err()).toMatch(new RegExp(`^credroam ${command}: .+\\nusage: credroam ${command}`));
   });
 
+  it('refuses to send the bind password in the clear to another host', async () => {
+    const cli = recorder();
+    const args = [
+      '--url',
+      'ldap://directory.example.com',
+      '--bind-dn',
+      'cn=x',
+      '--password-file',
+      __filename,
+    ];
+    expect(await runDirectoryCli('scan', [...args, '--base', 'dc=x'], cli.io)).toBe(2);
+    expect(cli.err()).toContain('plain ldap:// to another host');
+  });
+
   it('prints the OpenLDAP schema and ACLs, and the AD confidential flags and delegation', async () => {
     const openldap = recorder();
     expect(await runDirectoryCli('schema', ['--dialect', 'openldap'], openldap.io)).toBe(0);

@@ -32,6 +32,8 @@ Directory access (flags, or the environment): read-only credentials of the admin
   --password-file  ${ADMIN_LDAP_ENV.passwordFile}   the bind password, alone in a file
   --base           ${ADMIN_LDAP_ENV.baseDn}
   --dialect        ${ADMIN_LDAP_ENV.dialect}        openldap (default) or active-directory
+                   ${ADMIN_LDAP_ENV.caFile}            a private CA (PEM) for ldaps://
+                   ${ADMIN_LDAP_ENV.allowPlaintext}  true: allow plain ldap:// to another host
 
 Exit codes: 0 nothing found, 1 something found or the scan failed, 2 usage.`;
 

@@ -2,6 +2,7 @@
 // once. The password only ever comes from a file, so it is never on a command line or in `ps`.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { isLoopbackHost } from '@credroam/platform';
 import { distinguishedNameSchema, parseWith, RoamingError } from '@credroam/roaming';
 
 export const ADMIN_LDAP_ENV = Object.freeze({
@@ -10,6 +11,8 @@ export const ADMIN_LDAP_ENV = Object.freeze({
   passwordFile: 'CREDROAM_ADMIN_LDAP_PASSWORD_FILE',
   baseDn: 'CREDROAM_ADMIN_LDAP_BASE_DN',
   dialect: 'CREDROAM_ADMIN_LDAP_DIALECT',
+  caFile: 'CREDROAM_ADMIN_LDAP_CA_FILE',
+  allowPlaintext: 'CREDROAM_ADMIN_LDAP_ALLOW_PLAINTEXT',
 } as const);
 
 const adminDirectorySchema = z.object({
@@ -18,6 +21,8 @@ const adminDirectorySchema = z.object({
   passwordFile: z.string().min(1, { message: 'is required' }),
   baseDn: distinguishedNameSchema,
   dialect: z.enum(['openldap', 'active-directory']).default('openldap'),
+  caFile: z.string().min(1).optional(),
+  allowPlaintext: z.enum(['true', 'false']).default('false'),
 });
 
 export interface AdminDirectoryConfig {
@@ -26,15 +31,12 @@ export interface AdminDirectoryConfig {
   password: string;
   baseDn: string;
   dialect: 'openldap' | 'active-directory';
+  /** PEM of a private CA for ldaps://; absent: the system's CAs. */
+  caPem?: string;
 }
 
-export interface AdminDirectoryFlags {
-  url?: string;
-  bindDn?: string;
-  passwordFile?: string;
-  baseDn?: string;
-  dialect?: string;
-}
+/** Flags given on the command line; each falls back to its variable. */
+export type AdminDirectoryFlags = Partial<Record<keyof typeof ADMIN_LDAP_ENV, string>>;
 
 export function adminDirectoryConfig(
   flags: AdminDirectoryFlags,
@@ -47,17 +49,29 @@ export function adminDirectoryConfig(
   );
   const parsed = parseWith(adminDirectorySchema, given, 'INVALID_INPUT');
   if (!parsed.ok) throw new RoamingError('INVALID_INPUT', `directory access: ${parsed.error.message}`);
-  const { passwordFile, ...rest } = parsed.value;
-  let password: string;
+  const { passwordFile, caFile, allowPlaintext, ...rest } = parsed.value;
+  const url = new URL(rest.url);
+  // The bind password crosses the wire: in the clear only to this machine, or where the operator says so.
+  if (url.protocol === 'ldap:' && allowPlaintext !== 'true' && !isLoopbackHost(url.hostname)) {
+    throw new RoamingError(
+      'INVALID_INPUT',
+      `directory access: ${rest.url} is plain ldap:// to another host: use ldaps:// (${ADMIN_LDAP_ENV.caFile} for a private CA) or set ${ADMIN_LDAP_ENV.allowPlaintext}=true`,
+    );
+  }
+  const password = readText(passwordFile, 'the bind password').trim();
+  if (password === '') {
+    throw new RoamingError('INVALID_INPUT', `the bind password file ${passwordFile} is empty`);
+  }
+  return { ...rest, password, ...(caFile ? { caPem: readText(caFile, 'the LDAP CA') } : {}) };
+}
+
+function readText(path: string, what: string): string {
   try {
-    password = readFileSync(passwordFile, 'utf8').trim();
+    return readFileSync(path, 'utf8');
   } catch (error) {
     throw new RoamingError(
       'KEY_UNAVAILABLE',
-      `cannot read the bind password from ${passwordFile}: ${(error as Error).message}`,
+      `cannot read ${what} from ${path}: ${(error as Error).message}`,
     );
   }
-  if (password === '')
-    throw new RoamingError('INVALID_INPUT', `the bind password file ${passwordFile} is empty`);
-  return { ...rest, password };
 }

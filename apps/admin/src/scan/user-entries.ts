@@ -20,7 +20,12 @@ export async function* userEntries(
   baseDn: string,
 ): AsyncGenerator<ScannedEntry> {
   const dialect = dialectFor(config.dialect);
-  const client = new Client({ url: config.url, timeout: 60_000, connectTimeout: 10_000 });
+  const client = new Client({
+    url: config.url,
+    timeout: 60_000,
+    connectTimeout: 10_000,
+    ...(config.caPem && config.url.startsWith('ldaps:') ? { tlsOptions: { ca: [config.caPem] } } : {}),
+  });
   try {
     await client.bind(config.bindDn, config.password).catch((error: unknown) => {
       throw toRoamingError(error, `binding as ${config.bindDn}`);
