@@ -3,6 +3,7 @@
 // exact bytes a client (honest or not) could write.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   encodeDirectoryToken,
   encodeRoamingValue,
@@ -11,7 +12,11 @@ import {
 } from '@credroam/roaming';
 import { type FindingKind } from '../../apps/admin/src/scan/entry-findings';
 
-const SHARED_VECTORS = '/work/shared/testdata/windows-roaming-values.json';
+/** The shared test data's vectors, as libs/roaming keeps them (a clean clone has no shared folder). */
+const SHARED_VECTORS = join(
+  __dirname,
+  '../../libs/roaming/src/codec/__fixtures__/windows-roaming-values.json',
+);
 const KNOWN_TYPE = 0x10;
 const IDENTIFIER_FIELD_BYTES = 93;
 
