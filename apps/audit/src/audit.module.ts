@@ -1,3 +1,4 @@
+import { APP_METRICS_REGISTRY, MetricsController } from '@credroam/observability';
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -18,7 +19,6 @@ import { SecurityHeadersMiddleware } from './http/security-headers.middleware';
 import { IngestHandler } from './ingest/ingest.handler';
 import { IngestService } from './ingest/ingest.service';
 import { AuditMetrics } from './metrics/audit-metrics';
-import { MetricsController } from './metrics/metrics.controller';
 import { RetentionService } from './retention/retention.service';
 import { AuditEventRepository } from './storage/audit-event.repository';
 import { dataSourceOptions, runMigrations } from './storage/database';
@@ -65,6 +65,11 @@ export class AuditModule implements NestModule {
         OperatorTokenGuard,
         AuditLifecycle,
         { provide: AuditMetrics, useFactory: () => new AuditMetrics() },
+        {
+          provide: APP_METRICS_REGISTRY,
+          inject: [AuditMetrics],
+          useFactory: (metrics: AuditMetrics) => metrics.registry,
+        },
         {
           provide: AuditEventRepository,
           useFactory: (dataSource: DataSource) => new AuditEventRepository(dataSource),

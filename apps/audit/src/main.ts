@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
+import { httpObservability, observeService, type TracingSetup } from '@credroam/observability';
 import { createLogger, httpsServerOptions, listenerUrl, NestPinoLogger } from '@credroam/platform';
 import { AuditModule } from './audit.module';
 import { describeDatabase, loadAuditConfig, type AuditConfig } from './config/audit.config';
@@ -9,7 +10,9 @@ import { describeDatabase, loadAuditConfig, type AuditConfig } from './config/au
 async function bootstrap(): Promise<void> {
   const logger = createLogger('audit');
   let config: AuditConfig;
+  let tracing: TracingSetup;
   try {
+    tracing = observeService('audit');
     config = loadAuditConfig();
   } catch (error) {
     process.stderr.write(`audit: ${(error as Error).message}\n`);
@@ -19,6 +22,7 @@ async function bootstrap(): Promise<void> {
     logger: new NestPinoLogger(logger),
     ...(config.tls ? { httpsOptions: httpsServerOptions(config.tls) } : {}),
   });
+  app.use(httpObservability());
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
@@ -31,6 +35,7 @@ async function bootstrap(): Promise<void> {
       database: describeDatabase(config.database),
       queue: config.queue,
       retentionDays: config.retentionDays,
+      tracing: tracing.exporting,
     },
     'audit listening',
   );

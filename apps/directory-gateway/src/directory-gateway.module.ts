@@ -9,6 +9,7 @@ import {
   type AmqpConfig,
   type MessagingLogger,
 } from '@credroam/messaging';
+import { MetricsController, watchGauge } from '@credroam/observability';
 import { healthChecksModule } from '@credroam/platform';
 import { type GatewayConfig } from './config/gateway.config';
 import { gatewayProviders } from './directory-gateway.providers';
@@ -30,7 +31,14 @@ export class DirectoryGatewayModule {
     return {
       module: DirectoryGatewayModule,
       imports: [MessagingModule.forRoot({ config: amqp, logger, grants }), healthChecksModule()],
-      controllers: [UsersHandler, RoamingStateHandler, PolicyHandler, HealthHandler, ServiceHealthController],
+      controllers: [
+        UsersHandler,
+        RoamingStateHandler,
+        PolicyHandler,
+        HealthHandler,
+        ServiceHealthController,
+        MetricsController,
+      ],
       providers: [
         ...gatewayProviders(config),
         {
@@ -46,8 +54,24 @@ export class DirectoryGatewayModule {
           useFactory: (ldap: LdapHealthIndicator) => [() => ldap.isHealthy()],
         },
         ConnectionPoolCloser,
+        LdapPoolGauges,
       ],
     };
+  }
+}
+
+/** The LDAP pool on /metrics: connections configured, open and busy, read at each scrape. */
+@Injectable()
+class LdapPoolGauges {
+  constructor(pool: LdapConnectionPool) {
+    watchGauge(
+      {
+        name: 'credroam_ldap_pool_connections',
+        help: "The gateway's LDAP connections to the directory: configured, open (bound), busy (operations in flight).",
+        labelNames: ['state'],
+      },
+      () => pool.stats(),
+    );
   }
 }
 

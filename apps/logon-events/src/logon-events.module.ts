@@ -1,3 +1,4 @@
+import { MetricsController } from '@credroam/observability';
 import { Module, type DynamicModule } from '@nestjs/common';
 import {
   BrokerHealthIndicator,
@@ -27,7 +28,7 @@ export class LogonEventsModule {
         healthChecksModule(),
         httpLoggerModule(logger),
       ],
-      controllers: [AgentController, HealthController, DocsController],
+      controllers: [AgentController, HealthController, DocsController, MetricsController],
       providers: [...logonProviders(config, amqp, logger), BrokerHealthIndicator, RpcServiceHealthIndicator],
     };
   }

@@ -9,6 +9,7 @@ import {
   type AmqpConfig,
   type MessagingLogger,
 } from '@credroam/messaging';
+import { MetricsController } from '@credroam/observability';
 import { healthChecksModule } from '@credroam/platform';
 import { HealthHandler } from './health/health.handler';
 import { KeyMaterialHealthIndicator } from './health/key-material.health';
@@ -38,6 +39,7 @@ export class TokenCryptoModule {
         ResealPasswordHandler,
         HealthHandler,
         ServiceHealthController,
+        MetricsController,
       ],
       providers: [
         ...tokenCryptoProviders(keys),

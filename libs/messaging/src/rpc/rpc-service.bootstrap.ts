@@ -2,6 +2,7 @@ import { type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type INestApplication, type LoggerService } from '@nestjs/common';
 import type { RpcService } from '@credroam/roaming';
+import { httpObservability } from '@credroam/observability';
 import { type AmqpConfig } from '../amqp.config';
 import { type MessagingLogger } from '../messaging.logger';
 import { rpcServer } from './rpc.server';
@@ -12,13 +13,14 @@ export interface RpcServiceStart {
   service: RpcService;
   logger: MessagingLogger;
   nestLogger: LoggerService;
-  /** Where to answer `/health/*` over HTTP; null: no HTTP listener. */
+  /** Where to answer `/health/*` and `/metrics` over HTTP; null: no HTTP listener. */
   health: { host: string; port: number } | null;
 }
 
 /**
  * Starts a broker RPC service as a Nest application with the RPC server attached (manual acks, graceful close),
- * and the HTTP health listener when one is configured. Returns the application and the health URL, if any.
+ * and the HTTP listener for health and metrics (the module lists MetricsController) when one is configured.
+ * Returns the application and the health URL, if any.
  */
 export async function startRpcService(
   options: RpcServiceStart,
@@ -27,6 +29,7 @@ export async function startRpcService(
   app.connectMicroservice(rpcServer(options.amqp, options.service, { logger: options.logger }), {
     inheritAppConfig: true,
   });
+  app.use(httpObservability());
   app.enableShutdownHooks();
   await app.startAllMicroservices();
   if (!options.health) {
