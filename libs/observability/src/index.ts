@@ -5,3 +5,4 @@ export * from './metrics/metrics.controller';
 export * from './tracing/tracing';
 export * from './http/http-observability.middleware';
 export * from './observe-service';
+export { type SpanRecord } from './tracing/span-file.exporter';
