@@ -9,7 +9,7 @@ import {
   type AmqpConfig,
   type MessagingLogger,
 } from '@credroam/messaging';
-import { MetricsController, watchGauge } from '@credroam/observability';
+import { MetricsController, watchLdapPool } from '@credroam/observability';
 import { healthChecksModule } from '@credroam/platform';
 import { type GatewayConfig } from './config/gateway.config';
 import { gatewayProviders } from './directory-gateway.providers';
@@ -64,14 +64,7 @@ export class DirectoryGatewayModule {
 @Injectable()
 class LdapPoolGauges {
   constructor(pool: LdapConnectionPool) {
-    watchGauge(
-      {
-        name: 'credroam_ldap_pool_connections',
-        help: "The gateway's LDAP connections to the directory: configured, open (bound), busy (operations in flight).",
-        labelNames: ['state'],
-      },
-      () => pool.stats(),
-    );
+    watchLdapPool(() => pool.stats());
   }
 }
 

@@ -93,27 +93,19 @@ export async function renderMetrics(
   return { contentType: serviceMetricsRegistry.contentType, body };
 }
 
-/**
- * A gauge read from a live object when Prometheus scrapes (an LDAP pool's connections). Registering the same name
- * again replaces the earlier reader: the newest instance (after a restart of the module in one process) is the
- * one that counts.
- */
-export function watchGauge(
-  definition: { name: string; help: string; labelNames?: readonly string[] },
-  read: () => Record<string, number>,
-): void {
-  serviceMetricsRegistry.removeSingleMetric(definition.name);
-  const labelName = definition.labelNames?.[0];
-  new Gauge({
-    name: definition.name,
-    help: definition.help,
-    labelNames: labelName ? [labelName] : [],
-    registers: [serviceMetricsRegistry],
-    collect() {
-      for (const [value, reading] of Object.entries(read())) {
-        if (labelName) this.set({ [labelName]: value }, reading);
-        else this.set(reading);
-      }
-    },
-  });
+let ldapPoolReader: (() => Record<string, number>) | undefined;
+
+export const ldapPoolConnections = new Gauge({
+  name: 'credroam_ldap_pool_connections',
+  help: "The gateway's LDAP connections to the directory: configured, open (bound), busy (operations in flight).",
+  labelNames: ['state'] as const,
+  registers: [serviceMetricsRegistry],
+  collect() {
+    for (const [state, count] of Object.entries(ldapPoolReader?.() ?? {})) this.set({ state }, count);
+  },
+});
+
+/** Where the LDAP pool gauge reads from at each scrape (the gateway's pool; the latest one registered). */
+export function watchLdapPool(read: () => Record<string, number>): void {
+  ldapPoolReader = read;
 }
