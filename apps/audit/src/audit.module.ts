@@ -1,4 +1,4 @@
-import { APP_METRICS_REGISTRY, MetricsController } from '@credroam/observability';
+import { ObservabilityModule } from '@credroam/observability';
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -32,7 +32,6 @@ const CONTROLLERS = [
   EventsController,
   SummariesController,
   StreamController,
-  MetricsController,
   HealthController,
   DocsController,
   DashboardController,
@@ -42,6 +41,7 @@ const CONTROLLERS = [
 @Module({})
 export class AuditModule implements NestModule {
   static forRoot(config: AuditConfig, logger: Logger): DynamicModule {
+    const metrics = new AuditMetrics();
     return {
       module: AuditModule,
       imports: [
@@ -56,6 +56,7 @@ export class AuditModule implements NestModule {
         }),
         healthChecksModule(),
         httpLoggerModule(logger),
+        ObservabilityModule.forRoot(metrics.registry),
       ],
       controllers: CONTROLLERS,
       providers: [
@@ -64,12 +65,7 @@ export class AuditModule implements NestModule {
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         OperatorTokenGuard,
         AuditLifecycle,
-        { provide: AuditMetrics, useFactory: () => new AuditMetrics() },
-        {
-          provide: APP_METRICS_REGISTRY,
-          inject: [AuditMetrics],
-          useFactory: (metrics: AuditMetrics) => metrics.registry,
-        },
+        { provide: AuditMetrics, useValue: metrics },
         {
           provide: AuditEventRepository,
           useFactory: (dataSource: DataSource) => new AuditEventRepository(dataSource),

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
-import { httpObservability, observeService, type TracingSetup } from '@credroam/observability';
+import { startTracing, type TracingSetup } from '@credroam/observability';
 import { createLogger, httpsServerOptions, listenerUrl, NestPinoLogger } from '@credroam/platform';
 import { AuditModule } from './audit.module';
 import { describeDatabase, loadAuditConfig, type AuditConfig } from './config/audit.config';
@@ -12,7 +12,7 @@ async function bootstrap(): Promise<void> {
   let config: AuditConfig;
   let tracing: TracingSetup;
   try {
-    tracing = observeService('audit');
+    tracing = startTracing('audit');
     config = loadAuditConfig();
   } catch (error) {
     process.stderr.write(`audit: ${(error as Error).message}\n`);
@@ -22,7 +22,6 @@ async function bootstrap(): Promise<void> {
     logger: new NestPinoLogger(logger),
     ...(config.tls ? { httpsOptions: httpsServerOptions(config.tls) } : {}),
   });
-  app.use(httpObservability());
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);

@@ -5,11 +5,12 @@ import {
   BrokerHealthIndicator,
   MessagingModule,
   SERVICE_HEALTH_CHECKS,
+  ServiceDocsController,
   ServiceHealthController,
   type AmqpConfig,
   type MessagingLogger,
 } from '@credroam/messaging';
-import { MetricsController, watchLdapPool } from '@credroam/observability';
+import { ObservabilityModule, watchLdapPool } from '@credroam/observability';
 import { healthChecksModule } from '@credroam/platform';
 import { type GatewayConfig } from './config/gateway.config';
 import { gatewayProviders } from './directory-gateway.providers';
@@ -30,14 +31,18 @@ export class DirectoryGatewayModule {
   ): DynamicModule {
     return {
       module: DirectoryGatewayModule,
-      imports: [MessagingModule.forRoot({ config: amqp, logger, grants }), healthChecksModule()],
+      imports: [
+        MessagingModule.forRoot({ config: amqp, logger, grants }),
+        healthChecksModule(),
+        ObservabilityModule.forRoot(),
+      ],
       controllers: [
         UsersHandler,
         RoamingStateHandler,
         PolicyHandler,
         HealthHandler,
         ServiceHealthController,
-        MetricsController,
+        ServiceDocsController,
       ],
       providers: [
         ...gatewayProviders(config),

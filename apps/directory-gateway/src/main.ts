@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { describeBroker, loadAmqpConfig, startRpcService } from '@credroam/messaging';
 import { grantVerifierFromEnv, type GrantVerifier } from '@credroam/grants';
-import { observeService, type TracingSetup } from '@credroam/observability';
+import { startTracing, type TracingSetup } from '@credroam/observability';
 import { createLogger, healthListenerFromEnv, NestPinoLogger, type HealthListener } from '@credroam/platform';
 import { loadGatewayConfig } from './config/gateway.config';
 import { DirectoryGatewayModule } from './directory-gateway.module';
@@ -14,7 +14,7 @@ async function bootstrap(): Promise<void> {
   let health: HealthListener | null;
   let tracing: TracingSetup;
   try {
-    tracing = observeService('directory-gateway');
+    tracing = startTracing('directory-gateway');
     config = loadGatewayConfig();
     amqp = loadAmqpConfig();
     grants = grantVerifierFromEnv('directory-gateway');

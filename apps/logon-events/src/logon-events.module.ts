@@ -1,4 +1,4 @@
-import { MetricsController } from '@credroam/observability';
+import { ObservabilityModule } from '@credroam/observability';
 import { Module, type DynamicModule } from '@nestjs/common';
 import {
   BrokerHealthIndicator,
@@ -27,8 +27,9 @@ export class LogonEventsModule {
         }),
         healthChecksModule(),
         httpLoggerModule(logger),
+        ObservabilityModule.forRoot(),
       ],
-      controllers: [AgentController, HealthController, DocsController, MetricsController],
+      controllers: [AgentController, HealthController, DocsController],
       providers: [...logonProviders(config, amqp, logger), BrokerHealthIndicator, RpcServiceHealthIndicator],
     };
   }

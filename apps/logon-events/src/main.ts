@@ -3,7 +3,7 @@ import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { describeBroker, loadAmqpConfig } from '@credroam/messaging';
-import { httpObservability, observeService, type TracingSetup } from '@credroam/observability';
+import { startTracing, type TracingSetup } from '@credroam/observability';
 import { createLogger, httpsServerOptions, listenerUrl, NestPinoLogger } from '@credroam/platform';
 import { loadLogonEventsConfig } from './config/logon-events.config';
 import { ProblemFilter } from './http/problem.filter';
@@ -18,7 +18,7 @@ async function bootstrap(): Promise<void> {
   let amqp;
   let tracing: TracingSetup;
   try {
-    tracing = observeService('logon-events');
+    tracing = startTracing('logon-events');
     config = loadLogonEventsConfig();
     amqp = loadAmqpConfig();
   } catch (error) {
@@ -34,7 +34,6 @@ async function bootstrap(): Promise<void> {
       ...(config.tls ? { httpsOptions: httpsServerOptions(config.tls) } : {}),
     },
   );
-  app.use(httpObservability());
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useGlobalFilters(new ProblemFilter(logger));
   app.disable('x-powered-by');

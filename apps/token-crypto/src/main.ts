@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { describeBroker, loadAmqpConfig, startRpcService } from '@credroam/messaging';
 import { grantVerifierFromEnv, type GrantVerifier } from '@credroam/grants';
-import { observeService, type TracingSetup } from '@credroam/observability';
+import { startTracing, type TracingSetup } from '@credroam/observability';
 import { createLogger, healthListenerFromEnv, NestPinoLogger, type HealthListener } from '@credroam/platform';
 import { loadTokenCryptoConfig, SECRET_ENV_VARIABLES } from './config/token-crypto.config';
 import { readKeyMaterial } from './keys/key-material.reader';
@@ -16,7 +16,7 @@ async function bootstrap(): Promise<void> {
   let health: HealthListener | null;
   let tracing: TracingSetup;
   try {
-    tracing = observeService('token-crypto');
+    tracing = startTracing('token-crypto');
     const config = loadTokenCryptoConfig();
     amqp = loadAmqpConfig();
     grants = grantVerifierFromEnv('token-crypto');

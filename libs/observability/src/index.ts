@@ -4,5 +4,5 @@ export * from './metrics/service-metrics';
 export * from './metrics/metrics.controller';
 export * from './tracing/tracing';
 export * from './http/http-observability.middleware';
-export * from './observe-service';
+export * from './observability.module';
 export { type SpanRecord } from './tracing/span-file.exporter';

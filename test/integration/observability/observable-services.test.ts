@@ -158,6 +158,15 @@ describe('observable services: traces, /metrics and failed-logon events across t
     expect(cryptoMetrics).toMatch(
       /^credroam_rpc_server_requests_total\{pattern="crypto.seal-for-storage",outcome="OK"\} [1-9]/m,
     );
+    // Every HTTP listener documents /metrics in its OpenAPI document.
+    for (const url of [stack.url, listenerOf(gateway), listenerOf(tokenCrypto())]) {
+      const docs = (await (await fetch(`${url}/docs`)).json()) as {
+        openapi: string;
+        paths: Record<string, unknown>;
+      };
+      expect(docs.openapi).toBe('3.0.3');
+      expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/health/ready', '/metrics']));
+    }
     // The scrape itself is counted by route, like any request to the health listener.
     expect(await metricsOf(listenerOf(tokenCrypto()))).toMatch(
       /^credroam_http_requests_total\{method="GET",route="\/metrics",status="200"\} [1-9]/m,

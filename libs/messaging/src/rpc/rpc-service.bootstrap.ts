@@ -2,7 +2,6 @@ import { type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type INestApplication, type LoggerService } from '@nestjs/common';
 import type { RpcService } from '@credroam/roaming';
-import { httpObservability } from '@credroam/observability';
 import { type AmqpConfig } from '../amqp.config';
 import { type MessagingLogger } from '../messaging.logger';
 import { rpcServer } from './rpc.server';
@@ -19,7 +18,7 @@ export interface RpcServiceStart {
 
 /**
  * Starts a broker RPC service as a Nest application with the RPC server attached (manual acks, graceful close),
- * and the HTTP listener for health and metrics (the module lists MetricsController) when one is configured.
+ * and the HTTP listener for health and metrics (the module imports ObservabilityModule) when one is configured.
  * Returns the application and the health URL, if any.
  */
 export async function startRpcService(
@@ -29,7 +28,6 @@ export async function startRpcService(
   app.connectMicroservice(rpcServer(options.amqp, options.service, { logger: options.logger }), {
     inheritAppConfig: true,
   });
-  app.use(httpObservability());
   app.enableShutdownHooks();
   await app.startAllMicroservices();
   if (!options.health) {

@@ -21,3 +21,16 @@ export class MetricsController {
     response.send(body);
   }
 }
+
+/** `/metrics` as an OpenAPI 3 path item, for the document of every HTTP service. */
+export const METRICS_OPENAPI_PATH = Object.freeze({
+  get: {
+    summary: 'Prometheus metrics: process, RED per RPC pattern and HTTP route, broker and service gauges',
+    responses: {
+      '200': {
+        description: 'Prometheus text exposition',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+    },
+  },
+});
