@@ -24,8 +24,10 @@ import { SpanFileExporter } from './span-file.exporter';
 const TRACER_NAME = 'credroam';
 
 const tracingEnvSchema = z.object({
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ message: 'must be an http(s) URL' }).optional(),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ message: 'must be an http(s) URL' }).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .optional(),
   CREDROAM_TRACE_FILE: z.string().min(1).max(4096).optional(),
 });
 
