@@ -47,13 +47,17 @@ async function ensurePostgres(log) {
 
 /**
  * Debian packages the suites drive directly: Chromium for the dashboard test, OpenSSL as an interop peer, faketime
- * (libfaketime) for the one clock the concurrent-workstations suite moves a day forward (test/support/shared-clock.ts).
+ * (libfaketime) for the one clock the concurrent-workstations suite moves a day forward (test/support/shared-clock.ts),
+ * certutil and pk12util (libnss3-tools) for the agent's NSS database sync, pamtester for the logon through PAM
+ * (test/e2e/workstation/pam-logon.test.ts).
  */
 const PACKAGES = [
   { binary: '/usr/bin/chromium', name: 'chromium' },
   { binary: '/usr/bin/openssl', name: 'openssl' },
   { binary: '/usr/sbin/runuser', name: 'util-linux' },
   { binary: '/usr/bin/faketime', name: 'faketime' },
+  { binary: '/usr/bin/certutil', name: 'libnss3-tools' },
+  { binary: '/usr/bin/pamtester', name: 'pamtester' },
 ];
 
 function ensureDebianPackages(log) {

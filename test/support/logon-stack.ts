@@ -16,6 +16,7 @@ import {
 import { generateKeys } from '../../apps/token-crypto/src/keys/key-generator';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
 import { type SlapdHandle } from '../helpers/slapd';
+import { serviceChannelKey, startGatewayProcess } from './gateway-process';
 import { testGrants } from './grants';
 import { brokerUrl } from './messaging-fixtures';
 
@@ -171,4 +172,31 @@ export async function http(
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : {} };
+}
+
+export interface RoamingServices {
+  gateway: ServiceProcess;
+  stack: LogonStack;
+}
+
+/**
+ * What a roaming suite runs: directory-gateway and the logon stack (token-crypto, logon-events) sharing one service
+ * channel key. `gatewayEnv` goes to directory-gateway (e.g. CREDROAM_POLICY_FILE).
+ */
+export async function startRoamingServices(
+  slapd: SlapdHandle,
+  namespace: string,
+  gatewayEnv: Record<string, string> = {},
+): Promise<RoamingServices> {
+  const channel = serviceChannelKey(slapd);
+  const gateway = await startGatewayProcess(slapd, namespace, 'e2e-gateway', {
+    CREDROAM_SERVICE_CHANNEL_KEY_FILE: channel.file,
+    ...gatewayEnv,
+  });
+  try {
+    return { gateway, stack: await startLogonStack(slapd, namespace, channel.file) };
+  } catch (error) {
+    await gateway.stop();
+    throw error;
+  }
 }

@@ -8,6 +8,7 @@ export * from './credentials/certificate';
 export * from './credentials/private-key';
 export * from './credentials/certification-request';
 export * from './credentials/pkcs12';
+export * from './credentials/password-protected-writer';
 export {
   describeKey,
   publicKeyIdentifier,

@@ -14,8 +14,7 @@ import {
   Workstations,
   type ListedToken,
 } from '../../support/agent-cli';
-import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
-import { startLogonStack, type LogonStack } from '../../support/logon-stack';
+import { startRoamingServices, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
 import { tearDown } from '../../support/teardown';
 
@@ -89,12 +88,9 @@ describe.each([
           ],
         }),
       );
-      const channel = serviceChannelKey(slapd());
-      gateway = await startGatewayProcess(slapd(), namespace, 'e2e-gateway', {
-        CREDROAM_SERVICE_CHANNEL_KEY_FILE: channel.file,
+      ({ gateway, stack } = await startRoamingServices(slapd(), namespace, {
         CREDROAM_POLICY_FILE: policyFile,
-      });
-      stack = await startLogonStack(slapd(), namespace, channel.file);
+      }));
       probe.track({ queues: [`${namespace}.logon-events.ingress`] });
       workspace = await OpensslWorkspace.create();
       await login('ws-a');

@@ -57,6 +57,10 @@ describe('runCli', () => {
     [['credential', 'set', 'bad\u0007target', '--secret-stdin'], 2],
     [['credential', 'set'], 2],
     [['credential', 'set', 'TERMSRV/host', '--secret-stdin'], 2],
+    [['nss', 'purge'], 2],
+    [['export', 'A'.repeat(40)], 2],
+    [['export', 'A'.repeat(40), '--p12', 'x.p12'], 2],
+    [['export', 'A'.repeat(40), '--pem', 'x.pem', '--passphrase-stdin'], 2],
   ])('%j exits %i with one-line errors', async (args, code) => {
     const io = environment();
     expect(await runCli(['--store', store(), ...args], io.env)).toBe(code);
@@ -64,7 +68,17 @@ describe('runCli', () => {
   });
 
   it('prints the help of each command', async () => {
-    for (const command of ['login', 'import', 'credential', 'list', 'delete', 'sync', 'status']) {
+    for (const command of [
+      'login',
+      'import',
+      'credential',
+      'list',
+      'delete',
+      'export',
+      'sync',
+      'nss',
+      'status',
+    ]) {
       const io = environment();
       expect(await runCli([command, '--help'], io.env)).toBe(0);
       expect(io.out()).toContain(`usage: credroam-agent ${command}`);

@@ -3,9 +3,12 @@ import { CliContext, type CliEnvironment } from './cli-context';
 import { type Command } from './command';
 import { credentialCommand } from './commands/credential.command';
 import { deleteCommand } from './commands/delete.command';
+import { exportCommand } from './commands/export.command';
 import { importCommand } from './commands/import.command';
 import { listCommand } from './commands/list.command';
 import { loginCommand } from './commands/login.command';
+import { nssCommand } from './commands/nss.command';
+import { pamHookCommand } from './commands/pam-hook.command';
 import { statusCommand } from './commands/status.command';
 import { syncCommand } from './commands/sync.command';
 import { describeFailure, EXIT, exitCodeFor, UsageError, type ExitCode } from './exit-codes';
@@ -16,8 +19,11 @@ export const COMMANDS: readonly Command[] = [
   credentialCommand,
   listCommand,
   deleteCommand,
+  exportCommand,
   syncCommand,
+  nssCommand,
   statusCommand,
+  pamHookCommand,
 ];
 
 export const USAGE = `usage: credroam-agent [--store DIR] <command> [options]

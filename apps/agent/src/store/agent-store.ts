@@ -3,6 +3,7 @@ import { DeviceKeys } from './device-keys';
 import { SessionFile } from './session.file';
 import { StateFile } from './state.file';
 import { StoreLayout } from './store-layout';
+import { assertStoreIsPrivate } from './store-permissions';
 import { TokenRepository } from './token.repository';
 
 /** Everything the agent keeps on disk, opened once per command. */
@@ -24,9 +25,10 @@ export class AgentStore {
     this.deviceKeys = new DeviceKeys(layout, this.writer);
   }
 
-  /** Creates the store if needed. */
+  /** Creates the store if needed; refuses one that other users can read (assertStoreIsPrivate). */
   static open(layout: StoreLayout, hooks: AtomicWriteHooks = {}): AgentStore {
     layout.ensure();
+    assertStoreIsPrivate(layout);
     return new AgentStore(layout, hooks);
   }
 

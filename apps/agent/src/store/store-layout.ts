@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type TokenType } from '@credroam/roaming';
@@ -53,12 +53,13 @@ export class StoreLayout {
     return join(this.root, 'device-key.pem');
   }
 
-  /** Creates the store (mode 0700) and tightens an existing one that others could read. */
+  /**
+   * Creates the store (mode 0700) where it is missing. An existing one is left as it is: whether it is private
+   * enough is for assertStoreIsPrivate to say, not to be fixed silently.
+   */
   ensure(): void {
-    for (const dir of [this.root, this.tokensDir]) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
-    }
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    mkdirSync(this.tokensDir, { recursive: true, mode: 0o700 });
   }
 
   exists(): boolean {

@@ -49,7 +49,8 @@ export class StoreLock {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process exists (one of another user counts: signalling it is merely not permitted). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

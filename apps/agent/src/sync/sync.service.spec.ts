@@ -111,6 +111,36 @@ describe('SyncService', () => {
     expect(fixture.store.state.read()).toMatchObject({ health: 'ok', state: { base: baseOf(token.meta) } });
   });
 
+  it('reconciles the applications’ stores before the manifest is built and after the apply, and reports their problems', async () => {
+    const added = fixture.token('certificate', 'A'.repeat(40), Buffer.from('added in the application'));
+    const seen: number[] = [];
+    const applicationStore = {
+      reconcile: () => {
+        seen.push(fixture.store.state.read().health === 'ok' ? 1 : 0);
+        if (seen.length === 1) {
+          fixture.store.tokens.put(added);
+          return [];
+        }
+        return ['NSS database /x: cannot add to NSS ABC: broken'];
+      },
+    };
+    const outcome = await service.sync('store-change', [
+      applicationStore,
+      {
+        reconcile: () => {
+          throw new Error('NSS database /y: certutil is not installed');
+        },
+      },
+    ]);
+    // Before: no state file yet, and the token it added went up with this sync; after: the new base is written.
+    expect(seen).toEqual([0, 1]);
+    expect(sent[0]!.uploads.map((upload) => upload.id)).toEqual([added.meta.id]);
+    expect(outcome.applicationStoreProblems).toEqual([
+      'NSS database /y: certutil is not installed',
+      'NSS database /x: cannot add to NSS ABC: broken',
+    ]);
+  });
+
   it('writes verified downloads, applies deletions and records the new base last', async () => {
     const gone = fixture.token('master-key', 'Preferred', Buffer.from('old'));
     fixture.store.tokens.put(gone);

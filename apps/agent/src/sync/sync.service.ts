@@ -30,6 +30,27 @@ export interface SyncOutcome extends AppliedSync {
    */
   selfHealed: string | null;
   skippedFiles: number;
+  /** What went wrong keeping the applications' stores in step, one line each (the sync itself is done). */
+  applicationStoreProblems: string[];
+}
+
+/**
+ * An application's store kept in step with the local store (the NSS database). It is reconciled before the
+ * manifest is built, so what the user added there goes up with this sync, and again once the answer is applied.
+ */
+export interface ApplicationStore {
+  /** The problems met, one line each; throwing means the store could not be reached at all. */
+  reconcile(): string[];
+}
+
+function reconcileAll(stores: readonly ApplicationStore[]): string[] {
+  return stores.flatMap((store) => {
+    try {
+      return store.reconcile();
+    } catch (error) {
+      return [(error as Error).message.split('\n')[0] ?? 'failed'];
+    }
+  });
 }
 
 /** The tokens changed since the base: no base entry for the key, a tombstone there, or a different hash. */
@@ -75,9 +96,13 @@ export class SyncService {
     private readonly logger?: Logger,
   ) {}
 
-  async sync(trigger: SyncTrigger): Promise<SyncOutcome> {
+  async sync(
+    trigger: SyncTrigger,
+    applicationStores: readonly ApplicationStore[] = [],
+  ): Promise<SyncOutcome> {
     const unlocked = requireSession(this.store, this.now());
     const { session } = unlocked;
+    const storeProblems = reconcileAll(applicationStores);
     const { tokens, problems } = this.store.tokens.list();
     const stateRead = this.store.state.read();
     const state =
@@ -116,6 +141,7 @@ export class SyncService {
       trigger,
       now: this.now(),
     });
+    storeProblems.push(...reconcileAll(applicationStores));
     if (selfHealed)
       this.logger?.warn(
         { correlationId: response.correlationId, problem: selfHealed },
@@ -134,6 +160,13 @@ export class SyncService {
       },
       'sync applied',
     );
-    return { ...applied, response, uploaded: uploads.length, selfHealed, skippedFiles: problems.length };
+    return {
+      ...applied,
+      response,
+      uploaded: uploads.length,
+      selfHealed,
+      skippedFiles: problems.length,
+      applicationStoreProblems: [...new Set(storeProblems)],
+    };
   }
 }

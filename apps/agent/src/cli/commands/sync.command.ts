@@ -1,4 +1,6 @@
 import { SYNC_TRIGGERS, syncTriggerSchema } from '@credroam/roaming';
+import { resolveNssDatabase } from '../../nss/nss-database';
+import { nssApplicationStore } from '../../nss/nss-sync.service';
 import { SyncService, type SyncOutcome } from '../../sync/sync.service';
 import { stringOption } from '../arguments';
 import { type Command } from '../command';
@@ -7,31 +9,38 @@ import { EXIT, UsageError } from '../exit-codes';
 export const syncCommand: Command = {
   name: 'sync',
   summary: 'reconcile the local store with the directory',
-  usage: `usage: credroam-agent sync [--trigger ${SYNC_TRIGGERS.join('|')}] [--json]
+  usage: `usage: credroam-agent sync [--trigger ${SYNC_TRIGGERS.join('|')}] [--nssdb DIR] [--json]
 
 Sends the manifest and the sealed content of tokens changed since the last sync, then applies the answer
 atomically (downloads, local deletions, new merge base). Transient errors are retried with backoff.
   --trigger T   why this sync runs (default pulse)
+  --nssdb DIR   also keep this NSS database in step (default $CREDROAM_NSSDB; see "nss --help"); a problem
+                there is reported and exits 1, the sync itself stands
   --json        print the outcome as JSON`,
-  options: { trigger: { type: 'string' }, json: { type: 'boolean' } },
+  options: { trigger: { type: 'string' }, nssdb: { type: 'string' }, json: { type: 'boolean' } },
   positionals: { min: 0, max: 0, names: '' },
   async run(context, { values }) {
     const trigger = syncTriggerSchema.safeParse(stringOption(values, 'trigger') ?? 'pulse');
     if (!trigger.success) throw new UsageError(`--trigger must be one of ${SYNC_TRIGGERS.join(', ')}`);
+    const nssdb = resolveNssDatabase(stringOption(values, 'nssdb'), context.environment.env);
     const outcome = await context.exclusive((store) =>
-      new SyncService(store, context.clientFor, context.now, context.logger()).sync(trigger.data),
+      new SyncService(store, context.clientFor, context.now, context.logger()).sync(
+        trigger.data,
+        nssdb ? [nssApplicationStore(store, nssdb, context.now)] : [],
+      ),
     );
     if (outcome.selfHealed) {
       context.io.stderr(`self-healing: ${outcome.selfHealed}; performed a full resync\n`);
     }
     if (values.json === true) context.io.stdout(`${JSON.stringify(summary(outcome))}\n`);
     else context.io.stdout(describe(outcome));
+    for (const problem of outcome.applicationStoreProblems) context.io.stderr(`${problem}\n`);
     const { response } = outcome;
     if (response.status === 'blocked' && response.block) {
       context.io.stderr(`sync blocked: ${response.block.message} [${response.block.code}]\n`);
       return EXIT.failed;
     }
-    return EXIT.ok;
+    return outcome.applicationStoreProblems.length > 0 ? EXIT.failed : EXIT.ok;
   },
 };
 
@@ -51,6 +60,7 @@ function summary(outcome: SyncOutcome) {
     reported: response.reported.length,
     block: response.block,
     skippedFiles: outcome.skippedFiles,
+    applicationStoreProblems: outcome.applicationStoreProblems,
   };
 }
 
