@@ -163,7 +163,7 @@ describe('SessionsService', () => {
   });
 
   it('has token-crypto re-seal a sealed password for the gateway, over AMQP and HTTP', async () => {
-    const { service, crypto, seen } = setup();
+    const { service, crypto, seen, published } = setup();
     const { password: _password, ...rest } = body;
     void _password;
     const sealed = (password: string) => Buffer.from(`cms:${password}`).toString('base64');
@@ -192,6 +192,10 @@ describe('SessionsService', () => {
     await expect(
       service.createSession({ ...rest, sealedPassword: sealed('nope') }, from('amqp'), 'c'),
     ).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    // Over AMQP the source is the ingress, and per-source counting is left to HTTP.
+    expect(published.filter((event) => event.type === 'logon.failed').map((event) => event.payload)).toEqual([
+      { reason: 'INVALID_CREDENTIALS', transport: 'amqp', source: 'amqp-ingress' },
+    ]);
     await expect(
       service.createSession(
         { ...rest, sealedPassword: Buffer.from('junk').toString('base64') },
