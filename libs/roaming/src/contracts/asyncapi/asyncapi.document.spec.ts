@@ -34,7 +34,7 @@ describe('docs/asyncapi.yaml', () => {
     expect(diagnostics.some((diagnostic) => diagnostic.severity === 0)).toBe(true);
   });
 
-  it('describes every event type of the catalog and every RPC pattern', () => {
+  it('describes every event type of the catalog, every RPC pattern and the AMQP ingress', () => {
     const { document } = parsed;
     const channels = document!
       .allChannels()
@@ -48,5 +48,6 @@ describe('docs/asyncapi.yaml', () => {
     expect(messages).toEqual(expect.arrayContaining([...EVENT_TYPES]));
     expect(messages).toEqual(expect.arrayContaining(RPC_PATTERN_LIST.map((pattern) => `${pattern} request`)));
     expect(messages).toEqual(expect.arrayContaining(RPC_PATTERN_LIST.map((pattern) => `${pattern} reply`)));
+    expect(messages).toEqual(expect.arrayContaining(['agent request', 'agent reply']));
   });
 });

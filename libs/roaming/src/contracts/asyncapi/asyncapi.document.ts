@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { EVENT_CODE_INFO } from '../event-codes';
 import { EVENT_CATALOG, EVENT_SCHEMAS, EVENT_TYPES, EVENTS_EXCHANGE, type EventType } from '../events';
 import {
+  INGRESS_EXCHANGE,
+  INGRESS_PROOF_HEADERS,
+  INGRESS_QUEUE,
+  INGRESS_ROUTING_KEY,
+  ingressMessageSchema,
+  ingressReplySchemas,
+} from '../sync';
+import {
   RPC_CONTRACTS,
   RPC_PATTERN_LIST,
   RPC_QUEUES,
@@ -80,10 +88,69 @@ function rpcMessages(pattern: RpcPattern): { request: Json; reply: Json } {
   };
 }
 
+/** The AMQP ingress: the agent protocol over the broker, a request on a direct exchange and a reply to reply_to. */
+function addIngress(channels: Json, operations: Json, messages: Json): void {
+  messages.AgentRequest = {
+    name: 'agent request',
+    title: 'agent request',
+    summary: 'A transport-certificate, create-session or sync request of the agent protocol.',
+    contentType: 'application/json',
+    correlationId: { location: '$message.header#/correlation_id' },
+    headers: {
+      type: 'object',
+      properties: {
+        [INGRESS_PROOF_HEADERS.issuedAt]: {
+          type: 'string',
+          description: 'sync only: when the proof was made',
+        },
+        [INGRESS_PROOF_HEADERS.signature]: { type: 'string', description: 'sync only: the device proof' },
+        traceparent: { type: 'string', description: 'W3C Trace Context traceparent.' },
+      },
+    },
+    payload: jsonSchema(ingressMessageSchema, 'input'),
+  };
+  messages.AgentReply = {
+    name: 'agent reply',
+    title: 'agent reply',
+    summary: 'The serialised Result of the request, by kind.',
+    contentType: 'application/json',
+    correlationId: { location: '$message.header#/correlation_id' },
+    payload: { oneOf: Object.values(ingressReplySchemas).map((schema) => jsonSchema(schema)) },
+  };
+  channels.Ingress = {
+    address: INGRESS_ROUTING_KEY,
+    title: 'AMQP ingress',
+    description: `Routing key \`${INGRESS_ROUTING_KEY}\` on the direct exchange ${INGRESS_EXCHANGE}, bound to ${INGRESS_QUEUE}.`,
+    messages: { AgentRequest: { $ref: '#/components/messages/AgentRequest' } },
+    bindings: {
+      amqp: {
+        is: 'routingKey',
+        exchange: { name: INGRESS_EXCHANGE, type: 'direct', durable: true, autoDelete: false, vhost: '/' },
+      },
+    },
+  };
+  channels.IngressReplies = {
+    address: null,
+    title: 'AMQP ingress replies',
+    description: "The agent's reply queue, named in reply_to (usually amq.rabbitmq.reply-to).",
+    messages: { AgentReply: { $ref: '#/components/messages/AgentReply' } },
+  };
+  operations.serveAgentRequest = {
+    action: 'receive',
+    channel: { $ref: '#/channels/Ingress' },
+    summary: 'logon-events answers the agent protocol over the broker.',
+    messages: [{ $ref: '#/channels/Ingress/messages/AgentRequest' }],
+    reply: {
+      channel: { $ref: '#/channels/IngressReplies' },
+      messages: [{ $ref: '#/channels/IngressReplies/messages/AgentReply' }],
+    },
+  };
+}
+
 /**
  * The AsyncAPI 3 document of credroam's broker traffic, generated from the zod contracts: one channel per event
- * type on the topic exchange (routing key = type), and each service's RPC queue with a request and reply message
- * per pattern. Names are those of the default namespace `credroam`; another namespace replaces that prefix.
+ * type on the topic exchange (routing key = type), each service's RPC queue with a request and reply message
+ * per pattern, and the AMQP ingress of the agent protocol. Names are those of the default namespace `credroam`; another namespace replaces that prefix.
  */
 export function buildAsyncApiDocument(version: string): Json {
   const channels: Json = {};
@@ -149,6 +216,7 @@ export function buildAsyncApiDocument(version: string): Json {
       messages: replyRefs,
     };
   }
+  addIngress(channels, operations, messages);
   return {
     asyncapi: '3.0.0',
     info: {
