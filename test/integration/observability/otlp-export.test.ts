@@ -10,10 +10,10 @@ const ROOT = join(__dirname, '..', '..', '..');
 // Jest's module sandbox does not allow.
 const SCRIPT = `
 const { requireFromDist } = require(${JSON.stringify(join(ROOT, 'scripts', 'lib', 'run-service.cjs'))});
-const { startTracing, tracer } = requireFromDist('libs/observability/src/index.js');
+const { startTracing, stopTracing, tracer } = requireFromDist('libs/observability/src/index.js');
 const tracing = startTracing('otlp-test');
 tracer().startSpan('exported').end();
-tracing.shutdown().then(() => console.log(tracing.exporting));
+stopTracing().then(() => console.log(tracing.exporting));
 `;
 
 describe('tracing with OTEL_EXPORTER_OTLP_ENDPOINT', () => {

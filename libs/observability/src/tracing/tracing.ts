@@ -23,6 +23,9 @@ import { SpanFileExporter } from './span-file.exporter';
 
 const TRACER_NAME = 'credroam';
 
+/** The provider startTracing registered, flushed by stopTracing at shutdown. */
+let registered: NodeTracerProvider | undefined;
+
 const tracingEnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
@@ -34,8 +37,6 @@ const tracingEnvSchema = z.object({
 export interface TracingSetup {
   /** Where spans go: 'off', 'otlp <url>', 'file <path>' (for the startup log line). */
   exporting: string;
-  /** Flushes and stops the exporters (at shutdown). */
-  shutdown(): Promise<void>;
 }
 
 /**
@@ -72,7 +73,15 @@ export function startTracing(service: string, env: NodeJS.ProcessEnv = process.e
     spanProcessors: processors,
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });
-  return { exporting: exporting.join(', ') || 'off', shutdown: () => provider.shutdown() };
+  registered = provider;
+  return { exporting: exporting.join(', ') || 'off' };
+}
+
+/** Flushes the spans still batched and stops exporting (the service is shutting down). */
+export async function stopTracing(): Promise<void> {
+  const provider = registered;
+  registered = undefined;
+  await provider?.shutdown();
 }
 
 export function tracer(): Tracer {
