@@ -49,7 +49,8 @@ async function ensurePostgres(log) {
  * Debian packages the suites drive directly: Chromium for the dashboard test, OpenSSL as an interop peer, faketime
  * (libfaketime) for the one clock the concurrent-workstations suite moves a day forward (test/support/shared-clock.ts),
  * certutil and pk12util (libnss3-tools) for the agent's NSS database sync, pamtester for the logon through PAM
- * (test/e2e/workstation/pam-logon.test.ts).
+ * (test/e2e/workstation/pam-logon.test.ts), systemd-analyze to verify the agent's systemd units
+ * (test/deployment/systemd-units.test.ts; no systemd runs).
  */
 const PACKAGES = [
   { binary: '/usr/bin/chromium', name: 'chromium' },
@@ -58,6 +59,7 @@ const PACKAGES = [
   { binary: '/usr/bin/faketime', name: 'faketime' },
   { binary: '/usr/bin/certutil', name: 'libnss3-tools' },
   { binary: '/usr/bin/pamtester', name: 'pamtester' },
+  { binary: '/usr/bin/systemd-analyze', name: 'systemd' },
 ];
 
 function ensureDebianPackages(log) {

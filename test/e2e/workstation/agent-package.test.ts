@@ -13,6 +13,8 @@ const FILES = [
   '/usr/lib/credroam-agent/agent.cjs',
   '/usr/share/doc/credroam-agent/pam.example',
   '/usr/share/man/man1/credroam-agent.1.gz',
+  '/usr/lib/systemd/user/credroam-agent-watch.service',
+  '/usr/lib/systemd/user/credroam-agent-logon-sync.service',
 ];
 
 function run(

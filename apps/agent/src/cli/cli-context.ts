@@ -17,6 +17,9 @@ import {
 } from '../sync/transport-security';
 import { UsageError } from './exit-codes';
 
+/** How long a command waits for a store another process has locked; a sync takes seconds at most. */
+const LOCK_WAIT_MS = 30_000;
+
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
@@ -51,10 +54,13 @@ export class CliContext {
 
   now = (): number => this.environment.now();
 
-  /** JSON log lines on stderr, silent unless CREDROAM_LOG_LEVEL asks for them (the CLI's own output is for people). */
-  logger(): Logger {
+  /**
+   * JSON log lines on stderr, silent unless CREDROAM_LOG_LEVEL asks for them (the CLI's own output is for people);
+   * the watch daemon, whose only output is its log, defaults to info.
+   */
+  logger(defaultLevel = 'silent'): Logger {
     this.log ??= createLogger('credroam-agent', {
-      level: this.environment.env.CREDROAM_LOG_LEVEL ?? 'silent',
+      level: this.environment.env.CREDROAM_LOG_LEVEL ?? defaultLevel,
       destination: { write: (line: string) => this.environment.io.stderr(line) },
     });
     return this.log;
@@ -65,10 +71,16 @@ export class CliContext {
     return this.opened;
   }
 
-  /** Runs a command that writes the store while holding the store lock. */
+  /**
+   * Runs a command that writes the store while holding the store lock. A lock held by another live process (the
+   * watch daemon syncing, a logon hook) is waited for, up to LOCK_WAIT_MS, rather than refused at once.
+   */
   async exclusive<T>(work: (store: AgentStore) => Promise<T> | T): Promise<T> {
     const store = this.store();
-    const release = new StoreLock(this.layout.lockFile).acquire();
+    const release = await new StoreLock(this.layout.lockFile).acquireWaiting(
+      LOCK_WAIT_MS,
+      this.environment.sleep,
+    );
     try {
       store.sweep();
       return await work(store);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { agentFixture, NOW, tempStoreDir, type AgentFixture } from '../testing/agent-fixtures';
 import { parseGlobalArguments } from './arguments';
-import { runCli } from './cli';
+import { COMMANDS, runCli } from './cli';
 import { type CliEnvironment } from './cli-context';
 
 function environment(stdin = '') {
@@ -61,6 +61,10 @@ describe('runCli', () => {
     [['export', 'A'.repeat(40)], 2],
     [['export', 'A'.repeat(40), '--p12', 'x.p12'], 2],
     [['export', 'A'.repeat(40), '--pem', 'x.pem', '--passphrase-stdin'], 2],
+    [['wait-synced', '--timeout', 'soon'], 2],
+    [['wait-synced', '--timeout', '0'], 3],
+    [['watch', '--debounce-ms', '-1'], 2],
+    [['purge-keys', '--force'], 2],
   ])('%j exits %i with one-line errors', async (args, code) => {
     const io = environment();
     expect(await runCli(['--store', store(), ...args], io.env)).toBe(code);
@@ -68,17 +72,7 @@ describe('runCli', () => {
   });
 
   it('prints the help of each command', async () => {
-    for (const command of [
-      'login',
-      'import',
-      'credential',
-      'list',
-      'delete',
-      'export',
-      'sync',
-      'nss',
-      'status',
-    ]) {
+    for (const command of COMMANDS.map((known) => known.name)) {
       const io = environment();
       expect(await runCli([command, '--help'], io.env)).toBe(0);
       expect(io.out()).toContain(`usage: credroam-agent ${command}`);
@@ -143,6 +137,33 @@ describe('runCli', () => {
       const edit = environment('hunter3');
       expect(await runCli(args, edit.env)).toBe(0);
       expect(edit.out()).toBe('updated stored-credential TERMSRV/host\n');
+    });
+
+    it('waits for the logon sync: done once a sync is recorded at or after the login', async () => {
+      const root = fixture.store.layout.root;
+      const pending = environment();
+      expect(await runCli(['--store', root, 'wait-synced', '--timeout', '0'], pending.env)).toBe(1);
+      expect(pending.err()).toBe('credroam-agent: the logon sync has not completed within 0 s\n');
+      const synced = (at: number) =>
+        fixture.store.state.write({
+          format: 1,
+          machine: 'ws-a',
+          base: null,
+          lastStamp: null,
+          lastSync: { at, trigger: 'logon', status: 'synced', code: 1, correlationId: 'c-1' },
+        });
+      synced(NOW - 1);
+      expect(await runCli(['--store', root, 'wait-synced', '--timeout', '0'], environment().env)).toBe(1);
+      synced(NOW);
+      expect(await runCli(['--store', root, 'wait-synced', '--timeout', '0'], environment().env)).toBe(0);
+    });
+
+    it('purges nothing while the policy keeps keys on logoff', async () => {
+      fixture.store.tokens.put(fixture.token('private-key', 'k', Buffer.from('key')));
+      const io = environment();
+      expect(await runCli(['--store', fixture.store.layout.root, 'purge-keys', '--json'], io.env)).toBe(0);
+      expect(JSON.parse(io.out())).toEqual({ purgeOnLogoff: false, purged: [], kept: [] });
+      expect(fixture.store.tokens.get({ type: 'private-key', id: 'k' })).not.toBeNull();
     });
 
     it('reports status as JSON', async () => {

@@ -10,7 +10,10 @@ import { loginCommand } from './commands/login.command';
 import { nssCommand } from './commands/nss.command';
 import { pamHookCommand } from './commands/pam-hook.command';
 import { statusCommand } from './commands/status.command';
+import { purgeKeysCommand } from './commands/purge-keys.command';
 import { syncCommand } from './commands/sync.command';
+import { waitSyncedCommand } from './commands/wait-synced.command';
+import { watchCommand } from './commands/watch.command';
 import { describeFailure, EXIT, exitCodeFor, UsageError, type ExitCode } from './exit-codes';
 
 export const COMMANDS: readonly Command[] = [
@@ -24,12 +27,15 @@ export const COMMANDS: readonly Command[] = [
   nssCommand,
   statusCommand,
   pamHookCommand,
+  watchCommand,
+  waitSyncedCommand,
+  purgeKeysCommand,
 ];
 
 export const USAGE = `usage: credroam-agent [--store DIR] <command> [options]
 
 commands:
-${COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`).join('\n')}
+${COMMANDS.map((command) => `  ${command.name.padEnd(11)} ${command.summary}`).join('\n')}
 
 global options:
   --store DIR   the local store (default $CREDROAM_STORE, else $XDG_DATA_HOME/credroam or ~/.local/share/credroam)

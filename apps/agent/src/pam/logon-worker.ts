@@ -1,4 +1,3 @@
-import { RoamingError } from '@credroam/roaming';
 import { AgentStore } from '../store/agent-store';
 import { type Session } from '../store/session.file';
 import { StoreLayout } from '../store/store-layout';
@@ -77,22 +76,11 @@ async function withSessions<T>(
 ): Promise<T> {
   const layout = new StoreLayout(work.store);
   const store = AgentStore.open(layout);
-  const lock = new StoreLock(layout.lockFile);
-  const deadline = Date.now() + STORE_WAIT_MS;
-  for (;;) {
-    let release: () => void;
-    try {
-      release = lock.acquire();
-    } catch (error) {
-      if (!(error instanceof RoamingError) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      continue;
-    }
-    try {
-      return use(new OpenSessions(layout, store.writer), store.session.read());
-    } finally {
-      release();
-    }
+  const release = await new StoreLock(layout.lockFile).acquireWaiting(STORE_WAIT_MS);
+  try {
+    return use(new OpenSessions(layout, store.writer), store.session.read());
+  } finally {
+    release();
   }
 }
 
@@ -111,8 +99,14 @@ async function afterLogonSync(
 
 /**
  * The one place where the policy's purgeOnLogoff removes the user's keys from this machine when their last session
- * closes. Issue 14's purge command plugs in here; until then the keys stay, and the log says so.
+ * closes: `purge-keys` (apps/agent/src/watch/purge-keys.ts) stops the user's watch daemon and removes the keys the
+ * directory holds, so that the next logon brings them back.
  */
-async function atLastLogoff(work: LogonWork, _runAgent: RunAgent, log: PamLog): Promise<void> {
-  log('notice', `purgeOnLogoff for ${work.user}: this agent has no purge yet; the keys stay on this machine`);
+async function atLastLogoff(work: LogonWork, runAgent: RunAgent, log: PamLog): Promise<void> {
+  const purge = await runAgent(['--store', work.store, 'purge-keys']);
+  const text = [purge.stdout, purge.stderr].join(' ').replace(/\s+/g, ' ').trim();
+  log(
+    purge.code === EXIT.ok ? 'info' : 'err',
+    `purgeOnLogoff for ${work.user}: ${text || `exit ${purge.code}`}`,
+  );
 }

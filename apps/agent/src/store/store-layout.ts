@@ -49,6 +49,11 @@ export class StoreLayout {
     return join(this.root, 'lock');
   }
 
+  /** The watch daemon's control socket: `sync --trigger pulse` and `purge-keys` reach the daemon through it. */
+  get watchSocket(): string {
+    return join(this.root, 'watch.sock');
+  }
+
   get deviceKeyFile(): string {
     return join(this.root, 'device-key.pem');
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreLock } from './store.lock';
@@ -27,5 +27,20 @@ describe('StoreLock', () => {
     const release = new StoreLock(lockFile).acquire();
     release();
     expect(existsSync(lockFile)).toBe(false);
+  });
+
+  it('waits for a live holder to release the lock, and gives up at the deadline', async () => {
+    const lockFile = join(dir, 'lock');
+    writeFileSync(lockFile, String(process.ppid));
+    let polls = 0;
+    const release = await new StoreLock(lockFile).acquireWaiting(60_000, async () => {
+      polls += 1;
+      if (polls === 3) rmSync(lockFile);
+    });
+    expect(polls).toBe(3);
+    expect(readFileSync(lockFile, 'utf8')).toBe(String(process.pid));
+    release();
+    writeFileSync(lockFile, String(process.ppid));
+    await expect(new StoreLock(lockFile).acquireWaiting(0)).rejects.toThrow(/another credroam-agent/);
   });
 });

@@ -1,6 +1,19 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { RoamingError } from '@credroam/roaming';
 
+const LOCK_POLL_MS = 100;
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The store is locked by another live process: try again when it has finished. */
+export class StoreBusyError extends RoamingError {
+  constructor(readonly owner: number) {
+    super(
+      'FORBIDDEN',
+      `another credroam-agent (pid ${owner}) is using this store; try again when it has finished`,
+    );
+  }
+}
+
 /**
  * One writer per store: a logon hook's sync and a manual import must not interleave their writes, or a sync could
  * record a base that misses a token imported meanwhile. An exclusive lock file holding the owner's pid; a lock
@@ -20,15 +33,28 @@ export class StoreLock {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const owner = this.owner();
         if (owner !== null && owner !== process.pid && isAlive(owner)) {
-          throw new RoamingError(
-            'FORBIDDEN',
-            `another credroam-agent (pid ${owner}) is using this store; try again when it has finished`,
-          );
+          throw new StoreBusyError(owner);
         }
         this.release();
       }
     }
     throw new RoamingError('FORBIDDEN', 'could not lock the store');
+  }
+
+  /**
+   * acquire(), waiting while another live process holds the lock (a sync takes seconds at most) for up to
+   * `timeoutMs`; then its StoreBusyError. Polls: a lock file cannot be waited on.
+   */
+  async acquireWaiting(timeoutMs: number, sleep: (ms: number) => Promise<void> = delay): Promise<() => void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return this.acquire();
+      } catch (error) {
+        if (!(error instanceof StoreBusyError) || Date.now() >= deadline) throw error;
+        await sleep(LOCK_POLL_MS);
+      }
+    }
   }
 
   private owner(): number | null {

@@ -4,7 +4,11 @@ import { nssApplicationStore } from '../../nss/nss-sync.service';
 import { SyncService, type SyncOutcome } from '../../sync/sync.service';
 import { stringOption } from '../arguments';
 import { type Command } from '../command';
-import { EXIT, UsageError } from '../exit-codes';
+import { sendControl } from '../../watch/control-socket';
+import { EXIT, UsageError, type ExitCode } from '../exit-codes';
+
+/** The daemon answers after its sync, which may wait for one under way and retry an unreachable server. */
+const PULSE_TIMEOUT_MS = 120_000;
 
 export const syncCommand: Command = {
   name: 'sync',
@@ -13,6 +17,9 @@ export const syncCommand: Command = {
 
 Sends the manifest and the sealed content of tokens changed since the last sync, then applies the answer
 atomically (downloads, local deletions, new merge base). Transient errors are retried with backoff.
+A pulse (the default trigger, without --nssdb) while a watch daemon runs for the store is handed to the
+daemon, which syncs (after the sync it may be running) and answers; --json then prints {"watch": true,
+result, exitCode, message}.
   --trigger T   why this sync runs (default pulse)
   --nssdb DIR   also keep this NSS database in step (default $CREDROAM_NSSDB; see "nss --help"); a problem
                 there is reported and exits 1, the sync itself stands
@@ -22,6 +29,18 @@ atomically (downloads, local deletions, new merge base). Transient errors are re
   async run(context, { values }) {
     const trigger = syncTriggerSchema.safeParse(stringOption(values, 'trigger') ?? 'pulse');
     if (!trigger.success) throw new UsageError(`--trigger must be one of ${SYNC_TRIGGERS.join(', ')}`);
+    // A pulse goes to the daemon, which keeps its own NSS database; one named here is this command's to sync.
+    if (trigger.data === 'pulse' && values.nssdb === undefined) {
+      const reply = await sendControl(context.layout.watchSocket, { op: 'pulse' }, PULSE_TIMEOUT_MS);
+      if (reply?.op === 'pulse') {
+        const { attempt } = reply;
+        if (values.json === true) context.io.stdout(`${JSON.stringify({ watch: true, ...attempt })}\n`);
+        else if (attempt.exitCode === EXIT.ok)
+          context.io.stdout(`${attempt.message} (by the watch daemon)\n`);
+        if (attempt.exitCode !== EXIT.ok) context.io.stderr(`credroam-agent: ${attempt.message}\n`);
+        return attempt.exitCode as ExitCode;
+      }
+    }
     const nssdb = resolveNssDatabase(stringOption(values, 'nssdb'), context.environment.env);
     const outcome = await context.exclusive((store) =>
       new SyncService(store, context.clientFor, context.now, context.logger()).sync(
