@@ -5,10 +5,12 @@ import {
   BrokerHealthIndicator,
   MessagingModule,
   SERVICE_HEALTH_CHECKS,
+  ServiceDocsController,
   ServiceHealthController,
   type AmqpConfig,
   type MessagingLogger,
 } from '@credroam/messaging';
+import { ObservabilityModule, watchLdapPool } from '@credroam/observability';
 import { healthChecksModule } from '@credroam/platform';
 import { type GatewayConfig } from './config/gateway.config';
 import { gatewayProviders } from './directory-gateway.providers';
@@ -30,8 +32,19 @@ export class DirectoryGatewayModule {
   ): DynamicModule {
     return {
       module: DirectoryGatewayModule,
-      imports: [MessagingModule.forRoot({ config: amqp, logger, grants }), healthChecksModule()],
-      controllers: [UsersHandler, RoamingStateHandler, PolicyHandler, HealthHandler, ServiceHealthController],
+      imports: [
+        MessagingModule.forRoot({ config: amqp, logger, grants }),
+        healthChecksModule(),
+        ObservabilityModule.forRoot(),
+      ],
+      controllers: [
+        UsersHandler,
+        RoamingStateHandler,
+        PolicyHandler,
+        HealthHandler,
+        ServiceHealthController,
+        ServiceDocsController,
+      ],
       providers: [
         ...gatewayProviders(config),
         {
@@ -48,8 +61,17 @@ export class DirectoryGatewayModule {
         },
         ConnectionPoolCloser,
         OperatorAudit,
+        LdapPoolGauges,
       ],
     };
+  }
+}
+
+/** The LDAP pool on /metrics: connections configured, open and busy, read at each scrape. */
+@Injectable()
+class LdapPoolGauges {
+  constructor(pool: LdapConnectionPool) {
+    watchLdapPool(() => pool.stats());
   }
 }
 

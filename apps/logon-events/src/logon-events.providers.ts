@@ -23,6 +23,7 @@ import { RpcDirectoryRepository } from './repositories/rpc-directory.repository'
 import { DeviceProofVerifier } from './sessions/device-proof.verifier';
 import { PolicyCache } from './sessions/policy.cache';
 import { SessionTokenSigner } from './sessions/session-token';
+import { LogonFailureMonitor } from './sessions/logon-failure.monitor';
 import { SessionsService } from './sessions/sessions.service';
 import { SyncService } from './sync/sync.service';
 
@@ -49,7 +50,12 @@ export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log:
       SessionsService,
       (repositories) =>
         new SessionsService(
-          { ...repositories, signer: new SessionTokenSigner(config.sessionKey), policies: new PolicyCache() },
+          {
+            ...repositories,
+            signer: new SessionTokenSigner(config.sessionKey),
+            policies: new PolicyCache(),
+            failures: new LogonFailureMonitor(config.logonFailures),
+          },
           { serviceChannelKey: config.serviceChannelKey, sessionLifetimeMs: config.sessionLifetimeMs },
         ),
     ),

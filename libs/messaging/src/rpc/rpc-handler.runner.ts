@@ -16,6 +16,15 @@ import {
   type RpcResponse,
 } from '@credroam/roaming';
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import {
+  contextFromHeaders,
+  failSpan,
+  inSpan,
+  rpcServerDuration,
+  rpcServerRequests,
+  secondsSince,
+  SpanKind,
+} from '@credroam/observability';
 import type { RmqContext } from '@nestjs/microservices';
 import type { Channel, Message } from 'amqplib';
 import { MESSAGE_HEADERS } from '../amqp-topology';
@@ -54,7 +63,8 @@ export type RpcDeliveryContext = Pick<RmqContext, 'getMessage' | 'getChannelRef'
  * RoamingError to its code (anything else to INTERNAL, without its message), validates the reply (an invalid one
  * is a bug, answered INTERNAL and logged), logs one line per call without the payload, and acknowledges the
  * request once the reply is computed. It never requeues: a request comes back only when a replica dies
- * holding it, and then only until its TTL (the caller's timeout) runs out.
+ * holding it, and then only until its TTL (the caller's timeout) runs out. Each call is a server span continuing
+ * the caller's trace (traceparent in the AMQP headers) and counts into the RED metrics by pattern and outcome.
  */
 @Injectable()
 export class RpcHandlerRunner {
@@ -73,8 +83,30 @@ export class RpcHandlerRunner {
     ctx: RpcDeliveryContext,
     work: RpcWork<P>,
   ): Promise<RpcReply<P>> {
-    const started = performance.now();
     const raw = ctx.getMessage() as Message;
+    return inSpan(
+      `rpc ${pattern}`,
+      {
+        kind: SpanKind.SERVER,
+        parent: contextFromHeaders(raw.properties?.headers),
+        attributes: { 'rpc.system': 'credroam', 'rpc.method': pattern },
+      },
+      async (span) => {
+        const reply = await this.handle(pattern, message, ctx, raw, work);
+        if (!reply.ok) failSpan(span, reply.error.code);
+        return reply;
+      },
+    );
+  }
+
+  private async handle<P extends RpcPattern>(
+    pattern: P,
+    message: unknown,
+    ctx: RpcDeliveryContext,
+    raw: Message,
+    work: RpcWork<P>,
+  ): Promise<RpcReply<P>> {
+    const started = performance.now();
     const redelivered = raw.fields?.redelivered === true;
     const request = parseRpcRequest(pattern, message);
     const correlationId = request.ok ? request.value.correlationId : fallbackCorrelationId(message, raw);
@@ -93,6 +125,8 @@ export class RpcHandlerRunner {
     reply = this.wireSafe(pattern, correlationId, reply);
     this.ack(ctx, raw, pattern, correlationId);
     const outcome = reply.ok ? 'OK' : reply.error.code;
+    rpcServerRequests.inc({ pattern, outcome });
+    rpcServerDuration.observe({ pattern }, secondsSince(started));
     const fields = {
       pattern,
       correlationId,

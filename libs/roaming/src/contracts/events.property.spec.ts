@@ -4,9 +4,12 @@ import { ERROR_CODES, isErrorCode, isRetryable } from '../errors/roaming-error';
 import { FULL_RESYNC_REASONS } from '../reconcile/model';
 import { MAX_TIMESTAMP_MS } from '../tokens/token-meta';
 import {
+  AMQP_INGRESS_SOURCE,
   DEAD_LETTER_REASONS,
+  EVENT_CATALOG,
   createEvent,
   EVENT_TYPES,
+  LOGON_FAILURE_REASONS,
   parseEvent,
   type EventPayload,
   type EventType,
@@ -46,6 +49,26 @@ const PAYLOADS: { [T in EventType]: fc.Arbitrary<EventPayload<T>> } = {
     agentVersion: fc.stringMatching(/^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/),
     expiresAt: fc.integer({ min: 0, max: MAX_TIMESTAMP_MS }).map((ms) => new Date(ms).toISOString()),
   }),
+  'logon.failed': fc.record({
+    reason: fc.constantFrom(...LOGON_FAILURE_REASONS),
+    transport: fc.constantFrom('http' as const, 'amqp' as const),
+    source: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant(AMQP_INGRESS_SOURCE)),
+  }),
+  'logon.failures-exceeded': fc
+    .record({
+      scope: fc.constantFrom('user' as const, 'source' as const),
+      source: fc.ipV4(),
+      threshold: fc.integer({ min: 1, max: 1_000 }),
+      extra: fc.integer({ min: 1, max: 1_000 }),
+      windowSeconds: fc.integer({ min: 1, max: 86_400 }),
+    })
+    .map(({ scope, source, threshold, extra, windowSeconds }) => ({
+      scope,
+      source: scope === 'source' ? source : null,
+      failures: threshold + extra,
+      threshold,
+      windowSeconds,
+    })),
   'sync.started': fc.record({ trigger }),
   'sync.completed': fc
     .record({
@@ -179,12 +202,8 @@ const validEvent = fc.constantFrom(...EVENT_TYPES).chain((type) =>
     type: fc.constant(type),
     fields: fc.record({
       correlationId,
-      user:
-        type === 'message.dead-lettered' || type === 'security.request-refused'
-          ? fc.option(login, { nil: null })
-          : login,
-      machine:
-        type.startsWith('sync.') || type === 'session.opened' ? machine : fc.option(machine, { nil: null }),
+      user: EVENT_CATALOG[type].requires.user ? login : fc.option(login, { nil: null }),
+      machine: EVENT_CATALOG[type].requires.machine ? machine : fc.option(machine, { nil: null }),
       payload: PAYLOADS[type] as fc.Arbitrary<EventPayload<EventType>>,
       code: type === 'sync.completed' ? fc.constantFrom(1 as const, 2 as const) : fc.constant(undefined),
     }),

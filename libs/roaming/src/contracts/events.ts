@@ -51,6 +51,15 @@ const LIMIT_CODES = {
 type LimitName = keyof typeof LIMIT_CODES;
 const LIMIT_NAMES = Object.keys(LIMIT_CODES) as [LimitName, ...LimitName[]];
 
+/** Where a failed logon came from: the client's IP address over HTTP, the broker ingress over AMQP. */
+export const AMQP_INGRESS_SOURCE = 'amqp-ingress';
+export const logonSourceSchema = z.union([z.ipv4(), z.ipv6(), z.literal(AMQP_INGRESS_SOURCE)], {
+  message: 'source must be an IP address or "amqp-ingress"',
+});
+
+/** Why a logon failed, as the gateway answered it (an unknown login and a wrong password look alike to clients). */
+export const LOGON_FAILURE_REASONS = ['INVALID_CREDENTIALS', 'USER_NOT_FOUND'] as const;
+
 export const DEAD_LETTER_REASONS = [
   'retries-exhausted',
   'invalid-message',
@@ -102,6 +111,46 @@ export const EVENT_CATALOG = Object.freeze({
       })
       .strict(),
     summary: 'A user authenticated from a workstation and got a session.',
+  }),
+  'logon.failed': defineEvent({
+    version: 1,
+    codes: [4625],
+    // The login as typed (validated as a login name); the password is never part of an event.
+    requires: USER_AND_MACHINE,
+    payload: z
+      .object({
+        reason: z.enum(LOGON_FAILURE_REASONS),
+        transport: z.enum(['http', 'amqp']),
+        source: logonSourceSchema,
+      })
+      .strict(),
+    summary: 'A logon was refused: wrong password or unknown user (Windows Security 4625).',
+  }),
+  'logon.failures-exceeded': defineEvent({
+    version: 1,
+    codes: [4625],
+    // user names the login when the failures are counted per user; null when counted per source.
+    requires: { user: false, machine: false },
+    payload: z
+      .object({
+        scope: z.enum(['user', 'source']),
+        /** The source address when counted per source; the user's login is in the envelope otherwise. */
+        source: logonSourceSchema.nullable(),
+        failures: z.number().int().min(1).max(1_000_000),
+        threshold: z.number().int().min(1).max(1_000_000),
+        windowSeconds: z.number().int().min(1).max(86_400),
+      })
+      .strict()
+      .refine(({ failures, threshold }) => failures > threshold, {
+        message: 'failures must exceed the threshold',
+        path: ['failures'],
+      })
+      .refine(({ scope, source }) => (scope === 'source') === (source !== null), {
+        message: 'source is set exactly when the scope is source',
+        path: ['source'],
+      }),
+    summary:
+      'Failed logons for one user or from one source exceeded the threshold within the window: a likely password-guessing attack.',
   }),
   'sync.started': defineEvent({
     version: 1,

@@ -25,6 +25,16 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventFields<T> } = {
     ...subject,
     payload: { transport: 'http', agentVersion: '0.1.0', expiresAt: new Date(NOW + 3_600_000).toISOString() },
   },
+  'logon.failed': {
+    ...subject,
+    payload: { reason: 'INVALID_CREDENTIALS', transport: 'http', source: '192.0.2.10' },
+  },
+  'logon.failures-exceeded': {
+    correlationId: subject.correlationId,
+    user: null,
+    machine: null,
+    payload: { scope: 'source', source: '192.0.2.10', failures: 6, threshold: 5, windowSeconds: 300 },
+  },
   'sync.started': { ...subject, payload: { trigger: 'logon' } },
   'sync.completed': {
     ...subject,
