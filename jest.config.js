@@ -18,7 +18,7 @@ const swcEsm = [
 const moduleNameMapper = {
   '^@credroam/roaming$': '<rootDir>/libs/roaming/src',
   '^@credroam/roaming/(.*)$': '<rootDir>/libs/roaming/src/$1',
-  '^@credroam/(sealing|grants|messaging|platform|benchmarking)$': '<rootDir>/libs/$1/src',
+  '^@credroam/(sealing|grants|messaging|platform|observability|benchmarking)$': '<rootDir>/libs/$1/src',
 };
 const common = {
   transform: { '^.+\\.ts$': swc, '/node_modules/jose/.+\\.js$': swcEsm },

@@ -33,6 +33,8 @@ const DEPLOY_DIR = path.resolve(__dirname, '..', '..', 'deploy', 'openldap');
 const ACL_PLACEHOLDER_SUFFIX = 'dc=credroam,dc=test';
 const DEFAULT_SUFFIX = 'dc=credroam,dc=test';
 const SERVICE_CN = 'credroam-gateway';
+/** The admin CLI's read-only account (credroam scan), as the ACLs in deploy/openldap name it. */
+const READER_CN = 'credroam-admin';
 const INSTALL_LOCK = path.join(os.tmpdir(), 'credroam-slapd-install.lock');
 
 const log = (message) => process.stderr.write(`[slapd] ${message}\n`);
@@ -207,6 +209,7 @@ function normaliseOptions(options = {}) {
     dbNoSync: options.dbNoSync ?? true,
     adminPassword: options.adminPassword ?? 'admin',
     servicePassword: options.servicePassword ?? 'credroam-gateway-pass',
+    readerPassword: options.readerPassword ?? 'credroam-admin-pass',
     debugLevel: options.debugLevel ?? 'none',
     startTimeoutMs: options.startTimeoutMs ?? 10_000,
     stopTimeoutMs: options.stopTimeoutMs ?? 5_000,
@@ -233,6 +236,13 @@ function buildData(o) {
     cn: SERVICE_CN,
     description: 'credroam directory-gateway service account',
     userPassword: sshaPassword(o.servicePassword),
+  });
+  const readerDn = `cn=${READER_CN},${servicesDn}`;
+  ldif += ldifEntry(readerDn, {
+    objectClass: ['top', 'applicationProcess', 'simpleSecurityObject'],
+    cn: READER_CN,
+    description: 'credroam admin CLI read-only account',
+    userPassword: sshaPassword(o.readerPassword),
   });
   const subOus = new Set();
   const users = o.users.map((user, index) => {
@@ -261,7 +271,7 @@ function buildData(o) {
       });
     }
     if (user.roaming) objectClass.push('credroamRoamingUser');
-    ldif += ldifEntry(dn, { objectClass, ...attributes });
+    ldif += ldifEntry(dn, { objectClass, ...attributes, ...user.attributes });
     return { uid: user.uid, dn, password: user.password, cn };
   });
   const byUid = new Map(users.map((user) => [user.uid, user.dn]));
@@ -280,7 +290,7 @@ function buildData(o) {
     });
     return { cn: group.cn, dn, members };
   });
-  return { ldif, peopleDn, servicesDn, groupsDn, serviceDn, users, groups };
+  return { ldif, peopleDn, servicesDn, groupsDn, serviceDn, readerDn, users, groups };
 }
 
 function readAcl(suffix, file) {
@@ -551,6 +561,8 @@ class SlapdInstance {
     this.adminPassword = o.adminPassword;
     this.serviceDn = data.serviceDn;
     this.servicePassword = o.servicePassword;
+    this.readerDn = data.readerDn;
+    this.readerPassword = o.readerPassword;
     this.peopleDn = data.peopleDn;
     this.servicesDn = data.servicesDn;
     this.groupsDn = data.groupsDn;

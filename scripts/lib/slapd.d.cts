@@ -17,6 +17,8 @@ export interface SlapdUserOptions {
   posix?: boolean;
   /** Loads the entry with the credroamRoamingUser class already on it (normally the gateway adds it). */
   roaming?: boolean;
+  /** More attributes loaded with the entry (Buffers as binary, e.g. roaming values seeded for a scan). */
+  attributes?: Record<string, string | Buffer | (string | Buffer)[]>;
 }
 
 export interface SlapdGroupOptions {
@@ -59,6 +61,8 @@ export interface SlapdOptions {
   adminPassword?: string;
   /** The gateway account's password, default 'credroam-gateway-pass'. */
   servicePassword?: string;
+  /** The admin CLI's read-only account cn=credroam-admin,ou=services (default credroam-admin-pass). */
+  readerPassword?: string;
   /** slapd -d level, default 'none' (errors only); e.g. 'stats' or 'acl' to debug. The log is logFile. */
   debugLevel?: string;
   /** How long to wait for slapd to answer, default 10000 ms. */
@@ -116,6 +120,8 @@ export interface SlapdHandle {
   /** cn=credroam-gateway,ou=services,<suffix> */
   readonly serviceDn: string;
   readonly servicePassword: string;
+  readonly readerDn: string;
+  readonly readerPassword: string;
   readonly peopleDn: string;
   readonly servicesDn: string;
   readonly groupsDn: string;

@@ -14,6 +14,7 @@ import {
 import { RoamingError } from '@credroam/roaming';
 import { BrokerPasswordsRepository } from './broker/broker-passwords.repository';
 import { provisionBrokerAccounts } from './broker/broker-provisioner';
+import { isUsageError, processIo, UsageError, type CliIo } from './cli-io';
 
 export const USAGE = `usage: credroam broker <command> [options]
 
@@ -32,18 +33,6 @@ commands:
       This text.
 
 NS defaults to ${AMQP_DEFAULTS.namespace}. Exit codes: 0 done, 1 failed, 2 usage.`;
-
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const defaultIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
-
-class UsageError extends Error {}
 
 function option(values: Record<string, string | boolean | undefined>, name: string): string {
   const value = values[name];
@@ -72,7 +61,7 @@ function permissionsTable(namespace: string): string {
   }).join('\n\n');
 }
 
-export async function runAdminCli(args: readonly string[], io: CliIo = defaultIo): Promise<number> {
+export async function runAdminCli(args: readonly string[], io: CliIo = processIo): Promise<number> {
   try {
     const [command, ...rest] = args;
     if (command === undefined || command === '--help' || command === '-h') {
@@ -127,7 +116,7 @@ export async function runAdminCli(args: readonly string[], io: CliIo = defaultIo
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (isUsageError(error)) {
       io.stderr(`credroam broker: ${(error as Error).message}\n${USAGE.split('\n')[0]}\n`);
       return 2;
     }

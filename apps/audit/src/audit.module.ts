@@ -1,3 +1,4 @@
+import { ObservabilityModule } from '@credroam/observability';
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -18,7 +19,6 @@ import { SecurityHeadersMiddleware } from './http/security-headers.middleware';
 import { IngestHandler } from './ingest/ingest.handler';
 import { IngestService } from './ingest/ingest.service';
 import { AuditMetrics } from './metrics/audit-metrics';
-import { MetricsController } from './metrics/metrics.controller';
 import { RetentionService } from './retention/retention.service';
 import { AuditEventRepository } from './storage/audit-event.repository';
 import { dataSourceOptions, runMigrations } from './storage/database';
@@ -32,7 +32,6 @@ const CONTROLLERS = [
   EventsController,
   SummariesController,
   StreamController,
-  MetricsController,
   HealthController,
   DocsController,
   DashboardController,
@@ -42,6 +41,7 @@ const CONTROLLERS = [
 @Module({})
 export class AuditModule implements NestModule {
   static forRoot(config: AuditConfig, logger: Logger): DynamicModule {
+    const metrics = new AuditMetrics();
     return {
       module: AuditModule,
       imports: [
@@ -56,6 +56,7 @@ export class AuditModule implements NestModule {
         }),
         healthChecksModule(),
         httpLoggerModule(logger),
+        ObservabilityModule.forRoot(metrics.registry),
       ],
       controllers: CONTROLLERS,
       providers: [
@@ -64,7 +65,7 @@ export class AuditModule implements NestModule {
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         OperatorTokenGuard,
         AuditLifecycle,
-        { provide: AuditMetrics, useFactory: () => new AuditMetrics() },
+        { provide: AuditMetrics, useValue: metrics },
         {
           provide: AuditEventRepository,
           useFactory: (dataSource: DataSource) => new AuditEventRepository(dataSource),

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
+import { startTracing, type TracingSetup } from '@credroam/observability';
 import { createLogger, httpsServerOptions, listenerUrl, NestPinoLogger } from '@credroam/platform';
 import { AuditModule } from './audit.module';
 import { describeDatabase, loadAuditConfig, type AuditConfig } from './config/audit.config';
@@ -9,7 +10,9 @@ import { describeDatabase, loadAuditConfig, type AuditConfig } from './config/au
 async function bootstrap(): Promise<void> {
   const logger = createLogger('audit');
   let config: AuditConfig;
+  let tracing: TracingSetup;
   try {
+    tracing = startTracing('audit');
     config = loadAuditConfig();
   } catch (error) {
     process.stderr.write(`audit: ${(error as Error).message}\n`);
@@ -31,6 +34,7 @@ async function bootstrap(): Promise<void> {
       database: describeDatabase(config.database),
       queue: config.queue,
       retentionDays: config.retentionDays,
+      tracing: tracing.exporting,
     },
     'audit listening',
   );

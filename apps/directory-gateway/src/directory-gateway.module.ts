@@ -5,10 +5,12 @@ import {
   BrokerHealthIndicator,
   MessagingModule,
   SERVICE_HEALTH_CHECKS,
+  ServiceDocsController,
   ServiceHealthController,
   type AmqpConfig,
   type MessagingLogger,
 } from '@credroam/messaging';
+import { ObservabilityModule, watchLdapPool } from '@credroam/observability';
 import { healthChecksModule } from '@credroam/platform';
 import { type GatewayConfig } from './config/gateway.config';
 import { gatewayProviders } from './directory-gateway.providers';
@@ -16,6 +18,7 @@ import { HealthHandler } from './health/health.handler';
 import { LdapHealthIndicator } from './health/ldap.health';
 import { LdapConnectionPool } from './ldap/ldap-connection.pool';
 import { PolicyHandler } from './policy/policy.handler';
+import { OperatorAudit } from './roaming-state/operator-audit';
 import { RoamingStateHandler } from './roaming-state/roaming-state.handler';
 import { UsersHandler } from './users/users.handler';
 
@@ -29,8 +32,19 @@ export class DirectoryGatewayModule {
   ): DynamicModule {
     return {
       module: DirectoryGatewayModule,
-      imports: [MessagingModule.forRoot({ config: amqp, logger, grants }), healthChecksModule()],
-      controllers: [UsersHandler, RoamingStateHandler, PolicyHandler, HealthHandler, ServiceHealthController],
+      imports: [
+        MessagingModule.forRoot({ config: amqp, logger, grants }),
+        healthChecksModule(),
+        ObservabilityModule.forRoot(),
+      ],
+      controllers: [
+        UsersHandler,
+        RoamingStateHandler,
+        PolicyHandler,
+        HealthHandler,
+        ServiceHealthController,
+        ServiceDocsController,
+      ],
       providers: [
         ...gatewayProviders(config),
         {
@@ -46,8 +60,18 @@ export class DirectoryGatewayModule {
           useFactory: (ldap: LdapHealthIndicator) => [() => ldap.isHealthy()],
         },
         ConnectionPoolCloser,
+        OperatorAudit,
+        LdapPoolGauges,
       ],
     };
+  }
+}
+
+/** The LDAP pool on /metrics: connections configured, open and busy, read at each scrape. */
+@Injectable()
+class LdapPoolGauges {
+  constructor(pool: LdapConnectionPool) {
+    watchLdapPool(() => pool.stats());
   }
 }
 

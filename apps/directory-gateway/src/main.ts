@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { describeBroker, loadAmqpConfig, startRpcService } from '@credroam/messaging';
 import { grantVerifierFromEnv, type GrantVerifier } from '@credroam/grants';
+import { startTracing, type TracingSetup } from '@credroam/observability';
 import { createLogger, healthListenerFromEnv, NestPinoLogger, type HealthListener } from '@credroam/platform';
 import { loadGatewayConfig } from './config/gateway.config';
 import { DirectoryGatewayModule } from './directory-gateway.module';
@@ -11,7 +12,9 @@ async function bootstrap(): Promise<void> {
   let amqp;
   let grants: GrantVerifier;
   let health: HealthListener | null;
+  let tracing: TracingSetup;
   try {
+    tracing = startTracing('directory-gateway');
     config = loadGatewayConfig();
     amqp = loadAmqpConfig();
     grants = grantVerifierFromEnv('directory-gateway');
@@ -40,6 +43,7 @@ async function bootstrap(): Promise<void> {
       broker: describeBroker(amqp),
       namespace: amqp.namespace,
       health: healthUrl,
+      tracing: tracing.exporting,
     },
     'directory-gateway ready',
   );

@@ -1,3 +1,4 @@
+import { ObservabilityModule } from '@credroam/observability';
 import { Module, type DynamicModule } from '@nestjs/common';
 import {
   BrokerHealthIndicator,
@@ -26,6 +27,7 @@ export class LogonEventsModule {
         }),
         healthChecksModule(),
         httpLoggerModule(logger),
+        ObservabilityModule.forRoot(),
       ],
       controllers: [AgentController, HealthController, DocsController],
       providers: [...logonProviders(config, amqp, logger), BrokerHealthIndicator, RpcServiceHealthIndicator],

@@ -24,6 +24,7 @@ import { DeviceProofVerifier } from './sessions/device-proof.verifier';
 import { PolicyCache } from './sessions/policy.cache';
 import { SessionRenewalService } from './sessions/session-renewal.service';
 import { SessionTokenSigner } from './sessions/session-token';
+import { LogonFailureMonitor } from './sessions/logon-failure.monitor';
 import { SessionsService } from './sessions/sessions.service';
 import { SyncService } from './sync/sync.service';
 import { WorkstationEventsService } from './workstation/workstation-events.service';
@@ -55,7 +56,12 @@ export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log:
       SessionsService,
       (repositories) =>
         new SessionsService(
-          { ...repositories, signer, policies },
+          {
+            ...repositories,
+            signer,
+            policies,
+            failures: new LogonFailureMonitor(config.logonFailures),
+          },
           { serviceChannelKey: config.serviceChannelKey, sessionLifetimeMs: config.sessionLifetimeMs },
         ),
     ),

@@ -3,6 +3,7 @@ import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { describeBroker, loadAmqpConfig } from '@credroam/messaging';
+import { startTracing, type TracingSetup } from '@credroam/observability';
 import { createLogger, httpsServerOptions, listenerUrl, NestPinoLogger } from '@credroam/platform';
 import { loadLogonEventsConfig } from './config/logon-events.config';
 import { ProblemFilter } from './http/problem.filter';
@@ -15,7 +16,9 @@ async function bootstrap(): Promise<void> {
   const logger = createLogger('logon-events');
   let config;
   let amqp;
+  let tracing: TracingSetup;
   try {
+    tracing = startTracing('logon-events');
     config = loadLogonEventsConfig();
     amqp = loadAmqpConfig();
   } catch (error) {
@@ -45,6 +48,7 @@ async function bootstrap(): Promise<void> {
       broker: describeBroker(amqp),
       namespace: amqp.namespace,
       amqpIngress: config.amqpIngress,
+      tracing: tracing.exporting,
     },
     'logon-events ready',
   );

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { describeBroker, loadAmqpConfig, startRpcService } from '@credroam/messaging';
 import { grantVerifierFromEnv, type GrantVerifier } from '@credroam/grants';
+import { startTracing, type TracingSetup } from '@credroam/observability';
 import { createLogger, healthListenerFromEnv, NestPinoLogger, type HealthListener } from '@credroam/platform';
 import { loadTokenCryptoConfig, SECRET_ENV_VARIABLES } from './config/token-crypto.config';
 import { readKeyMaterial } from './keys/key-material.reader';
@@ -13,7 +14,9 @@ async function bootstrap(): Promise<void> {
   let grants: GrantVerifier;
   let amqp;
   let health: HealthListener | null;
+  let tracing: TracingSetup;
   try {
+    tracing = startTracing('token-crypto');
     const config = loadTokenCryptoConfig();
     amqp = loadAmqpConfig();
     grants = grantVerifierFromEnv('token-crypto');
@@ -47,6 +50,7 @@ async function bootstrap(): Promise<void> {
       broker: describeBroker(amqp),
       namespace: amqp.namespace,
       health: healthUrl,
+      tracing: tracing.exporting,
     },
     'token-crypto ready',
   );

@@ -5,10 +5,12 @@ import {
   BrokerHealthIndicator,
   MessagingModule,
   SERVICE_HEALTH_CHECKS,
+  ServiceDocsController,
   ServiceHealthController,
   type AmqpConfig,
   type MessagingLogger,
 } from '@credroam/messaging';
+import { ObservabilityModule } from '@credroam/observability';
 import { healthChecksModule } from '@credroam/platform';
 import { HealthHandler } from './health/health.handler';
 import { KeyMaterialHealthIndicator } from './health/key-material.health';
@@ -30,7 +32,11 @@ export class TokenCryptoModule {
   ): DynamicModule {
     return {
       module: TokenCryptoModule,
-      imports: [MessagingModule.forRoot({ config: amqp, logger, grants }), healthChecksModule()],
+      imports: [
+        MessagingModule.forRoot({ config: amqp, logger, grants }),
+        healthChecksModule(),
+        ObservabilityModule.forRoot(),
+      ],
       controllers: [
         TransportCertificateHandler,
         InspectHandler,
@@ -38,6 +44,7 @@ export class TokenCryptoModule {
         ResealPasswordHandler,
         HealthHandler,
         ServiceHealthController,
+        ServiceDocsController,
       ],
       providers: [
         ...tokenCryptoProviders(keys),

@@ -12,6 +12,8 @@ export const GRANT_ENV = Object.freeze({
   publicKeysFile: 'CREDROAM_GRANT_PUBLIC_KEYS_FILE',
   maxLifetimeSeconds: 'CREDROAM_GRANT_MAX_LIFETIME_SECONDS',
   clockSkewSeconds: 'CREDROAM_GRANT_CLOCK_SKEW_SECONDS',
+  /** The gateway: the operators' public keys (operator grants, credroam user purge); optional. */
+  operatorPublicKeysFile: 'CREDROAM_OPERATOR_PUBLIC_KEYS_FILE',
 } as const);
 
 const required = z.string().min(1, { message: 'is required' });
@@ -25,6 +27,7 @@ const verifierEnvSchema = z.object({
   [GRANT_ENV.publicKeysFile]: required,
   [GRANT_ENV.maxLifetimeSeconds]: envWholeNumber(1, 3600).default(300),
   [GRANT_ENV.clockSkewSeconds]: envWholeNumber(0, 300).default(30),
+  [GRANT_ENV.operatorPublicKeysFile]: z.string().min(1).optional(),
 });
 
 function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv, who: string): z.output<S> {
@@ -66,7 +69,15 @@ export function grantVerifierFromEnv(
   const keys = withVariable(GRANT_ENV.publicKeysFile, () =>
     readGrantPublicKeys(values[GRANT_ENV.publicKeysFile]),
   );
+  const operatorKeysFile = values[GRANT_ENV.operatorPublicKeysFile];
+  const operatorKeys =
+    operatorKeysFile === undefined
+      ? []
+      : withVariable(GRANT_ENV.operatorPublicKeysFile, () =>
+          readGrantPublicKeys(operatorKeysFile, 'the operator public keys'),
+        );
   return new GrantVerifier(keys, {
+    operatorKeys,
     audience: service,
     maxLifetimeSeconds: values[GRANT_ENV.maxLifetimeSeconds],
     clockSkewSeconds: values[GRANT_ENV.clockSkewSeconds],

@@ -79,12 +79,12 @@ export function parseGrantPublicKeys(pem: string, what = 'the grant public keys'
   });
 }
 
-export function readGrantSigningKey(path: string): GrantSigningKey {
-  return parseGrantSigningKey(readText(path, 'the grant signing key'));
+export function readGrantSigningKey(path: string, what = 'the grant signing key'): GrantSigningKey {
+  return parseGrantSigningKey(readText(path, what), what);
 }
 
-export function readGrantPublicKeys(path: string): GrantPublicKey[] {
-  return parseGrantPublicKeys(readText(path, 'the grant public keys'));
+export function readGrantPublicKeys(path: string, what = 'the grant public keys'): GrantPublicKey[] {
+  return parseGrantPublicKeys(readText(path, what), what);
 }
 
 /** A fresh key pair in PEM, for first use (npm start) and tests. */

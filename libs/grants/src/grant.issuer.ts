@@ -3,6 +3,8 @@ import { SignJWT } from 'jose';
 import {
   GRANT_ISSUER,
   GRANT_TYPE,
+  isOperatorPattern,
+  OPERATOR_GRANT_ISSUER,
   requestSubject,
   RoamingError,
   RPC_CONTRACTS,
@@ -16,6 +18,11 @@ import { requestDigest } from './request-digest';
 export interface GrantIssuerSettings {
   /** How long a grant is valid: long enough for one RPC (its timeout), short enough that a copy is worth little. */
   lifetimeSeconds: number;
+  /**
+   * Set in the admin CLI: this issuer signs operator grants (OPERATOR_GRANT_ISSUER) naming this operator, for
+   * the OPERATOR_PATTERNS only. Unset in logon-events, which never signs those.
+   */
+  operator?: string;
   now?: () => number;
 }
 
@@ -39,15 +46,23 @@ export class GrantIssuer {
     request: RpcRequest<P>,
     grantee: Grantee,
   ): Promise<string> {
+    const operator = this.settings.operator;
+    if (isOperatorPattern(pattern) !== (operator !== undefined)) {
+      throw new RoamingError(
+        'FORBIDDEN',
+        `refusing to grant ${pattern}: ${operator === undefined ? 'only an operator grants it' : 'an operator grants only operator commands'}`,
+      );
+    }
     const subject = grantSubjectOf(grantee);
     const mismatch = subjectMismatch(requestSubject(pattern, request), subject);
     if (mismatch !== null) {
       throw new RoamingError('FORBIDDEN', `refusing to grant ${pattern} for ${grantee.login}: ${mismatch}`);
     }
     const issuedAt = Math.floor(this.now() / 1000);
-    return new SignJWT({ op: pattern, usr: subject, req: requestDigest(request) })
+    const claims = { op: pattern, usr: subject, req: requestDigest(request) };
+    return new SignJWT(operator === undefined ? claims : { ...claims, opr: operator })
       .setProtectedHeader({ alg: 'EdDSA', kid: this.key.kid, typ: GRANT_TYPE })
-      .setIssuer(GRANT_ISSUER)
+      .setIssuer(operator === undefined ? GRANT_ISSUER : OPERATOR_GRANT_ISSUER)
       .setAudience(RPC_CONTRACTS[pattern].service)
       .setJti(randomUUID())
       .setIssuedAt(issuedAt)

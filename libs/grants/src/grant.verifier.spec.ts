@@ -222,3 +222,71 @@ describe('GrantIssuer', () => {
     ).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 });
+
+describe('operator grants', () => {
+  const purgeAlice: RpcRequest<'directory.purge-user'> = {
+    userDn: ALICE.dn,
+    expectedStamp: null,
+    types: null,
+  };
+  const target = { ...ALICE, devicePublicKey: null };
+
+  function operatorSetup() {
+    const logon = setup();
+    const pair = generateGrantKeyPair();
+    const operator = new GrantIssuer(parseGrantSigningKey(pair.signingKeyPem), {
+      lifetimeSeconds: 60,
+      operator: 'helpdesk-jo',
+      now: logon.clock,
+    });
+    const gateway = new GrantVerifier(parseGrantPublicKeys(logon.publicKeyPem), {
+      operatorKeys: parseGrantPublicKeys(pair.publicKeyPem),
+      audience: 'directory-gateway',
+      maxLifetimeSeconds: 300,
+      clockSkewSeconds: 30,
+      now: logon.clock,
+    });
+    return { logon, operator, gateway };
+  }
+
+  it('accepts an operator grant signed with a configured operator key, naming the operator', async () => {
+    const { operator, gateway } = operatorSetup();
+    const grant = await operator.issue('directory.purge-user', purgeAlice, target);
+    const verdict = await gateway.verify('directory.purge-user', purgeAlice, grant);
+    expect(verdict).toMatchObject({ ok: true, claims: { opr: 'helpdesk-jo', usr: { login: 'alice' } } });
+  });
+
+  it('refuses an operator command to a verifier without operator keys, and to logon-events keys', async () => {
+    const { logon, operator } = operatorSetup();
+    const grant = await operator.issue('directory.purge-user', purgeAlice, target);
+    expect(refusal(await logon.gateway.verify('directory.purge-user', purgeAlice, grant)).code).toBe(
+      'GRANT_INVALID',
+    );
+    await expect(logon.issuer.issue('directory.purge-user', purgeAlice, target)).rejects.toThrow(
+      /only an operator grants it/,
+    );
+  });
+
+  it('never lets an operator sign a logon operation, nor a grant naming an operator cover one', async () => {
+    const { logon, operator, gateway } = operatorSetup();
+    await expect(operator.issue('directory.read-values', readAliceValues, ALICE)).rejects.toThrow(
+      /an operator grants only operator commands/,
+    );
+    const forged = await new SignJWT({
+      op: 'directory.read-values',
+      usr: { login: 'alice', stableId: ALICE.stableId, dn: ALICE.dn, deviceKeyHash: null },
+      req: requestDigest(readAliceValues),
+      opr: 'helpdesk-jo',
+    })
+      .setProtectedHeader({ alg: 'EdDSA', kid: logon.key.kid, typ: GRANT_TYPE })
+      .setIssuer(GRANT_ISSUER)
+      .setAudience('directory-gateway')
+      .setJti('00000000-0000-4000-8000-000000000000')
+      .setIssuedAt(Math.floor(logon.clock() / 1000))
+      .setExpirationTime(Math.floor(logon.clock() / 1000) + 60)
+      .sign(logon.key.privateKey);
+    expect(refusal(await gateway.verify('directory.read-values', readAliceValues, forged)).code).toBe(
+      'GRANT_INVALID',
+    );
+  });
+});

@@ -3,6 +3,8 @@ import {
   GRANT_ISSUER,
   GRANT_TYPE,
   grantClaimsSchema,
+  isOperatorPattern,
+  OPERATOR_GRANT_ISSUER,
   requestSubject,
   type GrantClaims,
   type GrantedPattern,
@@ -15,6 +17,11 @@ import { subjectMismatch } from './grant-subject';
 import { requestDigest } from './request-digest';
 
 export interface GrantVerifierSettings {
+  /**
+   * The operators' public keys (the admin CLI's signing keys): the only keys an operator grant may be signed
+   * with, and never accepted for anything else. None: every operator command is refused.
+   */
+  operatorKeys?: readonly GrantPublicKey[];
   /** The service this verifier guards: a grant addressed to another service is refused. */
   audience: RpcService;
   /** The longest lifetime accepted (exp - iat), whatever the signer chose. */
@@ -45,6 +52,7 @@ const MAX_REMEMBERED = 200_000;
  */
 export class GrantVerifier {
   private readonly keys: ReadonlyMap<string, GrantPublicKey>;
+  private readonly operatorKeys: ReadonlyMap<string, GrantPublicKey>;
   private readonly used = new Map<string, number>();
   private readonly now: () => number;
 
@@ -53,6 +61,7 @@ export class GrantVerifier {
     private readonly settings: GrantVerifierSettings,
   ) {
     this.keys = new Map(keys.map((key) => [key.kid, key]));
+    this.operatorKeys = new Map((settings.operatorKeys ?? []).map((key) => [key.kid, key]));
     this.now = settings.now ?? Date.now;
   }
 
@@ -67,10 +76,12 @@ export class GrantVerifier {
     grant: string | undefined,
     redelivered = false,
   ): Promise<GrantVerdict> {
+    const operator = isOperatorPattern(pattern);
     if (grant === undefined) {
-      return refused('GRANT_REQUIRED', `${pattern} needs a grant from logon-events`, null);
+      const from = operator ? 'an operator' : 'logon-events';
+      return refused('GRANT_REQUIRED', `${pattern} needs a grant from ${from}`, null);
     }
-    const signed = await this.signedClaims(grant);
+    const signed = await this.signedClaims(grant, operator);
     if (!signed.ok) return signed;
     const { claims } = signed;
     const grantedTo = claims.usr.login;
@@ -88,14 +99,15 @@ export class GrantVerifier {
     return { ok: true, claims };
   }
 
-  private async signedClaims(grant: string): Promise<GrantVerdict> {
+  private async signedClaims(grant: string, operator: boolean): Promise<GrantVerdict> {
     const nowMs = this.now();
+    const keys = operator ? this.operatorKeys : this.keys;
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(grant, (header) => this.keyFor(header), {
+      ({ payload } = await jwtVerify(grant, (header) => keyFor(keys, header), {
         algorithms: ['EdDSA'],
         typ: GRANT_TYPE,
-        issuer: GRANT_ISSUER,
+        issuer: operator ? OPERATOR_GRANT_ISSUER : GRANT_ISSUER,
         audience: this.settings.audience,
         currentDate: new Date(nowMs),
         clockTolerance: this.settings.clockSkewSeconds,
@@ -122,12 +134,6 @@ export class GrantVerifier {
     return { ok: true, claims: claims.data };
   }
 
-  private keyFor(header: JWTHeaderParameters) {
-    const key = header.kid === undefined ? undefined : this.keys.get(header.kid);
-    if (!key) throw new UntrustedKey();
-    return key.publicKey;
-  }
-
   private alreadyUsed(claims: GrantClaims, redelivered: boolean): boolean {
     const nowSeconds = this.now() / 1000;
     for (const [jti, exp] of this.used) {
@@ -141,6 +147,12 @@ export class GrantVerifier {
 }
 
 class UntrustedKey extends Error {}
+
+function keyFor(keys: ReadonlyMap<string, GrantPublicKey>, header: JWTHeaderParameters) {
+  const key = header.kid === undefined ? undefined : keys.get(header.kid);
+  if (!key) throw new UntrustedKey();
+  return key.publicKey;
+}
 
 function grantedLogin(payload: unknown): string | null {
   const parsed = grantClaimsSchema.safeParse(payload);

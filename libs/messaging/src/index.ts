@@ -22,3 +22,4 @@ export * from './health/health-rpc.answer';
 export * from './rpc/rpc.server';
 export * from './rpc/rpc-service.bootstrap';
 export * from './health/service-health.controller';
+export * from './health/service-docs.controller';

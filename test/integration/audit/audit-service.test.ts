@@ -404,6 +404,11 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
       /^credroam_messages_dead_lettered_total\{queue="[^"]+",reason="invalid-message"\} 2/m,
     );
     expect(metrics).toMatch(/^credroam_audit_consumer_lag_messages 0/m);
+    // Beside its own, the metrics every service serves: process figures and HTTP requests by declared route.
+    expect(metrics).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(metrics).toMatch(
+      /^credroam_http_requests_total\{method="GET",route="\/v1\/events",status="400"\} [1-9]/m,
+    );
   });
 
   it('purges events older than the retention period', async () => {

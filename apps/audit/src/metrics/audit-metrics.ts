@@ -1,5 +1,5 @@
 import { DEAD_LETTER_REASONS, EVENT_TYPES, type EventEnvelope } from '@credroam/roaming';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The broker's view of audit's queue, read when Prometheus scrapes (null when the broker does not answer). */
 export interface QueueDepthSource {
@@ -17,7 +17,8 @@ function label(value: unknown, allowed: readonly string[]): string {
 /**
  * Prometheus metrics derived from the events audit stores (each event counted once, when it is first stored),
  * plus audit's own ingest and consumer figures. Labels are bounded enumerations: never a user or machine name.
- * Summed over replicas they give fleet totals, since every event is stored by exactly one replica.
+ * Summed over replicas they give fleet totals, since every event is stored by exactly one replica. /metrics serves
+ * them beside the service metrics every credroam service has (libs/observability: process, RED, broker).
  */
 export class AuditMetrics {
   readonly registry = new Registry();
@@ -100,7 +101,6 @@ export class AuditMetrics {
   private queue: QueueDepthSource | undefined;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
     this.databaseUp.set(1);
     // prom-client collects gauges concurrently: both queue gauges share one broker reading per scrape.
     let reading: { at: number; depth: Promise<{ ready: number; retrying: number } | null> } | undefined;

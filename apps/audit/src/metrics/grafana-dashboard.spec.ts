@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { serviceMetricsRegistry } from '@credroam/observability';
 import { AuditMetrics } from './audit-metrics';
 
 interface Panel {
@@ -15,9 +16,14 @@ const dashboard = JSON.parse(
 ) as { uid: string; panels: Panel[]; templating: { list: { name: string; type: string }[] } };
 
 describe('the Grafana dashboard shipped in deploy/grafana', () => {
-  it('queries only metrics audit exports', async () => {
+  it("queries only metrics audit's registry or every service's (libs/observability) exports", async () => {
     const metrics = new AuditMetrics();
-    const exported = new Set((await metrics.registry.getMetricsAsJSON()).map((metric) => metric.name));
+    const exported = new Set(
+      [
+        ...(await metrics.registry.getMetricsAsJSON()),
+        ...(await serviceMetricsRegistry.getMetricsAsJSON()),
+      ].map((metric) => metric.name),
+    );
     const queried = dashboard.panels
       .flatMap((panel) => panel.targets ?? [])
       .flatMap((target) => target.expr.match(/credroam_[a-z_]+/g) ?? [])
@@ -33,6 +39,12 @@ describe('the Grafana dashboard shipped in deploy/grafana', () => {
       'credroam_policy_limit_hits_total',
       'credroam_messages_dead_lettered_total',
       'credroam_audit_consumer_lag_messages',
+      'credroam_rpc_server_requests_total',
+      'credroam_rpc_server_duration_seconds',
+      'credroam_http_requests_total',
+      'credroam_http_request_duration_seconds',
+      'credroam_broker_connected',
+      'credroam_ldap_pool_connections',
     ]) {
       expect(queried).toContain(name);
     }

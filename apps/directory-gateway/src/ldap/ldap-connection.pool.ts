@@ -15,6 +15,7 @@ export class LdapConnectionPool {
   private readonly slots: (Promise<Client> | undefined)[];
   private readonly clients: (Client | undefined)[];
   private next = 0;
+  private inFlight = 0;
 
   constructor(private readonly settings: LdapSettings) {
     this.slots = new Array<Promise<Client> | undefined>(settings.poolSize).fill(undefined);
@@ -48,6 +49,12 @@ export class LdapConnectionPool {
     }
   }
 
+  /** For the pool gauges: connections configured, open (bound) and operations in flight. */
+  stats(): { configured: number; open: number; busy: number } {
+    const open = this.clients.filter((client) => client?.isConnected === true).length;
+    return { configured: this.slots.length, open, busy: this.inFlight };
+  }
+
   async close(): Promise<void> {
     const clients = await Promise.allSettled(this.slots.filter((slot) => slot !== undefined));
     this.slots.fill(undefined);
@@ -67,11 +74,14 @@ export class LdapConnectionPool {
     } catch (error) {
       throw toRoamingError(error, operation);
     }
+    this.inFlight++;
     try {
       return await work(client);
     } catch (error) {
       if (isConnectionFailure(error)) this.drop(index, client);
       throw toRoamingError(error, operation);
+    } finally {
+      this.inFlight--;
     }
   }
 

@@ -37,7 +37,8 @@ export interface RoamingEntry {
 export interface EntryChange {
   userDn: string;
   expectedStamp: Buffer | null;
-  newStamp: Buffer;
+  /** null: the stamp is removed with the values (an operator's full purge). */
+  newStamp: Buffer | null;
   addRoamingClass: string | null;
   remove: { attribute: TokenAttribute; wire: Buffer | string }[];
   add: { attribute: TokenAttribute; wire: Buffer | string }[];
@@ -94,14 +95,14 @@ export class RoamingEntryRepository {
   }
 
   /**
-   * One LDAP modify: the stamp is replaced by value (delete the old bytes, add the new), so the whole modify
-   * fails if anyone wrote since `expectedStamp` was read; values are removed by their exact stored form.
+   * One LDAP modify: the stamp is replaced (or removed) by value (delete the old bytes, add the new), so the whole
+   * modify fails if anyone wrote since `expectedStamp` was read; values are removed by their exact stored form.
    */
   async write(change: EntryChange): Promise<void> {
     const changes: Change[] = [];
     if (change.addRoamingClass) changes.push(modification('add', 'objectClass', [change.addRoamingClass]));
     if (change.expectedStamp) changes.push(modification('delete', STAMP_ATTRIBUTE, [change.expectedStamp]));
-    changes.push(modification('add', STAMP_ATTRIBUTE, [change.newStamp]));
+    if (change.newStamp) changes.push(modification('add', STAMP_ATTRIBUTE, [change.newStamp]));
     for (const attribute of TOKEN_ATTRIBUTES) {
       const removed = change.remove
         .filter((value) => value.attribute === attribute)

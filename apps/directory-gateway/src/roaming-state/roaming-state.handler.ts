@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload, type RmqContext } from '@nestjs/microservices';
 import { RPC_PATTERNS } from '@credroam/roaming';
 import { RpcHandlerRunner } from '@credroam/messaging';
+import { OperatorAudit } from './operator-audit';
 import { RoamingStateService } from './roaming-state.service';
 
 const fromBase64 = (value: string | null) => (value === null ? null : Buffer.from(value, 'base64'));
@@ -11,6 +12,7 @@ export class RoamingStateHandler {
   constructor(
     private readonly rpc: RpcHandlerRunner,
     private readonly roamingState: RoamingStateService,
+    private readonly audit: OperatorAudit,
   ) {}
 
   @MessagePattern(RPC_PATTERNS.readState)
@@ -26,6 +28,19 @@ export class RoamingStateHandler {
     return this.rpc.run(RPC_PATTERNS.readValues, message, ctx, async ({ userDn, keys }) => {
       const values = await this.roamingState.readValues(userDn, keys);
       return { values: values.map((value) => ({ ...value, sealed: value.sealed.toString('base64') })) };
+    });
+  }
+
+  /** An operator's purge; audited with a security.operator-action event naming the operator of the grant. */
+  @MessagePattern(RPC_PATTERNS.purgeUser)
+  purgeUser(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
+    return this.rpc.run(RPC_PATTERNS.purgeUser, message, ctx, async (request, meta) => {
+      const { removed, stamp } = await this.roamingState.purge({
+        ...request,
+        expectedStamp: fromBase64(request.expectedStamp),
+      });
+      await this.audit.operatorAction(request, removed, meta);
+      return { removed, stamp: stamp?.toString('base64') ?? null };
     });
   }
 

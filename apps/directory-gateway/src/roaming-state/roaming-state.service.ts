@@ -1,6 +1,7 @@
 import {
   attributeForType,
   decodeDirectoryValue,
+  decodeRoamingValue,
   decodeRoamingTimestamp,
   describeUntrusted,
   encodeDirectoryToken,
@@ -13,10 +14,16 @@ import {
   type DirectoryState,
   type DirectoryToken,
   type TokenKey,
+  type TokenType,
   type ReportedValue,
 } from '@credroam/roaming';
 import { type AttributeDialect, type TokenAttribute } from '../ldap/attribute-dialect';
-import { type RoamingEntry, type RoamingEntryRepository, type StoredValue } from './roaming-entry.repository';
+import {
+  type RoamingEntry,
+  type RoamingEntryRepository,
+  type StoredValue,
+  type UnreadableValue,
+} from './roaming-entry.repository';
 
 export interface ReadStateResult {
   stamp: Buffer | null;
@@ -27,6 +34,13 @@ export interface StoredToken {
   token: DirectoryToken;
   keyVersion: number;
   sealed: Buffer;
+}
+
+export interface PurgeRequest {
+  userDn: string;
+  expectedStamp: Buffer | null;
+  /** null: every type, and values of no known type. */
+  types: TokenType[] | null;
 }
 
 export interface ChangeSet {
@@ -122,6 +136,38 @@ export class RoamingStateService {
     return { stamp, createdAt };
   }
 
+  /**
+   * An operator's purge: every value of the entry (or those of `types`), credroam's, Windows' and undecodable
+   * ones alike, in one compare-and-swap modify against the stamp the operator was shown. A full purge removes the
+   * stamp too, so workstations see an entry that never roamed; a partial one moves the stamp on.
+   */
+  async purge(purge: PurgeRequest): Promise<{ removed: number; stamp: Buffer | null }> {
+    const entry = await this.entries.read(purge.userDn);
+    if (!sameStamp(entry.stamp, purge.expectedStamp)) {
+      throw new RoamingError(
+        'DIRECTORY_STAMP_CHANGED',
+        'the roaming attributes changed since they were shown; show the user again and retry',
+      );
+    }
+    const wanted = purge.types === null ? null : new Set<string>(purge.types);
+    const remove = [...entry.values, ...entry.unreadable].filter(
+      (value) => wanted === null || wanted.has(tokenTypeOf(value) ?? ''),
+    );
+    if (remove.length === 0 && (wanted !== null || entry.stamp === null)) {
+      return { removed: 0, stamp: entry.stamp };
+    }
+    const stamp = wanted === null ? null : this.nextStamp(entry.stamp).stamp;
+    await this.entries.write({
+      userDn: entry.dn,
+      expectedStamp: entry.stamp,
+      newStamp: stamp,
+      addRoamingClass: null,
+      remove: remove.map(({ attribute, wire }) => ({ attribute, wire })),
+      add: [],
+    });
+    return { removed: remove.length, stamp };
+  }
+
   private encodeAddition(addition: DirectoryAddition): Buffer {
     const sealed = addition.sealed === null ? Buffer.alloc(0) : Buffer.from(addition.sealed, 'base64');
     const encoded = encodeDirectoryToken({
@@ -212,6 +258,13 @@ function decodeEntry(entry: RoamingEntry): DecodedEntry {
     ours,
     watermarkValue,
   };
+}
+
+/** The token type a stored value claims, whoever wrote it; null when it has none (or cannot be read). */
+function tokenTypeOf(value: StoredValue | UnreadableValue): TokenType | null {
+  if (!('bytes' in value)) return null;
+  const decoded = decodeRoamingValue(value.bytes);
+  return decoded.ok ? decoded.value.tokenType : null;
 }
 
 function undecodable(ref: string): ReportedValue {

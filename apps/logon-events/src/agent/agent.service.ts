@@ -1,4 +1,5 @@
 import {
+  AMQP_INGRESS_SOURCE,
   RoamingError,
   type CreateSessionResponse,
   type PolicyResponse,
@@ -45,7 +46,8 @@ export class AgentService {
     const login = typeof body === 'object' && body !== null ? (body as { user?: unknown }).user : undefined;
     if (typeof login === 'string')
       this.deps.userLimiter.take(`user:${login.toLowerCase()}`, this.deps.clock.now());
-    return this.deps.sessions.createSession(body, caller.transport, correlationId);
+    const source = caller.transport === 'http' ? caller.clientAddress : AMQP_INGRESS_SOURCE;
+    return this.deps.sessions.createSession(body, { transport: caller.transport, source }, correlationId);
   }
 
   /** The proof is in the body on both transports: it signs the token, which the renewal replaces. */

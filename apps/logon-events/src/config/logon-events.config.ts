@@ -1,3 +1,4 @@
+import { type LogonFailureThresholds } from '../sessions/logon-failure.monitor';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { grantIssuerFromEnv, type GrantIssuer } from '@credroam/grants';
@@ -9,6 +10,8 @@ import { SESSION_KEY_MIN_BYTES } from '../sessions/session-token';
 
 const count = (min: number, max: number, fallback: number) => envWholeNumber(min, max).default(fallback);
 
+/** Users and sources whose failed logons are counted at once: bounds memory under a spray of logins. */
+const MAX_TRACKED_LOGON_FAILURES = 10_000;
 const envSchema = z.object({
   CREDROAM_LOGON_HOST: z.string().min(1).default('127.0.0.1'),
   CREDROAM_LOGON_PORT: count(0, 65_535, 8440),
@@ -21,6 +24,8 @@ const envSchema = z.object({
   CREDROAM_RATE_CLIENT_PER_SECOND: z.coerce.number().positive().max(100_000).default(20),
   CREDROAM_SYNC_MAX_ATTEMPTS: count(1, 20, 5),
   CREDROAM_SYNC_RETRY_BASE_MS: count(1, 10_000, 50),
+  CREDROAM_LOGON_FAILURE_THRESHOLD: count(1, 100_000, 5),
+  CREDROAM_LOGON_FAILURE_WINDOW_SECONDS: count(1, 86_400, 300),
   CREDROAM_LOGON_AMQP_INGRESS: z.enum(['true', 'false']).default('true'),
   CREDROAM_LOGON_TLS_CERT_FILE: z.string().min(1).optional(),
   CREDROAM_LOGON_TLS_KEY_FILE: z.string().min(1).optional(),
@@ -49,6 +54,8 @@ export interface LogonEventsConfig {
   clientRate: BucketSettings;
   sync: { maxWriteAttempts: number; retryBaseDelayMs: number };
   amqpIngress: boolean;
+  /** When failed logons per user or per HTTP source raise logon.failures-exceeded (counted per replica). */
+  logonFailures: LogonFailureThresholds;
 }
 
 /** A key file holds the key base64-encoded (as `openssl rand -base64 32` writes it). */
@@ -122,5 +129,10 @@ export function loadLogonEventsConfig(env: NodeJS.ProcessEnv = process.env): Log
       retryBaseDelayMs: values.CREDROAM_SYNC_RETRY_BASE_MS,
     },
     amqpIngress: values.CREDROAM_LOGON_AMQP_INGRESS === 'true',
+    logonFailures: {
+      threshold: values.CREDROAM_LOGON_FAILURE_THRESHOLD,
+      windowMs: values.CREDROAM_LOGON_FAILURE_WINDOW_SECONDS * 1000,
+      maxTracked: MAX_TRACKED_LOGON_FAILURES,
+    },
   };
 }

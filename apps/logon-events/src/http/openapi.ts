@@ -11,6 +11,7 @@ import {
   workstationEventRequestSchema,
   workstationEventResponseSchema,
 } from '@credroam/roaming';
+import { METRICS_OPENAPI_PATH } from '@credroam/observability';
 import { z } from 'zod';
 
 // Refinements (exactly one password field, uploads listed in the manifest) are checked at runtime and described
@@ -105,6 +106,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } },
         },
       },
+      '/metrics': METRICS_OPENAPI_PATH,
     },
     components: {
       securitySchemes: { session: { type: 'http', scheme: 'bearer' } },

@@ -11,7 +11,8 @@ import { type CryptoRepository, type DirectoryRepository } from '../repositories
 import { ALICE } from '../testing/session-claims';
 import { PolicyCache } from './policy.cache';
 import { SessionTokenSigner } from './session-token';
-import { SessionsService } from './sessions.service';
+import { LogonFailureMonitor } from './logon-failure.monitor';
+import { SessionsService, type Transport } from './sessions.service';
 
 const NOW = Date.UTC(2026, 10, 25, 12);
 const USER = ALICE;
@@ -19,6 +20,11 @@ const POLICY = {
   policy: { ...POLICY_DEFAULTS },
   sources: Object.fromEntries(POLICY_KNOBS.map((knob) => [knob, 'default' as const])),
 } as Awaited<ReturnType<DirectoryRepository['resolvePolicy']>>;
+/** A logon's origin as the agent service passes it. */
+const from = (transport: Transport) => ({
+  transport,
+  source: transport === 'http' ? '192.0.2.7' : 'amqp-ingress',
+});
 const DEVICE_KEY = Buffer.from('device spki').toString('base64');
 
 function setup() {
@@ -73,6 +79,7 @@ function setup() {
       signer: new SessionTokenSigner(sessionKey),
       policies: new PolicyCache(),
       log: { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() },
+      failures: new LogonFailureMonitor({ threshold: 2, windowMs: 60_000, maxTracked: 100 }),
     },
     { serviceChannelKey: channelKey, sessionLifetimeMs: 15 * 60_000 },
   );
@@ -90,7 +97,7 @@ const body = {
 describe('SessionsService', () => {
   it('checks the password sealed for the gateway and returns a 15-minute session for this machine', async () => {
     const { service, published, seen } = setup();
-    const session = await service.createSession(body, 'http', 'corr-1');
+    const session = await service.createSession(body, from('http'), 'corr-1');
     expect(seen.sealedPassword).not.toContain('alice-pass');
     expect(session.expiresAt).toBe(new Date(NOW + 15 * 60_000).toISOString());
     const claims = service.authenticate(session.sessionToken, 'http');
@@ -104,30 +111,61 @@ describe('SessionsService', () => {
     expect(JSON.stringify(published)).not.toContain('alice-pass');
   });
 
-  it('answers INVALID_CREDENTIALS for a wrong password, without a session', async () => {
+  it('answers INVALID_CREDENTIALS for a wrong password, without a session, and reports the failure without the password', async () => {
     const { service, published } = setup();
-    await expect(service.createSession({ ...body, password: 'nope' }, 'http', 'c')).rejects.toMatchObject({
+    await expect(
+      service.createSession({ ...body, password: 'nope' }, from('http'), 'c'),
+    ).rejects.toMatchObject({
       code: 'INVALID_CREDENTIALS',
     });
-    expect(published).toEqual([]);
+    expect(published).toEqual([
+      expect.objectContaining({
+        type: 'logon.failed',
+        code: 4625,
+        user: 'alice',
+        machine: 'ws-01',
+        payload: { reason: 'INVALID_CREDENTIALS', transport: 'http', source: '192.0.2.7' },
+      }),
+    ]);
+    expect(JSON.stringify(published)).not.toContain('nope');
+  });
+
+  it('raises one alert per user and per source when failures go over the threshold', async () => {
+    const { service, published } = setup();
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await expect(service.createSession({ ...body, password: 'nope' }, from('http'), 'c')).rejects.toThrow();
+    }
+    const alerts = published.filter((event) => event.type === 'logon.failures-exceeded');
+    expect(alerts.map(({ user, payload }) => ({ user, payload }))).toEqual([
+      {
+        user: 'alice',
+        payload: { scope: 'user', source: null, failures: 3, threshold: 2, windowSeconds: 60 },
+      },
+      {
+        user: null,
+        payload: { scope: 'source', source: '192.0.2.7', failures: 3, threshold: 2, windowSeconds: 60 },
+      },
+    ]);
   });
 
   it('refuses a clear password over AMQP by contract, without asking anyone', async () => {
     const { service, directory, crypto } = setup();
-    await expect(service.createSession(body, 'amqp', 'c')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(service.createSession(body, from('amqp'), 'c')).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     expect(crypto.resealPassword).not.toHaveBeenCalled();
     expect(directory.verifyPassword).not.toHaveBeenCalled();
   });
 
   it('has token-crypto re-seal a sealed password for the gateway, over AMQP and HTTP', async () => {
-    const { service, crypto, seen } = setup();
+    const { service, crypto, seen, published } = setup();
     const { password: _password, ...rest } = body;
     void _password;
     const sealed = (password: string) => Buffer.from(`cms:${password}`).toString('base64');
     for (const transport of ['amqp', 'http'] as const) {
       const session = await service.createSession(
         { ...rest, sealedPassword: sealed('alice-pass') },
-        transport,
+        from(transport),
         'c',
       );
       expect(service.authenticate(session.sessionToken, transport)).toMatchObject({
@@ -147,16 +185,24 @@ describe('SessionsService', () => {
     );
     expect(seen.sealedPassword).not.toContain(sealed('alice-pass'));
     await expect(
-      service.createSession({ ...rest, sealedPassword: sealed('nope') }, 'amqp', 'c'),
+      service.createSession({ ...rest, sealedPassword: sealed('nope') }, from('amqp'), 'c'),
     ).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    // Over AMQP the source is the ingress, and per-source counting is left to HTTP.
+    expect(published.filter((event) => event.type === 'logon.failed').map((event) => event.payload)).toEqual([
+      { reason: 'INVALID_CREDENTIALS', transport: 'amqp', source: 'amqp-ingress' },
+    ]);
     await expect(
-      service.createSession({ ...rest, sealedPassword: Buffer.from('junk').toString('base64') }, 'amqp', 'c'),
+      service.createSession(
+        { ...rest, sealedPassword: Buffer.from('junk').toString('base64') },
+        from('amqp'),
+        'c',
+      ),
     ).rejects.toMatchObject({ code: 'INTEGRITY_CHECK_FAILED' });
   });
 
   it('serves the policy cached at logon without asking the directory again', async () => {
     const { service, directory } = setup();
-    const session = await service.createSession(body, 'http', 'c');
+    const session = await service.createSession(body, from('http'), 'c');
     const claims = service.authenticate(session.sessionToken, 'http');
     expect(await service.policyFor(claims, 'c')).toEqual(POLICY);
     expect(directory.resolvePolicy).toHaveBeenCalledTimes(1);

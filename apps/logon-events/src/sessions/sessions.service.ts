@@ -1,6 +1,7 @@
 import { type Grantee } from '@credroam/grants';
 import { sealServiceSecret } from '@credroam/sealing';
 import {
+  AMQP_INGRESS_SOURCE,
   amqpCreateSessionRequestSchema,
   createSessionRequestSchema,
   parseWith,
@@ -10,6 +11,8 @@ import {
   type CreateSessionRequest,
   type CreateSessionResponse,
   type DirectoryUser,
+  type LOGON_FAILURE_REASONS,
+  type RoamingEvent,
 } from '@credroam/roaming';
 import { EventFactory } from '../events/event.factory';
 import {
@@ -19,11 +22,19 @@ import {
   type EventSink,
   type LogSink,
 } from '../repositories/logon.repositories';
+import { type LogonFailureMonitor } from './logon-failure.monitor';
 import { PolicyCache, type EffectivePolicyWire } from './policy.cache';
 import { renewableUntil } from './session-renewal.service';
 import { checkTransport, SessionTokenSigner, type SessionClaims } from './session-token';
 
 export type Transport = 'http' | 'amqp';
+
+/** Where a logon came from: its transport, and the client address over HTTP (the ingress over AMQP). */
+export interface LogonOrigin {
+  transport: Transport;
+  /** An IP address, or AMQP_INGRESS_SOURCE. */
+  source: string;
+}
 
 export interface SessionsSettings {
   serviceChannelKey: Buffer;
@@ -38,6 +49,7 @@ export interface SessionsDependencies {
   signer: SessionTokenSigner;
   policies: PolicyCache;
   log: LogSink;
+  failures: LogonFailureMonitor;
 }
 
 /** The logon use-case: authenticate, register the device key, hand out token, certificate, policy and hash key. */
@@ -53,9 +65,10 @@ export class SessionsService {
 
   async createSession(
     body: unknown,
-    transport: Transport,
+    origin: LogonOrigin,
     correlationId: string,
   ): Promise<CreateSessionResponse> {
+    const { transport } = origin;
     const schema = transport === 'http' ? createSessionRequestSchema : amqpCreateSessionRequestSchema;
     const request = unwrap(parseWith(schema, body, 'INVALID_INPUT'));
     const { directory, crypto, clock, signer, policies } = this.deps;
@@ -69,12 +82,19 @@ export class SessionsService {
     const sealedPassword = await this.sealForGateway(request, attempt, correlationId);
     const { user } = await directory
       .verifyPassword({ login: request.user, sealedPassword }, attempt, correlationId)
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
         // One answer for an unknown login and a wrong password, so logins cannot be probed.
         if (
           error instanceof RoamingError &&
           (error.code === 'USER_NOT_FOUND' || error.code === 'INVALID_CREDENTIALS')
         ) {
+          // Reporting must not change the answer: a failure to report is logged, the logon still refused.
+          await this.logonFailed(request, origin, error.code, correlationId).catch((failure: unknown) =>
+            this.deps.log.error(
+              { correlationId, err: (failure as Error).message },
+              'failed logon not reported',
+            ),
+          );
           throw new RoamingError('INVALID_CREDENTIALS', 'wrong user name or password');
         }
         throw error;
@@ -129,6 +149,51 @@ export class SessionsService {
       policy,
       hashKeyEnvelope: hashKey.hashKeyEnvelope,
     };
+  }
+
+  /**
+   * Publishes logon.failed (the login as typed, already validated as a login name; never the password), and
+   * logon.failures-exceeded when this failure takes its user or its source over the threshold.
+   */
+  private async logonFailed(
+    request: CreateSessionRequest | AmqpCreateSessionRequest,
+    origin: LogonOrigin,
+    reason: (typeof LOGON_FAILURE_REASONS)[number],
+    correlationId: string,
+  ): Promise<void> {
+    const now = this.deps.clock.now();
+    const { threshold, windowMs } = this.deps.failures.thresholds;
+    const source = origin.transport === 'amqp' ? AMQP_INGRESS_SOURCE : origin.source;
+    const events: RoamingEvent[] = [
+      this.factory.event('logon.failed', {
+        correlationId,
+        user: request.user,
+        machine: request.machine,
+        payload: { reason, transport: origin.transport, source },
+      }),
+    ];
+    const alert = (scope: 'user' | 'source', failures: number | null) => {
+      if (failures === null) return;
+      events.push(
+        this.factory.event('logon.failures-exceeded', {
+          correlationId,
+          user: scope === 'user' ? request.user : null,
+          machine: null,
+          payload: {
+            scope,
+            source: scope === 'source' ? source : null,
+            failures,
+            threshold,
+            windowSeconds: Math.ceil(windowMs / 1000),
+          },
+        }),
+      );
+    };
+    alert('user', this.deps.failures.record(`user:${request.user.toLowerCase()}`, now));
+    // Every AMQP logon shares the ingress as its source: counting them together would only lock out everyone.
+    if (origin.transport === 'http') alert('source', this.deps.failures.record(`source:${source}`, now));
+    this.deps.log.warn({ correlationId, user: request.user, source, reason }, 'logon failed');
+    await this.publish(events);
   }
 
   /**

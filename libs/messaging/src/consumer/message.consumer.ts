@@ -1,3 +1,4 @@
+import { contextFromHeaders, inSpan, SpanKind } from '@credroam/observability';
 import { randomUUID } from 'node:crypto';
 import { correlationIdSchema, createEvent, RoamingError, type ErrorCode } from '@credroam/roaming';
 import type { ConfirmChannel, ConsumeMessage, MessageProperties, Options } from 'amqplib';
@@ -395,7 +396,17 @@ export class MessageConsumer<T> {
       try {
         const reply = (content: Buffer, properties: Options.Publish = {}) =>
           this.replyTo(channel, message, content, properties);
-        await run.handle(decoded.value, { raw: message, attempt, routingKey, queue, reply });
+        // A consumer span continuing the publisher's trace (traceparent in the headers): the ingress's logons and
+        // syncs, and what audit stores, join the trace of the request that caused them.
+        await inSpan(
+          `process ${routingKey}`,
+          {
+            kind: SpanKind.CONSUMER,
+            parent: contextFromHeaders(message.properties.headers),
+            attributes: { 'messaging.destination.name': queue },
+          },
+          () => run.handle(decoded.value, { raw: message, attempt, routingKey, queue, reply }),
+        );
         const durationMs = Math.round(performance.now() - started);
         if (this.ack(channel, message, log)) {
           this.counters.acked++;

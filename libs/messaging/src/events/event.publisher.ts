@@ -1,3 +1,4 @@
+import { eventsPublished, traceHeaders } from '@credroam/observability';
 import { parseEvent, RoamingError, type RoamingEvent } from '@credroam/roaming';
 import type { ConfirmChannel } from 'amqplib';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
@@ -133,9 +134,12 @@ export class EventPublisher {
       try {
         await channel.publish(this.names.eventsExchange, event.type, content, {
           ...eventPublishOptions(event),
+          // Consumers can continue the trace of the request that caused the event.
+          headers: traceHeaders(),
           timeout: Math.max(remaining, 1),
         });
         this.logger.debug({ ...fields, ...(attempt > 1 ? { attempt } : {}) }, 'event published');
+        eventsPublished.inc({ type: event.type, outcome: 'confirmed' });
         return;
       } catch (error) {
         const giveUp = this.closing || Date.now() >= deadline || isPublishTimeout(error);
@@ -144,6 +148,7 @@ export class EventPublisher {
             { ...fields, attempt, ...errorFields(error) },
             'event not confirmed by the broker',
           );
+          eventsPublished.inc({ type: event.type, outcome: 'failed' });
           throw new RoamingError(
             'SERVICE_UNAVAILABLE',
             `event ${event.id} was not confirmed by the broker within ${timeoutMs} ms`,

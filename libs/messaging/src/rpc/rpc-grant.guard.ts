@@ -6,6 +6,7 @@ import {
   ok,
   requestSubject,
   RPC_CONTRACTS,
+  type GrantClaims,
   type GrantedPattern,
   type Result,
   type RpcRequestMessage,
@@ -28,9 +29,9 @@ export class RpcGrantGuard {
     pattern: P,
     message: RpcRequestMessage<P>,
     redelivered: boolean,
-  ): Promise<Result<void>> {
+  ): Promise<Result<GrantClaims>> {
     const verdict = await this.verifier.verify(pattern, message.payload, message.grant, redelivered);
-    if (verdict.ok) return ok(undefined);
+    if (verdict.ok) return ok(verdict.claims);
     const subject = requestSubject(pattern, message.payload);
     const service = RPC_CONTRACTS[pattern].service;
     this.logger.warn(

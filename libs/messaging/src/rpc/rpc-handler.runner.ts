@@ -7,6 +7,7 @@ import {
   parseRpcRequest,
   RPC_CONTRACTS,
   type ErrorInfo,
+  type GrantClaims,
   type Result,
   type RpcPattern,
   type RpcReply,
@@ -15,6 +16,15 @@ import {
   type RpcResponse,
 } from '@credroam/roaming';
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import {
+  contextFromHeaders,
+  failSpan,
+  inSpan,
+  rpcServerDuration,
+  rpcServerRequests,
+  secondsSince,
+  SpanKind,
+} from '@credroam/observability';
 import type { RmqContext } from '@nestjs/microservices';
 import type { Channel, Message } from 'amqplib';
 import { MESSAGE_HEADERS } from '../amqp-topology';
@@ -26,6 +36,8 @@ export interface RpcCallMeta {
   correlationId: string;
   /** The request was delivered before to a replica that died (or lost its channel) while handling it. */
   redelivered: boolean;
+  /** The verified grant of a granted pattern (who asked, e.g. the operator of an operator grant). */
+  grant?: GrantClaims;
 }
 
 export type RpcWork<P extends RpcPattern> = (
@@ -51,7 +63,8 @@ export type RpcDeliveryContext = Pick<RmqContext, 'getMessage' | 'getChannelRef'
  * RoamingError to its code (anything else to INTERNAL, without its message), validates the reply (an invalid one
  * is a bug, answered INTERNAL and logged), logs one line per call without the payload, and acknowledges the
  * request once the reply is computed. It never requeues: a request comes back only when a replica dies
- * holding it, and then only until its TTL (the caller's timeout) runs out.
+ * holding it, and then only until its TTL (the caller's timeout) runs out. Each call is a server span continuing
+ * the caller's trace (traceparent in the AMQP headers) and counts into the RED metrics by pattern and outcome.
  */
 @Injectable()
 export class RpcHandlerRunner {
@@ -70,8 +83,30 @@ export class RpcHandlerRunner {
     ctx: RpcDeliveryContext,
     work: RpcWork<P>,
   ): Promise<RpcReply<P>> {
-    const started = performance.now();
     const raw = ctx.getMessage() as Message;
+    return inSpan(
+      `rpc ${pattern}`,
+      {
+        kind: SpanKind.SERVER,
+        parent: contextFromHeaders(raw.properties?.headers),
+        attributes: { 'rpc.system': 'credroam', 'rpc.method': pattern },
+      },
+      async (span) => {
+        const reply = await this.handle(pattern, message, ctx, raw, work);
+        if (!reply.ok) failSpan(span, reply.error.code);
+        return reply;
+      },
+    );
+  }
+
+  private async handle<P extends RpcPattern>(
+    pattern: P,
+    message: unknown,
+    ctx: RpcDeliveryContext,
+    raw: Message,
+    work: RpcWork<P>,
+  ): Promise<RpcReply<P>> {
+    const started = performance.now();
     const redelivered = raw.fields?.redelivered === true;
     const request = parseRpcRequest(pattern, message);
     const correlationId = request.ok ? request.value.correlationId : fallbackCorrelationId(message, raw);
@@ -80,12 +115,18 @@ export class RpcHandlerRunner {
       reply = request;
     } else {
       const granted = await this.checkGrant(pattern, request.value, redelivered);
-      const meta = { correlationId: request.value.correlationId, redelivered };
+      const meta = {
+        correlationId: request.value.correlationId,
+        redelivered,
+        ...(granted.ok && granted.value ? { grant: granted.value } : {}),
+      };
       reply = granted.ok ? await this.execute(pattern, request.value.payload, meta, work) : granted;
     }
     reply = this.wireSafe(pattern, correlationId, reply);
     this.ack(ctx, raw, pattern, correlationId);
     const outcome = reply.ok ? 'OK' : reply.error.code;
+    rpcServerRequests.inc({ pattern, outcome });
+    rpcServerDuration.observe({ pattern }, secondsSince(started));
     const fields = {
       pattern,
       correlationId,
@@ -103,7 +144,7 @@ export class RpcHandlerRunner {
     pattern: P,
     request: RpcRequestMessage<P>,
     redelivered: boolean,
-  ): Promise<Result<void>> {
+  ): Promise<Result<GrantClaims | undefined>> {
     if (!isGrantedPattern(pattern)) return ok(undefined);
     if (!this.grants)
       return fail('GRANT_REQUIRED', `${pattern} needs grants, and no grant keys are configured`);

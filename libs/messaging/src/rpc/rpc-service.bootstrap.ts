@@ -12,13 +12,14 @@ export interface RpcServiceStart {
   service: RpcService;
   logger: MessagingLogger;
   nestLogger: LoggerService;
-  /** Where to answer `/health/*` over HTTP; null: no HTTP listener. */
+  /** Where to answer `/health/*` and `/metrics` over HTTP; null: no HTTP listener. */
   health: { host: string; port: number } | null;
 }
 
 /**
  * Starts a broker RPC service as a Nest application with the RPC server attached (manual acks, graceful close),
- * and the HTTP health listener when one is configured. Returns the application and the health URL, if any.
+ * and the HTTP listener for health and metrics (the module imports ObservabilityModule) when one is configured.
+ * Returns the application and the health URL, if any.
  */
 export async function startRpcService(
   options: RpcServiceStart,

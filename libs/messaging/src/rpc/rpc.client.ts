@@ -9,6 +9,16 @@ import {
   type RpcResponse,
   type RpcService,
 } from '@credroam/roaming';
+import {
+  failSpan,
+  inSpan,
+  rpcClientConnected,
+  rpcClientDuration,
+  rpcClientRequests,
+  secondsSince,
+  SpanKind,
+  traceHeaders,
+} from '@credroam/observability';
 import { ClientRMQ, RmqRecordBuilder } from '@nestjs/microservices';
 import { firstValueFrom, TimeoutError, timeout, type Subscription } from 'rxjs';
 import { describeBroker, type AmqpConfig } from '../amqp.config';
@@ -115,6 +125,34 @@ export class RpcClient {
   async call<P extends RpcPattern>(
     pattern: P,
     payload: RpcRequest<P>,
+    options: RpcCallOptions<P>,
+  ): Promise<RpcResponse<P>> {
+    const started = performance.now();
+    // A caller off its types must not mint new label values.
+    const label = isRpcPattern(pattern) ? pattern : 'unknown';
+    return inSpan(
+      `rpc.call ${label}`,
+      { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'credroam', 'rpc.method': label } },
+      async (span) => {
+        try {
+          const response = await this.send(pattern, payload, options);
+          rpcClientRequests.inc({ pattern: label, outcome: 'OK' });
+          return response;
+        } catch (error) {
+          const outcome = error instanceof RoamingError ? error.code : 'INTERNAL';
+          rpcClientRequests.inc({ pattern: label, outcome });
+          failSpan(span, outcome);
+          throw error;
+        } finally {
+          rpcClientDuration.observe({ pattern: label }, secondsSince(started));
+        }
+      },
+    );
+  }
+
+  private async send<P extends RpcPattern>(
+    pattern: P,
+    payload: RpcRequest<P>,
     { correlationId, timeoutMs = this.config.rpcTimeoutMs, grant }: RpcCallOptions<P>,
   ): Promise<RpcResponse<P>> {
     if (!isRpcPattern(pattern)) {
@@ -141,7 +179,7 @@ export class RpcClient {
     const record = new RmqRecordBuilder(request.value)
       .setOptions({
         expiration: String(timeoutMs),
-        headers: { [MESSAGE_HEADERS.correlationId]: request.value.correlationId },
+        headers: { [MESSAGE_HEADERS.correlationId]: request.value.correlationId, ...traceHeaders() },
       })
       .build();
     let reply: unknown;
@@ -160,6 +198,7 @@ export class RpcClient {
       const proxy = new ClientRMQ(rpcClientOptions(this.config, this.service).options);
       this.statusSubscription = proxy.status.subscribe((status) => {
         this.connected = status === 'connected';
+        rpcClientConnected.set({ service: this.service }, this.connected ? 1 : 0);
       });
       this.proxy = proxy;
     }

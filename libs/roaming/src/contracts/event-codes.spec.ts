@@ -9,9 +9,9 @@ import {
 } from './event-codes';
 
 describe('Windows event codes', () => {
-  it('lists the sixteen codes of the Windows credential roaming provider', () => {
+  it("lists the sixteen codes of the Windows credential roaming provider, and the Security log's failed logon", () => {
     expect([...ALL_EVENT_CODES].sort((a, b) => a - b)).toEqual([
-      1, 2, 501, 502, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012,
+      1, 2, 501, 502, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 4625,
     ]);
   });
 

@@ -3,7 +3,8 @@ import { type ErrorCode } from '../errors/roaming-error';
 /**
  * Windows credential roaming's event IDs (provider Microsoft-Windows-CertificateServicesClient-CredentialRoaming),
  * which every credroam event carries as `code` so that operators can reuse their alert rules. Informational
- * events without a Windows counterpart (a session opened, a token uploaded) carry 1, the success family.
+ * events without a Windows counterpart (a session opened, a token uploaded) carry 1, the success family. A failed
+ * logon carries the Windows Security log's 4625 ("An account failed to log on"), which SIEM rules already watch.
  */
 export const EVENT_CODES = Object.freeze({
   ROAMING_PERFORMED: 1,
@@ -22,6 +23,7 @@ export const EVENT_CODES = Object.freeze({
   DIRECTORY_ACCESS_FAILED: 1010,
   SIZE_LIMIT_EXCEEDED: 1011,
   ATTRIBUTE_MISSING: 1012,
+  LOGON_FAILED: 4625,
 } as const);
 
 export type EventCodeName = keyof typeof EVENT_CODES;
@@ -95,6 +97,11 @@ export const EVENT_CODE_INFO: Readonly<Record<EventCode, EventCodeInfo>> = Objec
     name: 'ATTRIBUTE_MISSING',
     level: 'error',
     description: 'Roaming failed: a roaming attribute is missing from the directory schema.',
+  },
+  4625: {
+    name: 'LOGON_FAILED',
+    level: 'warning',
+    description: 'A logon failed (Windows Security event 4625): wrong password or unknown user.',
   },
 });
 

@@ -4,16 +4,19 @@ import { ERROR_CODES, isErrorCode, isRetryable } from '../errors/roaming-error';
 import { FULL_RESYNC_REASONS } from '../reconcile/model';
 import { MAX_TIMESTAMP_MS } from '../tokens/token-meta';
 import {
+  AMQP_INGRESS_SOURCE,
   DEAD_LETTER_REASONS,
   createEvent,
   EVENT_CATALOG,
   EVENT_TYPES,
+  LOGON_FAILURE_REASONS,
   parseEvent,
   RENEWAL_REFUSALS,
   type EventPayload,
   type EventType,
 } from './events';
-import { GRANT_ERROR_CODES } from './grants';
+import { TOKEN_TYPES } from '../tokens/token-type';
+import { GRANT_ERROR_CODES, OPERATOR_PATTERNS } from './grants';
 import { RPC_PATTERN_LIST, RPC_QUEUES } from './rpc';
 import { SYNC_TRIGGERS, WORKSTATION_FAILURE_CODES } from './sync';
 
@@ -63,6 +66,26 @@ const PAYLOADS: { [T in EventType]: fc.Arbitrary<EventPayload<T>> } = {
     problem: fc.stringMatching(/^[ -~]{1,512}$/),
     trigger: fc.option(trigger, { nil: null }),
   }),
+  'logon.failed': fc.record({
+    reason: fc.constantFrom(...LOGON_FAILURE_REASONS),
+    transport: fc.constantFrom('http' as const, 'amqp' as const),
+    source: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant(AMQP_INGRESS_SOURCE)),
+  }),
+  'logon.failures-exceeded': fc
+    .record({
+      scope: fc.constantFrom('user' as const, 'source' as const),
+      source: fc.ipV4(),
+      threshold: fc.integer({ min: 1, max: 1_000 }),
+      extra: fc.integer({ min: 1, max: 1_000 }),
+      windowSeconds: fc.integer({ min: 1, max: 86_400 }),
+    })
+    .map(({ scope, source, threshold, extra, windowSeconds }) => ({
+      scope,
+      source: scope === 'source' ? source : null,
+      failures: threshold + extra,
+      threshold,
+      windowSeconds,
+    })),
   'sync.started': fc.record({ trigger }),
   'sync.completed': fc
     .record({
@@ -168,6 +191,13 @@ const PAYLOADS: { [T in EventType]: fc.Arbitrary<EventPayload<T>> } = {
     targetDn: fc.option(fc.constant('uid=alice,ou=people,dc=credroam,dc=test'), { nil: null }),
     grantedTo: fc.option(fc.constant('bob'), { nil: null }),
   }),
+  'security.operator-action': fc.record({
+    operator: fc.constantFrom('helpdesk-jo', 'ops'),
+    operation: fc.constantFrom(...OPERATOR_PATTERNS),
+    targetDn: fc.constant('uid=alice,ou=people,dc=credroam,dc=test'),
+    types: fc.option(fc.uniqueArray(fc.constantFrom(...TOKEN_TYPES), { minLength: 1 }), { nil: null }),
+    removed: count,
+  }),
 };
 
 const login = fc
@@ -189,10 +219,7 @@ const validEvent = fc.constantFrom(...EVENT_TYPES).chain((type) =>
     type: fc.constant(type),
     fields: fc.record({
       correlationId,
-      user:
-        type === 'message.dead-lettered' || type === 'security.request-refused'
-          ? fc.option(login, { nil: null })
-          : login,
+      user: EVENT_CATALOG[type].requires.user ? login : fc.option(login, { nil: null }),
       machine: EVENT_CATALOG[type].requires.machine ? machine : fc.option(machine, { nil: null }),
       payload: PAYLOADS[type] as fc.Arbitrary<EventPayload<EventType>>,
       code: type === 'sync.completed' ? fc.constantFrom(1 as const, 2 as const) : fc.constant(undefined),

@@ -10,10 +10,11 @@ import {
   reportedValueSchema,
 } from '../reconcile/model';
 import { tokenMetaShape, withIdentifierRule } from '../tokens/token-meta';
+import { tokenTypeSchema } from '../tokens/token-type';
 import { parseWith } from '../validation/parse';
 import { errorCodeSchema } from './error-info';
 import { ALL_EVENT_CODES, failureEventCode, FAILURE_EVENT_CODES, type EventCode } from './event-codes';
-import { GRANT_ERROR_CODES } from './grants';
+import { GRANT_ERROR_CODES, OPERATOR_PATTERNS, operatorNameSchema } from './grants';
 import {
   correlationIdSchema,
   distinguishedNameSchema,
@@ -54,6 +55,15 @@ const LIMIT_CODES = {
 } as const satisfies Partial<Record<PolicyKnob, EventCode>>;
 type LimitName = keyof typeof LIMIT_CODES;
 const LIMIT_NAMES = Object.keys(LIMIT_CODES) as [LimitName, ...LimitName[]];
+
+/** Where a failed logon came from: the client's IP address over HTTP, the broker ingress over AMQP. */
+export const AMQP_INGRESS_SOURCE = 'amqp-ingress';
+export const logonSourceSchema = z.union([z.ipv4(), z.ipv6(), z.literal(AMQP_INGRESS_SOURCE)], {
+  message: 'source must be an IP address or "amqp-ingress"',
+});
+
+/** Why a logon failed, as the gateway answered it (an unknown login and a wrong password look alike to clients). */
+export const LOGON_FAILURE_REASONS = ['INVALID_CREDENTIALS', 'USER_NOT_FOUND'] as const;
 
 export const DEAD_LETTER_REASONS = [
   'retries-exhausted',
@@ -157,6 +167,46 @@ export const EVENT_CATALOG = Object.freeze({
     summary:
       'A workstation reported a local failure (1002/1003 store read/write, 1006/1007 state file read/write, ' +
       '1001 other); problem is its own description.',
+  }),
+  'logon.failed': defineEvent({
+    version: 1,
+    codes: [4625],
+    // The login as typed (validated as a login name); the password is never part of an event.
+    requires: USER_AND_MACHINE,
+    payload: z
+      .object({
+        reason: z.enum(LOGON_FAILURE_REASONS),
+        transport: z.enum(['http', 'amqp']),
+        source: logonSourceSchema,
+      })
+      .strict(),
+    summary: 'A logon was refused: wrong password or unknown user (Windows Security 4625).',
+  }),
+  'logon.failures-exceeded': defineEvent({
+    version: 1,
+    codes: [4625],
+    // user names the login when the failures are counted per user; null when counted per source.
+    requires: { user: false, machine: false },
+    payload: z
+      .object({
+        scope: z.enum(['user', 'source']),
+        /** The source address when counted per source; the user's login is in the envelope otherwise. */
+        source: logonSourceSchema.nullable(),
+        failures: z.number().int().min(1).max(1_000_000),
+        threshold: z.number().int().min(1).max(1_000_000),
+        windowSeconds: z.number().int().min(1).max(86_400),
+      })
+      .strict()
+      .refine(({ failures, threshold }) => failures > threshold, {
+        message: 'failures must exceed the threshold',
+        path: ['failures'],
+      })
+      .refine(({ scope, source }) => (scope === 'source') === (source !== null), {
+        message: 'source is set exactly when the scope is source',
+        path: ['source'],
+      }),
+    summary:
+      'Failed logons for one user or from one source exceeded the threshold within the window: a likely password-guessing attack.',
   }),
   'sync.started': defineEvent({
     version: 1,
@@ -344,6 +394,23 @@ export const EVENT_CATALOG = Object.freeze({
       .strict(),
     summary:
       "An internal request for a user's secrets was refused: it carried no grant, or one that does not cover it.",
+  }),
+  'security.operator-action': defineEvent({
+    version: 1,
+    codes: [1],
+    // The user is the one whose roaming data the operator changed.
+    requires: USER_ONLY,
+    payload: z
+      .object({
+        operator: operatorNameSchema,
+        operation: z.enum(OPERATOR_PATTERNS as [RpcPattern, ...RpcPattern[]]),
+        targetDn: distinguishedNameSchema,
+        /** The token types purged; null for all of them. */
+        types: z.array(tokenTypeSchema).max(16).nullable(),
+        removed: COUNT,
+      })
+      .strict(),
+    summary: "An operator changed a user's roaming data with an operator grant (credroam user purge).",
   }),
 });
 

@@ -13,6 +13,11 @@ import { RPC_PATTERNS, type RpcPattern, type RpcRequest, type RpcService } from 
 
 /** The `iss` of every grant, and the `typ` of its JOSE header (RFC 8725 explicit typing). */
 export const GRANT_ISSUER = 'credroam:logon-events';
+/**
+ * The `iss` of an operator grant: signed by the admin CLI with an operator's key (not logon-events'), for the
+ * OPERATOR_PATTERNS only, naming the operator (`opr`) so the gateway's audit event says who did it.
+ */
+export const OPERATOR_GRANT_ISSUER = 'credroam:operator';
 export const GRANT_TYPE = 'credroam-grant+jwt';
 
 /** The codes a refused request carries. */
@@ -49,6 +54,7 @@ export const GRANTED_RPCS = Object.freeze({
   }),
   [RPC_PATTERNS.readValues]: (request: RpcRequest<'directory.read-values'>) => ({ dn: request.userDn }),
   [RPC_PATTERNS.applyChanges]: (request: RpcRequest<'directory.apply-changes'>) => ({ dn: request.userDn }),
+  [RPC_PATTERNS.purgeUser]: (request: RpcRequest<'directory.purge-user'>) => ({ dn: request.userDn }),
   [RPC_PATTERNS.sealForStorage]: (request: RpcRequest<'crypto.seal-for-storage'>) => ({
     login: request.user.login,
     stableId: request.user.stableId,
@@ -70,6 +76,16 @@ export const GRANTED_RPCS = Object.freeze({
 
 export type GrantedPattern = keyof typeof GRANTED_RPCS;
 export const GRANTED_PATTERNS = Object.freeze(Object.keys(GRANTED_RPCS) as GrantedPattern[]);
+
+/** The granted patterns only an operator grant covers (and an operator grant covers nothing else). */
+export const OPERATOR_PATTERNS: readonly GrantedPattern[] = Object.freeze([RPC_PATTERNS.purgeUser]);
+
+export function isOperatorPattern(pattern: GrantedPattern): boolean {
+  return OPERATOR_PATTERNS.includes(pattern);
+}
+
+/** Who an operator is, as their grants name them (a login-like name, for the audit trail). */
+export const operatorNameSchema = loginNameSchema;
 
 export function isGrantedPattern(pattern: string): pattern is GrantedPattern {
   return Object.hasOwn(GRANTED_RPCS, pattern);
@@ -109,7 +125,7 @@ const RPC_SERVICES = ['directory-gateway', 'token-crypto'] as const satisfies re
 /** The claims of a grant (a JWT: times in seconds since the epoch). */
 export const grantClaimsSchema = z
   .object({
-    iss: z.literal(GRANT_ISSUER),
+    iss: z.enum([GRANT_ISSUER, OPERATOR_GRANT_ISSUER]),
     aud: z.enum(RPC_SERVICES),
     jti: z.uuid(),
     iat: z.number().int().min(0),
@@ -117,10 +133,22 @@ export const grantClaimsSchema = z
     op: z.enum(GRANTED_PATTERNS as [GrantedPattern, ...GrantedPattern[]]),
     usr: grantSubjectSchema,
     req: requestDigestSchema,
+    /** The operator, on an operator grant (and only there). */
+    opr: operatorNameSchema.optional(),
   })
   .strict()
   .refine((claims) => claims.exp > claims.iat, {
     message: 'a grant expires after it was issued',
     path: ['exp'],
-  });
+  })
+  .refine(
+    (claims) =>
+      claims.iss === OPERATOR_GRANT_ISSUER
+        ? claims.opr !== undefined && isOperatorPattern(claims.op)
+        : claims.opr === undefined && !isOperatorPattern(claims.op),
+    {
+      message: "an operator grant names its operator and an operator's operation, and only it does",
+      path: ['iss'],
+    },
+  );
 export type GrantClaims = z.output<typeof grantClaimsSchema>;

@@ -9,6 +9,7 @@ import {
   withIdentifierRule,
 } from '../tokens/token-meta';
 import { type TokenKey } from '../tokens/token-key';
+import { TOKEN_TYPES, tokenTypeSchema } from '../tokens/token-type';
 import { parseWith } from '../validation/parse';
 import {
   BYTE_LIMITS,
@@ -55,6 +56,7 @@ export const RPC_PATTERNS = Object.freeze({
   readState: 'directory.read-state',
   readValues: 'directory.read-values',
   applyChanges: 'directory.apply-changes',
+  purgeUser: 'directory.purge-user',
   resolvePolicy: 'directory.resolve-policy',
   directoryHealth: 'directory.health',
   transportCertificate: 'crypto.transport-certificate',
@@ -363,6 +365,24 @@ export const resealPasswordRequestSchema = z
   .strict();
 export const resealPasswordResponseSchema = z.object({ sealedPassword: smallEnvelopeSchema }).strict();
 
+/**
+ * An operator's purge (`credroam user purge`, offboarding or a reset): removes every roaming value of the entry, or
+ * those of `types` (Windows' and undecodable ones included: a reset must also clear what credroam would only
+ * report), in one compare-and-swap modify against `expectedStamp`, the stamp the operator was shown. A full purge
+ * also removes the stamp (the entry is as if it never roamed); a partial one moves it on like any write.
+ * Needs an operator grant (contracts/grants.ts).
+ */
+export const purgeUserRequestSchema = z
+  .object({
+    userDn: distinguishedNameSchema,
+    expectedStamp: stampSchema.nullable(),
+    types: z.array(tokenTypeSchema).min(1).max(TOKEN_TYPES.length).nullable(),
+  })
+  .strict();
+export const purgeUserResponseSchema = z
+  .object({ removed: z.number().int().min(0).max(1_000_000), stamp: stampSchema.nullable() })
+  .strict();
+
 // ---------------------------------------------------------------------------------------------------------------
 // the registry
 
@@ -402,6 +422,11 @@ export const RPC_CONTRACTS = Object.freeze({
     service: 'directory-gateway',
     request: applyChangesRequestSchema,
     response: applyChangesResponseSchema,
+  },
+  [RPC_PATTERNS.purgeUser]: {
+    service: 'directory-gateway',
+    request: purgeUserRequestSchema,
+    response: purgeUserResponseSchema,
   },
   [RPC_PATTERNS.resolvePolicy]: {
     service: 'directory-gateway',

@@ -45,6 +45,16 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventFields<T> } = {
     ...subject,
     payload: { code: 1006, problem: 'state file is corrupt: Unexpected end of JSON input', trigger: 'logon' },
   },
+  'logon.failed': {
+    ...subject,
+    payload: { reason: 'INVALID_CREDENTIALS', transport: 'http', source: '192.0.2.10' },
+  },
+  'logon.failures-exceeded': {
+    correlationId: subject.correlationId,
+    user: null,
+    machine: null,
+    payload: { scope: 'source', source: '192.0.2.10', failures: 6, threshold: 5, windowSeconds: 300 },
+  },
   'sync.started': { ...subject, payload: { trigger: 'logon' } },
   'sync.completed': {
     ...subject,
@@ -143,6 +153,18 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventFields<T> } = {
       reason: 'the grant names another device key',
       targetDn: null,
       grantedTo: 'alice',
+    },
+  },
+  'security.operator-action': {
+    correlationId: CORRELATION_ID,
+    user: 'alice',
+    machine: null,
+    payload: {
+      operator: 'helpdesk-jo',
+      operation: 'directory.purge-user',
+      targetDn: 'uid=alice,ou=people,dc=credroam,dc=test',
+      types: null,
+      removed: 12,
     },
   },
 };

@@ -71,6 +71,10 @@ export const RPC_EXAMPLES: { [P in RpcPattern]: { request: RpcRequest<P>; respon
     },
     response: { stamp: bytes(16, 0x02), createdAt: NOW - 90 * 86_400_000 },
   },
+  'directory.purge-user': {
+    request: { userDn: USER_DN, expectedStamp: STAMP, types: ['certificate', 'private-key'] },
+    response: { removed: 4, stamp: bytes(16, 0x03) },
+  },
   'directory.resolve-policy': {
     request: { userDn: USER_DN, groups: directoryUser.groups },
     response: effectivePolicy(),

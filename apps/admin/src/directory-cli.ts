@@ -1,0 +1,193 @@
+// credroam's admin commands on the directory (`credroam user`, `credroam scan`, `credroam schema`). Exit codes:
+// 0 clean, 1 found or failed, 2 usage.
+import { parseArgs } from 'node:util';
+import { AMQP_ENV } from '@credroam/messaging';
+import {
+  distinguishedNameSchema,
+  loginNameSchema,
+  RoamingError,
+  TOKEN_TYPES,
+  type TokenType,
+} from '@credroam/roaming';
+import { isUsageError, processIo, UsageError, type CliIo } from './cli-io';
+import { adminDirectoryConfig, ADMIN_LDAP_ENV } from './directory/admin-directory.config';
+import { runScan } from './scan/scan.command';
+import { ADMIN_AUDIT_ENV } from './user/audit-syncs';
+import { OPERATOR_ENV } from './user/operator-grants';
+import { purgeUser, showUser } from './user/user.command';
+import { formatSchemaFiles, schemaFiles, SCHEMA_DIALECTS, type SchemaDialect } from './schema/schema.command';
+
+export const SCAN_USAGE = `usage: credroam scan [--base DN] [--json] [--url URL] [--bind-dn DN] [--password-file FILE] [--dialect D]
+
+Walks every user entry (objectClass=person) under DN, paged, and reports planted or dangerous roaming values:
+identifiers not valid for their type (path separators, "..", absolute paths, drive letters, control characters,
+over-long), unknown type digits, a SHA-1 in the header that does not match the data, timestamps in the future,
+oversize values, DN-Binary values naming another entry (Active Directory), undecodable values, and users over the
+policy's limits (the built-in defaults). Values written by Windows clients in the documented format are read, not
+flagged. Contents are never printed.
+
+Directory access (flags, or the environment): read-only credentials of the admin CLI's own account.
+  --url            ${ADMIN_LDAP_ENV.url}            ldap:// or ldaps://
+  --bind-dn        ${ADMIN_LDAP_ENV.bindDn}
+  --password-file  ${ADMIN_LDAP_ENV.passwordFile}   the bind password, alone in a file
+  --base           ${ADMIN_LDAP_ENV.baseDn}
+  --dialect        ${ADMIN_LDAP_ENV.dialect}        openldap (default) or active-directory
+                   ${ADMIN_LDAP_ENV.caFile}            a private CA (PEM) for ldaps://
+                   ${ADMIN_LDAP_ENV.allowPlaintext}  true: allow plain ldap:// to another host
+
+Exit codes: 0 nothing found, 1 something found or the scan failed, 2 usage.`;
+
+export const USER_USAGE = `usage: credroam user show USER [--json]
+       credroam user purge USER [--type T]... [--yes] [--json]
+
+show: the user's roaming state as an operator needs it, never contents: tokens by type (id, size, modified time,
+  flags), tombstones and their age, foreign and unsafe values, totals against the policy's limits, the effective
+  policy with the source of each knob, and the last sync per machine (from audit; "unknown" without it).
+purge: removes the user's roaming values (all of them, or those of each --type ${TOKEN_TYPES.join('|')}),
+  Windows' and planted ones included, after a confirmation (type the login; --yes skips it). One compare-and-swap
+  write: if a logon wrote since the values were read, nothing is removed and the command fails (run it again).
+  Audited: the gateway publishes a security.operator-action event naming the operator.
+
+Both go through the directory-gateway over the broker: ${AMQP_ENV.url} (an account that may call the gateway's
+queue) and ${AMQP_ENV.namespace}. purge signs an operator grant with ${OPERATOR_ENV.keyFile} (Ed25519 PKCS#8
+PEM; the gateway trusts its public key through CREDROAM_OPERATOR_PUBLIC_KEYS_FILE), naming ${OPERATOR_ENV.name}
+(default: the login running the command). show asks audit for the last syncs when ${ADMIN_AUDIT_ENV.url} is set,
+with the operator token in ${ADMIN_AUDIT_ENV.tokenFile}.
+
+Exit codes: 0 done, 1 failed (or not confirmed), 2 usage.`;
+
+export const SCHEMA_USAGE = `usage: credroam schema --dialect openldap|active-directory [--json]
+
+Prints the files to load: OpenLDAP, the schema and the ACLs (cn=config LDIF; the slapd.conf forms are next to them
+in deploy/openldap); Active Directory, the confidential-attribute settings as LDIF and the delegation as dsacls
+commands. Exit codes: 0 printed, 1 failed, 2 usage.`;
+
+function text(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+async function scan(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      base: { type: 'string' },
+      url: { type: 'string' },
+      'bind-dn': { type: 'string' },
+      'password-file': { type: 'string' },
+      dialect: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(`${SCAN_USAGE}\n`);
+    return 0;
+  }
+  const base = text(values, 'base');
+  if (base !== undefined && !distinguishedNameSchema.safeParse(base).success) {
+    throw new UsageError('--base must be a distinguished name');
+  }
+  const directory = adminDirectoryConfig({
+    url: text(values, 'url'),
+    bindDn: text(values, 'bind-dn'),
+    passwordFile: text(values, 'password-file'),
+    baseDn: base,
+    dialect: text(values, 'dialect'),
+  });
+  return runScan(
+    { directory, baseDn: directory.baseDn, json: values.json === true, progress: io.interactive === true },
+    io,
+  );
+}
+
+function schema(args: string[], io: CliIo): number {
+  const { values } = parseArgs({
+    args,
+    options: { dialect: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(`${SCHEMA_USAGE}\n`);
+    return 0;
+  }
+  const dialect = values.dialect;
+  if (!SCHEMA_DIALECTS.includes(dialect as SchemaDialect)) {
+    throw new UsageError(`--dialect must be one of ${SCHEMA_DIALECTS.join(', ')}`);
+  }
+  const files = schemaFiles(dialect as SchemaDialect);
+  io.stdout(values.json ? `${JSON.stringify({ dialect, files }, null, 2)}\n` : formatSchemaFiles(files));
+  return 0;
+}
+
+async function user(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      type: { type: 'string', multiple: true },
+      yes: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(`${USER_USAGE}\n`);
+    return 0;
+  }
+  const [action, login, ...extra] = positionals;
+  if (action !== 'show' && action !== 'purge') throw new UsageError('expected "show USER" or "purge USER"');
+  if (login === undefined || extra.length > 0) throw new UsageError(`${action} takes exactly one USER`);
+  if (!loginNameSchema.safeParse(login).success) throw new UsageError('USER is not a valid login');
+  if (action === 'show') {
+    if (values.type !== undefined || values.yes) throw new UsageError('--type and --yes are for purge');
+    return showUser(login, values.json === true, io);
+  }
+  const types = values.type ?? null;
+  for (const type of types ?? []) {
+    if (!TOKEN_TYPES.includes(type as TokenType)) {
+      throw new UsageError(`--type must be one of ${TOKEN_TYPES.join(', ')}`);
+    }
+  }
+  return purgeUser(
+    {
+      login,
+      types: types === null ? null : [...new Set(types as TokenType[])],
+      yes: values.yes === true,
+      json: values.json === true,
+    },
+    io,
+  );
+}
+
+const COMMANDS = {
+  user: { usage: USER_USAGE, run: user },
+  scan: { usage: SCAN_USAGE, run: scan },
+  schema: { usage: SCHEMA_USAGE, run: schema },
+};
+export type DirectoryCommand = keyof typeof COMMANDS;
+
+export async function runDirectoryCli(
+  command: DirectoryCommand,
+  args: readonly string[],
+  io: CliIo = processIo,
+): Promise<number> {
+  const { usage, run } = COMMANDS[command];
+  try {
+    return await run([...args], io);
+  } catch (error) {
+    if (isUsageError(error)) {
+      io.stderr(`credroam ${command}: ${(error as Error).message}\n${usage.split('\n')[0]}\n`);
+      return 2;
+    }
+    if (error instanceof RoamingError && error.code === 'INVALID_INPUT') {
+      io.stderr(`credroam ${command}: ${error.message}\n${usage.split('\n')[0]}\n`);
+      return 2;
+    }
+    const message = error instanceof RoamingError ? `${error.message} [${error.code}]` : String(error);
+    io.stderr(`credroam ${command}: ${message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,126 @@
+// `credroam user show USER` and `credroam user purge USER`, through the directory-gateway over the broker: the
+// same reads logon-events makes (lookup-user, read-state, resolve-policy, metadata only) and, for a purge, the
+// operator RPC directory.purge-user with an operator grant.
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline/promises';
+import { Logger } from '@nestjs/common';
+import { loadAmqpConfig, RpcClient, type MessagingLogger } from '@credroam/messaging';
+import { RoamingError, type TokenType } from '@credroam/roaming';
+import { type CliIo } from '../cli-io';
+import { lastSyncs } from './audit-syncs';
+import { operatorIssuer } from './operator-grants';
+import { formatUserReport, userReport } from './user-report';
+
+/** The CLI reports failures itself, in one line; the client's own log lines would only repeat them. */
+const silentLogger: MessagingLogger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+
+async function withGateway<T>(work: (gateway: RpcClient) => Promise<T>): Promise<T> {
+  // Nest's RMQ client logs its connection on stdout, which belongs to the command's output (--json).
+  Logger.overrideLogger(false);
+  const gateway = new RpcClient(loadAmqpConfig(), 'directory-gateway', { logger: silentLogger });
+  try {
+    await gateway.connect();
+    return await work(gateway);
+  } finally {
+    await gateway.close();
+  }
+}
+
+async function readUser(gateway: RpcClient, login: string) {
+  const correlationId = randomUUID();
+  const { user } = await gateway.call('directory.lookup-user', { login }, { correlationId });
+  const read = await gateway.call('directory.read-state', { userDn: user.dn }, { correlationId });
+  return { user, ...read, correlationId };
+}
+
+export async function showUser(login: string, json: boolean, io: CliIo): Promise<number> {
+  const report = await withGateway(async (gateway) => {
+    const { user, state, correlationId } = await readUser(gateway, login);
+    const effective = await gateway.call(
+      'directory.resolve-policy',
+      { userDn: user.dn, groups: user.groups },
+      { correlationId },
+    );
+    return userReport(user, state, effective, await lastSyncs(user.login), Date.now());
+  });
+  io.stdout(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatUserReport(report)}\n`);
+  return 0;
+}
+
+export interface PurgeOptions {
+  login: string;
+  types: TokenType[] | null;
+  yes: boolean;
+  json: boolean;
+  /** Asks the operator to type the login; false when the answer is anything else. */
+  confirm?: (question: string) => Promise<boolean>;
+}
+
+export async function purgeUser(options: PurgeOptions, io: CliIo): Promise<number> {
+  const issuer = operatorIssuer();
+  return withGateway(async (gateway) => {
+    const { user, stamp, state, correlationId } = await readUser(gateway, options.login);
+    const wanted = options.types === null ? null : new Set<string>(options.types);
+    const types = [
+      ...state.entries.map((entry) => entry.type),
+      ...state.reported.map((value) => value.tokenType),
+    ];
+    const values = types.filter((type) => wanted === null || (type !== null && wanted.has(type))).length;
+    const what = options.types === null ? 'all roaming values' : `the ${options.types.join(', ')} values`;
+    if (!options.yes) {
+      const confirm = options.confirm ?? confirmOnTerminal;
+      const agreed = await confirm(
+        `Remove ${what} of ${user.login} (${user.dn}): ${values} listed now. Type the login to confirm: `,
+      );
+      if (!agreed) {
+        io.stderr('credroam user purge: not confirmed, nothing removed\n');
+        return 1;
+      }
+    }
+    try {
+      const result = await gateway.call(
+        'directory.purge-user',
+        { userDn: user.dn, expectedStamp: stamp, types: options.types },
+        {
+          correlationId,
+          grant: (payload) =>
+            issuer.issue('directory.purge-user', payload, {
+              login: user.login,
+              stableId: user.stableId,
+              dn: user.dn,
+              devicePublicKey: null,
+            }),
+        },
+      );
+      io.stdout(
+        options.json
+          ? `${JSON.stringify({ user: user.login, dn: user.dn, types: options.types, removed: result.removed }, null, 2)}\n`
+          : `removed ${result.removed} values of ${user.login}\n`,
+      );
+      return 0;
+    } catch (error) {
+      if (error instanceof RoamingError && error.code === 'DIRECTORY_STAMP_CHANGED') {
+        throw new RoamingError(
+          'DIRECTORY_STAMP_CHANGED',
+          `${user.login}'s roaming data changed since it was read (a logon wrote); nothing was removed, run the purge again`,
+        );
+      }
+      throw error;
+    }
+  });
+
+  async function confirmOnTerminal(question: string): Promise<boolean> {
+    if (!process.stdin.isTTY) {
+      throw new RoamingError(
+        'INVALID_INPUT',
+        'not on a terminal: pass --yes to purge without a confirmation',
+      );
+    }
+    const terminal = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return (await terminal.question(question)).trim() === options.login;
+    } finally {
+      terminal.close();
+    }
+  }
+}

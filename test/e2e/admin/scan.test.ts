@@ -1,0 +1,158 @@
+// `credroam scan` as an operator runs it (bin/credroam on the built code) against a real slapd, bound as the admin
+// CLI's read-only account of the shipped ACLs: the values Windows clients wrote (the DSInternals vectors of the
+// shared test data) and 1,000 clean users are not flagged, every planted kind is, with exit code 1; on Active
+// Directory (DN-Binary values), a value that names another entry is flagged.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeDnBinary } from '@credroam/roaming';
+import { useSlapd, type SlapdHandle, type SlapdUserOptions } from '../../helpers/slapd';
+import { cleanToken, overLimitValues, plantedValues, windowsVectors } from '../../support/planted-values';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const NOW = Date.now();
+const CLEAN_USERS = 1000;
+const CREDENTIALS = 'msPKIAccountCredentials';
+const MASTER_KEYS = 'msPKIDPAPIMasterKeys';
+
+/** The vectors by attribute, as Windows stores them: DPAPI master keys apart from everything else. */
+function windowsAttributes(wire: (bytes: Buffer) => Buffer | string) {
+  const vectors = windowsVectors();
+  const isMasterKey = (bytes: Buffer) => bytes.subarray(0, 3).toString('latin1') === '%0\\';
+  return {
+    [CREDENTIALS]: vectors.filter((v) => !isMasterKey(v.bytes)).map((v) => wire(v.bytes)),
+    [MASTER_KEYS]: vectors.filter((v) => isMasterKey(v.bytes)).map((v) => wire(v.bytes)),
+  };
+}
+
+const planted = plantedValues(NOW);
+const openldapUsers: SlapdUserOptions[] = [
+  { uid: 'windows-user', password: 'p', ou: 'clean', roaming: true, attributes: windowsAttributes((b) => b) },
+  ...Array.from({ length: CLEAN_USERS }, (_, index) => ({
+    uid: `clean-${index}`,
+    password: 'p',
+    ou: 'clean',
+    roaming: true,
+    attributes: { [CREDENTIALS]: [cleanToken(`clean-${index}`, NOW - 60_000)] },
+  })),
+  ...planted.map((value, index) => ({
+    uid: `planted-${index}`,
+    password: 'p',
+    ou: 'planted',
+    roaming: true,
+    attributes: { [CREDENTIALS]: [value.bytes] },
+  })),
+  {
+    uid: 'hoarder',
+    password: 'p',
+    ou: 'planted',
+    roaming: true,
+    attributes: { [CREDENTIALS]: overLimitValues(NOW) },
+  },
+];
+
+function scan(slapd: SlapdHandle, args: string[]) {
+  const passwordFile = join(slapd.dir, 'reader.password');
+  writeFileSync(passwordFile, `${slapd.readerPassword}\n`, { mode: 0o600 });
+  const run = spawnSync(process.execPath, [join(ROOT, 'bin', 'credroam'), 'scan', ...args], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      CREDROAM_ADMIN_LDAP_URL: slapd.url,
+      CREDROAM_ADMIN_LDAP_BIND_DN: slapd.readerDn,
+      CREDROAM_ADMIN_LDAP_PASSWORD_FILE: passwordFile,
+      CREDROAM_ADMIN_LDAP_BASE_DN: slapd.suffix,
+      CREDROAM_ADMIN_LDAP_DIALECT: slapd.dialect,
+    },
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+interface Report {
+  users: number;
+  values: number;
+  findings: { dn: string; kind: string; detail: string }[];
+}
+
+describe('credroam scan, OpenLDAP', () => {
+  const slapd = useSlapd({ users: openldapUsers });
+
+  it('flags nothing among the Windows vectors and 1,000 clean users, and exits 0', () => {
+    const started = performance.now();
+    const result = scan(slapd(), ['--json', '--base', `ou=clean,${slapd().peopleDn}`]);
+    const seconds = (performance.now() - started) / 1000;
+    expect(result.stderr).toBe('');
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.findings).toEqual([]);
+    expect(report.users).toBe(CLEAN_USERS + 1);
+    expect(report.values).toBe(CLEAN_USERS + windowsVectors().length);
+    expect(result.code).toBe(0);
+    // For the record (issue 15 asks for the time); not an assertion.
+    console.log(`credroam scan: ${report.users} users, ${report.values} values in ${seconds.toFixed(2)} s`);
+  });
+
+  it('flags every planted kind on its user, the hoarder over limits, and exits 1', () => {
+    const result = scan(slapd(), ['--json']);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as Report;
+    const byUser = new Map<string, string[]>();
+    for (const finding of report.findings) {
+      const uid = /^uid=([^,]+)/.exec(finding.dn)?.[1] ?? finding.dn;
+      byUser.set(uid, [...(byUser.get(uid) ?? []), finding.kind]);
+    }
+    const expected = new Map<string, string[]>(
+      planted.map((value, index) => [`planted-${index}`, [value.kind]]),
+    );
+    expected.set('hoarder', ['over-limits']);
+    expect(Object.fromEntries(byUser)).toEqual(Object.fromEntries(expected));
+  });
+
+  it('prints one line per finding for a person, without a hostile identifier raw', () => {
+    const result = scan(slapd(), ['--base', `ou=planted,${slapd().peopleDn}`]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('unsafe-identifier  uid=planted-1,');
+    expect(result.stdout).not.toContain('\u0007');
+    expect(result.stdout.trimEnd().split('\n').pop()).toMatch(
+      / users, \d+ roaming values under .*: \d+ findings$/,
+    );
+  });
+
+  it('answers a wrong command line with exit code 2 and a bad password with exit code 1', () => {
+    expect(scan(slapd(), ['--dialect', 'novell']).code).toBe(2);
+    expect(scan(slapd(), ['--bogus']).code).toBe(2);
+    const wrong = join(slapd().dir, 'wrong.password');
+    writeFileSync(wrong, 'wrong\n', { mode: 0o600 });
+    const failed = scan(slapd(), ['--password-file', wrong]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^credroam scan: .+\n$/);
+  });
+});
+
+describe('credroam scan, Active Directory (DN-Binary values)', () => {
+  const people = 'ou=people,dc=credroam,dc=test';
+  const own = (uid: string) => (bytes: Buffer) => encodeDnBinary(bytes, `uid=${uid},${people}`);
+  const slapd = useSlapd({
+    dialect: 'active-directory',
+    users: [
+      {
+        uid: 'windows-user',
+        password: 'p',
+        roaming: true,
+        attributes: windowsAttributes(own('windows-user')),
+      },
+      // bob's vectors, copied into mallory's entry: each still names bob.
+      { uid: 'bob', password: 'p', roaming: true },
+      { uid: 'mallory', password: 'p', roaming: true, attributes: windowsAttributes(own('bob')) },
+    ],
+  });
+
+  it('reads the vectors in DN-Binary form and flags the values that name another entry', () => {
+    const result = scan(slapd(), ['--json']);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.findings.length).toBe(windowsVectors().length);
+    for (const finding of report.findings) {
+      expect(finding).toMatchObject({ dn: `uid=mallory,${people}`, kind: 'foreign-dn' });
+    }
+  });
+});
