@@ -230,14 +230,15 @@ describe('credroam-agent against the real logon stack', () => {
 
   it('waits out a 429 from the per-user rate limit as Retry-After says, then succeeds', async () => {
     // A second logon-events of the same installation whose per-user bucket holds one request, refilled every
-    // 5 s (wide enough for a loaded machine): the login empties it, so the syncs right after it meet 429.
+    // 20 s: the login empties it, so the two syncs right after it meet 429 as long as both start within 20 s of
+    // the login. With 5 s, two agent starts on a loaded machine sometimes took longer, and the bucket had refilled.
     const limited = await startLogonStack(
       slapd(),
       namespace,
       channelKeyFile,
       {
         CREDROAM_RATE_USER_BURST: '1',
-        CREDROAM_RATE_USER_PER_SECOND: '0.2',
+        CREDROAM_RATE_USER_PER_SECOND: '0.05',
         CREDROAM_LOGON_AMQP_INGRESS: 'false',
       },
       { keyDir: stack.keyDir, sessionKey: stack.sessionKey },
@@ -270,7 +271,7 @@ describe('credroam-agent against the real logon stack', () => {
     } finally {
       await Promise.all(limited.processes.map((service) => service.stop()));
     }
-  });
+  }, 60_000);
 
   it('keeps retrying while directory-gateway is down and syncs once it is back', async () => {
     await gateway.stop();
