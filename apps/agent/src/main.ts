@@ -20,6 +20,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
       readStdin,
+      stderrIsTerminal: process.stderr.isTTY === true,
     },
     env: process.env,
     now: Date.now,

@@ -25,6 +25,8 @@ export interface CliIo {
   stderr(text: string): void;
   /** All of standard input, as text. */
   readStdin(): Promise<string>;
+  /** stderr is a terminal, so progress lines may be drawn there (see terminalProgress); absent means no. */
+  readonly stderrIsTerminal?: boolean;
 }
 
 export interface CliEnvironment {

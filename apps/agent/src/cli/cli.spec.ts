@@ -125,6 +125,9 @@ describe('runCli', () => {
       expect(await runCli(args, first.env)).toBe(0);
       expect(first.out()).toBe('added stored-credential TERMSRV/host\n');
       expect(first.out() + first.err()).not.toContain('hunter2');
+      expect(fixture.store.records.read()['stored-credential:TERMSRV/host']).toMatchObject({
+        origin: 'imported-here',
+      });
       const stored = fixture.store.tokens.get({ type: 'stored-credential', id: 'TERMSRV/host' })!;
       expect(JSON.parse(stored.content.toString('utf8'))).toEqual({
         format: 1,
@@ -166,7 +169,8 @@ describe('runCli', () => {
       expect(fixture.store.tokens.get({ type: 'private-key', id: 'k' })).not.toBeNull();
     });
 
-    it('reports status as JSON', async () => {
+    it('reports status as JSON, with each token', async () => {
+      fixture.store.tokens.put(fixture.token('master-key', 'Preferred', Buffer.from('pointer')));
       const io = environment();
       expect(await runCli(['--store', fixture.store.layout.root, 'status', '--json'], io.env)).toBe(0);
       expect(JSON.parse(io.out())).toMatchObject({
@@ -174,7 +178,60 @@ describe('runCli', () => {
         user: 'alice',
         machine: 'ws-a',
         stateFile: 'missing',
+        tokens: 1,
+        tokenDetails: [
+          {
+            type: 'master-key',
+            id: 'Preferred',
+            name: 'Preferred',
+            origin: 'unknown',
+            lastSynced: null,
+            issue: null,
+            note: null,
+          },
+        ],
       });
+    });
+
+    it('shows per token where it came from, its last sync and what happened to it, in words', async () => {
+      fixture.store.tokens.put(fixture.token('stored-credential', 'vpn', Buffer.from('secret')));
+      fixture.store.records.write({
+        'stored-credential:vpn': {
+          origin: 'roamed',
+          lastSyncedAt: NOW - 2 * 3_600_000,
+          issue: { kind: 'conflict', at: NOW - 2 * 3_600_000, conflict: 'both-changed', winner: 'directory' },
+        },
+      });
+      const io = environment();
+      expect(await runCli(['--store', fixture.store.layout.root, 'status'], io.env)).toBe(0);
+      expect(io.out()).toContain(
+        [
+          'stored-credential  vpn',
+          '    from         roamed from the directory',
+          `    last synced  2 hours ago (${new Date(NOW - 2 * 3_600_000).toISOString()})`,
+          '    note         your change was replaced by a newer one from another computer',
+        ].join('\n'),
+      );
+    });
+
+    it('draws progress on stderr only when it is a terminal', async () => {
+      const syncOnce = async (stderrIsTerminal: boolean) => {
+        const io = environment();
+        io.env.io = { ...io.env.io, stderrIsTerminal };
+        io.env.fetch = (async () => {
+          throw new TypeError('fetch failed');
+        }) as unknown as typeof fetch;
+        io.env.sleep = async () => undefined;
+        expect(
+          await runCli(['--store', fixture.store.layout.root, 'sync', '--trigger', 'logon'], io.env),
+        ).toBe(4);
+        return io.err();
+      };
+      expect(await syncOnce(false)).not.toContain('sync: ');
+      const drawn = await syncOnce(true);
+      expect(drawn).toContain('\r\x1b[2Ksync: reading the local store');
+      // The line is cleared before the error, so the error stands on a line of its own.
+      expect(drawn).toContain('\r\x1b[2Kcredroam-agent: ');
     });
 
     it('answers 4 when the server cannot be reached', async () => {

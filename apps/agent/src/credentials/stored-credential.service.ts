@@ -88,6 +88,7 @@ export class StoredCredentialService {
       flags: existing?.meta.flags ?? NO_FLAGS,
     };
     this.store.tokens.put({ meta, content });
+    this.store.records.markImported([key]);
     return { ...key, status: existing ? 'updated' : 'added', modifiedAt };
   }
 }

@@ -23,9 +23,14 @@ describe('ImportService', () => {
   afterEach(() => fixture.dispose());
 
   it('stores a certificate with the keyed hash, size and import time', () => {
-    expect(service.importFile(Buffer.from(certificate.certPem))).toEqual([
-      { type: 'certificate', id: certificate.thumbprint, status: 'added' },
-    ]);
+    const progress: string[] = [];
+    expect(
+      service.importFile(Buffer.from(certificate.certPem), undefined, (line) => progress.push(line)),
+    ).toEqual([{ type: 'certificate', id: certificate.thumbprint, status: 'added' }]);
+    expect(progress).toEqual(['import: token 1/1']);
+    expect(fixture.store.records.read()).toEqual({
+      [`certificate:${certificate.thumbprint}`]: { origin: 'imported-here', lastSyncedAt: null, issue: null },
+    });
     const stored = fixture.store.tokens.get({ type: 'certificate', id: certificate.thumbprint })!;
     expect(stored.meta).toMatchObject({
       modifiedAt: NOW,

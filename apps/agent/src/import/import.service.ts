@@ -1,6 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { RoamingError, NO_FLAGS, type TokenMeta } from '@credroam/roaming';
 import { parseCertificate, tokenHash, type ParsedCertificate } from '@credroam/sealing';
+import { NO_PROGRESS, type Progress } from '../progress/progress';
 import { type AgentStore } from '../store/agent-store';
 import { requireSession } from '../sync/credentials';
 import { linkKeys, parseCredentialFile, type ParsedCredential } from './credential-file.parser';
@@ -22,7 +23,7 @@ export class ImportService {
     private readonly now: () => number,
   ) {}
 
-  importFile(bytes: Buffer, password?: string): ImportedToken[] {
+  importFile(bytes: Buffer, password?: string, progress: Progress = NO_PROGRESS): ImportedToken[] {
     const { hashKey } = requireSession(this.store, this.now());
     const parsed = parseCredentialFile(bytes, password);
     if (!parsed.ok) throw RoamingError.fromInfo(parsed.error);
@@ -34,8 +35,12 @@ export class ImportService {
     });
     const credentials = linkKeys(parsed.value, storedCertificates);
     const modifiedAt = this.now();
-    const results = credentials.map((credential) => this.put(credential, hashKey, modifiedAt));
+    const results = credentials.map((credential, index) => {
+      progress(`import: token ${index + 1}/${credentials.length}`);
+      return this.put(credential, hashKey, modifiedAt);
+    });
     this.linkStoredKeys(credentials, modifiedAt);
+    this.store.records.markImported(results.filter((result) => result.status !== 'unchanged'));
     return results;
   }
 

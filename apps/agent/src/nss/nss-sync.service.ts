@@ -1,6 +1,7 @@
 import { certificateThumbprint, encodePem, parseCertificate, buildPkcs12 } from '@credroam/sealing';
 import { certificateBundles, displayName, type CertificateBundle } from '../export/certificate-bundle';
 import { ImportService } from '../import/import.service';
+import { NO_PROGRESS, type Progress } from '../progress/progress';
 import { type AgentStore } from '../store/agent-store';
 import { type ApplicationStore } from '../sync/sync.service';
 import { nssKeyId } from './nss-key-id';
@@ -35,7 +36,7 @@ export class NssSyncService {
     this.record = new NssRecord(store);
   }
 
-  run(): NssSyncReport {
+  run(progress: Progress = NO_PROGRESS): NssSyncReport {
     const database = this.tools.directory;
     this.tools.ensureDatabase();
     const inNss = this.tools.certificates();
@@ -60,7 +61,11 @@ export class NssSyncService {
       this.record.read(database),
     );
     const report: NssSyncReport = { database, added: [], removed: [], roamed: [], problems: [] };
+    const total = plan.remove.length + plan.add.length + plan.addKey.length + plan.roam.length;
+    let done = 0;
     const attempt = (thumbprint: string, what: string, work: () => void): boolean => {
+      done += 1;
+      progress(`NSS database: certificate ${done}/${total}`);
       try {
         work();
         return true;
@@ -167,12 +172,13 @@ export function nssApplicationStore(
   store: AgentStore,
   database: string,
   now: () => number,
+  progress: Progress = NO_PROGRESS,
 ): ApplicationStore {
   const service = new NssSyncService(store, new NssTools(database), now);
   return {
     reconcile: () => {
       try {
-        return service.run().problems.map((problem) => `NSS database ${database}: ${problem}`);
+        return service.run(progress).problems.map((problem) => `NSS database ${database}: ${problem}`);
       } catch (error) {
         throw new Error(`NSS database ${database}: ${(error as Error).message.split('\n')[0]}`);
       }

@@ -4,11 +4,13 @@ import { SessionFile } from './session.file';
 import { StateFile } from './state.file';
 import { StoreLayout } from './store-layout';
 import { assertStoreIsPrivate } from './store-permissions';
+import { TokenRecordsFile } from './token-records.file';
 import { TokenRepository } from './token.repository';
 
 /** Everything the agent keeps on disk, opened once per command. */
 export class AgentStore {
   readonly tokens: TokenRepository;
+  readonly records: TokenRecordsFile;
   readonly state: StateFile;
   readonly session: SessionFile;
   readonly deviceKeys: DeviceKeys;
@@ -20,6 +22,7 @@ export class AgentStore {
   ) {
     this.writer = new AtomicFileWriter(hooks);
     this.tokens = new TokenRepository(layout, this.writer);
+    this.records = new TokenRecordsFile(layout, this.writer);
     this.state = new StateFile(layout, this.writer);
     this.session = new SessionFile(layout, this.writer);
     this.deviceKeys = new DeviceKeys(layout, this.writer);

@@ -41,6 +41,11 @@ export class StoreLayout {
     return join(this.root, 'state.json~');
   }
 
+  /** Per token: origin, last sync, last conflict or rejection (what `status` shows). */
+  get tokenRecordsFile(): string {
+    return join(this.root, 'token-records.json');
+  }
+
   get sessionFile(): string {
     return join(this.root, 'session.json');
   }

@@ -6,16 +6,20 @@ import {
   type SyncResponse,
   type SyncTrigger,
   type TokenKey,
+  type TokenMeta,
 } from '@credroam/roaming';
 import { certificateThumbprint, openEnvelope, tokenHashMatches } from '@credroam/sealing';
 import { type AgentStore } from '../store/agent-store';
 import { type StoredToken } from '../store/token.repository';
 import { type UnlockedSession } from './credentials';
 import { localWrite } from './local-failure';
+import { recordSync } from './sync-records';
 
 export interface AppliedSync {
   downloaded: number;
   deleted: number;
+  /** Why the per-token records (what `status` shows) could not be written; the sync itself stands. */
+  recordsProblem: string | null;
 }
 
 export interface ApplyInput {
@@ -37,7 +41,7 @@ export interface ApplyInput {
  */
 export function applySyncResponse(input: ApplyInput): AppliedSync {
   const { store, response, unlocked, now, trigger } = input;
-  if (response.status === 'blocked') return { downloaded: 0, deleted: 0 };
+  if (response.status === 'blocked') return { downloaded: 0, deleted: 0, recordsProblem: null };
 
   const downloads = response.downloads.map((download): StoredToken => {
     const { token } = download;
@@ -75,8 +79,12 @@ export function applySyncResponse(input: ApplyInput): AppliedSync {
     return { type: deletion.type, id: deletion.id };
   });
 
+  const present = new Map([...input.local].map(([name, token]) => [name, token.meta]));
   const deleted = localWrite(1003, 'writing the local store', () => {
-    for (const token of downloads) store.tokens.put(token);
+    for (const token of downloads) {
+      store.tokens.put(token);
+      present.set(tokenKeyString(token.meta), token.meta);
+    }
     let count = 0;
     for (const key of deletions) {
       // Only what the request listed: a token imported while the sync ran is newer than this decision.
@@ -84,6 +92,7 @@ export function applySyncResponse(input: ApplyInput): AppliedSync {
       const current = store.tokens.get(key);
       if (current && before && current.meta.hash !== before.meta.hash) continue;
       if (store.tokens.delete(key)) count += 1;
+      present.delete(tokenKeyString(key));
     }
     return count;
   });
@@ -102,5 +111,26 @@ export function applySyncResponse(input: ApplyInput): AppliedSync {
       },
     }),
   );
-  return { downloaded: downloads.length, deleted };
+  return {
+    downloaded: downloads.length,
+    deleted,
+    recordsProblem: writeRecords(store, response, present, now),
+  };
+}
+
+/** The records only inform `status`: failing to write them must not turn an applied sync into a failure. */
+function writeRecords(
+  store: AgentStore,
+  response: SyncResponse,
+  present: ReadonlyMap<string, TokenMeta>,
+  now: number,
+): string | null {
+  try {
+    store.records.write(
+      recordSync({ previous: store.records.read(), response, present: [...present.values()], now }),
+    );
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }

@@ -166,6 +166,10 @@ describe('SyncService', () => {
     expect(fixture.store.state.read()).toMatchObject({
       state: { base: baseOf(incoming.meta), lastStamp: STAMP },
     });
+    // What status shows: the download roamed and synced now; the deleted token's record is gone.
+    expect(fixture.store.records.read()).toEqual({
+      'stored-credential:vpn': { origin: 'roamed', lastSyncedAt: NOW, issue: null },
+    });
   });
 
   it('writes nothing when a download does not match its keyed hash', async () => {

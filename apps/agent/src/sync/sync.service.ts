@@ -12,6 +12,7 @@ import {
 } from '@credroam/roaming';
 import { type Logger } from '@credroam/platform';
 import { sealEnvelope } from '@credroam/sealing';
+import { NO_PROGRESS, type Progress } from '../progress/progress';
 import { type AgentStore } from '../store/agent-store';
 import { tokenFileName } from '../store/token-file-name';
 import { type StateRead } from '../store/state.file';
@@ -121,6 +122,7 @@ export class SyncService {
   async sync(
     trigger: SyncTrigger,
     applicationStores: readonly ApplicationStore[] = [],
+    progress: Progress = NO_PROGRESS,
   ): Promise<SyncOutcome> {
     const renewal = new SessionRenewal(this.store, this.clientFor, this.now, this.logger);
     await renewal.ensureFresh();
@@ -128,7 +130,9 @@ export class SyncService {
     const { session } = unlocked;
     const client = this.clientFor(session.server, { security: securityOf(session) });
     const reporter = new FailureReporter(client, unlocked, trigger, this.logger);
+    if (applicationStores.length > 0) progress('sync: taking in changes from application stores');
     const storeProblems = reconcileAll(applicationStores);
+    progress('sync: reading the local store');
     const { tokens, problems } = this.store.tokens.list();
     const stateRead = this.store.state.read();
     await reportLocalProblems(reporter, stateRead, problems);
@@ -139,6 +143,7 @@ export class SyncService {
 
     const transport = transportCertificate(session.transportCertificatePem);
     const byKey = new Map<string, StoredToken>(tokens.map((token) => [tokenKeyString(token.meta), token]));
+    progress(`sync: sealing the changes of ${tokens.length} token(s)`);
     const uploads = changedSinceBase(tokens, base).map((token) => ({
       type: token.meta.type,
       id: token.meta.id,
@@ -155,6 +160,7 @@ export class SyncService {
     });
     if (!request.ok) throw RoamingError.fromInfo(request.error);
 
+    progress(`sync: sending ${uploads.length} change(s) to the server`);
     const response = await client
       .sync(session.sessionToken, request.value, unlocked.deviceKey)
       .catch(async (error: unknown) => {
@@ -164,6 +170,9 @@ export class SyncService {
         const renewed = requireSession(this.store, this.now()).session.sessionToken;
         return client.sync(renewed, request.value, unlocked.deviceKey);
       });
+    progress(
+      `sync: applying ${response.downloads.length} download(s), ${response.localDeletions.length} deletion(s)`,
+    );
     let applied: AppliedSync;
     try {
       applied = applySyncResponse({
@@ -178,7 +187,13 @@ export class SyncService {
       if (error instanceof LocalFailure) await reporter.report(error.code, error.message);
       throw error;
     }
+    if (applicationStores.length > 0) progress('sync: updating application stores');
     storeProblems.push(...reconcileAll(applicationStores));
+    if (applied.recordsProblem)
+      this.logger?.warn(
+        { correlationId: response.correlationId, problem: applied.recordsProblem },
+        'token records not written',
+      );
     if (selfHealed)
       this.logger?.warn(
         { correlationId: response.correlationId, problem: selfHealed },

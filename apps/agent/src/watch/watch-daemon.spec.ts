@@ -15,6 +15,7 @@ function outcome(status: 'synced' | 'up-to-date', uploaded = 0): SyncOutcome {
     uploaded,
     downloaded: 0,
     deleted: 0,
+    recordsProblem: null,
     selfHealed: null,
     skippedFiles: 0,
     applicationStoreProblems: [],

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ImportService } from '../../import/import.service';
+import { terminalProgress } from '../../progress/progress';
 import { readPassword, type Command } from '../command';
 import { EXIT, UsageError } from '../exit-codes';
 
@@ -24,9 +25,12 @@ hashes use the user's hash key.`,
       );
     }
     const password = values['password-stdin'] === true ? await readPassword(context) : undefined;
-    const imported = await context.exclusive((store) =>
-      new ImportService(store, context.now).importFile(bytes, password),
-    );
+    const progress = terminalProgress(context.io);
+    const imported = await context
+      .exclusive((store) =>
+        new ImportService(store, context.now).importFile(bytes, password, progress.update),
+      )
+      .finally(progress.done);
     if (values.json === true) context.io.stdout(`${JSON.stringify(imported)}\n`);
     else {
       for (const token of imported) {

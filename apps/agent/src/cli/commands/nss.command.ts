@@ -1,6 +1,7 @@
 import { describeUntrusted } from '@credroam/roaming';
 import { defaultNssDatabase, resolveNssDatabase } from '../../nss/nss-database';
 import { NssSyncService } from '../../nss/nss-sync.service';
+import { terminalProgress } from '../../progress/progress';
 import { NssTools } from '../../nss/nss-tools';
 import { stringOption } from '../arguments';
 import { type Command } from '../command';
@@ -31,9 +32,12 @@ Exit 1 when a certificate could not be handled (each is reported; the others are
       context.environment.env,
       true,
     ) as string;
-    const report = await context.exclusive((store) =>
-      new NssSyncService(store, new NssTools(database), context.now).run(),
-    );
+    const progress = terminalProgress(context.io);
+    const report = await context
+      .exclusive((store) =>
+        new NssSyncService(store, new NssTools(database), context.now).run(progress.update),
+      )
+      .finally(progress.done);
     if (values.json === true) context.io.stdout(`${JSON.stringify(report)}\n`);
     else {
       context.io.stdout(

@@ -2,11 +2,16 @@ import { changedSinceBase } from '../../sync/sync.service';
 import { type Command } from '../command';
 import { EXIT } from '../exit-codes';
 import { displayServer } from '../../sync/logon-client';
+import { describeLastSynced, describeOrigin, tokenStatuses, type TokenStatus } from '../token-status';
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'show the session, the store and the last sync',
-  usage: `usage: credroam-agent status [--json]`,
+  summary: 'show the session, the store, the last sync and each token',
+  usage: `usage: credroam-agent status [--json]
+
+Shows the session, the store and the last sync, then one line per token: its type and name, where it came
+from (imported here / roamed from the directory), when it last synced, and what happened to it in a sync
+(a conflict it lost or won, or why it was held back). --json prints the same, per token under "tokenDetails".`,
   options: { json: { type: 'boolean' } },
   positionals: { min: 0, max: 0, names: '' },
   async run(context, { values }) {
@@ -29,6 +34,13 @@ export const statusCommand: Command = {
       stateFile: state.health,
       lastSync: state.health === 'ok' ? state.state.lastSync : null,
       policy: session?.policy.policy ?? null,
+      tokenDetails: tokenStatuses(
+        tokens,
+        store.records.read(),
+        base && state.health === 'ok' && state.state.lastSync
+          ? { at: state.state.lastSync.at, entries: base.entries }
+          : null,
+      ),
     };
     if (values.json === true) {
       context.io.stdout(`${JSON.stringify(report)}\n`);
@@ -48,7 +60,22 @@ export const statusCommand: Command = {
         : 'last sync    never',
     ];
     if (report.unusableFiles > 0) lines.push(`warning      ${report.unusableFiles} unusable token file(s)`);
+    lines.push(...tokenTable(report.tokenDetails, context.now()));
     context.io.stdout(`${lines.join('\n')}\n`);
     return EXIT.ok;
   },
 };
+
+/** One block per token: a header line with type and name, then origin, last sync and any note, indented. */
+function tokenTable(statuses: readonly TokenStatus[], now: number): string[] {
+  if (statuses.length === 0) return [];
+  return [
+    '',
+    ...statuses.flatMap((token) => [
+      `${token.type.padEnd(18)} ${token.name}`,
+      `    from         ${describeOrigin(token.origin)}`,
+      `    last synced  ${describeLastSynced(token.lastSynced, now)}`,
+      ...(token.note ? [`    note         ${token.note}`] : []),
+    ]),
+  ];
+}

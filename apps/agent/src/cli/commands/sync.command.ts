@@ -2,6 +2,7 @@ import { SYNC_TRIGGERS, syncTriggerSchema } from '@credroam/roaming';
 import { resolveNssDatabase } from '../../nss/nss-database';
 import { nssApplicationStore } from '../../nss/nss-sync.service';
 import { SyncService, type SyncOutcome } from '../../sync/sync.service';
+import { terminalProgress } from '../../progress/progress';
 import { stringOption } from '../arguments';
 import { type Command } from '../command';
 import { sendControl } from '../../watch/control-socket';
@@ -42,12 +43,16 @@ result, exitCode, message}.
       }
     }
     const nssdb = resolveNssDatabase(stringOption(values, 'nssdb'), context.environment.env);
-    const outcome = await context.exclusive((store) =>
-      new SyncService(store, context.clientFor, context.now, context.logger()).sync(
-        trigger.data,
-        nssdb ? [nssApplicationStore(store, nssdb, context.now)] : [],
-      ),
-    );
+    const progress = terminalProgress(context.io);
+    const outcome = await context
+      .exclusive((store) =>
+        new SyncService(store, context.clientFor, context.now, context.logger()).sync(
+          trigger.data,
+          nssdb ? [nssApplicationStore(store, nssdb, context.now, progress.update)] : [],
+          progress.update,
+        ),
+      )
+      .finally(progress.done);
     if (outcome.selfHealed) {
       context.io.stderr(`self-healing: ${outcome.selfHealed}; performed a full resync\n`);
     }
