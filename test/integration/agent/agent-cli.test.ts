@@ -24,6 +24,17 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 // Every case runs the agent as a process a few times against services on a busy 2-core machine.
 jest.setTimeout(30_000);
 
+interface StatusJson {
+  tokenDetails: {
+    type: string;
+    name: string;
+    origin: string;
+    lastSynced: string | null;
+    issue: unknown;
+    note: unknown;
+  }[];
+}
+
 interface SyncJson {
   status: string;
   code: number;
@@ -202,6 +213,25 @@ describe('credroam-agent against the real logon stack', () => {
     const listA = JSON.parse((await agent(['--store', storeA, 'list', '--json'])).stdout);
     const listB = JSON.parse((await agent(['--store', storeB, 'list', '--json'])).stdout);
     expect(listB).toEqual(listA);
+    // status says, per token, where it came from and that it synced, in the JSON and in words.
+    const details = async (store: string) =>
+      (JSON.parse((await agent(['--store', store, 'status', '--json'])).stdout) as StatusJson).tokenDetails;
+    const onA = await details(storeA);
+    const onB = await details(storeB);
+    expect(onA.map(({ type, origin }) => [type, origin])).toEqual([
+      ['certificate', 'imported-here'],
+      ['private-key', 'imported-here'],
+    ]);
+    expect(onB.map(({ type, origin }) => [type, origin])).toEqual([
+      ['certificate', 'roamed'],
+      ['private-key', 'roamed'],
+    ]);
+    for (const token of [...onA, ...onB]) expect(token).toMatchObject({ issue: null, note: null });
+    expect(onB.every((token) => token.lastSynced !== null)).toBe(true);
+    expect(onB[0]!.name).toContain(`(${certificate.thumbprint.slice(0, 8)})`);
+    const text = await agent(['--store', storeB, 'status']);
+    expectOk(text);
+    expect(text.stdout).toContain('from         roamed from the directory');
     const keyId = (listA as { type: string; id: string }[]).find((row) => row.type === 'private-key')!.id;
     // The key file's own PKCS#8 bytes (openssl pkey -outform DER re-encodes them, so compare with the PEM body).
     const keyFileDer = Buffer.from(certificate.keyPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
