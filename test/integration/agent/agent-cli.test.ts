@@ -398,6 +398,23 @@ describe('credroam-agent against the real logon stack', () => {
     expect(expired.stderr).toMatch(/not renewed: the password logon is older than policy.*SESSION_EXPIRED/);
   });
 
+  it('tells, per token, why the policy held a token back, in its own words', async () => {
+    const set = await agent(['--store', storeA, 'credential', 'set', 'TERMSRV/held', '--secret-stdin'], {
+      stdin: 'secret\n',
+    });
+    expectOk(set);
+    await sync('ws-a');
+    const status = JSON.parse((await agent(['--store', storeA, 'status', '--json'])).stdout) as StatusJson;
+    // The default policy does not roam stored credentials.
+    expect(status.tokenDetails.find((token) => token.name === 'TERMSRV/held')).toMatchObject({
+      origin: 'imported-here',
+      lastSynced: null,
+      issue: { kind: 'rejection', side: 'local', code: 'POLICY_FILTERED' },
+      note: 'not roamed: the roaming policy leaves it out (stored credentials roam only when policy enables roamStoredCredentials)',
+    });
+    expectOk(await agent(['--store', storeA, 'delete', 'stored-credential', 'TERMSRV/held']));
+  });
+
   it('imports a PKCS#12 bundle with its password from stdin, and roams it', async () => {
     const other = await workspace.selfSignedCertificate({ algorithm: 'rsa-2048', subject: '/CN=alice p12' });
     const bundle = await workspace.pkcs12(other, { password: 'bundle-pass' });
