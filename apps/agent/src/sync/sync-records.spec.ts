@@ -1,8 +1,8 @@
-import { describeUntrusted, type SyncResponse, type TokenMeta } from '@credroam/roaming';
+import { describeUntrusted, type TokenMeta } from '@credroam/roaming';
 import { type TokenRecords } from '../store/token-records.file';
+import { NOW, syncResponse } from '../testing/agent-fixtures';
 import { recordSync } from './sync-records';
 
-const NOW = 1_760_000_000_000;
 const hash = (c: string) => c.repeat(64);
 const token = (id: string, h = hash('a')): Pick<TokenMeta, 'type' | 'id' | 'hash'> => ({
   type: 'stored-credential',
@@ -17,23 +17,7 @@ const entry = (id: string, h = hash('a'), tombstone = false) => ({
   tombstone,
 });
 
-function response(overrides: Partial<SyncResponse>): SyncResponse {
-  return {
-    status: 'synced',
-    code: 1,
-    correlationId: 'c-1',
-    stamp: null,
-    downloads: [],
-    localDeletions: [],
-    conflicts: [],
-    rejections: [],
-    reported: [],
-    base: { directoryCreatedAt: NOW - 5000, syncedAt: NOW, entries: [] },
-    fullResync: null,
-    block: null,
-    ...overrides,
-  };
-}
+const response = syncResponse;
 
 const base = (...entries: ReturnType<typeof entry>[]) => ({
   directoryCreatedAt: NOW - 5000,

@@ -11,29 +11,11 @@ import {
 } from '@credroam/roaming';
 import { openEnvelope, sealEnvelope } from '@credroam/sealing';
 import { tokenFileName } from '../store/token-file-name';
-import { agentFixture, NOW, type AgentFixture } from '../testing/agent-fixtures';
+import { agentFixture, NOW, SYNC_STAMP, syncResponse, type AgentFixture } from '../testing/agent-fixtures';
 import { type AgentApiClient } from './agent-api.client';
 import { SyncService } from './sync.service';
 
-const STAMP = Buffer.alloc(16, 7).toString('base64');
-
-function response(overrides: Partial<SyncResponse> = {}): SyncResponse {
-  return {
-    status: 'synced',
-    code: 1,
-    correlationId: 'c-1',
-    stamp: STAMP,
-    downloads: [],
-    localDeletions: [],
-    conflicts: [],
-    rejections: [],
-    reported: [],
-    base: { directoryCreatedAt: NOW - 5000, syncedAt: NOW, entries: [] },
-    fullResync: null,
-    block: null,
-    ...overrides,
-  };
-}
+const response = syncResponse;
 
 function baseOf(...tokens: TokenMeta[]): MachineBase {
   return {
@@ -92,12 +74,12 @@ describe('SyncService', () => {
       format: 1,
       machine: 'ws-a',
       base: baseOf(same.meta, { ...edited.meta, hash: 'b'.repeat(64) }),
-      lastStamp: STAMP,
+      lastStamp: SYNC_STAMP,
       lastSync: null,
     });
     await service.sync('logon');
     const request = sent[0]!;
-    expect(request.lastStamp).toBe(STAMP);
+    expect(request.lastStamp).toBe(SYNC_STAMP);
     expect(request.uploads.map((upload) => upload.id)).toEqual(['mail']);
     const opened = openEnvelope(Buffer.from(request.uploads[0]!.envelope, 'base64'), [
       { privateKey: fixture.transport.privateKey, certificate: fixture.transport.certificate },
@@ -164,7 +146,7 @@ describe('SyncService', () => {
     expect(outcome).toMatchObject({ downloaded: 1, deleted: 1 });
     expect(fixture.store.tokens.list().tokens).toEqual([incoming]);
     expect(fixture.store.state.read()).toMatchObject({
-      state: { base: baseOf(incoming.meta), lastStamp: STAMP },
+      state: { base: baseOf(incoming.meta), lastStamp: SYNC_STAMP },
     });
     // What status shows: the download roamed and synced now; the deleted token's record is gone.
     expect(fixture.store.records.read()).toEqual({
@@ -298,7 +280,7 @@ describe('SyncService', () => {
         format: 1,
         machine: 'ws-a',
         base: baseOf(old.meta),
-        lastStamp: STAMP,
+        lastStamp: SYNC_STAMP,
         lastSync: null,
       });
       crash = true;
@@ -342,7 +324,7 @@ describe('SyncService', () => {
       format: 1,
       machine: 'ws-a',
       base: baseOf(good.meta, broken.meta),
-      lastStamp: STAMP,
+      lastStamp: SYNC_STAMP,
       lastSync: null,
     });
     writeFileSync(

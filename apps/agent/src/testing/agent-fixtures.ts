@@ -9,6 +9,7 @@ import {
   POLICY_KNOBS,
   unwrap,
   type CreateSessionResponse,
+  type SyncResponse,
   type TokenMeta,
   type TokenType,
 } from '@credroam/roaming';
@@ -21,6 +22,28 @@ import { StoreLayout } from '../store/store-layout';
 import { type StoredToken } from '../store/token.repository';
 
 export const NOW = 1_760_000_000_000;
+
+/** The directory stamp the specs' stand-in server answers with. */
+export const SYNC_STAMP = Buffer.alloc(16, 7).toString('base64');
+
+/** A sync answer that changes nothing, with what a spec overrides. */
+export function syncResponse(overrides: Partial<SyncResponse> = {}): SyncResponse {
+  return {
+    status: 'synced',
+    code: 1,
+    correlationId: 'c-1',
+    stamp: SYNC_STAMP,
+    downloads: [],
+    localDeletions: [],
+    conflicts: [],
+    rejections: [],
+    reported: [],
+    base: { directoryCreatedAt: NOW - 5000, syncedAt: NOW, entries: [] },
+    fullResync: null,
+    block: null,
+    ...overrides,
+  };
+}
 
 export interface AgentFixture {
   dir: string;
