@@ -5,7 +5,7 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readConfiguredFile } from '@credroam/platform';
 import { RoamingError } from '@credroam/roaming';
 
 /**
@@ -35,17 +35,6 @@ function requireEd25519(key: KeyObject, what: string): void {
     throw new RoamingError(
       'KEY_UNAVAILABLE',
       `${what} must be an Ed25519 key (openssl genpkey -algorithm ed25519), not ${key.asymmetricKeyType ?? 'a secret key'}`,
-    );
-  }
-}
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new RoamingError(
-      'KEY_UNAVAILABLE',
-      `cannot read ${what} from ${path}: ${(error as Error).message}`,
     );
   }
 }
@@ -80,11 +69,11 @@ export function parseGrantPublicKeys(pem: string, what = 'the grant public keys'
 }
 
 export function readGrantSigningKey(path: string, what = 'the grant signing key'): GrantSigningKey {
-  return parseGrantSigningKey(readText(path, what), what);
+  return parseGrantSigningKey(readConfiguredFile(path, what), what);
 }
 
 export function readGrantPublicKeys(path: string, what = 'the grant public keys'): GrantPublicKey[] {
-  return parseGrantPublicKeys(readText(path, what), what);
+  return parseGrantPublicKeys(readConfiguredFile(path, what), what);
 }
 
 /** A fresh key pair in PEM, for first use (npm start) and tests. */

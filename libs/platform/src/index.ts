@@ -9,3 +9,4 @@ export * from './http/http-logger.module';
 export * from './tls/loopback';
 export * from './tls/tls-identity';
 export * from './tls/tls-failure';
+export * from './configured-file';

@@ -1,8 +1,7 @@
 // The admin CLI's own read-only directory account (`credroam scan`): flags first, then the environment, validated
 // once. The password only ever comes from a file, so it is never on a command line or in `ps`.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { isLoopbackHost } from '@credroam/platform';
+import { isLoopbackHost, readConfiguredFile } from '@credroam/platform';
 import { distinguishedNameSchema, parseWith, RoamingError } from '@credroam/roaming';
 
 export const ADMIN_LDAP_ENV = Object.freeze({
@@ -58,20 +57,9 @@ export function adminDirectoryConfig(
       `directory access: ${rest.url} is plain ldap:// to another host: use ldaps:// (${ADMIN_LDAP_ENV.caFile} for a private CA) or set ${ADMIN_LDAP_ENV.allowPlaintext}=true`,
     );
   }
-  const password = readText(passwordFile, 'the bind password').trim();
+  const password = readConfiguredFile(passwordFile, 'the bind password').trim();
   if (password === '') {
     throw new RoamingError('INVALID_INPUT', `the bind password file ${passwordFile} is empty`);
   }
-  return { ...rest, password, ...(caFile ? { caPem: readText(caFile, 'the LDAP CA') } : {}) };
-}
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new RoamingError(
-      'KEY_UNAVAILABLE',
-      `cannot read ${what} from ${path}: ${(error as Error).message}`,
-    );
-  }
+  return { ...rest, password, ...(caFile ? { caPem: readConfiguredFile(caFile, 'the LDAP CA') } : {}) };
 }
