@@ -59,6 +59,18 @@ export function tempStoreDir(): string {
   return mkdtempSync(join(tmpdir(), 'credroam-agent-spec-'));
 }
 
+/** A fresh store layout (made, mode 0700) in its own temp dir for each test of the calling describe block. */
+export function useTempStoreLayout(): { readonly dir: string; readonly layout: StoreLayout } {
+  const current = { dir: '', layout: null as unknown as StoreLayout };
+  beforeEach(() => {
+    current.dir = tempStoreDir();
+    current.layout = new StoreLayout(join(current.dir, 'store'));
+    current.layout.ensure();
+  });
+  afterEach(() => rmSync(current.dir, { recursive: true, force: true }));
+  return current;
+}
+
 /** What logon-events grants at a logon with the default policy, as the specs' stand-in server answers. */
 export function sessionGrant(transport: KeyFixture, hashKeyEnvelope: string): CreateSessionResponse {
   return {
