@@ -24,7 +24,7 @@ import { AuditEventRepository } from './storage/audit-event.repository';
 import { dataSourceOptions, runMigrations } from './storage/database';
 import { StreamController } from './stream/stream.controller';
 import { LiveFeedService } from './stream/live-feed.service';
-import { AmqpLiveEventSource } from './stream/live-event.subscriber';
+import { amqpLiveEventSource } from './stream/live-event.subscriber';
 import { SummariesController } from './summaries/summaries.controller';
 import { SummariesService } from './summaries/summaries.service';
 
@@ -99,7 +99,7 @@ export class AuditModule implements NestModule {
         {
           provide: LiveFeedService,
           useFactory: (metrics: AuditMetrics) =>
-            new LiveFeedService(new AmqpLiveEventSource(config.amqp, logger), logger, {
+            new LiveFeedService(amqpLiveEventSource(config.amqp, logger), logger, {
               onClientsChanged: (count) => metrics.streamClientsChanged(count),
             }),
           inject: [AuditMetrics],

@@ -4,8 +4,19 @@ import {
   type OnApplicationShutdown,
   type Provider,
 } from '@nestjs/common';
-import { EventPublisher, rpcClientToken, type AmqpConfig, type RpcClient } from '@credroam/messaging';
+import {
+  EventPublisher,
+  LiveEventFeed,
+  rpcClientToken,
+  type AmqpConfig,
+  type RpcClient,
+} from '@credroam/messaging';
+import { watchChangeWaits } from '@credroam/observability';
+import { type Logger } from '@credroam/platform';
 import { AgentService } from './agent/agent.service';
+import { ChangeFeedLifecycle } from './changes/change-feed.lifecycle';
+import { ChangeNotifier } from './changes/change-notifier';
+import { ChangeWaitsService } from './changes/change-waits.service';
 import { type LogonEventsConfig } from './config/logon-events.config';
 import { IngressConsumer } from './ingress/ingress.consumer';
 import { CLOCK, CRYPTO_REPOSITORY, DIRECTORY_REPOSITORY, LOG_SINK } from './logon.tokens';
@@ -33,12 +44,14 @@ import { WorkstationEventsService } from './workstation/workstation-events.servi
  * logon-events' use-cases, one provider each, over its repositories: the two services' RPC queues (every call for a
  * user's secrets granted) and the confirmed event publisher.
  */
-export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log: LogSink): Provider[] {
+export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log: Logger): Provider[] {
   const granted = (rpc: RpcClient) => new GrantedRpcClient(rpc, config.grants);
   // Shared by logon, renewal and sync: one key, one policy cache, one memory of device proofs seen.
   const signer = new SessionTokenSigner(config.sessionKey);
   const policies = new PolicyCache();
   const proofs = new DeviceProofVerifier();
+  const changes = new ChangeNotifier({ ...CHANGE_MEMORY, now: Date.now });
+  watchChangeWaits(() => changes.waiting());
   return [
     { provide: CLOCK, useValue: systemClock },
     { provide: LOG_SINK, useValue: log },
@@ -90,15 +103,35 @@ export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log:
           renewals,
           syncs,
           workstationEvents,
+          changes: new ChangeWaitsService(changes),
           proofs,
           clock,
           userLimiter: new TokenBucketLimiter('per user', config.userRate),
           clientLimiter: new TokenBucketLimiter('per client', config.clientRate),
         }),
     },
+    {
+      provide: ChangeFeedLifecycle,
+      useFactory: () =>
+        new ChangeFeedLifecycle(
+          new LiveEventFeed(amqp, log, {
+            name: 'logon-events.changes',
+            bindings: ['directory.changed'],
+            accept: 'catalog',
+            maxLength: CHANGE_MEMORY.maxUsers,
+          }),
+          changes,
+        ),
+    },
     ...(config.amqpIngress ? ingressProviders(amqp) : []),
   ];
 }
+
+/**
+ * A change is remembered for two minutes, for a workstation whose wait starts a moment after it; at most 100,000
+ * users at once (a few MB), the oldest forgotten first: those workstations catch up at their next refresh.
+ */
+const CHANGE_MEMORY = { rememberMs: 120_000, maxUsers: 100_000 };
 
 /** What the use-cases share: the directory and crypto repositories, the publisher, the clock and the log. */
 interface Repositories {

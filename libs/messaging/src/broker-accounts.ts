@@ -59,6 +59,7 @@ export function brokerPermissions(namespace: string): Readonly<Record<BrokerAcco
   const own = (service: 'directory-gateway' | 'token-crypto') => escape(names.rpcQueues[service]);
   const audit = `${escape(names.queue('audit'))}(\\..*)?`;
   const operator = `${escape(names.queue('operator'))}\\..*`;
+  const changeFeed = `${escape(names.queue('logon-events.changes'))}\\..*`;
   const replier = (service: 'directory-gateway' | 'token-crypto'): BrokerPermissions => ({
     configure: anyOf(own(service), events),
     write: anyOf(escape(DEFAULT_EXCHANGE), events),
@@ -69,7 +70,8 @@ export function brokerPermissions(namespace: string): Readonly<Record<BrokerAcco
     'directory-gateway': replier('directory-gateway'),
     'token-crypto': replier('token-crypto'),
     // The RPC clients declare the services' queues as the servers do, so that either may start first. The
-    // ingress is consumed like every queue: a retry queue, and what is given up goes to the dead letters.
+    // ingress is consumed like every queue: a retry queue, and what is given up goes to the dead letters. Each
+    // replica hears the directory changes on a queue of its own, to wake the workstations waiting for them.
     'logon-events': {
       configure: anyOf(
         own('directory-gateway'),
@@ -80,12 +82,21 @@ export function brokerPermissions(namespace: string): Readonly<Record<BrokerAcco
         events,
         deadLetter,
         deadLetters,
+        changeFeed,
       ),
-      write: anyOf(escape(DEFAULT_EXCHANGE), events, ingressQueue, ingressRetry, deadLetter, deadLetters),
-      read: anyOf(ingressQueue, ingressRetry, ingressExchange, deadLetter),
+      write: anyOf(
+        escape(DEFAULT_EXCHANGE),
+        events,
+        ingressQueue,
+        ingressRetry,
+        deadLetter,
+        deadLetters,
+        changeFeed,
+      ),
+      read: anyOf(ingressQueue, ingressRetry, ingressExchange, deadLetter, events, changeFeed),
       events: {
         write: '^((session|sync|token|policy|directory)\\.|message\\.dead-lettered$)',
-        read: NOTHING,
+        read: '^directory\\.changed$',
       },
     },
     audit: {

@@ -23,3 +23,4 @@ export * from './rpc/rpc.server';
 export * from './rpc/rpc-service.bootstrap';
 export * from './health/service-health.controller';
 export * from './health/service-docs.controller';
+export * from './events/live-event.feed';

@@ -80,16 +80,17 @@ describe('the watch daemon', () => {
   }, 30_000);
 
   it('runs the logon sync at start, which wait-synced waits for', async () => {
-    // A keeps the policy's refresh (8 h): whatever it sends, a store change made it send. B refreshes often, the
-    // only way another machine's change reaches it without a command.
+    // Both keep the policy's refresh (8 h): whatever A sends, a store change made it send, and whatever reaches B
+    // comes by the server's announcement of A's change, not by a timer.
     await startWatch('ws-a');
-    await startWatch('ws-b', ['--refresh-ms', '500', '--nssdb', nssdb()]);
+    await startWatch('ws-b', ['--nssdb', nssdb()]);
     expectOk(await run('ws-a', ['wait-synced', '--timeout', '30']));
     expectOk(await run('ws-b', ['wait-synced', '--timeout', '30']));
     expect(attempts('ws-a')[0]).toMatchObject({ trigger: 'logon', result: 'up-to-date' });
   }, 60_000);
 
   it('brings a certificate and its key imported on A to B, with no sync typed on either', async () => {
+    const fromB = daemons['ws-b']!.output().length;
     expectOk(await run('ws-a', ['import', certificate.certFile]));
     expectOk(await run('ws-a', ['import', certificate.keyFile]));
     const onB = await waitFor(
@@ -100,6 +101,10 @@ describe('the watch daemon', () => {
       { description: 'the certificate and its key on B', timeoutMs: 30_000, intervalMs: 250 },
     );
     expect(onB.map((token) => token.type).sort()).toEqual(['certificate', 'private-key']);
+    // B synced because the server announced A's write: within A's debounce, A's sync and B's sync.
+    const onBSyncs = attempts('ws-b', fromB);
+    expect(onBSyncs.some((line) => line.trigger === 'remote-change' && line.result === 'synced')).toBe(true);
+    expect(onBSyncs.map((line) => line.trigger)).not.toContain('refresh');
     expect(
       tokenContent(store('ws-b'), 'certificate', certificate.thumbprint).equals(certificate.certDer),
     ).toBe(true);

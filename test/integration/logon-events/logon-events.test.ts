@@ -1,11 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   AGENT_API_PATHS,
+  changeNoticeSchema,
   createSessionResponseSchema,
   INGRESS_PROOF_HEADERS,
   ingressReplySchemas,
   policyResponseSchema,
   problemSchema,
+  stampModifiedAt,
   syncResponseSchema,
   unwrap,
   type RoamingEvent,
@@ -314,6 +316,39 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
       ).toBe(false);
     }
     expect(synced.base.entries.map((entry) => entry.id)).toEqual(expect.arrayContaining([token.id]));
+  });
+
+  it("wakes alice's waiting workstation, not bob's, when another of alice's machines writes", async () => {
+    const waiter = createSessionResponseSchema.parse(
+      (await logon('alice', 'alice-pass', 'ws-03', deviceKey().publicKey)).body,
+    );
+    const bob = createSessionResponseSchema.parse(
+      (await logon('bob', 'bob-pass', 'ws-01', deviceKey().publicKey)).body,
+    );
+    const wait = (token: string | undefined, body: unknown) =>
+      http(stack.url, 'POST', AGENT_API_PATHS.changes, { token, body });
+    expect((await wait(undefined, { after: null, waitSeconds: 1 })).status).toBe(401);
+    const tooLong = await wait(waiter.sessionToken, { after: null, waitSeconds: 600 });
+    expect(tooLong.status).toBe(400);
+    expect(problemSchema.parse(tooLong.body).error.code).toBe('INVALID_INPUT');
+
+    const after = new Date().toISOString();
+    const alicesWait = wait(waiter.sessionToken, { after, waitSeconds: 30 });
+    const bobsWait = wait(bob.sessionToken, { after, waitSeconds: 3 });
+    const writer = createSessionResponseSchema.parse((await logon('alice', 'alice-pass', 'ws-01')).body);
+    const { token, upload } = agentUpload(writer, aliceDevice, Date.now() - 500);
+    const uploaded = await http(stack.url, 'POST', AGENT_API_PATHS.sync, {
+      token: writer.sessionToken,
+      body: { ...emptySync(), manifest: { tokens: [token], base: null }, uploads: [upload] },
+    });
+    expect(uploaded.status).toBe(200);
+    const written = syncResponseSchema.parse(uploaded.body);
+    const notice = changeNoticeSchema.parse((await alicesWait).body);
+    expect(notice).toEqual({ changed: true, modifiedAt: stampModifiedAt(written.stamp!) });
+    expect(changeNoticeSchema.parse((await bobsWait).body)).toEqual({ changed: false, modifiedAt: after });
+    // Holding that stamp, alice's workstation waits again.
+    const again = await wait(waiter.sessionToken, { after: notice.modifiedAt, waitSeconds: 1 });
+    expect(changeNoticeSchema.parse(again.body)).toEqual({ changed: false, modifiedAt: notice.modifiedAt });
   });
 
   it("never lets alice's session reach bob's entry", async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
   AGENT_API_PATHS,
+  changeNoticeSchema,
   createSessionRequestSchema,
   createSessionResponseSchema,
   parseWith,
@@ -10,11 +11,13 @@ import {
   RoamingError,
   syncResponseSchema,
   workstationEventResponseSchema,
+  type ChangeNotice,
   type CreateSessionResponse,
   type ErrorCode,
   type RenewSessionResponse,
   type SyncRequest,
   type SyncResponse,
+  type WaitForChangeRequest,
   type WorkstationEventRequest,
   type WorkstationEventResponse,
 } from '@credroam/roaming';
@@ -34,6 +37,9 @@ export interface AgentApiClientOptions {
   /** The clock device proofs are dated with (renewal). */
   now?: () => number;
 }
+
+/** How much longer than the server's hold a long poll may take before it counts as timed out. */
+const LONG_POLL_GRACE_MS = 15_000;
 
 const UNAUTHENTICATED_CODES: readonly ErrorCode[] = [
   'SESSION_EXPIRED',
@@ -91,16 +97,34 @@ export class AgentApiClient implements LogonClient {
     });
   }
 
+  /** A long poll: the server holds it up to `waitSeconds`; `stop` ends it early (the daemon stopping). */
+  waitForChange(sessionToken: string, body: WaitForChangeRequest, stop: AbortSignal): Promise<ChangeNotice> {
+    return this.post(
+      AGENT_API_PATHS.changes,
+      () => body,
+      changeNoticeSchema,
+      { authorization: `Bearer ${sessionToken}` },
+      { timeoutMs: body.waitSeconds * 1000 + LONG_POLL_GRACE_MS, stop },
+    );
+  }
+
   /** `body` is made again for every attempt, so a proof in it is fresh each time. */
   private async post<S extends z.ZodType>(
     path: string,
     body: () => unknown,
     schema: S,
     headers: Record<string, string>,
+    limits: { timeoutMs?: number; stop?: AbortSignal } = {},
   ): Promise<z.output<S>> {
     const correlationId = randomUUID();
     return withRetries(this.retrying, () =>
-      this.attempt(path, JSON.stringify(body()), schema, { ...headers, 'x-correlation-id': correlationId }),
+      this.attempt(
+        path,
+        JSON.stringify(body()),
+        schema,
+        { ...headers, 'x-correlation-id': correlationId },
+        limits,
+      ),
     );
   }
 
@@ -109,16 +133,20 @@ export class AgentApiClient implements LogonClient {
     payload: string,
     schema: S,
     headers: Record<string, string>,
+    { timeoutMs = this.timeoutMs, stop }: { timeoutMs?: number; stop?: AbortSignal },
   ): Promise<Attempt<z.output<S>>> {
     let response: Response;
     try {
+      const timeout = AbortSignal.timeout(timeoutMs);
       response = await this.fetchImpl(`${this.server}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
         body: payload,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: stop ? AbortSignal.any([timeout, stop]) : timeout,
       });
     } catch (error) {
+      // Stopped on purpose: nothing to retry or to report.
+      if (stop?.aborted) throw error;
       // An untrusted or misnamed certificate stays so: say what to change instead of retrying.
       const tls = serverTlsError(error, this.server);
       if (tls) throw tls;

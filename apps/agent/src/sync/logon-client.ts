@@ -1,9 +1,11 @@
 import {
   renewalProofMessage,
+  type ChangeNotice,
   type CreateSessionResponse,
   type RenewSessionResponse,
   type SyncRequest,
   type SyncResponse,
+  type WaitForChangeRequest,
   type WorkstationEventRequest,
   type WorkstationEventResponse,
 } from '@credroam/roaming';
@@ -31,6 +33,11 @@ export interface LogonClient {
   sync(sessionToken: string, body: SyncRequest, deviceKey: DeviceKeyPair): Promise<SyncResponse>;
   /** A new session for this one (expired or not), proven by the device key: never the password. */
   renewSession(sessionToken: string, deviceKey: DeviceKeyPair): Promise<RenewSessionResponse>;
+  /**
+   * A long poll for the user's changes made on other workstations; absent where the transport has none (the broker
+   * ingress answers requests, it holds no waits).
+   */
+  waitForChange?(sessionToken: string, body: WaitForChangeRequest, stop: AbortSignal): Promise<ChangeNotice>;
   /** A local failure, for the audit. */
   reportEvent(
     sessionToken: string,

@@ -40,8 +40,25 @@ export async function withRetries<T>(retrying: Retrier, attempt: () => Promise<A
     if ('done' in outcome) return outcome.done;
     last = outcome.retry;
     if (attemptNumber === policy.maxAttempts) break;
-    const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attemptNumber - 1));
-    await retrying.sleep(outcome.afterMs ?? Math.round(ceiling / 2 + (retrying.random() * ceiling) / 2));
+    const delayMs = backoffMs(
+      { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs },
+      attemptNumber,
+      retrying.random,
+    );
+    await retrying.sleep(outcome.afterMs ?? delayMs);
   }
   throw last ?? new RoamingError('SERVICE_UNAVAILABLE', 'server unreachable');
+}
+
+/**
+ * The delay after `failures` consecutive failures: doubling from `baseMs`, capped at `maxMs`, with full jitter over
+ * the upper half, so workstations that failed together do not come back together.
+ */
+export function backoffMs(
+  { baseMs, maxMs }: { baseMs: number; maxMs: number },
+  failures: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(failures, 1) - 1, 30));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

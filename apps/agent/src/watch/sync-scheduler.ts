@@ -1,4 +1,5 @@
 import { type SyncTrigger } from '@credroam/roaming';
+import { backoffMs } from '../sync/retry';
 
 /**
  * How one attempt ended, as far as scheduling cares: `ok` (synced, up to date or blocked: a known answer),
@@ -91,7 +92,7 @@ export class SyncScheduler {
     if (verdict === 'retry') {
       this.failures += 1;
       this.pending = coalesce(this.pending, trigger);
-      const delayMs = this.backoffMs();
+      const delayMs = backoffMs(this.options.backoff, this.failures, this.options.random);
       this.options.onRetry?.(this.failures, delayMs);
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
@@ -101,13 +102,6 @@ export class SyncScheduler {
     }
     this.failures = 0;
     this.armRefresh();
-  }
-
-  /** Full jitter over the upper half: workstations that lost the server together do not return together. */
-  private backoffMs(): number {
-    const { baseMs, maxMs } = this.options.backoff;
-    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(this.failures - 1, 30));
-    return Math.round(ceiling / 2 + ((this.options.random ?? Math.random)() * ceiling) / 2);
   }
 
   private armRefresh(): void {

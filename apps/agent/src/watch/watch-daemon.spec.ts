@@ -44,6 +44,9 @@ describe('WatchDaemon', () => {
           destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
         }),
         refreshMs: () => 3_600_000,
+        // The server's transport announces no changes here: the listener ends at once.
+        waitForChange: async () => 'unsupported',
+        heldStamp: () => null,
         sync: (trigger, whileLocked) => {
           triggers.push(trigger);
           return next(trigger, whileLocked);

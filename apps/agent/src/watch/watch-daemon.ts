@@ -6,6 +6,7 @@ import { describeFailure, EXIT, exitCodeFor } from '../cli/exit-codes';
 import { type StoreLayout } from '../store/store-layout';
 import { StoreBusyError } from '../store/store.lock';
 import { type SyncOutcome } from '../sync/sync.service';
+import { ChangeListener, type ChangeListenerDependencies } from './change-listener';
 import { listenControl, type AttemptReport } from './control-socket';
 import { snapshotOf, StoreWatcher, watchedPaths } from './store-watcher';
 import { SyncScheduler, type AttemptVerdict } from './sync-scheduler';
@@ -24,19 +25,24 @@ export interface WatchDependencies {
   sync: (trigger: SyncTrigger, whileLocked: () => void) => Promise<SyncOutcome>;
   /** The period of refresh syncs (the policy's refreshMinutes), read after each sync. */
   refreshMs: () => number;
+  /** One long poll for other workstations' changes (ChangeListener). */
+  waitForChange: ChangeListenerDependencies['wait'];
+  /** The modified time of the directory stamp the store holds. */
+  heldStamp: () => string | null;
   logger: Logger;
   env: NodeJS.ProcessEnv;
 }
 
 /**
- * `credroam-agent watch`: the triggers (store changes, the refresh timer, screen unlock, pulses over the control
- * socket or SIGUSR1) feeding one scheduler, which syncs one at a time. Starts with a logon sync, so a machine
+ * `credroam-agent watch`: the triggers (store changes, the refresh timer, screen unlock, changes announced by the
+ * server, pulses over the control socket or SIGUSR1) feeding one scheduler, which syncs one at a time. Starts with a logon sync, so a machine
  * where the daemon starts after changes made offline catches up at once.
  */
 export class WatchDaemon {
   private readonly scheduler: SyncScheduler;
   private readonly watcher: StoreWatcher;
   private readonly unlock: UnlockMonitor;
+  private readonly changes: ChangeListener;
   private server: Server | null = null;
   private lastSnapshot: string | null = null;
   private waiters: ((report: AttemptReport) => void)[] = [];
@@ -66,6 +72,13 @@ export class WatchDaemon {
       (message) => deps.logger.info(message),
       deps.env,
     );
+    this.changes = new ChangeListener({
+      wait: deps.waitForChange,
+      heldStamp: deps.heldStamp,
+      changed: () => this.scheduler.request('remote-change'),
+      backoff: settings.backoff,
+      logger: deps.logger,
+    });
   }
 
   /** Throws when another daemon already serves this store. */
@@ -77,6 +90,7 @@ export class WatchDaemon {
     this.watcher.rearm();
     this.unlock.start();
     this.scheduler.request('logon');
+    this.changes.start();
     this.deps.logger.info(
       { store: this.deps.layout.root, debounceMs: this.settings.debounceMs },
       'watch daemon ready',
@@ -105,7 +119,7 @@ export class WatchDaemon {
     this.stopping ??= (async () => {
       this.watcher.close();
       this.unlock.stop();
-      await this.scheduler.stop();
+      await Promise.all([this.changes.stop(), this.scheduler.stop()]);
       for (const waiter of this.waiters.splice(0)) {
         waiter({ result: 'failed', exitCode: EXIT.failed, message: 'the watch daemon stopped' });
       }

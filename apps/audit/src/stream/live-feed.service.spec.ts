@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createLogger } from '@credroam/platform';
 import { type EventEnvelope } from '@credroam/roaming';
 import { LiveFeedService, type LiveSink } from './live-feed.service';
-import { type LiveEventSource } from './live-event.subscriber';
+import { type LiveEventSource } from '@credroam/messaging';
 
 const silent = createLogger('audit-test', { level: 'silent' });
 

@@ -1,7 +1,7 @@
 import { type Logger } from '@credroam/platform';
 import { RoamingError, type EventEnvelope } from '@credroam/roaming';
 import { matchesFilter, type EventFilter } from '../events/event-filter';
-import { type LiveEventSource } from './live-event.subscriber';
+import { type LiveEventSource } from '@credroam/messaging';
 
 /** A connected stream client: send() returns false when the client cannot keep up (it is then dropped). */
 export interface LiveSink {

@@ -1,6 +1,8 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { INGRESS_FRESHNESS_MS, RoamingError } from '@credroam/roaming';
 import { signDeviceProof, spkiDer } from '@credroam/sealing';
+import { ChangeNotifier } from '../changes/change-notifier';
+import { ChangeWaitsService } from '../changes/change-waits.service';
 import { TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
 import { DeviceProofVerifier } from '../sessions/device-proof.verifier';
 import { type SessionsService } from '../sessions/sessions.service';
@@ -40,6 +42,7 @@ function setup(userBurst = 5) {
     renewals,
     syncs,
     workstationEvents,
+    changes: new ChangeWaitsService(new ChangeNotifier({ rememberMs: 60_000, maxUsers: 10, now: () => NOW })),
     proofs: new DeviceProofVerifier(),
     clock: { now: () => NOW, sleep: async () => undefined, random: () => 0 },
     userLimiter: new TokenBucketLimiter('user', { capacity: userBurst, refillPerSecond: 1 }),

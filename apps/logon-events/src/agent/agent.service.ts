@@ -1,12 +1,14 @@
 import {
   AMQP_INGRESS_SOURCE,
   RoamingError,
+  type ChangeNotice,
   type CreateSessionResponse,
   type PolicyResponse,
   type RenewSessionResponse,
   type SyncResponse,
   type WorkstationEventResponse,
 } from '@credroam/roaming';
+import { type ChangeWaitsService } from '../changes/change-waits.service';
 import { type Clock } from '../repositories/logon.repositories';
 import { type TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
 import { type DeviceProof, type DeviceProofVerifier } from '../sessions/device-proof.verifier';
@@ -28,6 +30,7 @@ export interface AgentDependencies {
   renewals: SessionRenewalService;
   syncs: SyncService;
   workstationEvents: WorkstationEventsService;
+  changes: ChangeWaitsService;
   proofs: DeviceProofVerifier;
   clock: Clock;
   userLimiter: TokenBucketLimiter;
@@ -84,6 +87,17 @@ export class AgentService {
   ): Promise<WorkstationEventResponse> {
     const claims = this.signedSession(token, caller);
     return this.deps.workstationEvents.report(claims, body, correlationId);
+  }
+
+  /** Over HTTP only: a long poll holds a connection, which the broker ingress has no use for. */
+  async waitForChange(
+    token: string | undefined,
+    body: unknown,
+    caller: Caller,
+    signal: AbortSignal,
+  ): Promise<ChangeNotice> {
+    const claims = this.signedSession(token, caller);
+    return this.deps.changes.wait(claims, body, signal);
   }
 
   /** A live session, its AMQP message signed by its device key, within the caller's and the user's rates. */

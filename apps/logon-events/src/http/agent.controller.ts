@@ -47,6 +47,21 @@ export class AgentController {
     return this.agent.reportEvent(token, body, caller(request), tagged(request, response));
   }
 
+  @Post(AGENT_API_PATHS.changes)
+  @HttpCode(200)
+  waitForChange(
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const token = bearerToken(request.header('authorization'));
+    tagged(request, response);
+    // The response's close, not the request's: that one fires once the body is read, this one when the client goes.
+    const gone = new AbortController();
+    response.once('close', () => gone.abort());
+    return this.agent.waitForChange(token, body, caller(request), gone.signal);
+  }
+
   @Get(AGENT_API_PATHS.policy)
   policy(@Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const token = bearerToken(request.header('authorization'));

@@ -1,5 +1,6 @@
 import {
   AGENT_API_PATHS,
+  changeNoticeSchema,
   createSessionRequestSchema,
   createSessionResponseSchema,
   policyResponseSchema,
@@ -8,6 +9,7 @@ import {
   renewSessionResponseSchema,
   syncRequestSchema,
   syncResponseSchema,
+  waitForChangeRequestSchema,
   workstationEventRequestSchema,
   workstationEventResponseSchema,
 } from '@credroam/roaming';
@@ -89,6 +91,16 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      [AGENT_API_PATHS.changes]: {
+        post: {
+          summary:
+            "Long poll: answers when another workstation of the session's user has changed the directory after " +
+            '`after`, or with changed: false after waitSeconds; the watch daemon then syncs at once',
+          security: bearer,
+          requestBody: { required: true, content: json('WaitForChangeRequest') },
+          responses: { '200': { description: 'Change notice', content: json('ChangeNotice') }, ...errors },
+        },
+      },
       [AGENT_API_PATHS.policy]: {
         get: {
           summary: "The session user's effective policy",
@@ -120,6 +132,8 @@ export function openApiDocument(): Record<string, unknown> {
         SyncRequest: jsonSchema(syncRequestSchema, 'input'),
         SyncResponse: jsonSchema(syncResponseSchema, 'output'),
         PolicyResponse: jsonSchema(policyResponseSchema, 'output'),
+        WaitForChangeRequest: jsonSchema(waitForChangeRequestSchema, 'input'),
+        ChangeNotice: jsonSchema(changeNoticeSchema, 'output'),
         Problem: jsonSchema(problemSchema, 'output'),
       },
     },

@@ -1,5 +1,6 @@
 import {
   EVENT_CODES,
+  stampModifiedAt,
   tokenKeyString,
   type Block,
   type Download,
@@ -88,6 +89,13 @@ export function buildSyncOutcome(
     for (const purge of plan.purges) {
       const payload = { ...tokenFields(purge.entry), reason: purge.reason };
       events.push(makeEvent('token.purged', { ...who, payload }));
+    }
+    // The new stamp's time, which the user's other workstations wait for.
+    const modifiedAt = written.stamp === null ? null : stampModifiedAt(written.stamp);
+    if (modifiedAt !== null) {
+      events.push(
+        makeEvent('directory.changed', { ...who, payload: { trigger: request.trigger, modifiedAt } }),
+      );
     }
   }
   for (const download of plan.downloads.filter(({ token }) => !undelivered.has(tokenKeyString(token)))) {

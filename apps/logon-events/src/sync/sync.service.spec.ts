@@ -218,8 +218,14 @@ describe('SyncService', () => {
     expect(response.base.directoryCreatedAt).toBe(T0 - 1000);
     expect(response.stamp).toBe(directory.stamp);
     // A first use has no base to lose: ordinary roaming, no self-healing.
-    expect(events.types()).toEqual(['sync.started', 'token.uploaded', 'sync.completed']);
-    expect(events.events.map((event) => event.code)).toEqual([1, 1, 1]);
+    expect(events.types()).toEqual(['sync.started', 'token.uploaded', 'directory.changed', 'sync.completed']);
+    expect(events.events.map((event) => event.code)).toEqual([1, 1, 1, 1]);
+    // What the user's other workstations are woken with: the new stamp's time, no token.
+    expect(events.events[2]).toMatchObject({
+      user: session.claims.login,
+      machine: session.claims.machine,
+      payload: { trigger: firstUpload().trigger, modifiedAt: new Date(T0 + 500).toISOString() },
+    });
     expect(response.code).toBe(1);
     expect(JSON.stringify(events.events)).not.toContain(ENVELOPE);
   });

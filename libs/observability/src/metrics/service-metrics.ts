@@ -109,3 +109,19 @@ export const ldapPoolConnections = new Gauge({
 export function watchLdapPool(read: () => Record<string, number>): void {
   ldapPoolReader = read;
 }
+
+let changeWaitsReader: (() => number) | undefined;
+
+export const changeWaitsOpen = new Gauge({
+  name: 'credroam_change_waits_open',
+  help: "Workstations' long polls for directory changes held open by this logon-events replica.",
+  registers: [serviceMetricsRegistry],
+  collect() {
+    if (changeWaitsReader) this.set(changeWaitsReader());
+  },
+});
+
+/** Where the change-wait gauge reads from at each scrape (logon-events' change notifier). */
+export function watchChangeWaits(read: () => number): void {
+  changeWaitsReader = read;
+}

@@ -42,3 +42,12 @@ export function decodeRoamingTimestamp(input: Uint8Array): Result<RoamingTimesta
   if (!modifiedAt.ok) return modifiedAt;
   return ok({ createdAt: createdAt.value, modifiedAt: modifiedAt.value, createdFiletime, modifiedFiletime });
 }
+
+/**
+ * The modified time (ISO-8601) of a stamp as the protocol carries it (base64), or null when it is not one: what a
+ * workstation holds and what change notices compare.
+ */
+export function stampModifiedAt(stampBase64: string): string | null {
+  const decoded = decodeRoamingTimestamp(Buffer.from(stampBase64, 'base64'));
+  return decoded.ok ? new Date(decoded.value.modifiedAt).toISOString() : null;
+}

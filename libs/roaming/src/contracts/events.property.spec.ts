@@ -175,6 +175,7 @@ const PAYLOADS: { [T in EventType]: fc.Arbitrary<EventPayload<T>> } = {
     reason: fc.constantFrom(...ERROR_CODES.filter(isRetryable)),
     delayMs: fc.integer({ min: 0, max: 600_000 }),
   }),
+  'directory.changed': fc.record({ trigger, modifiedAt: instant }),
   'message.dead-lettered': fc.record({
     queue: fc.string({ minLength: 1, maxLength: 255 }),
     originalRoutingKey: fc.string({ maxLength: 255 }),

@@ -358,6 +358,14 @@ export const EVENT_CATALOG = Object.freeze({
       .strict(),
     summary: 'A directory write lost a race (or hit a transient error) and is retried after delayMs.',
   }),
+  'directory.changed': defineEvent({
+    version: 1,
+    codes: [1],
+    requires: USER_AND_MACHINE,
+    payload: z.object({ trigger: syncTriggerSchema, modifiedAt: isoInstantSchema }).strict(),
+    summary:
+      "A sync on the machine wrote the user's roaming data; modifiedAt is the new directory stamp's time. The user's other workstations waiting for changes are told.",
+  }),
   'message.dead-lettered': defineEvent({
     version: 1,
     codes: [1001],

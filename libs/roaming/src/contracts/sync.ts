@@ -38,6 +38,7 @@ export const AGENT_API_PATHS = Object.freeze({
   sync: '/v1/sync',
   policy: '/v1/policy',
   events: '/v1/events',
+  changes: '/v1/changes/wait',
 } as const);
 
 /**
@@ -48,7 +49,16 @@ export const AGENT_API_PATHS = Object.freeze({
 export const BASE_STATUSES = ['kept', 'first-use', 'lost'] as const;
 export type BaseStatus = (typeof BASE_STATUSES)[number];
 
-export const SYNC_TRIGGERS = ['logon', 'unlock', 'store-change', 'refresh', 'pulse', 'logoff'] as const;
+/** `remote-change`: another workstation of the user changed the directory (a change notice, section changes). */
+export const SYNC_TRIGGERS = [
+  'logon',
+  'unlock',
+  'store-change',
+  'refresh',
+  'pulse',
+  'logoff',
+  'remote-change',
+] as const;
 export const syncTriggerSchema = z.enum(SYNC_TRIGGERS);
 export type SyncTrigger = z.output<typeof syncTriggerSchema>;
 
@@ -179,6 +189,35 @@ export type WorkstationEventRequest = z.output<typeof workstationEventRequestSch
 
 export const workstationEventResponseSchema = z.object({ eventId: z.uuid() }).strict();
 export type WorkstationEventResponse = z.output<typeof workstationEventResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// changes
+
+/** The longest a change wait is held open: below the idle timeouts of common proxies and load balancers (60 s). */
+export const MAX_CHANGE_WAIT_SECONDS = 55;
+
+/**
+ * Body of `POST /v1/changes/wait`, a long poll: answer as soon as another workstation of the session's user has
+ * changed the directory after `after` (the modified time of the directory stamp the caller holds; null: any
+ * change), or after `waitSeconds` with `changed: false`.
+ */
+export const waitForChangeRequestSchema = z
+  .object({
+    after: isoInstantSchema.nullable(),
+    waitSeconds: z.number().int().min(1).max(MAX_CHANGE_WAIT_SECONDS),
+  })
+  .strict();
+export type WaitForChangeRequest = z.output<typeof waitForChangeRequestSchema>;
+
+/** `modifiedAt`: the newest change seen (null when none); the next wait passes it as `after`. */
+export const changeNoticeSchema = z
+  .object({ changed: z.boolean(), modifiedAt: isoInstantSchema.nullable() })
+  .strict()
+  .refine(({ changed, modifiedAt }) => !changed || modifiedAt !== null, {
+    message: 'a change names its time',
+    path: ['modifiedAt'],
+  });
+export type ChangeNotice = z.output<typeof changeNoticeSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // sync

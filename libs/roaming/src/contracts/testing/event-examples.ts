@@ -129,6 +129,10 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventFields<T> } = {
     ...subject,
     payload: { attempt: 2, reason: 'DIRECTORY_STAMP_CHANGED', delayMs: 140 },
   },
+  'directory.changed': {
+    ...subject,
+    payload: { trigger: 'store-change', modifiedAt: new Date(NOW).toISOString() },
+  },
   'message.dead-lettered': {
     correlationId: CORRELATION_ID,
     user: null,
