@@ -4,13 +4,19 @@ import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { describeBroker, loadAmqpConfig } from '@credroam/messaging';
 import { startTracing, type TracingSetup } from '@credroam/observability';
-import { createLogger, httpsServerOptions, listenerUrl, NestPinoLogger } from '@credroam/platform';
+import {
+  createLogger,
+  hardenHttpServer,
+  httpsServerOptions,
+  listenerUrl,
+  NestPinoLogger,
+} from '@credroam/platform';
 import { loadLogonEventsConfig } from './config/logon-events.config';
 import { ProblemFilter } from './http/problem.filter';
 import { LogonEventsModule } from './logon-events.module';
 
-// A sync request carries the sealed content of every changed token (up to the policy's total size).
-const BODY_LIMIT = '64mb';
+/** A client has this long to send its headers, and a minute for a whole request (a sync of 64 MB included). */
+const EDGE_TIMEOUTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000 };
 
 async function bootstrap(): Promise<void> {
   const logger = createLogger('logon-events');
@@ -34,7 +40,7 @@ async function bootstrap(): Promise<void> {
       ...(config.tls ? { httpsOptions: httpsServerOptions(config.tls) } : {}),
     },
   );
-  app.useBodyParser('json', { limit: BODY_LIMIT });
+  hardenHttpServer(app.getHttpServer(), EDGE_TIMEOUTS);
   app.useGlobalFilters(new ProblemFilter(logger));
   app.disable('x-powered-by');
   app.enableShutdownHooks();

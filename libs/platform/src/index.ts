@@ -10,3 +10,4 @@ export * from './tls/loopback';
 export * from './tls/tls-identity';
 export * from './tls/tls-failure';
 export * from './configured-file';
+export * from './http/http-edge';

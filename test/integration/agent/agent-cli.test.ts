@@ -260,8 +260,9 @@ describe('credroam-agent against the real logon stack', () => {
 
   it('waits out a 429 from the per-user rate limit as Retry-After says, then succeeds', async () => {
     // A second logon-events of the same installation whose per-user bucket holds one request, refilled every
-    // 20 s: the login empties it, so the two syncs right after it meet 429 as long as both start within 20 s of
-    // the login. With 5 s, two agent starts on a loaded machine sometimes took longer, and the bucket had refilled.
+    // 20 s: a first sync empties it (the login counts per login and source, apart), so the two syncs right after
+    // it meet 429 as long as both start within 20 s of it. With 5 s, two agent starts on a loaded machine
+    // sometimes took longer, and the bucket had refilled.
     const limited = await startLogonStack(
       slapd(),
       namespace,
@@ -275,6 +276,7 @@ describe('credroam-agent against the real logon stack', () => {
     );
     try {
       await login('ws-limited', 'alice', limited.url);
+      expectOk(await agent(['--store', store('ws-limited'), 'sync']));
       const once = await agent(['--store', store('ws-limited'), 'sync'], {
         env: { CREDROAM_AGENT_RETRY_ATTEMPTS: '1' },
       });
@@ -288,7 +290,7 @@ describe('credroam-agent against the real logon stack', () => {
         env: { CREDROAM_AGENT_RETRY_ATTEMPTS: '2', CREDROAM_AGENT_RETRY_BASE_MS: '10' },
       });
       expectOk(retried);
-      expect(JSON.parse(retried.stdout)).toMatchObject({ status: 'synced', downloaded: 1 });
+      expect(JSON.parse(retried.stdout)).toMatchObject({ status: 'up-to-date' });
       // What logon-events saw of that run: one attempt refused, the one after the wait let in.
       const syncStatuses = () =>
         limitedLogon

@@ -48,7 +48,7 @@ function setup(userBurst = 5) {
     userLimiter: new TokenBucketLimiter('user', { capacity: userBurst, refillPerSecond: 1 }),
     clientLimiter: new TokenBucketLimiter('client', { capacity: 3, refillPerSecond: 1 }),
   });
-  return { agent, syncs, workstationEvents, renewals };
+  return { agent, sessions, syncs, workstationEvents, renewals };
 }
 
 const http = { transport: 'http' as const, clientAddress: '10.0.0.1' };
@@ -125,6 +125,17 @@ describe('AgentService', () => {
     });
     expect(renewals.prove).toHaveBeenCalledTimes(2);
     expect(renewals.renew).toHaveBeenCalledTimes(1);
+  });
+
+  it("limits logons per login and source, so a stranger's guesses do not lock the user out", async () => {
+    const { agent, sessions } = setup(2);
+    const logon = { user: 'Carol', password: 'guess' };
+    const stranger = { ...http, clientAddress: '203.0.113.9' };
+    await agent.createSession(logon, stranger, 'c');
+    await agent.createSession({ ...logon, user: 'carol' }, stranger, 'c');
+    await expect(agent.createSession(logon, stranger, 'c')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    await agent.createSession({ ...logon, password: 'carol-pass' }, http, 'c');
+    expect(sessions.createSession).toHaveBeenCalledTimes(3);
   });
 
   it('limits each user on every transport', async () => {

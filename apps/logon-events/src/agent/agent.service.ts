@@ -46,10 +46,11 @@ export class AgentService {
 
   async createSession(body: unknown, caller: Caller, correlationId: string): Promise<CreateSessionResponse> {
     this.limitClient(caller);
-    const login = typeof body === 'object' && body !== null ? (body as { user?: unknown }).user : undefined;
-    if (typeof login === 'string')
-      this.deps.userLimiter.take(`user:${login.toLowerCase()}`, this.deps.clock.now());
     const source = caller.transport === 'http' ? caller.clientAddress : AMQP_INGRESS_SOURCE;
+    const login = typeof body === 'object' && body !== null ? (body as { user?: unknown }).user : undefined;
+    // Per login and source: a stranger guessing carol's password slows down themselves, not carol's own logons.
+    if (typeof login === 'string')
+      this.deps.userLimiter.take(`logon:${login.toLowerCase()}|${source}`, this.deps.clock.now());
     return this.deps.sessions.createSession(body, { transport: caller.transport, source }, correlationId);
   }
 

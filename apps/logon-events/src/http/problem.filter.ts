@@ -31,15 +31,8 @@ function toRoamingError(exception: unknown): RoamingError {
   if (exception instanceof RoamingError) return exception;
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    if (status === 404) return new RoamingError('INVALID_INPUT', 'no such resource');
-    if (status === 413) return new RoamingError('VALUE_TOO_LARGE', 'the request body is too large');
+    if (status === 404) return new RoamingError('NOT_FOUND', 'no such resource');
     if (status < 500) return new RoamingError('INVALID_INPUT', exception.message);
-  }
-  // body-parser errors (malformed JSON, too large) carry an HTTP status of their own.
-  const status = (exception as { status?: unknown } | null)?.status;
-  if (status === 413) return new RoamingError('VALUE_TOO_LARGE', 'the request body is too large');
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new RoamingError('INVALID_INPUT', 'the request body is not valid JSON');
   }
   return new RoamingError('INTERNAL', 'internal error');
 }

@@ -159,6 +159,8 @@ export const FAILURE_EVENT_CODE_BY_ERROR: Readonly<Record<ErrorCode, FailureEven
   FORBIDDEN: 1001,
   RATE_LIMITED: 1001,
   SESSION_EXPIRED: 1001,
+  NOT_FOUND: 1001,
+  UNSUPPORTED_MEDIA_TYPE: 1001,
   // A refused internal request is an access failure, as Windows reports a denied directory access.
   GRANT_REQUIRED: 1010,
   GRANT_INVALID: 1010,

@@ -51,6 +51,10 @@ export function httpStatusOf(code: ErrorCode): number {
       return 422;
     case 'RATE_LIMITED':
       return 429;
+    case 'NOT_FOUND':
+      return 404;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
     case 'INVALID_POLICY':
     case 'CONTRACT_VIOLATION':
     case 'DIRECTORY_SCHEMA_MISSING':

@@ -47,6 +47,8 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'RATE_LIMITED',
   'SESSION_EXPIRED',
+  'NOT_FOUND',
+  'UNSUPPORTED_MEDIA_TYPE',
   // internal RPCs: the grant logon-events signs for a request that touches a user's secrets
   'GRANT_REQUIRED',
   'GRANT_INVALID',
