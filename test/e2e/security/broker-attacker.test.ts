@@ -338,34 +338,36 @@ describe('broker accounts and grants: an attacker on the broker gets nothing usa
       };
       await refused('GRANT_REQUIRED', 'crypto.seal-for-device', toAttacker);
 
-      // Fresh grants taken off the broker as they pass: alice uploads a certificate that ws-b then downloads.
+      // Fresh grants taken off the broker as they pass: alice uploads a certificate that ws-b then downloads. Each
+      // is used soon after it was captured: a grant lives GRANT_LIFETIME_SECONDS, and an agent run on a busy machine
+      // takes seconds (past its lifetime, a grant is refused as expired before its request is even compared).
       const another = await workspace!.selfSignedCertificate({ algorithm: 'p-256', subject: '/CN=alice 2' });
       expectOk(await run('ws-a', ['import', another.certFile]));
       await sync('ws-a');
+      const alicesWrite = captured('directory.apply-changes', (payload) => payload.userDn === user.dn);
+      await refused(
+        'GRANT_MISMATCH',
+        'directory.apply-changes',
+        {
+          ...alicesWrite.payload,
+          expectedStamp: (await call('directory.read-state', { userDn: user.dn }).promise).stamp,
+          add: [],
+          remove: state.entries.map((entry) => entry.ref),
+        },
+        alicesWrite.grant,
+      );
       await sync('ws-b');
       const alicesRead = captured('directory.read-values', (payload) => payload.userDn === user.dn);
       const alicesDownload = captured(
         'crypto.seal-for-device',
         (payload) => payload.user.login === 'alice' && payload.items.length > 0,
       );
-      const alicesWrite = captured('directory.apply-changes', (payload) => payload.userDn === user.dn);
       const stampBefore = (await call('directory.read-state', { userDn: user.dn }).promise).stamp;
       await refused(
         'GRANT_MISMATCH',
         'crypto.seal-for-device',
         { ...alicesDownload.payload, devicePublicKey: attacker.publicKey },
         alicesDownload.grant,
-      );
-      await refused(
-        'GRANT_MISMATCH',
-        'directory.apply-changes',
-        {
-          ...alicesWrite.payload,
-          expectedStamp: stampBefore,
-          add: [],
-          remove: state.entries.map((entry) => entry.ref),
-        },
-        alicesWrite.grant,
       );
       await refused('GRANT_MISMATCH', 'directory.read-values', { userDn: user.dn, keys }, alicesRead.grant);
       // The exact request again: already used (and it would only reseal to alice's own device).
