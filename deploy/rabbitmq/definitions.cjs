@@ -64,6 +64,7 @@ function brokerTopology(messaging, roaming, { namespace, vhost, queueType, audit
       exchange(names.eventsExchange, 'topic'),
       exchange(names.deadLetterExchange, 'topic'),
       exchange(names.ingressExchange, 'direct'),
+      exchange(names.adminExchange, 'direct'),
     ],
     queues: [
       ...Object.values(names.rpcQueues).map((name) => queue(name, messaging.rpcQueueOptions())),
@@ -77,6 +78,10 @@ function brokerTopology(messaging, roaming, { namespace, vhost, queueType, audit
       binding(names.deadLetterExchange, names.deadLetterQueue, '#'),
       ...consumers.flatMap(({ queue: name, exchange: source, keys }) =>
         keys.map((key) => binding(source, name, key)),
+      ),
+      // What the gateway binds at start (libs/messaging rpc.server): the admin CLI's requests.
+      ...messaging.ADMIN_CLI_PATTERNS.map((pattern) =>
+        binding(names.adminExchange, names.rpcQueues['directory-gateway'], pattern),
       ),
     ],
   };

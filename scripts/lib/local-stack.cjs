@@ -225,6 +225,8 @@ async function startLocalStack({
     const hookUrl = new URL(brokerUrlOf('hook'));
     hookUrl.searchParams.set('namespace', namespace);
     writeFileSync(join(keyDir, 'broker', 'hook.url'), `${hookUrl}\n`, { mode: 0o600 });
+    // `credroam user` (the admin CLI) takes its CREDROAM_AMQP_URL from here.
+    writeFileSync(join(keyDir, 'broker', 'admin-cli.url'), `${brokerUrlOf('admin-cli')}\n`, { mode: 0o600 });
     return { slapd, services: started, logDir, hookUrl: hookUrl.toString(), stop };
   } catch (error) {
     await stop();

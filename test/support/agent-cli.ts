@@ -61,6 +61,8 @@ export interface ListedToken {
 
 export interface SyncSummary {
   status: string;
+  /** The W3C trace id of the sync, shared by the services' spans of it. */
+  traceId: string;
   rejections: { code: string; displayId: string }[];
   reported: number;
 }

@@ -48,10 +48,11 @@ purge: removes the user's roaming values (all of them, or those of each --type $
   write: if a logon wrote since the values were read, nothing is removed and the command fails (run it again).
   Audited: the gateway publishes a security.operator-action event naming the operator.
 
-Both go through the directory-gateway over the broker: ${AMQP_ENV.url} (an account that may call the gateway's
-queue) and ${AMQP_ENV.namespace}. purge signs an operator grant with ${OPERATOR_ENV.keyFile} (Ed25519 PKCS#8
-PEM; the gateway trusts its public key through CREDROAM_OPERATOR_PUBLIC_KEYS_FILE), naming ${OPERATOR_ENV.name}
-(default: the login running the command). show asks audit for the last syncs when ${ADMIN_AUDIT_ENV.url} is set,
+Both go through the directory-gateway over the broker: ${AMQP_ENV.url} (the admin CLI's own account,
+credroam-admin-cli, or any that may publish to the admin exchange) and ${AMQP_ENV.namespace}. Each signs an
+operator grant of its own kind with ${OPERATOR_ENV.keyFile} (Ed25519 PKCS#8 PEM; the gateway trusts its public
+key through CREDROAM_OPERATOR_PUBLIC_KEYS_FILE), naming ${OPERATOR_ENV.name} (default: the login running the
+command); the gateway audits every show and every purge with a security.operator-action event. show asks audit for the last syncs when ${ADMIN_AUDIT_ENV.url} is set,
 with the operator token in ${ADMIN_AUDIT_ENV.tokenFile}.
 
 Exit codes: 0 done, 1 failed (or not confirmed), 2 usage.`;

@@ -256,6 +256,23 @@ describe('operator grants', () => {
     expect(verdict).toMatchObject({ ok: true, claims: { opr: 'helpdesk-jo', usr: { login: 'alice' } } });
   });
 
+  it("keeps each operator command's grant to its own kind: a purge's grant does not cover an inspection", async () => {
+    const { operator, gateway } = operatorSetup();
+    const inspectAlice: RpcRequest<'directory.inspect-user'> = { userDn: ALICE.dn };
+    const purge = await operator.issue('directory.purge-user', purgeAlice, target);
+    const inspect = await operator.issue('directory.inspect-user', inspectAlice, target);
+    expect(await gateway.verify('directory.inspect-user', inspectAlice, inspect)).toMatchObject({
+      ok: true,
+      claims: { op: 'directory.inspect-user', opr: 'helpdesk-jo' },
+    });
+    expect(refusal(await gateway.verify('directory.inspect-user', inspectAlice, purge)).code).toBe(
+      'GRANT_MISMATCH',
+    );
+    expect(refusal(await gateway.verify('directory.purge-user', purgeAlice, inspect)).code).toBe(
+      'GRANT_MISMATCH',
+    );
+  });
+
   it('refuses an operator command to a verifier without operator keys, and to logon-events keys', async () => {
     const { logon, operator } = operatorSetup();
     const grant = await operator.issue('directory.purge-user', purgeAlice, target);

@@ -1,4 +1,11 @@
-import { INGRESS_EXCHANGE, INGRESS_QUEUE, RPC_QUEUES, type RpcService } from '@credroam/roaming';
+import {
+  INGRESS_EXCHANGE,
+  INGRESS_QUEUE,
+  RPC_PATTERNS,
+  RPC_QUEUES,
+  type RpcPattern,
+  type RpcService,
+} from '@credroam/roaming';
 import type { Options } from 'amqplib';
 import { namespaceSchema, type QueueType } from './amqp.config';
 
@@ -24,6 +31,11 @@ export interface AmqpNames {
   ingressExchange: string;
   /** logon-events' queue behind it (INGRESS_QUEUE). */
   ingressQueue: string;
+  /**
+   * The direct exchange the admin CLI publishes its requests to, routing key = RPC pattern: the gateway binds its
+   * queue with ADMIN_CLI_PATTERNS only, so the admin CLI's account reaches those and nothing else.
+   */
+  adminExchange: string;
   /** A consumer's own queue name in this namespace: `<ns>.<name>`. */
   queue(name: string): string;
   /** The delay queue a consumer queue's failed messages wait in before they are retried. */
@@ -43,10 +55,24 @@ export function amqpNames(namespace: string): AmqpNames {
     rpcQueues: Object.freeze(rpcQueues),
     ingressExchange: `${ns}.${INGRESS_EXCHANGE.slice('credroam.'.length)}`,
     ingressQueue: `${ns}.${INGRESS_QUEUE.slice('credroam.'.length)}`,
+    adminExchange: `${ns}.admin`,
     queue: (name: string) => `${ns}.${name}`,
     retryQueue: (queue: string) => `${queue}.retry`,
   });
 }
+
+/**
+ * What the admin CLI may ask the gateway (`credroam user`): the metadata it needs to find a user and show its
+ * policy, and the operator RPCs, which need an operator grant. read-state is there for the purge's
+ * compare-and-swap stamp; it reveals nothing that inspect-user would not, only without the audit event.
+ */
+export const ADMIN_CLI_PATTERNS = Object.freeze([
+  RPC_PATTERNS.lookupUser,
+  RPC_PATTERNS.readState,
+  RPC_PATTERNS.resolvePolicy,
+  RPC_PATTERNS.inspectUser,
+  RPC_PATTERNS.purgeUser,
+] as const satisfies readonly RpcPattern[]);
 
 /** Whether `queue` belongs to `namespace` (consumers refuse queues outside their namespace). */
 export function isInNamespace(queue: string, namespace: string): boolean {

@@ -35,6 +35,36 @@ describe('brokerPermissions', () => {
     expect(matches(permissions.operator.write, 'amq.default')).toBe(false);
   });
 
+  it('lets the admin CLI account publish to the admin exchange only, and read nothing', () => {
+    const admin = permissions['admin-cli'];
+    expect(matches(admin.write, names.adminExchange)).toBe(true);
+    for (const other of [
+      'amq.default',
+      names.ingressExchange,
+      names.eventsExchange,
+      names.deadLetterQueue,
+      ...Object.values(names.rpcQueues),
+    ]) {
+      expect(matches(admin.write, other)).toBe(false);
+      expect(matches(admin.configure, other)).toBe(false);
+    }
+    for (const name of [
+      names.rpcQueues['directory-gateway'],
+      names.deadLetterQueue,
+      'amq.rabbitmq.reply-to',
+    ]) {
+      expect(matches(admin.read, name)).toBe(false);
+    }
+    expect(admin.events).toEqual({ write: '^$', read: '^$' });
+    // The gateway declares the exchange and binds its own queue to it; nobody else reads it.
+    const gateway = permissions['directory-gateway'];
+    expect(matches(gateway.configure, names.adminExchange)).toBe(true);
+    expect(matches(gateway.read, names.adminExchange)).toBe(true);
+    expect(matches(gateway.write, names.rpcQueues['directory-gateway'])).toBe(true);
+    expect(matches(permissions['token-crypto'].read, names.adminExchange)).toBe(false);
+    expect(matches(permissions.operator.write, names.adminExchange)).toBe(false);
+  });
+
   it("escapes the namespace: a look-alike name in another installation's namespace does not match", () => {
     expect(matches(permissions['directory-gateway'].read, 'credroam-testXa1.directory-gateway.rpc')).toBe(
       false,

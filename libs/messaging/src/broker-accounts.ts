@@ -10,7 +10,9 @@ import { amqpNames } from './amqp-topology';
  * (the gateway, token-crypto, logon-events) or retries through a delay queue (audit) can therefore publish to any
  * queue of the vhost; what keeps that harmless is the grant a request for a user's secrets must carry, not the
  * broker. The hook account, which only asks, gets no default exchange and no queue at all: it publishes to the
- * ingress exchange and reads its answers on direct reply-to, which needs no permission.
+ * ingress exchange and reads its answers on direct reply-to, which needs no permission. The admin CLI's account
+ * (`credroam user`) is built the same way on the admin exchange, which routes to the gateway only the patterns
+ * an operator command needs (ADMIN_CLI_PATTERNS).
  */
 export const BROKER_ACCOUNTS = [
   'directory-gateway',
@@ -19,6 +21,7 @@ export const BROKER_ACCOUNTS = [
   'audit',
   'hook',
   'operator',
+  'admin-cli',
 ] as const;
 export type BrokerAccount = (typeof BROKER_ACCOUNTS)[number];
 
@@ -56,6 +59,7 @@ export function brokerPermissions(namespace: string): Readonly<Record<BrokerAcco
   const ingressExchange = escape(names.ingressExchange);
   const ingressQueue = escape(names.ingressQueue);
   const ingressRetry = escape(names.retryQueue(names.ingressQueue));
+  const adminExchange = escape(names.adminExchange);
   const own = (service: 'directory-gateway' | 'token-crypto') => escape(names.rpcQueues[service]);
   const audit = `${escape(names.queue('audit'))}(\\..*)?`;
   const operator = `${escape(names.queue('operator'))}\\..*`;
@@ -66,8 +70,16 @@ export function brokerPermissions(namespace: string): Readonly<Record<BrokerAcco
     read: anyOf(own(service)),
     events: { write: '^security\\.', read: NOTHING },
   });
+  const gateway = replier('directory-gateway');
   return Object.freeze({
-    'directory-gateway': replier('directory-gateway'),
+    // The gateway also declares the admin exchange and binds its own queue to it (binding needs write on the
+    // queue and read on the exchange).
+    'directory-gateway': {
+      ...gateway,
+      configure: anyOf(own('directory-gateway'), events, adminExchange),
+      write: anyOf(escape(DEFAULT_EXCHANGE), events, own('directory-gateway')),
+      read: anyOf(own('directory-gateway'), adminExchange),
+    },
     'token-crypto': replier('token-crypto'),
     // The RPC clients declare the services' queues as the servers do, so that either may start first. The
     // ingress is consumed like every queue: a retry queue, and what is given up goes to the dead letters. Each
@@ -108,6 +120,14 @@ export function brokerPermissions(namespace: string): Readonly<Record<BrokerAcco
     hook: {
       configure: NOTHING,
       write: anyOf(ingressExchange),
+      read: NOTHING,
+      events: { write: NOTHING, read: NOTHING },
+    },
+    // The admin CLI asks the gateway through the admin exchange (which it may declare, as the gateway does) and
+    // reads its answers on direct reply-to: no queue, no default exchange, no events.
+    'admin-cli': {
+      configure: anyOf(adminExchange),
+      write: anyOf(adminExchange),
       read: NOTHING,
       events: { write: NOTHING, read: NOTHING },
     },

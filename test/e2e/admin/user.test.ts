@@ -1,7 +1,7 @@
 // `credroam user show` and `credroam user purge` as an operator runs them (bin/credroam on the built code), through
 // a real directory-gateway process over RabbitMQ on a real slapd: show lists tokens, tombstones and foreign or
-// planted values without contents; purge carries an operator grant the gateway verifies, is audited with an event,
-// and races the writes a logon makes without ever leaving the entry half-written.
+// planted values without contents; both carry an operator grant of their own kind that the gateway verifies and
+// are audited with an event; purge races the writes a logon makes without ever leaving the entry half-written.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -14,6 +14,8 @@ import {
   parseEvent,
   RoamingError,
   unwrap,
+  type OperatorPattern,
+  type RoamingEvent,
 } from '@credroam/roaming';
 import { type ServiceProcess } from '../../helpers/service-process';
 import { waitFor } from '../../helpers/wait-for';
@@ -104,6 +106,23 @@ describe('credroam user, through the directory-gateway', () => {
     return new Promise((resolve) => child.on('close', (code) => resolve({ ...run, code })));
   }
 
+  /** The next `count` operator actions of `operation` on the events (those of the other operation are dropped). */
+  async function operatorActions(operation: OperatorPattern, count: number): Promise<RoamingEvent[]> {
+    const found: RoamingEvent[] = [];
+    await waitFor(
+      async () => {
+        for (const message of await probe.take(actions, 0)) {
+          const event = unwrap(parseEvent(JSON.parse(message.content.toString())));
+          if (event.type === 'security.operator-action' && event.payload.operation === operation)
+            found.push(event);
+        }
+        return found.length >= count;
+      },
+      { timeoutMs: 10_000, description: `${count} ${operation} operator action(s)` },
+    );
+    return found;
+  }
+
   const storedValues = (handle: SlapdHandle, uid: string): Promise<Buffer[]> =>
     withLdap(handle, 'admin', async (ldap) => {
       const { searchEntries } = await ldap.search(handle.user(uid).dn, {
@@ -175,7 +194,37 @@ describe('credroam user, through the directory-gateway', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('tombstone, deleted 10 days ago, purged in 50 days');
     expect(text.stdout).toContain('unknown (audit is not configured)');
-  });
+
+    // Each look is on record: who looked at whose roaming data, never what they saw.
+    const looks = await operatorActions('directory.inspect-user', 2);
+    expect(looks.map((event) => [event.user, event.payload])).toEqual([
+      [
+        'alice',
+        {
+          operator: 'helpdesk-jo',
+          operation: 'directory.inspect-user',
+          targetDn: slapd().user('alice').dn,
+          types: null,
+          removed: 0,
+        },
+      ],
+      ['alice', expect.objectContaining({ operator: 'helpdesk-jo', operation: 'directory.inspect-user' })],
+    ]);
+    const stored = await waitFor(
+      async () => {
+        const response = await fetch(`${audit.url}/v1/events?type=security.operator-action&user=alice`, {
+          headers: { authorization: `Bearer ${OPERATOR_TOKEN}` },
+        });
+        const { events: page } = (await response.json()) as { events: { payload: { operation: string } }[] };
+        return page.length >= 2 ? page : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100, description: 'audit to store the looks' },
+    );
+    expect(stored.map((event) => event.payload.operation)).toEqual([
+      'directory.inspect-user',
+      'directory.inspect-user',
+    ]);
+  }, 30_000);
 
   it('shows the last sync per machine from audit, with the operator token', async () => {
     const publisher = new EventPublisher(testConfig(namespace));
@@ -218,7 +267,31 @@ describe('credroam user, through the directory-gateway', () => {
       type: 'security.request-refused',
       payload: { operation: 'directory.purge-user', code: 'GRANT_INVALID' },
     });
-  });
+  }, 30_000);
+
+  it("refuses a show without the operator's key, or with a grant signed by a key that is not an operator's", async () => {
+    const keyless = await credroam(['user', 'show', 'alice', '--json'], { CREDROAM_OPERATOR_KEY_FILE: '' });
+    expect(keyless).toMatchObject({ code: 1, stdout: '' });
+    expect(keyless.stderr).toContain("CREDROAM_OPERATOR_KEY_FILE must name the operator's signing key");
+
+    const stranger = join(slapd().dir, 'stranger-show.pem');
+    writeFileSync(stranger, generateGrantKeyPair().signingKeyPem, { mode: 0o600 });
+    const logonEventsKey = testGrants().issuerEnv[GRANT_ENV.signingKeyFile]!;
+    for (const keyFile of [stranger, logonEventsKey]) {
+      const run = await credroam(['user', 'show', 'alice', '--json'], {
+        CREDROAM_OPERATOR_KEY_FILE: keyFile,
+      });
+      expect(run).toMatchObject({ code: 1, stdout: '' });
+      expect(run.stderr).toContain('GRANT_INVALID');
+    }
+    const refused = (await probe.take(refusals, 2)).map((message) =>
+      unwrap(parseEvent(JSON.parse(message.content.toString()))),
+    );
+    expect(refused.map((event) => event.payload)).toEqual([
+      expect.objectContaining({ operation: 'directory.inspect-user', code: 'GRANT_INVALID' }),
+      expect.objectContaining({ operation: 'directory.inspect-user', code: 'GRANT_INVALID' }),
+    ]);
+  }, 30_000);
 
   it('purges a type, then everything, racing the writes of logons: never half-written, audited', async () => {
     const partial = await credroam(['user', 'purge', 'bob', '--type', 'private-key', '--yes', '--json']);
@@ -283,9 +356,7 @@ describe('credroam user, through the directory-gateway', () => {
     expect(after.filter(isOriginal)).toEqual([]);
     expect(written).toBeGreaterThan(0);
 
-    const audited = (await probe.take(actions, 2)).map((message) =>
-      unwrap(parseEvent(JSON.parse(message.content.toString()))),
-    );
+    const audited = await operatorActions('directory.purge-user', 2);
     expect(audited.map((event) => [event.user, event.payload])).toEqual([
       ['bob', expect.objectContaining({ operator: 'helpdesk-jo', types: ['private-key'], removed: 2 })],
       ['alice', expect.objectContaining({ operator: 'helpdesk-jo', types: null, removed })],
@@ -296,7 +367,10 @@ describe('credroam user, through the directory-gateway', () => {
         const response = await fetch(`${audit.url}/v1/events?type=security.operator-action`, {
           headers: { authorization: `Bearer ${OPERATOR_TOKEN}` },
         });
-        const { events: page } = (await response.json()) as { events: { user: string }[] };
+        const { events } = (await response.json()) as {
+          events: { user: string; payload: { operation: string } }[];
+        };
+        const page = events.filter((event) => event.payload.operation === 'directory.purge-user');
         return page.length === 2 ? page : undefined;
       },
       { timeoutMs: 15_000, intervalMs: 100, description: 'audit to store the operator actions' },

@@ -8,10 +8,12 @@ import {
   type RoamingEvent,
 } from '@credroam/roaming';
 import { type SpanRecord } from '@credroam/observability';
+import { OpensslWorkspace } from '../../helpers/openssl';
 import { type ServiceProcess } from '../../helpers/service-process';
 import { useSlapd } from '../../helpers/slapd';
 import { waitFor } from '../../helpers/wait-for';
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
+import { expectOk, Workstations } from '../../support/agent-cli';
 import { agentUpload, deviceKey, http, startLogonStack, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
 
@@ -37,7 +39,12 @@ describe('observable services: traces, /metrics and failed-logon events across t
   let stack: LogonStack;
   let probe: BrokerProbe;
   let events: string;
+  let workspace: OpensslWorkspace | undefined;
   const device = deviceKey();
+  const { run, login, sync } = new Workstations(
+    () => slapd().dir,
+    () => stack.url,
+  );
 
   beforeAll(async () => {
     // Each service appends its finished spans here (CREDROAM_TRACE_FILE, the test-only exporter).
@@ -62,6 +69,7 @@ describe('observable services: traces, /metrics and failed-logon events across t
   }, 90_000);
 
   afterAll(async () => {
+    await workspace?.dispose();
     for (const service of [...(stack?.processes ?? []), gateway]) await service?.stop();
     await probe?.cleanUp();
   });
@@ -126,6 +134,54 @@ describe('observable services: traces, /metrics and failed-logon events across t
     expect(JSON.stringify(spans)).not.toContain(upload.envelope.slice(0, 64));
     expect(JSON.stringify(spans)).not.toContain(session.sessionToken);
   }, 30_000);
+
+  it.each([
+    ['HTTP', () => stack.url],
+    ['the AMQP ingress', () => stack.ingressUrl],
+  ])(
+    "starts the trace at the workstation over %s: the agent's trace id is the one of every service's spans",
+    async (transport, server) => {
+      workspace ??= await OpensslWorkspace.create();
+      const machine = transport === 'HTTP' ? 'ws-trace-http' : 'ws-trace-amqp';
+      const certificate = await workspace.selfSignedCertificate({
+        algorithm: 'p-256',
+        subject: `/CN=${machine}`,
+      });
+      await login(machine, 'alice', server());
+      expectOk(await run(machine, ['import', certificate.certFile]));
+      const { traceId } = await sync(machine);
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+
+      // The root of the trace is the workstation's span: every span hangs off another one of the trace, except
+      // logon-events' first, whose parent is the agent's (which no service made). Waits for that one too: it ends
+      // after the answer is sent.
+      const rootedIn = (trace: SpanRecord[]) => {
+        const ids = new Set(trace.map((span) => span.spanId));
+        return trace.filter((span) => !ids.has(span.parentSpanId ?? ''));
+      };
+      const spans = await waitFor(
+        () => {
+          const trace = readSpans().filter((span) => span.traceId === traceId);
+          const services = new Set(trace.map((span) => span.service));
+          return services.size === 3 && rootedIn(trace).length === 1 ? trace : undefined;
+        },
+        {
+          description: `spans of the agent's sync over ${transport} from all three services`,
+          timeoutMs: 15_000,
+        },
+      );
+      expect(spans.map((span) => `${span.service} ${span.name}`)).toEqual(
+        expect.arrayContaining([
+          'directory-gateway rpc directory.apply-changes',
+          'token-crypto rpc crypto.seal-for-storage',
+        ]),
+      );
+      const rooted = rootedIn(spans);
+      expect(rooted).toEqual([expect.objectContaining({ service: 'logon-events' })]);
+      expect(rooted[0]!.parentSpanId).toMatch(/^[0-9a-f]{16}$/);
+    },
+    60_000,
+  );
 
   it('serves RED metrics on /metrics of every service, with the LDAP pool and broker gauges', async () => {
     const logonMetrics = await metricsOf(stack.url);

@@ -1,11 +1,19 @@
-// `credroam user show USER` and `credroam user purge USER`, through the directory-gateway over the broker: the
-// same reads logon-events makes (lookup-user, read-state, resolve-policy, metadata only) and, for a purge, the
-// operator RPC directory.purge-user with an operator grant.
+// `credroam user show USER` and `credroam user purge USER`, through the directory-gateway over the broker (the
+// admin exchange: libs/messaging broker-accounts): a lookup (metadata only) and then an operator RPC with an
+// operator grant, which the gateway verifies and audits: directory.inspect-user for a show,
+// directory.purge-user for a purge.
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import { Logger } from '@nestjs/common';
+import { type GrantIssuer } from '@credroam/grants';
 import { loadAmqpConfig, RpcClient, type MessagingLogger } from '@credroam/messaging';
-import { RoamingError, type TokenType } from '@credroam/roaming';
+import {
+  RoamingError,
+  type DirectoryUser,
+  type OperatorPattern,
+  type RpcRequest,
+  type TokenType,
+} from '@credroam/roaming';
 import { type CliIo } from '../cli-io';
 import { lastSyncs } from './audit-syncs';
 import { operatorIssuer } from './operator-grants';
@@ -17,13 +25,23 @@ const silentLogger: MessagingLogger = { info: () => {}, warn: () => {}, error: (
 async function withGateway<T>(work: (gateway: RpcClient) => Promise<T>): Promise<T> {
   // Nest's RMQ client logs its connection on stdout, which belongs to the command's output (--json).
   Logger.overrideLogger(false);
-  const gateway = new RpcClient(loadAmqpConfig(), 'directory-gateway', { logger: silentLogger });
+  const gateway = new RpcClient(loadAmqpConfig(), 'directory-gateway', {
+    logger: silentLogger,
+    route: 'admin-exchange',
+  });
   try {
     await gateway.connect();
     return await work(gateway);
   } finally {
     await gateway.close();
   }
+}
+
+/** Signs the operator grant of `pattern` for `user`'s entry, over the request exactly as it is sent. */
+function operatorGrant<P extends OperatorPattern>(issuer: GrantIssuer, pattern: P, user: DirectoryUser) {
+  const { login, stableId, dn } = user;
+  return (payload: RpcRequest<P>) =>
+    issuer.issue(pattern, payload, { login, stableId, dn, devicePublicKey: null });
 }
 
 async function readUser(gateway: RpcClient, login: string) {
@@ -34,8 +52,16 @@ async function readUser(gateway: RpcClient, login: string) {
 }
 
 export async function showUser(login: string, json: boolean, io: CliIo): Promise<number> {
+  // Before the broker: without the operator's key there is nothing to ask.
+  const issuer = operatorIssuer();
   const report = await withGateway(async (gateway) => {
-    const { user, state, correlationId } = await readUser(gateway, login);
+    const correlationId = randomUUID();
+    const { user } = await gateway.call('directory.lookup-user', { login }, { correlationId });
+    const { state } = await gateway.call(
+      'directory.inspect-user',
+      { userDn: user.dn },
+      { correlationId, grant: operatorGrant(issuer, 'directory.inspect-user', user) },
+    );
     const effective = await gateway.call(
       'directory.resolve-policy',
       { userDn: user.dn, groups: user.groups },
@@ -81,16 +107,7 @@ export async function purgeUser(options: PurgeOptions, io: CliIo): Promise<numbe
       const result = await gateway.call(
         'directory.purge-user',
         { userDn: user.dn, expectedStamp: stamp, types: options.types },
-        {
-          correlationId,
-          grant: (payload) =>
-            issuer.issue('directory.purge-user', payload, {
-              login: user.login,
-              stableId: user.stableId,
-              dn: user.dn,
-              devicePublicKey: null,
-            }),
-        },
+        { correlationId, grant: operatorGrant(issuer, 'directory.purge-user', user) },
       );
       io.stdout(
         options.json

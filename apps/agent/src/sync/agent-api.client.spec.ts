@@ -1,5 +1,6 @@
 import { syncResponseSchema, type SyncRequest } from '@credroam/roaming';
 import { AgentApiClient } from './agent-api.client';
+import { startSyncTrace } from './sync-trace';
 
 const SYNC_OK = {
   status: 'up-to-date',
@@ -75,6 +76,16 @@ describe('AgentApiClient', () => {
     ]);
     await api.sync('session-token-0123456789', REQUEST);
     expect(sleeps).toEqual([75, 150]);
+  });
+
+  it("sends the sync's traceparent on every attempt, so the services' spans join the workstation's trace", async () => {
+    const { api, calls } = client([{ status: 503 }, { status: 200, body: SYNC_OK }]);
+    const syncTrace = startSyncTrace();
+    await api.sync('session-token-0123456789', REQUEST, undefined, syncTrace);
+    expect(calls.map((call) => (call.headers as Record<string, string>).traceparent)).toEqual([
+      syncTrace.headers.traceparent,
+      syncTrace.headers.traceparent,
+    ]);
   });
 
   it('honours Retry-After on 429', async () => {

@@ -24,6 +24,7 @@ import {
 import { type DeviceKeyPair } from '../store/device-keys';
 import { renewalBody, type LogonClient, type SessionRequest } from './logon-client';
 import { retrier, withRetries, type Attempt, type Retrier, type RetryPolicy } from './retry';
+import { type SyncTrace } from './sync-trace';
 import { serverTlsError, type FetchLike } from './transport-security';
 
 export interface AgentApiClientOptions {
@@ -80,8 +81,14 @@ export class AgentApiClient implements LogonClient {
     return this.post(AGENT_API_PATHS.sessions, () => body.value, createSessionResponseSchema, {});
   }
 
-  sync(sessionToken: string, body: SyncRequest): Promise<SyncResponse> {
+  sync(
+    sessionToken: string,
+    body: SyncRequest,
+    _deviceKey?: DeviceKeyPair,
+    trace?: SyncTrace,
+  ): Promise<SyncResponse> {
     return this.post(AGENT_API_PATHS.sync, () => body, syncResponseSchema, {
+      ...trace?.headers,
       authorization: `Bearer ${sessionToken}`,
     });
   }

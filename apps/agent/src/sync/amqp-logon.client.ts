@@ -23,6 +23,7 @@ import { deviceKeyHash, sealLogonPassword, signDeviceProof } from '@credroam/sea
 import amqplib from 'amqplib';
 import { z } from 'zod';
 import { type DeviceKeyPair } from '../store/device-keys';
+import { type SyncTrace } from './sync-trace';
 import { transportCertificate } from './credentials';
 import { displayServer, renewalBody, type LogonClient, type SessionRequest } from './logon-client';
 import { retrier, withRetries, type Attempt, type Retrier, type RetryPolicy } from './retry';
@@ -129,8 +130,14 @@ export class AmqpLogonClient implements LogonClient {
     return parsed(createSessionResponseSchema, answer);
   }
 
-  async sync(sessionToken: string, body: SyncRequest, deviceKey: DeviceKeyPair): Promise<SyncResponse> {
-    return parsed(syncResponseSchema, await this.signedCall('sync', sessionToken, body, deviceKey));
+  async sync(
+    sessionToken: string,
+    body: SyncRequest,
+    deviceKey: DeviceKeyPair,
+    trace?: SyncTrace,
+  ): Promise<SyncResponse> {
+    const answer = await this.signedCall('sync', sessionToken, body, deviceKey, trace?.headers);
+    return parsed(syncResponseSchema, answer);
   }
 
   async renewSession(sessionToken: string, deviceKey: DeviceKeyPair): Promise<RenewSessionResponse> {
@@ -156,6 +163,7 @@ export class AmqpLogonClient implements LogonClient {
     sessionToken: string,
     body: unknown,
     deviceKey: DeviceKeyPair,
+    traceHeaders: Readonly<Record<string, string>> = {},
   ): Promise<unknown> {
     const content = Buffer.from(JSON.stringify({ kind, sessionToken, body }));
     return this.call(kind, () => {
@@ -163,6 +171,7 @@ export class AmqpLogonClient implements LogonClient {
       return {
         content,
         headers: {
+          ...traceHeaders,
           [INGRESS_PROOF_HEADERS.issuedAt]: String(issuedAt),
           [INGRESS_PROOF_HEADERS.signature]: signDeviceProof(deviceKey.privateKey, issuedAt, content),
         },

@@ -11,6 +11,7 @@ import {
 } from '@credroam/roaming';
 import { signDeviceProof } from '@credroam/sealing';
 import { type DeviceKeyPair } from '../store/device-keys';
+import { type SyncTrace } from './sync-trace';
 
 /** What login hands to a transport: how the password travels (clear over TLS, sealed over AMQP) is its business. */
 export interface SessionRequest {
@@ -29,8 +30,16 @@ export interface LogonClient {
   /** The server URL as the session file keeps it. */
   readonly server: string;
   createSession(request: SessionRequest): Promise<CreateSessionResponse>;
-  /** The device key signs the request where the transport needs a proof of possession (AMQP). */
-  sync(sessionToken: string, body: SyncRequest, deviceKey: DeviceKeyPair): Promise<SyncResponse>;
+  /**
+   * The device key signs the request where the transport needs a proof of possession (AMQP); the trace's headers
+   * go with it, so the services' spans join the workstation's trace.
+   */
+  sync(
+    sessionToken: string,
+    body: SyncRequest,
+    deviceKey: DeviceKeyPair,
+    trace?: SyncTrace,
+  ): Promise<SyncResponse>;
   /** A new session for this one (expired or not), proven by the device key: never the password. */
   renewSession(sessionToken: string, deviceKey: DeviceKeyPair): Promise<RenewSessionResponse>;
   /**

@@ -22,6 +22,7 @@ import { FailureReporter } from './failure-reporter';
 import { LocalFailure } from './local-failure';
 import { SessionRenewal } from './session-renewal';
 import { type LogonClient } from './logon-client';
+import { startSyncTrace } from './sync-trace';
 import { securityOf, type TransportSecurity } from './transport-security';
 import { applySyncResponse, type AppliedSync } from './sync-response.applier';
 
@@ -34,6 +35,8 @@ export interface SyncOutcome extends AppliedSync {
    */
   selfHealed: string | null;
   skippedFiles: number;
+  /** The W3C trace id of this sync, shared by the services' spans of it (for the help desk). */
+  traceId: string;
   /** What went wrong keeping the applications' stores in step, one line each (the sync itself is done). */
   applicationStoreProblems: string[];
 }
@@ -161,14 +164,15 @@ export class SyncService {
     if (!request.ok) throw RoamingError.fromInfo(request.error);
 
     progress(`sync: sending ${uploads.length} change(s) to the server`);
+    const syncTrace = startSyncTrace();
     const response = await client
-      .sync(session.sessionToken, request.value, unlocked.deviceKey)
+      .sync(session.sessionToken, request.value, unlocked.deviceKey, syncTrace)
       .catch(async (error: unknown) => {
         // Expired by the server's clock although not by ours: renew, then send the same request once more.
         if (!(error instanceof RoamingError && error.code === 'SESSION_EXPIRED')) throw error;
         await renewal.ensureFresh({ force: true });
         const renewed = requireSession(this.store, this.now()).session.sessionToken;
-        return client.sync(renewed, request.value, unlocked.deviceKey);
+        return client.sync(renewed, request.value, unlocked.deviceKey, syncTrace);
       });
     progress(
       `sync: applying ${response.downloads.length} download(s), ${response.localDeletions.length} deletion(s)`,
@@ -202,6 +206,7 @@ export class SyncService {
     this.logger?.info(
       {
         correlationId: response.correlationId,
+        traceId: syncTrace.traceId,
         trigger,
         status: response.status,
         code: response.code,
@@ -218,6 +223,7 @@ export class SyncService {
       uploaded: uploads.length,
       selfHealed,
       skippedFiles: problems.length,
+      traceId: syncTrace.traceId,
       applicationStoreProblems: [...new Set(storeProblems)],
     };
   }

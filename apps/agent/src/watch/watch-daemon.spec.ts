@@ -18,6 +18,7 @@ function outcome(status: 'synced' | 'up-to-date', uploaded = 0): SyncOutcome {
     recordsProblem: null,
     selfHealed: null,
     skippedFiles: 0,
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
     applicationStoreProblems: [],
   };
 }

@@ -31,6 +31,17 @@ export class RoamingStateHandler {
     });
   }
 
+  /** An operator's look (credroam user show): read-state, audited like a purge. */
+  @MessagePattern(RPC_PATTERNS.inspectUser)
+  inspectUser(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
+    return this.rpc.run(RPC_PATTERNS.inspectUser, message, ctx, async ({ userDn }, meta) => {
+      const { stamp, state } = await this.roamingState.readState(userDn);
+      const operation = RPC_PATTERNS.inspectUser;
+      await this.audit.operatorAction({ operation, targetDn: userDn, types: null, removed: 0 }, meta);
+      return { stamp: stamp?.toString('base64') ?? null, state };
+    });
+  }
+
   /** An operator's purge; audited with a security.operator-action event naming the operator of the grant. */
   @MessagePattern(RPC_PATTERNS.purgeUser)
   purgeUser(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
@@ -39,7 +50,8 @@ export class RoamingStateHandler {
         ...request,
         expectedStamp: fromBase64(request.expectedStamp),
       });
-      await this.audit.operatorAction(request, removed, meta);
+      const { userDn: targetDn, types } = request;
+      await this.audit.operatorAction({ operation: RPC_PATTERNS.purgeUser, targetDn, types, removed }, meta);
       return { removed, stamp: stamp?.toString('base64') ?? null };
     });
   }

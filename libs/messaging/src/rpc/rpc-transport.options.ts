@@ -38,17 +38,34 @@ export function rpcServerOptions(config: AmqpConfig, service: RpcService): RmqTr
 }
 
 /**
+ * How a client reaches the service: straight to its queue through the default exchange (services, whose broker
+ * accounts may publish there), or through the admin exchange (the admin CLI, whose account may publish nowhere
+ * else; broker-accounts.ts).
+ */
+export type RpcRoute = 'service-queue' | 'admin-exchange';
+
+/**
  * Options for a ClientRMQ calling `service` (what RpcClient uses; also usable with ClientsModule). The queue is
  * asserted with the server's exact options, so whichever side starts first declares it and the other agrees.
  * Replies come over direct reply-to, which requires the client's default auto-ack: noAck stays unset here.
  */
-export function rpcClientOptions(config: AmqpConfig, service: RpcService): RmqTransportOptions {
+export function rpcClientOptions(
+  config: AmqpConfig,
+  service: RpcService,
+  route: RpcRoute = 'service-queue',
+): RmqTransportOptions {
+  const names = amqpNames(config.namespace);
   return {
     transport: Transport.RMQ,
     options: {
       urls: [config.url],
-      queue: amqpNames(config.namespace).rpcQueues[service],
+      queue: names.rpcQueues[service],
       queueOptions: rpcQueueOptions(config.queueType),
+      // Nest's "wildcards" mode publishes to `exchange` with the pattern as routing key, and asserts that exchange
+      // (the gateway declares and binds it too) instead of the queue, which the admin CLI may not declare.
+      ...(route === 'admin-exchange'
+        ? { wildcards: true, exchange: names.adminExchange, exchangeType: 'direct' as const }
+        : {}),
       // A request outlives neither its caller's timeout (it carries a TTL) nor a broker restart.
       persistent: false,
       socketOptions: socketOptions(config, `rpc-client:${service}`),

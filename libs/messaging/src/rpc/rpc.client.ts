@@ -26,7 +26,7 @@ import { connectionError, hintFields } from '../amqp.connection';
 import { amqpNames, MESSAGE_HEADERS } from '../amqp-topology';
 import { defaultMessagingLogger, errorFields, type MessagingLogger } from '../messaging.logger';
 import { withTimeout } from '../timeout';
-import { rpcClientOptions } from './rpc-transport.options';
+import { rpcClientOptions, type RpcRoute } from './rpc-transport.options';
 
 export interface RpcCallOptions<P extends RpcPattern = RpcPattern> {
   /** Carried in the request body and logged by both ends. */
@@ -44,6 +44,8 @@ export interface RpcClientOptions {
   logger?: MessagingLogger;
   /** How long connect() waits for the broker. Default: the config's rpcTimeoutMs. */
   connectTimeoutMs?: number;
+  /** Default: the service's queue; the admin CLI goes through the admin exchange. */
+  route?: RpcRoute;
 }
 
 // Nest's ClientRMQ reports a request that no handler matched with this text.
@@ -195,7 +197,7 @@ export class RpcClient {
 
   private client(): ClientRMQ {
     if (!this.proxy) {
-      const proxy = new ClientRMQ(rpcClientOptions(this.config, this.service).options);
+      const proxy = new ClientRMQ(rpcClientOptions(this.config, this.service, this.options.route).options);
       this.statusSubscription = proxy.status.subscribe((status) => {
         this.connected = status === 'connected';
         rpcClientConnected.set({ service: this.service }, this.connected ? 1 : 0);

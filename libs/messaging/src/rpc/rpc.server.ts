@@ -1,11 +1,18 @@
-import type { RpcService } from '@credroam/roaming';
+import { RPC_CONTRACTS, type RpcPattern, type RpcService } from '@credroam/roaming';
 import { ServerRMQ, type CustomStrategy, type RmqContext } from '@nestjs/microservices';
-import type { Options } from 'amqplib';
+import type { Channel, Options } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { AmqpConfig } from '../amqp.config';
 import { defaultMessagingLogger, errorFields, type MessagingLogger } from '../messaging.logger';
+import { ADMIN_CLI_PATTERNS, amqpNames, EXCHANGE_OPTIONS } from '../amqp-topology';
 import { withTimeout } from '../timeout';
 import { rpcServerOptions, type RmqTransportOptions } from './rpc-transport.options';
+
+/** An exchange whose `patterns` (routing keys) reach this server's queue too. */
+export interface RpcServerRoutes {
+  exchange: string;
+  patterns: readonly RpcPattern[];
+}
 
 /** How long close() lets replies already computed reach the broker. */
 const REPLY_DRAIN_MS = 5_000;
@@ -20,9 +27,24 @@ export class RpcServer extends ServerRMQ {
   private readonly replies = new Set<Promise<void>>();
   private readonly log: MessagingLogger;
 
-  constructor(options: RmqTransportOptions['options'], logger?: MessagingLogger) {
+  constructor(
+    options: RmqTransportOptions['options'],
+    logger?: MessagingLogger,
+    private readonly routes: RpcServerRoutes | null = null,
+  ) {
     super(options);
     this.log = logger ?? defaultMessagingLogger();
+  }
+
+  /** Binds the queue to the admin exchange (at every (re)connection: the binding may have gone with the queue). */
+  override async setupChannel(channel: Channel, callback: () => void): Promise<void> {
+    if (this.routes) {
+      const { exchange, patterns } = this.routes;
+      await channel.assertQueue(this.queue, this.queueOptions as Options.AssertQueue);
+      await channel.assertExchange(exchange, 'direct', EXCHANGE_OPTIONS);
+      for (const pattern of patterns) await channel.bindQueue(this.queue, exchange, pattern);
+    }
+    return super.setupChannel(channel, callback);
   }
 
   override sendMessage<T = unknown>(
@@ -61,12 +83,15 @@ export class RpcServer extends ServerRMQ {
 /**
  * The recommended way to serve RPC: `NestFactory.createMicroservice(Module, rpcServer(config, 'token-crypto'))`.
  * Same transport settings as rpcServerOptions() (manual acks, bounded prefetch, noDelay), plus RpcServer's
- * graceful shutdown.
+ * graceful shutdown; a service that answers some of the ADMIN_CLI_PATTERNS also takes them off the admin exchange.
  */
 export function rpcServer(
   config: AmqpConfig,
   service: RpcService,
   options: { logger?: MessagingLogger } = {},
 ): CustomStrategy {
-  return { strategy: new RpcServer(rpcServerOptions(config, service).options, options.logger) };
+  const patterns = ADMIN_CLI_PATTERNS.filter((pattern) => RPC_CONTRACTS[pattern].service === service);
+  const routes =
+    patterns.length > 0 ? { exchange: amqpNames(config.namespace).adminExchange, patterns } : null;
+  return { strategy: new RpcServer(rpcServerOptions(config, service).options, options.logger, routes) };
 }

@@ -406,19 +406,22 @@ export const EVENT_CATALOG = Object.freeze({
   'security.operator-action': defineEvent({
     version: 1,
     codes: [1],
-    // The user is the one whose roaming data the operator changed.
+    // The user is the one whose roaming data the operator read or changed.
     requires: USER_ONLY,
     payload: z
       .object({
         operator: operatorNameSchema,
-        operation: z.enum(OPERATOR_PATTERNS as [RpcPattern, ...RpcPattern[]]),
+        /** directory.inspect-user (credroam user show) or directory.purge-user (credroam user purge). */
+        operation: z.enum(OPERATOR_PATTERNS),
         targetDn: distinguishedNameSchema,
-        /** The token types purged; null for all of them. */
+        /** The token types purged; null for all of them (an inspection reads all of them). */
         types: z.array(tokenTypeSchema).max(16).nullable(),
+        /** Values removed: 0 for an inspection. */
         removed: COUNT,
       })
       .strict(),
-    summary: "An operator changed a user's roaming data with an operator grant (credroam user purge).",
+    summary:
+      "An operator read (credroam user show) or changed (credroam user purge) a user's roaming data with an operator grant; never the data itself.",
   }),
 });
 

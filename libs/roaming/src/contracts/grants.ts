@@ -55,6 +55,7 @@ export const GRANTED_RPCS = Object.freeze({
   [RPC_PATTERNS.readValues]: (request: RpcRequest<'directory.read-values'>) => ({ dn: request.userDn }),
   [RPC_PATTERNS.applyChanges]: (request: RpcRequest<'directory.apply-changes'>) => ({ dn: request.userDn }),
   [RPC_PATTERNS.purgeUser]: (request: RpcRequest<'directory.purge-user'>) => ({ dn: request.userDn }),
+  [RPC_PATTERNS.inspectUser]: (request: RpcRequest<'directory.inspect-user'>) => ({ dn: request.userDn }),
   [RPC_PATTERNS.sealForStorage]: (request: RpcRequest<'crypto.seal-for-storage'>) => ({
     login: request.user.login,
     stableId: request.user.stableId,
@@ -78,10 +79,14 @@ export type GrantedPattern = keyof typeof GRANTED_RPCS;
 export const GRANTED_PATTERNS = Object.freeze(Object.keys(GRANTED_RPCS) as GrantedPattern[]);
 
 /** The granted patterns only an operator grant covers (and an operator grant covers nothing else). */
-export const OPERATOR_PATTERNS: readonly GrantedPattern[] = Object.freeze([RPC_PATTERNS.purgeUser]);
+export const OPERATOR_PATTERNS = Object.freeze([
+  RPC_PATTERNS.purgeUser,
+  RPC_PATTERNS.inspectUser,
+] as const satisfies readonly GrantedPattern[]);
+export type OperatorPattern = (typeof OPERATOR_PATTERNS)[number];
 
-export function isOperatorPattern(pattern: GrantedPattern): boolean {
-  return OPERATOR_PATTERNS.includes(pattern);
+export function isOperatorPattern(pattern: GrantedPattern): pattern is OperatorPattern {
+  return (OPERATOR_PATTERNS as readonly GrantedPattern[]).includes(pattern);
 }
 
 /** Who an operator is, as their grants name them (a login-like name, for the audit trail). */

@@ -57,6 +57,7 @@ export const RPC_PATTERNS = Object.freeze({
   readValues: 'directory.read-values',
   applyChanges: 'directory.apply-changes',
   purgeUser: 'directory.purge-user',
+  inspectUser: 'directory.inspect-user',
   resolvePolicy: 'directory.resolve-policy',
   directoryHealth: 'directory.health',
   transportCertificate: 'crypto.transport-certificate',
@@ -383,6 +384,13 @@ export const purgeUserResponseSchema = z
   .object({ removed: z.number().int().min(0).max(1_000_000), stamp: stampSchema.nullable() })
   .strict();
 
+/**
+ * An operator's look at a user's roaming state (`credroam user show`): what directory.read-state answers, but
+ * with an operator grant and a security.operator-action event, so that who looked at whose data is on record.
+ */
+export const inspectUserRequestSchema = readStateRequestSchema;
+export const inspectUserResponseSchema = readStateResponseSchema;
+
 // ---------------------------------------------------------------------------------------------------------------
 // the registry
 
@@ -427,6 +435,11 @@ export const RPC_CONTRACTS = Object.freeze({
     service: 'directory-gateway',
     request: purgeUserRequestSchema,
     response: purgeUserResponseSchema,
+  },
+  [RPC_PATTERNS.inspectUser]: {
+    service: 'directory-gateway',
+    request: inspectUserRequestSchema,
+    response: inspectUserResponseSchema,
   },
   [RPC_PATTERNS.resolvePolicy]: {
     service: 'directory-gateway',

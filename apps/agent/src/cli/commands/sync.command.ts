@@ -74,6 +74,7 @@ function summary(outcome: SyncOutcome) {
     status: response.status,
     code: response.code,
     correlationId: response.correlationId,
+    traceId: outcome.traceId,
     uploaded: outcome.uploaded,
     downloaded: outcome.downloaded,
     deleted: outcome.deleted,
@@ -92,7 +93,7 @@ function describe(outcome: SyncOutcome): string {
   const { response } = outcome;
   const lines = [
     `${response.status}: ${outcome.uploaded} sent, ${outcome.downloaded} downloaded, ${outcome.deleted} deleted ` +
-      `(code ${response.code}, correlation id ${response.correlationId})`,
+      `(code ${response.code}, correlation id ${response.correlationId}, trace id ${outcome.traceId})`,
   ];
   for (const conflict of response.conflicts) {
     lines.push(

@@ -75,6 +75,10 @@ export const RPC_EXAMPLES: { [P in RpcPattern]: { request: RpcRequest<P>; respon
     request: { userDn: USER_DN, expectedStamp: STAMP, types: ['certificate', 'private-key'] },
     response: { removed: 4, stamp: bytes(16, 0x03) },
   },
+  'directory.inspect-user': {
+    request: { userDn: USER_DN },
+    response: { stamp: STAMP, state: directoryState() },
+  },
   'directory.resolve-policy': {
     request: { userDn: USER_DN, groups: directoryUser.groups },
     response: effectivePolicy(),
