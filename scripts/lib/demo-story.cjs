@@ -48,9 +48,9 @@ function run(command, args, { stdin = '', env = {} } = {}) {
   });
 }
 
-function openssl(args, cwd) {
+function openssl(args) {
   return new Promise((resolve, reject) => {
-    execFile('openssl', args, { cwd, encoding: 'buffer' }, (error, stdout, stderr) => {
+    execFile('openssl', args, { encoding: 'buffer' }, (error, stdout, stderr) => {
       if (error) reject(new Error(`openssl ${args[0]} failed: ${stderr.toString().trim() || error.message}`));
       else resolve(stdout);
     });
@@ -62,7 +62,9 @@ const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 /**
  * Runs the story against `stack`: { logonUrl, ingressUrl (or null), auditUrl, auditToken, ldap: { url, suffix,
  * adminDn, adminPassword, readerDn, readerPassword }, attached (a stack the demo did not start, whose policy is
- * checked and which is left tidy) }, in `dir` (the workstations' stores and the generated files). `say(text)` prints a narration line, `pause()` waits the pace. Returns the lines of the summary.
+ * checked and which is left tidy) }, in `dir` (the workstations' stores and the generated files). `say(text)`
+ * prints a narration line, `pause()` waits the pace, `onStep(step)` hears of each step as it begins. Returns the
+ * lines of the summary.
  */
 async function actOutStory({ stack, dir, say, pause, onStep }) {
   const startedAt = new Date(Date.now() - 1000).toISOString();

@@ -3,7 +3,7 @@
 // beside the other suites and a developer's `npm start`. Every step of the story must succeed, audit must hold the
 // story's events, and Ctrl-C must stop what the demo started. Needs "npm run build" (the demo runs with --no-build).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { waitFor } from '../helpers/wait-for';
@@ -52,13 +52,20 @@ describe('npm run demo', () => {
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
-  it('answers --help and refuses a wrong command line with exit code 2', () => {
+  it('answers --help, refuses a wrong command line with exit code 2, and says why a stack did not come up', () => {
     const help = spawnSync(process.execPath, [DEMO, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--pace-ms N');
     const wrong = spawnSync(process.execPath, [DEMO, '--pace-ms', 'soon'], { encoding: 'utf8' });
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(/--pace-ms must be a whole number/);
+    const noData = join(dataDir, 'not-a-directory');
+    writeFileSync(noData, '');
+    const args = ['--fast', '--free-ports', '--no-build', '--data-dir', join(noData, 'data')];
+    const failed = spawnSync(process.execPath, [DEMO, ...args], { encoding: 'utf8' });
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/^\[demo\] the stack did not come up: .*not-a-directory/m);
+    expect(failed.stdout).not.toContain('step 1/');
   });
 
   it('acts out every step against the stack it starts, audit records the story, and Ctrl-C stops the stack', async () => {
