@@ -208,7 +208,9 @@ async function actOutStory({ stack, dir, say, pause, onStep }) {
       );
       say('   "credroam-agent status" on ws-b:');
       for (const line of tokenBlock(await agent('ws-b', ['status']), target)) say(`     ${line}`);
-      dashboard('"Conflicts" goes up by one; the feed shows token.conflict (code 501) for alice.');
+      dashboard(
+        '"Conflicts" goes up by one; the feed shows token.conflict (code 501); "User" (alice) lists it.',
+      );
     },
 
     async delete() {
@@ -224,7 +226,7 @@ async function actOutStory({ stack, dir, say, pause, onStep }) {
       const result = await sync('ws-b');
       if (result.deleted !== 2) throw new Error(`ws-b's sync deleted ${result.deleted} tokens, not 2`);
       say('   ws-b synced: the certificate and the key are gone there too; the saved password stays.');
-      dashboard('two token.tombstoned for ws-a; under "User" (alice), the tombstones.');
+      dashboard('the feed shows two token.tombstoned for ws-a; "User" (alice) counts them as tombstoned.');
     },
 
     async planted() {
