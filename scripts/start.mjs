@@ -2,8 +2,6 @@
 // `npm start`: installs what is missing, builds, and runs the local stack in the foreground until Ctrl-C/SIGTERM.
 // `npm start -- --https` serves logon-events and audit over HTTPS with the local CA's certificate instead of plain
 // HTTP on loopback (DESIGN.md section 11 keeps http://127.0.0.1:8440 as the default).
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,19 +15,13 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const https = args.includes('--https');
-const step = (label, command, args) => {
-  console.log(`[start] ${label}`);
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) {
-    console.error(`[start] ${label} failed (exit ${result.status})`);
-    process.exit(result.status ?? 1);
-  }
-};
-
-if (!existsSync(join(root, 'node_modules', '.package-lock.json')))
-  step('installing dependencies (npm ci)', 'npm', ['ci']);
-require('./lib/slapd.cjs').ensureSlapdInstalled();
-step('building', 'npm', ['run', '--silent', 'build']);
+const { prepareLocalStack, serviceUrl, startLocalStack } = require('./lib/local-stack.cjs');
+try {
+  prepareLocalStack({ log: (line) => console.log(`[start] ${line}`) });
+} catch (error) {
+  console.error(`[start] ${error.message}`);
+  process.exit(1);
+}
 
 // The local CA and a server certificate for 127.0.0.1, localhost and ::1, made on first use and kept, so that a
 // workstation or browser told to trust the CA once keeps doing so.
@@ -38,7 +30,6 @@ const show = (file) => relative(process.cwd(), file) || file;
 if (tls.created.length > 0)
   console.log(`[start] made ${tls.created.join(' and ')} certificate(s) in ${show(dirname(tls.caFile))}`);
 
-const { startLocalStack } = require('./lib/local-stack.cjs');
 let stack;
 try {
   stack = await startLocalStack({
@@ -51,10 +42,8 @@ try {
 }
 
 const { slapd } = stack;
-const urlOf = (name, fallback) =>
-  `${stack.services.find((service) => service.name === name)?.url ?? fallback}/`;
-const logonUrl = urlOf('logon-events', 'http://127.0.0.1:8440');
-const auditUrl = urlOf('audit', 'http://127.0.0.1:8441');
+const logonUrl = `${serviceUrl(stack, 'logon-events')}/`;
+const auditUrl = `${serviceUrl(stack, 'audit')}/`;
 const trust = https
   ? `logon-events and audit serve HTTPS with ${show(tls.certFile)}, issued by the local CA ${show(tls.caFile)}:
                      trust it with --ca-file ${show(tls.caFile)} (credroam-agent login), curl --cacert ${show(tls.caFile)},

@@ -3,11 +3,11 @@
 // demo users, the RabbitMQ on this machine, and each built service as its own process, on DESIGN.md section 11's
 // defaults. Keys for first use are generated into the stack's data directory: token-crypto's, the grant key pair
 // (logon-events signs, the gateway and token-crypto verify), and the broker accounts' passwords.
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { createWriteStream, existsSync, mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { startSlapd, DEMO_USERS } = require('./slapd.cjs');
+const { ensureSlapdInstalled, startSlapd, DEMO_USERS } = require('./slapd.cjs');
 const { ensureRabbitMq } = require('./infrastructure.cjs');
 const { dist, requireFromDist } = require('./run-service.cjs');
 
@@ -95,6 +95,28 @@ function startProcess(name, env, logDir, readyLine, timeoutMs = 30_000) {
       reject(new Error(`${name} exited with code ${code} while starting; see ${log.path}`));
     });
   });
+}
+
+/**
+ * What comes before startLocalStack on a fresh clone (`npm start`, `npm run demo`): dependencies installed, slapd
+ * installed, and, unless `build` is false, a fresh build. Each step's output goes to the terminal; throws on failure.
+ */
+function prepareLocalStack({ log = console.log, build = true } = {}) {
+  const step = (label, command, args) => {
+    log(label);
+    const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+    if (result.status !== 0) throw new Error(`${label} failed (exit ${result.status})`);
+  };
+  if (!existsSync(join(root, 'node_modules', '.package-lock.json')))
+    step('installing dependencies (npm ci)', 'npm', ['ci']);
+  ensureSlapdInstalled();
+  if (build) step('building', 'npm', ['run', '--silent', 'build']);
+}
+
+/** The URL a started service reported in its ready line, else its default (DESIGN.md section 11). */
+function serviceUrl(stack, name) {
+  const defaults = { 'logon-events': 'http://127.0.0.1:8440', audit: 'http://127.0.0.1:8441' };
+  return stack.services.find((service) => service.name === name)?.url ?? defaults[name];
 }
 
 /**
@@ -234,4 +256,4 @@ async function startLocalStack({
   }
 }
 
-module.exports = { startLocalStack };
+module.exports = { prepareLocalStack, serviceUrl, startLocalStack };

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   encodeDirectoryToken,
-  encodeRoamingValue,
+  encodePlantedRoamingValue,
   msToFiletime,
   NO_FLAGS,
   RoamingError,
@@ -57,20 +57,12 @@ export function liveAddition(
 export function windowsValue(identifier: string, typeDigit: string, modifiedAt: number): Buffer {
   const filetime = msToFiletime(modifiedAt);
   if (!filetime.ok) throw new Error(filetime.error.message);
-  const encoded = encodeRoamingValue({
-    typeDigit: '9',
-    identifier: 'placeholder',
-    filetime: filetime.value,
-    rawFlags: 0x10,
-    data: Buffer.from('windows provider blob'),
-  });
+  const encoded = encodePlantedRoamingValue(
+    { filetime: filetime.value, rawFlags: 0x10, data: Buffer.from('windows provider blob') },
+    { typeDigit, identifier },
+  );
   if (!encoded.ok) throw new Error(encoded.error.message);
-  // The encoder refuses unsafe identifiers by design, so a planted one is patched into the frame by hand.
-  const framed = Buffer.from(encoded.value);
-  framed.write(typeDigit, 1, 1, 'latin1');
-  framed.fill(0, 3, 96);
-  framed.write(identifier, 3, 93, 'latin1');
-  return framed;
+  return encoded.value;
 }
 
 export function encodedToken(token: DirectoryToken, sealed = randomBytes(64)): Buffer {

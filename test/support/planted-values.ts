@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   encodeDirectoryToken,
-  encodeRoamingValue,
+  encodePlantedRoamingValue,
   msToFiletime,
   type RoamingValueInput,
 } from '@credroam/roaming';
@@ -18,7 +18,6 @@ const SHARED_VECTORS = join(
   '../../libs/roaming/src/codec/__fixtures__/windows-roaming-values.json',
 );
 const KNOWN_TYPE = 0x10;
-const IDENTIFIER_FIELD_BYTES = 93;
 
 /** The five values written by Windows clients, as the shared test data holds them. */
 export function windowsVectors(): { name: string; bytes: Buffer }[] {
@@ -55,27 +54,15 @@ export function cleanToken(seed: string, modifiedAt: number): Buffer {
   );
 }
 
-/**
- * A Windows-framed value as a hostile writer would plant it. The codec refuses to write an unsafe identifier, so the
- * value is written with a safe one and the type digit (offset 1) and identifier field (offset 3, 93 bytes, NUL padded) overwritten after.
- */
+/** A Windows-framed value as a hostile writer would plant it (the type digit and identifier bypass the rules). */
 function windowsValue(overrides: Partial<RoamingValueInput> & { identifier: string }, now: number): Buffer {
   const { identifier, typeDigit = '9', ...rest } = overrides;
-  const value = unwrap(
-    encodeRoamingValue({
-      typeDigit: '9',
-      filetime: filetime(now - 3_600_000),
-      rawFlags: KNOWN_TYPE,
-      data: randomBytes(48),
-      ...rest,
-      identifier: 'placeholder',
-    }),
+  return unwrap(
+    encodePlantedRoamingValue(
+      { filetime: filetime(now - 3_600_000), rawFlags: KNOWN_TYPE, data: randomBytes(48), ...rest },
+      { typeDigit, identifier },
+    ),
   );
-  value.write(typeDigit, 1, 'latin1');
-  const field = Buffer.alloc(IDENTIFIER_FIELD_BYTES);
-  Buffer.from(identifier, 'utf8').copy(field);
-  field.copy(value, 3);
-  return value;
 }
 
 /** One planted value per kind a single value can show, with the kind the scanner must report. */

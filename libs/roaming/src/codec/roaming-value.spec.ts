@@ -6,7 +6,12 @@ import { checkProperty } from '../testing/property-check';
 import { isErrorCode, type ErrorCode, type Result } from '../errors';
 import { foreignRecordArb } from './__fixtures__/token-arbitraries';
 import { encodeCredroamPayload } from './credroam-payload';
-import { decodeRoamingValue, encodeRoamingValue, type RoamingValueInput } from './roaming-value';
+import {
+  decodeRoamingValue,
+  encodePlantedRoamingValue,
+  encodeRoamingValue,
+  type RoamingValueInput,
+} from './roaming-value';
 import { MAX_ENCODED_VALUE_BYTES } from './value-limits';
 
 interface Vector {
@@ -215,6 +220,31 @@ describe('Windows roaming value framing', () => {
       tokenType: null,
       identifierSafe: false,
     });
+  });
+
+  it('frames a planted identifier and type digit that the decoder then flags unsafe, as a hostile writer would', () => {
+    const input = { filetime: 133_000_000_000_000_000n, rawFlags: 0x10, data: Buffer.from('blob') };
+    const planted = encodePlantedRoamingValue(input, { typeDigit: '9', identifier: '..\\..\\evil.bat' });
+    if (!planted.ok) throw new Error(planted.error.message);
+    expect(decodeRoamingValue(planted.value)).toMatchObject({
+      ok: true,
+      value: {
+        tokenType: 'private-key',
+        identifier: '..\\..\\evil.bat',
+        identifierSafe: false,
+        sha1Valid: true,
+      },
+    });
+    const unknown = encodePlantedRoamingValue(input, { typeDigit: 'Z', identifier: 'A'.repeat(120) });
+    expect(unknown.ok && decodeRoamingValue(unknown.value)).toMatchObject({
+      ok: true,
+      value: { typeDigit: 'Z', tokenType: null, identifier: 'A'.repeat(93) },
+    });
+    // Only the identifier and type bypass the rules: the rest of the frame is still checked.
+    expectCode(
+      encodePlantedRoamingValue({ ...input, rawFlags: -1 }, { typeDigit: '9', identifier: 'x' }),
+      'INVALID_INPUT',
+    );
   });
 
   it('reports a hash that does not match the data', () => {

@@ -238,6 +238,25 @@ export function encodeRoamingValue(input: RoamingValueInput): Result<Buffer> {
   return ok(out);
 }
 
+/**
+ * Frames `input` under a type digit and identifier that bypass the whitelists: the bytes someone with write access
+ * to a user's entry could plant (CVE-2022-30170 is a roamed identifier like `..\..\x.bat`). For the tests and
+ * the demo that show such a value reported and never used; nothing that writes tokens calls it. The identifier is
+ * written as UTF-8, cut at the field's 93 bytes.
+ */
+export function encodePlantedRoamingValue(
+  input: Omit<RoamingValueInput, 'typeDigit' | 'identifier' | 'identifierEscaped'>,
+  planted: { typeDigit: string; identifier: string },
+): Result<Buffer> {
+  // encodeRoamingValue refuses unsafe identifiers by design, so the planted ones are patched into its frame.
+  const framed = encodeRoamingValue({ ...input, typeDigit: '9', identifier: 'planted' });
+  if (!framed.ok) return framed;
+  framed.value.write(planted.typeDigit, OFFSET.typeDigit, 1, 'latin1');
+  framed.value.fill(0, OFFSET.identifier, OFFSET.identifier + IDENTIFIER_FIELD_BYTES);
+  Buffer.from(planted.identifier, 'utf8').copy(framed.value, OFFSET.identifier, 0, IDENTIFIER_FIELD_BYTES);
+  return framed;
+}
+
 export function decodeWindowsFlags(rawFlags: number): WindowsValueFlags {
   const has = (bit: number) => (rawFlags & bit) !== 0;
   return {
