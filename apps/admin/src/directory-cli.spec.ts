@@ -72,15 +72,20 @@ describe('credroam user, scan and schema command lines', () => {
     expect(await runDirectoryCli('schema', ['--dialect', 'openldap'], openldap.io)).toBe(0);
     expect(openldap.out()).toContain('# ===== deploy/openldap/credroam.ldif');
     expect(openldap.out()).toContain("NAME 'msPKIAccountCredentials'");
+    expect(openldap.out()).toContain("NAME 'credroamPolicy'");
+    expect(openldap.out()).toContain('to dn.subtree="cn=credroam-policy,dc=credroam,dc=test"');
     expect(openldap.out()).toContain('cn=credroam-admin,ou=services');
     const ad = recorder();
     expect(await runDirectoryCli('schema', ['--dialect', 'active-directory', '--json'], ad.io)).toBe(0);
     const files = JSON.parse(ad.out()).files as { path: string; text: string }[];
     expect(files.map((file) => file.path)).toEqual([
       'deploy/active-directory/credroam-ad.ldif',
+      'deploy/active-directory/credroam-ad-policy.ldif',
       'deploy/active-directory/credroam-ad-delegation.txt',
     ]);
     expect(files[0]!.text).toContain('searchFlags: 128');
-    expect(files[1]!.text).toContain('dsacls');
+    expect(files[1]!.text).toContain('lDAPDisplayName: credroamPolicy');
+    expect(files[2]!.text).toContain('dsacls');
+    expect(files[2]!.text).toContain('CN=credroam-policy');
   });
 });

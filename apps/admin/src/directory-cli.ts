@@ -59,8 +59,8 @@ Exit codes: 0 done, 1 failed (or not confirmed), 2 usage.`;
 export const SCHEMA_USAGE = `usage: credroam schema --dialect openldap|active-directory [--json]
 
 Prints the files to load: OpenLDAP, the schema and the ACLs (cn=config LDIF; the slapd.conf forms are next to them
-in deploy/openldap); Active Directory, the confidential-attribute settings as LDIF and the delegation as dsacls
-commands. Exit codes: 0 printed, 1 failed, 2 usage.`;
+in deploy/openldap), the policy objects included; Active Directory, the confidential-attribute settings as LDIF,
+the schema extension of the policy objects (LDIF) and the delegation as dsacls commands. Exit codes: 0 printed, 1 failed, 2 usage.`;
 
 function text(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
   const value = values[name];
