@@ -10,8 +10,8 @@ function recorder() {
   };
 }
 
-describe('credroam user, scan and schema command lines', () => {
-  it.each(['user', 'scan', 'schema'] as DirectoryCommand[])(
+describe('credroam user, policy, scan and schema command lines', () => {
+  it.each(['user', 'policy', 'scan', 'schema'] as DirectoryCommand[])(
     '%s --help prints its usage and exits 0',
     async (command) => {
       const cli = recorder();
@@ -28,6 +28,19 @@ describe('credroam user, scan and schema command lines', () => {
     ['user', ['show', 'alice', '--yes']],
     ['user', ['purge', 'alice', '--type', 'wallpaper']],
     ['user', ['delete', 'alice']],
+    ['policy', []],
+    ['policy', ['apply', 'maxTokens=5']],
+    ['policy', ['set']],
+    ['policy', ['set', 'maxTokenz=5']],
+    ['policy', ['set', 'maxTokens=0']],
+    ['policy', ['set', 'enabled=maybe']],
+    ['policy', ['set', 'maxTokens=5', '--ou', 'ou=a,dc=x', '--group', 'cn=g,dc=x']],
+    ['policy', ['set', 'maxTokens=5', '--priority', '3']],
+    ['policy', ['set', 'maxTokens=5', '--group', 'cn=g,dc=x', '--priority', '1001']],
+    ['policy', ['set', 'maxTokens=5', '--ou', 'not a dn']],
+    ['policy', ['show', 'maxTokens=5']],
+    ['policy', ['show', '--ou', 'ou=a,dc=x']],
+    ['policy', ['show', '--user', ' alice']],
     ['scan', ['--bogus']],
     [
       'scan',
