@@ -7,11 +7,11 @@ import {
   RoamingError,
   type DirectoryPolicy,
   type PolicySettings,
-  type PolicySource,
 } from '@credroam/roaming';
 import { type CliIo } from '../cli-io';
 import { type AdminDirectoryConfig } from '../directory/admin-directory.config';
 import { withGateway } from '../user/user.command';
+import { describeSource } from './policy-source';
 import { planPolicyChange, type PolicyPlan, type PolicyRequest } from './policy-change';
 import { PolicyObjectsRepository } from './policy-objects.repository';
 
@@ -90,16 +90,6 @@ export function formatPolicyObjects(report: PolicyObjectsReport): string {
     );
   }
   return lines.join('\n');
-}
-
-/** Where a knob's value came from, in words. */
-export function describeSource(source: PolicySource): string {
-  if (source === 'default') return 'bootstrap: policy file or built-in';
-  const colon = source.indexOf(':');
-  const kind = source.slice(0, colon);
-  const dn = source.slice(colon + 1);
-  if (kind === 'directory') return `directory default ${dn}`;
-  return kind === 'subtree' ? `OU ${dn}` : `group ${dn}`;
 }
 
 export async function showUserPolicy(login: string, json: boolean, io: CliIo): Promise<number> {
