@@ -252,3 +252,47 @@ describe('the directory policy, read by the gateway from a real slapd', () => {
     }
   });
 });
+
+describe('the directory policy on the Active Directory emulation (TEST ONLY schema)', () => {
+  const slapd = useSlapd({
+    dialect: 'active-directory',
+    users: [{ uid: 'alice', password: 'alice-pass' }],
+    groups: [{ cn: 'kiosk', members: ['alice'] }],
+  });
+
+  it('reads the same objects with the same precedence', async () => {
+    const config = loadGatewayConfig(gatewayEnv(slapd()));
+    const pool = new LdapConnectionPool(config.ldap);
+    try {
+      const container = config.policyDn;
+      const kiosk = slapd().groups[0]!.dn;
+      await withLdap(slapd(), 'admin', async (client) => {
+        await client.add(container, {
+          objectClass: ['top', 'credroamPolicy'],
+          cn: 'credroam-policy',
+          credroamPolicySetting: ['maxTokens=400'],
+        });
+        await client.add(`cn=kiosk,${container}`, {
+          objectClass: ['top', 'credroamPolicy'],
+          cn: 'kiosk',
+          credroamPolicyLinkedGroup: kiosk,
+          credroamPolicySetting: ['purgeOnLogoff=true'],
+        });
+      });
+      const policy = new PolicyService(
+        { defaults: config.policyDefaults, overrides: [] },
+        new DirectoryPolicyRepository(pool, container),
+        { containerDn: container, cacheMs: 60_000 },
+      );
+      const alice = await new UserDirectoryRepository(pool, config).findByLogin('alice');
+      const effective = await policy.resolve(alice.dn, alice.groups);
+      expect(effective.policy).toMatchObject({ maxTokens: 400, purgeOnLogoff: true });
+      expect(effective.sources).toMatchObject({
+        maxTokens: `directory:${container}`,
+        purgeOnLogoff: `group:${kiosk}`,
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+});
