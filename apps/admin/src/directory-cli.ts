@@ -1,5 +1,5 @@
-// credroam's admin commands on the directory (`credroam user`, `credroam policy`, `credroam scan`, `credroam schema`). Exit codes:
-// 0 clean, 1 found or failed, 2 usage.
+// credroam's admin commands on the directory (`credroam user`, `credroam policy`, `credroam scan`,
+// `credroam schema`). Exit codes: 0 clean, 1 found or failed, 2 usage.
 import { parseArgs } from 'node:util';
 import { AMQP_ENV } from '@credroam/messaging';
 import {
@@ -60,8 +60,8 @@ with the operator token in ${ADMIN_AUDIT_ENV.tokenFile}.
 
 Exit codes: 0 done, 1 failed (or not confirmed), 2 usage.`;
 
-export const POLICY_USAGE = `usage: credroam policy show [--user USER] [--json]
-       credroam policy set KNOB=VALUE... [--ou DN | --group DN [--priority N]] [--yes] [--json]
+export const POLICY_USAGE = `usage: credroam policy show [--user USER] [--json] [directory flags]
+       credroam policy set KNOB=VALUE... [--ou DN | --group DN [--priority N]] [--yes] [--json] [directory flags]
 
 show: the directory's policy objects: the defaults in the container (cn=credroam-policy,<base>, or --policy-dn)
   and the overrides linked to OUs and groups; with --user, that user's effective policy as the gateway resolves
@@ -79,10 +79,10 @@ override of the closest OU above the user < group overrides (higher priority fir
 whose DN sorts last). Once the container exists, the file's overrides no longer apply. The gateway reads the
 directory again every CREDROAM_POLICY_CACHE_SECONDS (60 s by default).
 
-Directory access: the admin CLI's own account and flags, as for credroam scan (--url, --bind-dn,
---password-file, --base, --dialect, and ${ADMIN_LDAP_ENV.caFile} / ${ADMIN_LDAP_ENV.allowPlaintext}); the shipped
-ACLs let that account write the policy objects and nothing else. --user goes through the gateway over the broker,
-as credroam user show (${AMQP_ENV.url}, ${AMQP_ENV.namespace}).
+Directory flags (or the environment, as for credroam scan): --url, --bind-dn, --password-file, --base, --dialect,
+--policy-dn (default cn=credroam-policy,<base>); ${ADMIN_LDAP_ENV.caFile} and ${ADMIN_LDAP_ENV.allowPlaintext}. They
+name the admin CLI's own account, which the shipped ACLs let write the policy objects and nothing else. --user goes
+through the gateway over the broker, as credroam user show (${AMQP_ENV.url}, ${AMQP_ENV.namespace}).
 
 Exit codes: 0 done (show: the policy is valid or absent), 1 failed, not confirmed, or (show) the directory policy
 is invalid, 2 usage (including an unknown knob or a value out of its range).`;
@@ -91,11 +91,23 @@ export const SCHEMA_USAGE = `usage: credroam schema --dialect openldap|active-di
 
 Prints the files to load: OpenLDAP, the schema and the ACLs (cn=config LDIF; the slapd.conf forms are next to them
 in deploy/openldap), the policy objects included; Active Directory, the confidential-attribute settings as LDIF,
-the schema extension of the policy objects (LDIF) and the delegation as dsacls commands. Exit codes: 0 printed, 1 failed, 2 usage.`;
+the schema extension of the policy objects (LDIF) and the delegation as dsacls commands.
+Exit codes: 0 printed, 1 failed, 2 usage.`;
 
 function text(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
   const value = values[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The admin CLI's directory account from the flags scan and policy share, each falling back to its variable. */
+function directoryFlags(values: Record<string, string | boolean | undefined>) {
+  return {
+    url: text(values, 'url'),
+    bindDn: text(values, 'bind-dn'),
+    passwordFile: text(values, 'password-file'),
+    baseDn: text(values, 'base'),
+    dialect: text(values, 'dialect'),
+  };
 }
 
 async function scan(args: string[], io: CliIo): Promise<number> {
@@ -120,13 +132,7 @@ async function scan(args: string[], io: CliIo): Promise<number> {
   if (base !== undefined && !distinguishedNameSchema.safeParse(base).success) {
     throw new UsageError('--base must be a distinguished name');
   }
-  const directory = adminDirectoryConfig({
-    url: text(values, 'url'),
-    bindDn: text(values, 'bind-dn'),
-    passwordFile: text(values, 'password-file'),
-    baseDn: base,
-    dialect: text(values, 'dialect'),
-  });
+  const directory = adminDirectoryConfig(directoryFlags(values));
   return runScan(
     { directory, baseDn: directory.baseDn, json: values.json === true, progress: io.interactive === true },
     io,
@@ -191,20 +197,6 @@ async function user(args: string[], io: CliIo): Promise<number> {
     },
     io,
   );
-}
-
-function directoryFlags(values: Record<string, string | boolean | string[] | undefined>) {
-  const flag = (name: string) => {
-    const value = values[name];
-    return typeof value === 'string' ? value : undefined;
-  };
-  return {
-    url: flag('url'),
-    bindDn: flag('bind-dn'),
-    passwordFile: flag('password-file'),
-    baseDn: flag('base'),
-    dialect: flag('dialect'),
-  };
 }
 
 function dnOption(value: string | undefined, name: string): string | undefined {
