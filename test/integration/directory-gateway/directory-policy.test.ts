@@ -167,7 +167,7 @@ describe('the directory policy, read by the gateway from a real slapd', () => {
       expect.objectContaining({
         level: 'info',
         message: 'directory policy loaded',
-        fields: { dn: container(), overrides: 3 },
+        fields: { dn: container(), overrides: 3, fileOverridesSetAside: 1 },
       }),
     ]);
   });

@@ -86,8 +86,13 @@ export class PolicyService {
     }
     this.report(null);
     if (!samePolicy(this.loaded?.directory ?? null, parsed.value)) {
+      // The file's overrides give way to the directory's: say so, since they are still in the file.
       this.options.log?.info(
-        { dn: parsed.value.dn, overrides: parsed.value.overrides.length },
+        {
+          dn: parsed.value.dn,
+          overrides: parsed.value.overrides.length,
+          fileOverridesSetAside: this.bootstrap.overrides.length,
+        },
         'directory policy loaded',
       );
     }
