@@ -10,8 +10,8 @@ function recorder() {
   };
 }
 
-describe('credroam user, scan and schema command lines', () => {
-  it.each(['user', 'scan', 'schema'] as DirectoryCommand[])(
+describe('credroam user, policy, scan and schema command lines', () => {
+  it.each(['user', 'policy', 'scan', 'schema'] as DirectoryCommand[])(
     '%s --help prints its usage and exits 0',
     async (command) => {
       const cli = recorder();
@@ -28,6 +28,19 @@ describe('credroam user, scan and schema command lines', () => {
     ['user', ['show', 'alice', '--yes']],
     ['user', ['purge', 'alice', '--type', 'wallpaper']],
     ['user', ['delete', 'alice']],
+    ['policy', []],
+    ['policy', ['apply', 'maxTokens=5']],
+    ['policy', ['set']],
+    ['policy', ['set', 'maxTokenz=5']],
+    ['policy', ['set', 'maxTokens=0']],
+    ['policy', ['set', 'enabled=maybe']],
+    ['policy', ['set', 'maxTokens=5', '--ou', 'ou=a,dc=x', '--group', 'cn=g,dc=x']],
+    ['policy', ['set', 'maxTokens=5', '--priority', '3']],
+    ['policy', ['set', 'maxTokens=5', '--group', 'cn=g,dc=x', '--priority', '1001']],
+    ['policy', ['set', 'maxTokens=5', '--ou', 'not a dn']],
+    ['policy', ['show', 'maxTokens=5']],
+    ['policy', ['show', '--ou', 'ou=a,dc=x']],
+    ['policy', ['show', '--user', ' alice']],
     ['scan', ['--bogus']],
     [
       'scan',
@@ -72,15 +85,20 @@ describe('credroam user, scan and schema command lines', () => {
     expect(await runDirectoryCli('schema', ['--dialect', 'openldap'], openldap.io)).toBe(0);
     expect(openldap.out()).toContain('# ===== deploy/openldap/credroam.ldif');
     expect(openldap.out()).toContain("NAME 'msPKIAccountCredentials'");
+    expect(openldap.out()).toContain("NAME 'credroamPolicy'");
+    expect(openldap.out()).toContain('to dn.subtree="cn=credroam-policy,dc=credroam,dc=test"');
     expect(openldap.out()).toContain('cn=credroam-admin,ou=services');
     const ad = recorder();
     expect(await runDirectoryCli('schema', ['--dialect', 'active-directory', '--json'], ad.io)).toBe(0);
     const files = JSON.parse(ad.out()).files as { path: string; text: string }[];
     expect(files.map((file) => file.path)).toEqual([
       'deploy/active-directory/credroam-ad.ldif',
+      'deploy/active-directory/credroam-ad-policy.ldif',
       'deploy/active-directory/credroam-ad-delegation.txt',
     ]);
     expect(files[0]!.text).toContain('searchFlags: 128');
-    expect(files[1]!.text).toContain('dsacls');
+    expect(files[1]!.text).toContain('lDAPDisplayName: credroamPolicy');
+    expect(files[2]!.text).toContain('dsacls');
+    expect(files[2]!.text).toContain('CN=credroam-policy');
   });
 });

@@ -1,8 +1,10 @@
 import { type Provider } from '@nestjs/common';
+import { MESSAGING_LOGGER, type MessagingLogger } from '@credroam/messaging';
 import { type GatewayConfig } from './config/gateway.config';
 import { accountStatusMapping } from './ldap/account-status.mapping';
 import { dialectFor } from './ldap/attribute-dialect';
 import { LdapConnectionPool } from './ldap/ldap-connection.pool';
+import { DirectoryPolicyRepository } from './policy/directory-policy.repository';
 import { PolicyService } from './policy/policy.service';
 import { RoamingEntryRepository } from './roaming-state/roaming-entry.repository';
 import { RoamingStateService } from './roaming-state/roaming-state.service';
@@ -42,7 +44,13 @@ export function gatewayProviders(config: GatewayConfig, clock: () => number = Da
     },
     {
       provide: PolicyService,
-      useFactory: () => new PolicyService(config.policyDefaults, config.policyOverrides),
+      inject: [LdapConnectionPool, { token: MESSAGING_LOGGER, optional: true }],
+      useFactory: (pool: LdapConnectionPool, log: MessagingLogger | undefined) =>
+        new PolicyService(
+          { defaults: config.policyDefaults, overrides: config.policyOverrides },
+          new DirectoryPolicyRepository(pool, config.policyDn),
+          { containerDn: config.policyDn, cacheMs: config.policyCacheMs, clock, ...(log ? { log } : {}) },
+        ),
     },
   ];
 }

@@ -44,6 +44,7 @@ async function bootstrap(): Promise<void> {
       namespace: amqp.namespace,
       health: healthUrl,
       tracing: tracing.exporting,
+      policy: { directory: config.policyDn, cacheSeconds: config.policyCacheMs / 1000 },
     },
     'directory-gateway ready',
   );

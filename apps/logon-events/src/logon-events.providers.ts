@@ -48,7 +48,7 @@ export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log:
   const granted = (rpc: RpcClient) => new GrantedRpcClient(rpc, config.grants);
   // Shared by logon, renewal and sync: one key, one policy cache, one memory of device proofs seen.
   const signer = new SessionTokenSigner(config.sessionKey);
-  const policies = new PolicyCache();
+  const policies = new PolicyCache(config.policyCacheMs);
   const proofs = new DeviceProofVerifier();
   const changes = new ChangeNotifier({ ...CHANGE_MEMORY, now: Date.now });
   watchChangeWaits(() => changes.waiting());

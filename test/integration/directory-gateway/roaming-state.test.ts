@@ -110,12 +110,12 @@ describe('directory-gateway against a real slapd', () => {
     it('resolves policy by subtree and group membership', async () => {
       const alice = await gateway.users.lookup('alice');
       const carol = await gateway.users.lookup('carol');
-      expect(gateway.policy.resolve(alice.dn, alice.groups).policy).toMatchObject({
+      expect((await gateway.policy.resolve(alice.dn, alice.groups)).policy).toMatchObject({
         maxTokens: 400,
         tombstoneDays: 30,
         purgeOnLogoff: false,
       });
-      expect(gateway.policy.resolve(carol.dn, carol.groups).policy).toMatchObject({
+      expect((await gateway.policy.resolve(carol.dn, carol.groups)).policy).toMatchObject({
         tombstoneDays: 60,
         purgeOnLogoff: true,
       });

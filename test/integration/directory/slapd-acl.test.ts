@@ -23,7 +23,7 @@ const MASTER_KEYS = 'msPKIDPAPIMasterKeys';
 const CREDENTIALS = 'msPKIAccountCredentials';
 const ROAMING = [STAMP, MASTER_KEYS, CREDENTIALS];
 const ROAMING_CLASS = 'credroamRoamingUser';
-// What the gateway may see of an entry (credroam-acl.conf rule 4, plus the roaming attributes).
+// What the gateway may see of an entry (credroam-acl.conf rule 5, plus the roaming attributes).
 const GATEWAY_VISIBLE = [
   'dn',
   'objectClass',
@@ -408,6 +408,59 @@ describe.each(['slapd.conf', 'cn=config'] as const)(
               }),
             ),
           ).rejects.toThrow(InsufficientAccessError);
+        });
+      });
+    });
+
+    describe('the policy objects', () => {
+      const reader = () => ({ dn: slapd().readerDn, password: slapd().readerPassword });
+      const container = () => `cn=credroam-policy,${slapd().suffix}`;
+
+      it('are written by the admin CLI account only, read by the gateway, and hidden from users', async () => {
+        await withLdap(slapd(), reader(), async (client) => {
+          await client.add(container(), {
+            objectClass: ['top', 'credroamPolicy'],
+            cn: 'credroam-policy',
+            credroamPolicySetting: ['maxTokens=400'],
+          });
+          await client.add(`cn=pilot,${container()}`, {
+            objectClass: ['top', 'credroamPolicy'],
+            cn: 'pilot',
+            credroamPolicyLinkedGroup: slapd().groups[0]!.dn,
+            credroamPolicyPriority: '5',
+            credroamPolicySetting: ['purgeOnLogoff=true'],
+          });
+          await client.modify(container(), [
+            remove('credroamPolicySetting', 'maxTokens=400'),
+            add('credroamPolicySetting', 'maxTokens=300'),
+          ]);
+          // The right to add below the suffix is for the policy container only.
+          await expect(
+            client.add(`cn=elsewhere,${slapd().suffix}`, {
+              objectClass: ['top', 'credroamPolicy'],
+              cn: 'elsewhere',
+            }),
+          ).rejects.toThrow(InsufficientAccessError);
+        });
+        await withLdap(slapd(), 'service', async (client) => {
+          const { searchEntries } = await client.search(container(), {
+            scope: 'sub',
+            filter: '(objectClass=credroamPolicy)',
+            attributes: ['credroamPolicySetting', 'credroamPolicyLinkedGroup', 'credroamPolicyPriority'],
+          });
+          expect(searchEntries.map((entry) => entry.credroamPolicySetting).sort()).toEqual([
+            'maxTokens=300',
+            'purgeOnLogoff=true',
+          ]);
+          await expect(
+            client.modify(container(), add('credroamPolicySetting', 'enabled=false')),
+          ).rejects.toThrow(InsufficientAccessError);
+        });
+        await withLdap(slapd(), { uid: 'frank' }, async (client) => {
+          expect(await readEntry(client, container(), ['*'])).toBeUndefined();
+          await expect(
+            client.modify(container(), add('credroamPolicySetting', 'enabled=false')),
+          ).rejects.toThrow();
         });
       });
     });

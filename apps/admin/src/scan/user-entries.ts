@@ -1,6 +1,5 @@
 // Every user entry under a base, page by page (RFC 2696 paged results, which both slapd and AD support), with the
 // roaming attributes in the wire form of the directory's dialect.
-import { Client } from 'ldapts';
 import { valuesOf } from '../../../directory-gateway/src/ldap/entry-values';
 import { toRoamingError } from '../../../directory-gateway/src/ldap/ldap-error.mapper';
 import {
@@ -8,6 +7,7 @@ import {
   STAMP_ATTRIBUTE,
   TOKEN_ATTRIBUTES,
 } from '../../../directory-gateway/src/ldap/attribute-dialect';
+import { openAdminDirectory } from '../directory/admin-directory.client';
 import { type AdminDirectoryConfig } from '../directory/admin-directory.config';
 import { type ScannedEntry } from './entry-findings';
 
@@ -20,16 +20,8 @@ export async function* userEntries(
   baseDn: string,
 ): AsyncGenerator<ScannedEntry> {
   const dialect = dialectFor(config.dialect);
-  const client = new Client({
-    url: config.url,
-    timeout: 60_000,
-    connectTimeout: 10_000,
-    ...(config.caPem && config.url.startsWith('ldaps:') ? { tlsOptions: { ca: [config.caPem] } } : {}),
-  });
+  const client = await openAdminDirectory(config);
   try {
-    await client.bind(config.bindDn, config.password).catch((error: unknown) => {
-      throw toRoamingError(error, `binding as ${config.bindDn}`);
-    });
     const pages = client.searchPaginated(baseDn, {
       scope: 'sub',
       filter: USER_FILTER,

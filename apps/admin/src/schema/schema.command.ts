@@ -11,6 +11,7 @@ const FILES: Record<SchemaDialect, string[]> = {
   openldap: ['deploy/openldap/credroam.ldif', 'deploy/openldap/credroam-acl.ldif'],
   'active-directory': [
     'deploy/active-directory/credroam-ad.ldif',
+    'deploy/active-directory/credroam-ad-policy.ldif',
     'deploy/active-directory/credroam-ad-delegation.txt',
   ],
 };

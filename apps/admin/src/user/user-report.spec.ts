@@ -42,7 +42,12 @@ const sources = Object.fromEntries(POLICY_KNOBS.map((knob) => [knob, 'default'])
 >;
 const effective = {
   policy: { ...POLICY_DEFAULTS, maxTokens: 1 },
-  sources: { ...sources, maxTokens: 'group:cn=kiosk,ou=groups,dc=credroam,dc=test' as const },
+  sources: {
+    ...sources,
+    maxTokens: 'group:cn=kiosk,ou=groups,dc=credroam,dc=test' as const,
+    tombstoneDays: 'directory:cn=credroam-policy,dc=credroam,dc=test' as const,
+    maxTokenBytes: 'subtree:ou=finance,ou=people,dc=credroam,dc=test' as const,
+  },
 };
 
 describe('userReport', () => {
@@ -72,6 +77,14 @@ describe('userReport', () => {
       source: 'group:cn=kiosk,ou=groups,dc=credroam,dc=test',
     });
     const text = formatUserReport(report);
+    expect(text).toContain('maxTokens = 1  (group cn=kiosk,ou=groups,dc=credroam,dc=test)');
+    expect(text).toContain(
+      `tombstoneDays = ${POLICY_DEFAULTS.tombstoneDays}  (directory default cn=credroam-policy,dc=credroam,dc=test)`,
+    );
+    expect(text).toContain(
+      `maxTokenBytes = ${POLICY_DEFAULTS.maxTokenBytes}  (OU ou=finance,ou=people,dc=credroam,dc=test)`,
+    );
+    expect(text).toContain('enabled = true  (bootstrap: policy file or built-in)');
     expect(text).toContain('OVER LIMITS');
     expect(text).toContain('unsafe-identifier  private-key  "..\\\\x.bat"');
     expect(text).toContain('unknown (audit is not configured)');

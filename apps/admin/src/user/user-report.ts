@@ -7,6 +7,7 @@ import {
   type EffectivePolicy,
   type TokenType,
 } from '@credroam/roaming';
+import { describeSource } from '../policy/policy-source';
 
 const DAY_MS = 86_400_000;
 
@@ -145,7 +146,9 @@ export function formatUserReport(report: UserReport): string {
     `totals: ${totals.tokens} of ${totals.maxTokens} tokens, ${totals.liveBytes} of ${totals.maxTotalBytes} bytes live${totals.overLimits ? '  OVER LIMITS' : ''}`,
     '',
     'effective policy:',
-    ...report.policy.map((knob) => `  ${knob.knob} = ${String(knob.value)}  (${knob.source})`),
+    ...report.policy.map(
+      (knob) => `  ${knob.knob} = ${String(knob.value)}  (${describeSource(knob.source)})`,
+    ),
     '',
     'last sync per machine:',
   );

@@ -22,7 +22,7 @@ import { formatUserReport, userReport } from './user-report';
 /** The CLI reports failures itself, in one line; the client's own log lines would only repeat them. */
 const silentLogger: MessagingLogger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
 
-async function withGateway<T>(work: (gateway: RpcClient) => Promise<T>): Promise<T> {
+export async function withGateway<T>(work: (gateway: RpcClient) => Promise<T>): Promise<T> {
   // Nest's RMQ client logs its connection on stdout, which belongs to the command's output (--json).
   Logger.overrideLogger(false);
   const gateway = new RpcClient(loadAmqpConfig(), 'directory-gateway', {

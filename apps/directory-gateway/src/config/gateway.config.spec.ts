@@ -35,6 +35,23 @@ describe('directory-gateway configuration', () => {
     expect(messageOf({ ...base, ...env })).toMatch(pattern);
   });
 
+  it('looks for the directory policy under the base and caches it a minute, unless told otherwise', () => {
+    expect(loadGatewayConfig(base)).toMatchObject({
+      policyDn: 'cn=credroam-policy,dc=credroam,dc=test',
+      policyCacheMs: 60_000,
+    });
+    expect(
+      loadGatewayConfig({
+        ...base,
+        CREDROAM_POLICY_DN: 'cn=roaming,ou=policies,dc=example,dc=com',
+        CREDROAM_POLICY_CACHE_SECONDS: '0',
+      }),
+    ).toMatchObject({ policyDn: 'cn=roaming,ou=policies,dc=example,dc=com', policyCacheMs: 0 });
+    expect(messageOf({ ...base, CREDROAM_POLICY_CACHE_SECONDS: '3601' })).toMatch(
+      /CREDROAM_POLICY_CACHE_SECONDS/,
+    );
+  });
+
   it('requires exactly one source for the bind password', () => {
     expect(messageOf({})).toMatch(
       /exactly one of CREDROAM_LDAP_BIND_PASSWORD and CREDROAM_LDAP_BIND_PASSWORD_FILE/,

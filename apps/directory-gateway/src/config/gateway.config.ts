@@ -4,6 +4,7 @@ import { envWholeNumber, isLoopbackHost } from '@credroam/platform';
 import {
   distinguishedNameSchema,
   parseWith,
+  policyContainerDn,
   policyDefaultsSchema,
   policyOverrideSchema,
   POLICY_DEFAULTS,
@@ -49,6 +50,8 @@ const envSchema = z.object({
   CREDROAM_LDAP_CONNECT_TIMEOUT_MS: envWholeNumber(100, 60_000).default(3000),
   CREDROAM_LDAP_POOL_SIZE: envWholeNumber(1, 64).default(4),
   CREDROAM_POLICY_FILE: z.string().min(1).optional(),
+  CREDROAM_POLICY_DN: distinguishedNameSchema.optional(),
+  CREDROAM_POLICY_CACHE_SECONDS: envWholeNumber(0, 3600).default(60),
   CREDROAM_SERVICE_CHANNEL_KEY_FILE: z.string().min(1).optional(),
 });
 
@@ -75,8 +78,13 @@ export interface GatewayConfig {
   dialect: 'openldap' | 'active-directory';
   /** Where the directory says an account is disabled, locked or its password changed (session renewal). */
   accountStatus: AccountStatusMappingName;
+  /** The bootstrap: the policy file's (or the built-in) defaults and overrides. */
   policyDefaults: Policy;
   policyOverrides: PolicyOverride[];
+  /** The directory's policy container; the bootstrap applies alone while it does not exist. */
+  policyDn: string;
+  /** How long a read of the directory's policy is reused; 0 reads it for every resolution. */
+  policyCacheMs: number;
   /** Opens passwords sealed by the edge; absent, password verification is refused. */
   serviceChannelKey: Buffer | null;
 }
@@ -195,6 +203,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       (values.CREDROAM_DIRECTORY_DIALECT === 'openldap' ? 'ppolicy' : 'active-directory'),
     policyDefaults,
     policyOverrides,
+    policyDn: values.CREDROAM_POLICY_DN ?? policyContainerDn(values.CREDROAM_LDAP_BASE_DN),
+    policyCacheMs: values.CREDROAM_POLICY_CACHE_SECONDS * 1000,
     serviceChannelKey,
   };
 }

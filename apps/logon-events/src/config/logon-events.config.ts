@@ -17,6 +17,7 @@ const envSchema = z.object({
   CREDROAM_LOGON_PORT: count(0, 65_535, 8440),
   CREDROAM_SESSION_KEY_FILE: z.string().min(1, { message: 'is required' }),
   CREDROAM_SESSION_LIFETIME_SECONDS: count(30, 86_400, 900),
+  CREDROAM_POLICY_CACHE_SECONDS: count(0, 3600, 60),
   CREDROAM_SERVICE_CHANNEL_KEY_FILE: z.string().min(1, { message: 'is required' }),
   CREDROAM_RATE_USER_BURST: count(1, 100_000, 30),
   CREDROAM_RATE_USER_PER_SECOND: z.coerce.number().positive().max(100_000).default(2),
@@ -47,6 +48,8 @@ export interface LogonEventsConfig {
   tls: TlsIdentity | null;
   sessionKey: Buffer;
   sessionLifetimeMs: number;
+  /** How long a session's resolved policy is reused before the gateway is asked again. */
+  policyCacheMs: number;
   serviceChannelKey: Buffer;
   /** Signs the grants of requests for a user's secrets (CREDROAM_GRANT_SIGNING_KEY_FILE). */
   grants: GrantIssuer;
@@ -108,6 +111,7 @@ export function loadLogonEventsConfig(env: NodeJS.ProcessEnv = process.env): Log
       1024,
     ),
     sessionLifetimeMs: values.CREDROAM_SESSION_LIFETIME_SECONDS * 1000,
+    policyCacheMs: values.CREDROAM_POLICY_CACHE_SECONDS * 1000,
     serviceChannelKey: readKey(
       values.CREDROAM_SERVICE_CHANNEL_KEY_FILE,
       'the service channel key',

@@ -12,10 +12,13 @@ const MAX_SESSIONS = 200_000;
 
 /**
  * The effective policy resolved at logon, per session, so a sync does not ask the directory again. In memory and
- * per replica: a replica that did not see the logon resolves it once and keeps it for the session's lifetime.
+ * per replica: a replica that did not see the logon resolves it once. Kept for `maxAgeMs` at most (and never past
+ * the session), so a policy changed in the directory reaches the next sync after that, without a new logon.
  */
 export class PolicyCache {
   private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly maxAgeMs = 60_000) {}
 
   private static keyOf(claims: SessionClaims): string {
     return `${claims.dn}\n${claims.machine}\n${claims.exp}`;
@@ -33,7 +36,7 @@ export class PolicyCache {
 
   remember(claims: SessionClaims, policy: EffectivePolicyWire, now: number): void {
     if (this.entries.size >= MAX_SESSIONS) this.sweep(now);
-    this.entries.set(PolicyCache.keyOf(claims), { policy, exp: claims.exp });
+    this.entries.set(PolicyCache.keyOf(claims), { policy, exp: Math.min(claims.exp, now + this.maxAgeMs) });
   }
 
   private sweep(now: number): void {

@@ -2,12 +2,18 @@ import { z } from 'zod';
 import { POLICY_KNOBS, policySchema } from '../policy/policy';
 import { type PolicyScope } from '../policy/resolve-policy';
 
-const SCOPE_KINDS = ['subtree', 'group'] as const satisfies readonly PolicyScope['kind'][];
+// `directory` names the directory's policy container, whose defaults sit between the bootstrap and the overrides.
+const SOURCE_KINDS = ['subtree', 'group', 'directory'] as const satisfies readonly (
+  PolicyScope['kind'] | 'directory'
+)[];
 
-/** `default`, or the override that set a knob: `subtree:<dn>` / `group:<dn>` (policy/resolve-policy.ts). */
+/**
+ * `default` (the bootstrap), `directory:<dn>` (the directory's defaults), or the override that set a knob:
+ * `subtree:<dn>` / `group:<dn>` (policy/resolve-policy.ts).
+ */
 export const policySourceSchema = z.union([
   z.literal('default'),
-  z.templateLiteral([z.enum(SCOPE_KINDS), ':', z.string().min(1).max(2048)]),
+  z.templateLiteral([z.enum(SOURCE_KINDS), ':', z.string().min(1).max(2048)]),
 ]);
 
 /**
