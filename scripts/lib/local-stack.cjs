@@ -4,12 +4,13 @@
 // defaults. Keys for first use are generated into the stack's data directory: token-crypto's, the grant key pair
 // (logon-events signs, the gateway and token-crypto verify), and the broker accounts' passwords.
 const { spawn, spawnSync } = require('node:child_process');
-const { randomBytes } = require('node:crypto');
+const { randomBytes, randomUUID } = require('node:crypto');
 const { createWriteStream, existsSync, mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { ensureSlapdInstalled, startSlapd, DEMO_USERS } = require('./slapd.cjs');
 const { ensureRabbitMq } = require('./infrastructure.cjs');
 const { dist, requireFromDist } = require('./run-service.cjs');
+const { ServiceSupervisor } = require('./service-supervisor.cjs');
 
 const root = join(__dirname, '..', '..');
 const runService = join(__dirname, 'run-service.cjs');
@@ -149,10 +150,18 @@ async function startLocalStack({
   await ensureRabbitMq(log);
 
   const slapd = await startSlapd({ port: ldapPort, users });
-  const children = [];
+  let restarts = null;
+  let startService = null;
+  const supervisor = new ServiceSupervisor({
+    start: (name) => startService(name),
+    log: (line) => log(line),
+    report: (restart) => restarts?.report(restart),
+  });
   const stop = async () => {
+    supervisor.stop();
+    await restarts?.close();
     await Promise.all(
-      children.map(
+      supervisor.children().map(
         ({ child }) =>
           new Promise((resolve) => {
             if (child.exitCode !== null) return resolve();
@@ -230,19 +239,22 @@ async function startLocalStack({
         },
       },
     ];
+    startService = (name) => {
+      const service = services.find((candidate) => candidate.name === name);
+      const env = { ...common, CREDROAM_AMQP_URL: brokerUrlOf(name), ...service.env, ...serviceEnv[name] };
+      return startProcess(name, env, logDir, service.ready);
+    };
     for (const service of services) {
       if (!existsSync(join(dist, 'apps', service.name, 'src', 'main.js'))) continue;
       if (only && !only.includes(service.name)) continue;
-      const env = {
-        ...common,
-        CREDROAM_AMQP_URL: brokerUrlOf(service.name),
-        ...service.env,
-        ...serviceEnv[service.name],
-      };
-      const child = await startProcess(service.name, env, logDir, service.ready);
-      children.push({ name: service.name, child });
+      supervisor.watch(service.name, await startService(service.name));
     }
-    const started = children.map(({ name, child }) => ({ name, pid: child.pid, url: child.readyUrl }));
+    // The supervisor publishes as the broker's administrator, in the stack's vhost (the services' own, when
+    // accounts were made), with the topic exchange the services use.
+    restarts = restartReporter(vhostUrl(amqpUrl, brokerUrlOf('audit')), namespace, log);
+    const started = supervisor
+      .children()
+      .map(({ name, child }) => ({ name, pid: child.pid, url: child.readyUrl }));
     // What a workstation's hook connects with for the AMQP ingress (the agent reads the namespace from the URL).
     const hookUrl = new URL(brokerUrlOf('hook'));
     hookUrl.searchParams.set('namespace', namespace);
@@ -254,6 +266,41 @@ async function startLocalStack({
     await stop();
     throw error;
   }
+}
+
+/** `url` with the vhost of `inVhost`. */
+function vhostUrl(url, inVhost) {
+  const result = new URL(url);
+  result.pathname = new URL(inVhost).pathname;
+  return result.toString();
+}
+
+/**
+ * Publishes each restart as `service.restarted`, validated by the events contract like every event; a broker that
+ * cannot take it costs a log line, never the supervision.
+ */
+function restartReporter(amqpUrl, namespace, log) {
+  const { EventPublisher, amqpConfig } = requireFromDist('libs/messaging/src/index.js');
+  const { createEvent } = requireFromDist('libs/roaming/src/index.js');
+  const quiet = () => {};
+  const said = (_fields, message) => log(`restart reporter: ${message}`);
+  const publisher = new EventPublisher(amqpConfig({ url: amqpUrl, namespace }), {
+    logger: { debug: quiet, info: quiet, warn: said, error: said },
+  });
+  return {
+    report(payload) {
+      const event = createEvent(
+        'service.restarted',
+        { correlationId: randomUUID(), user: null, machine: null, payload },
+        { id: randomUUID(), now: Date.now() },
+      );
+      if (!event.ok) return log(`restart of ${payload.service} not published: ${event.error.message}`);
+      publisher
+        .publish(event.value)
+        .catch((error) => log(`restart of ${payload.service} not published: ${error.message}`));
+    },
+    close: () => publisher.close(),
+  };
 }
 
 module.exports = { prepareLocalStack, serviceUrl, startLocalStack };

@@ -80,7 +80,12 @@ export class BrokerProbe {
     this.names = amqpNames(namespace);
     this.track({
       queues: [this.names.deadLetterQueue, this.names.ingressQueue, ...Object.values(this.names.rpcQueues)],
-      exchanges: [this.names.eventsExchange, this.names.deadLetterExchange, this.names.ingressExchange],
+      exchanges: [
+        this.names.eventsExchange,
+        this.names.deadLetterExchange,
+        this.names.ingressExchange,
+        this.names.adminExchange,
+      ],
     });
   }
 

@@ -5,6 +5,7 @@ import { FULL_RESYNC_REASONS } from '../reconcile/model';
 import { MAX_TIMESTAMP_MS } from '../tokens/token-meta';
 import {
   AMQP_INGRESS_SOURCE,
+  CREDROAM_SERVICES,
   DEAD_LETTER_REASONS,
   createEvent,
   EVENT_CATALOG,
@@ -176,6 +177,17 @@ const PAYLOADS: { [T in EventType]: fc.Arbitrary<EventPayload<T>> } = {
     delayMs: fc.integer({ min: 0, max: 600_000 }),
   }),
   'directory.changed': fc.record({ trigger, modifiedAt: instant }),
+  'service.restarted': fc
+    .record({
+      service: fc.constantFrom(...CREDROAM_SERVICES),
+      ended: fc.oneof(
+        fc.record({ exitCode: fc.integer({ min: 0, max: 255 }), signal: fc.constant(null) }),
+        fc.record({ exitCode: fc.constant(null), signal: fc.constantFrom('SIGKILL', 'SIGSEGV', 'SIGTERM') }),
+      ),
+      restarts: fc.integer({ min: 1, max: 1_000_000 }),
+      downMs: fc.integer({ min: 0, max: 86_400_000 }),
+    })
+    .map(({ ended, ...rest }) => ({ ...rest, ...ended })),
   'message.dead-lettered': fc.record({
     queue: fc.string({ minLength: 1, maxLength: 255 }),
     originalRoutingKey: fc.string({ maxLength: 255 }),

@@ -65,6 +65,9 @@ export const logonSourceSchema = z.union([z.ipv4(), z.ipv6(), z.literal(AMQP_ING
 /** Why a logon failed, as the gateway answered it (an unknown login and a wrong password look alike to clients). */
 export const LOGON_FAILURE_REASONS = ['INVALID_CREDENTIALS', 'USER_NOT_FOUND'] as const;
 
+/** credroam's services, as supervisors and operators name them. */
+export const CREDROAM_SERVICES = ['directory-gateway', 'token-crypto', 'logon-events', 'audit'] as const;
+
 export const DEAD_LETTER_REASONS = [
   'retries-exhausted',
   'invalid-message',
@@ -365,6 +368,31 @@ export const EVENT_CATALOG = Object.freeze({
     payload: z.object({ trigger: syncTriggerSchema, modifiedAt: isoInstantSchema }).strict(),
     summary:
       "A sync on the machine wrote the user's roaming data; modifiedAt is the new directory stamp's time. The user's other workstations waiting for changes are told.",
+  }),
+  'service.restarted': defineEvent({
+    version: 1,
+    codes: [1],
+    requires: { user: false, machine: false },
+    payload: z
+      .object({
+        service: z.enum(CREDROAM_SERVICES),
+        exitCode: z.number().int().min(0).max(255).nullable(),
+        signal: z
+          .string()
+          .regex(/^SIG[A-Z0-9]{1,12}$/)
+          .nullable(),
+        /** Restarts of this service since the stack started, this one included. */
+        restarts: z.number().int().min(1).max(1_000_000),
+        /** From the exit to the restarted service's ready line. */
+        downMs: z.number().int().min(0).max(86_400_000),
+      })
+      .strict()
+      .refine(({ exitCode, signal }) => (exitCode === null) !== (signal === null), {
+        message: 'a process ends with an exit code or a signal',
+        path: ['signal'],
+      }),
+    summary:
+      'A service of the local stack (npm start) exited unexpectedly and its supervisor started it again, as compose and Kubernetes restart theirs.',
   }),
   'message.dead-lettered': defineEvent({
     version: 1,

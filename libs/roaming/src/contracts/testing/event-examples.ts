@@ -133,6 +133,12 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventFields<T> } = {
     ...subject,
     payload: { trigger: 'store-change', modifiedAt: new Date(NOW).toISOString() },
   },
+  'service.restarted': {
+    correlationId: CORRELATION_ID,
+    user: null,
+    machine: null,
+    payload: { service: 'directory-gateway', exitCode: null, signal: 'SIGKILL', restarts: 1, downMs: 4200 },
+  },
   'message.dead-lettered': {
     correlationId: CORRELATION_ID,
     user: null,

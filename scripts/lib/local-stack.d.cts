@@ -1,0 +1,30 @@
+// Types for local-stack.cjs (the local stack of `npm start`), for the suites that start it.
+import { type SlapdHandle, type SlapdUserOptions } from './slapd.cjs';
+
+export interface LocalStackOptions {
+  dataDir?: string;
+  /** 0: a free port. */
+  ldapPort?: number;
+  namespace?: string;
+  amqpUrl?: string;
+  users?: SlapdUserOptions[];
+  services?: string[];
+  /** More environment per service (e.g. `CREDROAM_LOGON_PORT: '0'`). */
+  serviceEnv?: Record<string, Record<string, string>>;
+  brokerAccounts?: boolean;
+  https?: { certFile: string; keyFile: string };
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  slapd: SlapdHandle;
+  /** The services as started (a restarted one has another pid since). */
+  services: { name: string; pid: number; url?: string }[];
+  logDir: string;
+  hookUrl: string;
+  stop(): Promise<void>;
+}
+
+export function startLocalStack(options?: LocalStackOptions): Promise<LocalStack>;
+export function serviceUrl(stack: LocalStack, name: string): string;
+export function prepareLocalStack(options?: { log?: (line: string) => void; build?: boolean }): void;
