@@ -2,6 +2,7 @@ import {
   EVENT_CODES,
   tokenKeyString,
   type Block,
+  type CertificateMetadata,
   type Download,
   type EventFields,
   type EventType,
@@ -30,6 +31,8 @@ export interface SyncOutcomeInput {
   downloads: Download[];
   /** Downloads that could not be delivered. */
   undeliverable: Rejection[];
+  /** The public facts of the downloaded certificates, by token key. */
+  downloadedCertificates: ReadonlyMap<string, CertificateMetadata>;
   startedAt: number;
   now: number;
 }
@@ -79,7 +82,12 @@ export function buildSyncOutcome(
   const events: RoamingEvent[] = [];
   if (written.wrote) {
     for (const upload of plan.uploads) {
-      const payload = { ...tokenFields(upload.token), conflict: upload.conflict };
+      const facts = written.certificates.get(tokenKeyString(upload.token));
+      const payload = {
+        ...tokenFields(upload.token),
+        conflict: upload.conflict,
+        ...(facts ? { certificate: facts } : {}),
+      };
       events.push(makeEvent('token.uploaded', { ...who, payload }));
     }
     for (const { token } of plan.tombstones) {
@@ -91,7 +99,12 @@ export function buildSyncOutcome(
     }
   }
   for (const download of plan.downloads.filter(({ token }) => !undelivered.has(tokenKeyString(token)))) {
-    const payload = { ...tokenFields(download.token), conflict: download.conflict };
+    const facts = input.downloadedCertificates.get(tokenKeyString(download.token));
+    const payload = {
+      ...tokenFields(download.token),
+      conflict: download.conflict,
+      ...(facts ? { certificate: facts } : {}),
+    };
     events.push(makeEvent('token.downloaded', { ...who, payload }));
   }
   for (const conflict of plan.conflicts)
