@@ -362,7 +362,9 @@
       const label = new Date(from + index * 7 * DAY_MS).toISOString().slice(5, 10);
       ctx.fillText(label, index * barWidth + 2, height - 2);
     }
-    ctx.fillText(`max ${max}/week`, 4, 11);
+    ctx.textAlign = 'right';
+    ctx.fillText(`max ${max}/week`, width - 4, 11);
+    ctx.textAlign = 'left';
   }
 
   function keyText(certificate) {
@@ -398,7 +400,7 @@
       const left = Date.parse(certificate.notAfter) - now;
       row.className =
         certificate.expired || left < 7 * DAY_MS ? 'error' : left < 30 * DAY_MS ? 'warning' : '';
-      const days = Math.floor(left / DAY_MS);
+      const days = Math.ceil(left / DAY_MS);
       [
         `${certificate.notAfter.slice(0, 10)} (${certificate.expired ? 'expired' : `${days} d`})`,
         certificate.user,
