@@ -144,13 +144,14 @@ export class AuditMetrics {
    * reports the same fleet-wide figures: aggregate them with max, not sum. -1 while the database cannot answer.
    */
   private certificateGauges(): void {
-    let reading: { at: number; counts: ReturnType<CertificateCountSource['fleetCounts']> | null } | undefined;
+    let reading: { at: number; counts: ReturnType<CertificateCountSource['fleetCounts']> } | undefined;
     const counts = async () => {
+      const source = this.certificates;
+      if (!source) return undefined;
       if (!reading || performance.now() - reading.at > 1_000) {
-        const source = this.certificates;
-        reading = { at: performance.now(), counts: source ? source.fleetCounts() : null };
+        reading = { at: performance.now(), counts: source.fleetCounts() };
       }
-      return reading.counts?.catch(() => undefined) ?? undefined;
+      return reading.counts.catch(() => undefined);
     };
     new Gauge({
       name: 'credroam_certificates_expiring',
