@@ -2,10 +2,10 @@
 // simulated workstations and synced through the real stack (slapd, RabbitMQ, directory-gateway, token-crypto,
 // logon-events, audit, each its own process); audit's API, its Prometheus gauges and its dashboard in headless
 // Chromium then say which certificates expire soon, for whom, and which are weak.
-import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { type EventEnvelope } from '@credroam/roaming';
 import {
   type CertificatePage,
@@ -20,21 +20,9 @@ import { expectOk, Workstations } from '../../support/agent-cli';
 import { startRoamingServices, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
 import { tearDown } from '../../support/teardown';
+import { launchChromium, screenshotPath } from './support/chromium';
 import { ensureAuditBuilt, startAuditProcess, type AuditProcess } from './support/audit-process';
 import { freePort } from './support/private-postgres';
-
-const CHROMIUM = process.env.CREDROAM_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = resolve(__dirname, '..', '..', '..', '.artifacts', 'e2e');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('the certificate inventory through the real stack, its API, gauges and dashboard', () => {
   const slapd = useSlapd({
@@ -196,12 +184,7 @@ describe('the certificate inventory through the real stack, its API, gauges and 
   }, 120_000);
 
   it('shows the expiry chart and a searchable table on the dashboard', async () => {
-    browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 1400 },
-    });
+    browser = await launchChromium(join(dir, 'chromium-profile'), { width: 1280, height: 1400 });
     const page: Page = browser.pages()[0] ?? (await browser.newPage());
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -228,8 +211,7 @@ describe('the certificate inventory through the real stack, its API, gauges and 
     })()`);
     expect(painted).toBeGreaterThan(500);
 
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const screenshot = join(ARTIFACTS, 'certificate-inventory.png');
+    const screenshot = screenshotPath('certificate-inventory.png');
     await page.locator('#certificates').screenshot({ path: screenshot });
     expect(statSync(screenshot).size).toBeGreaterThan(10_000);
     console.log(`dashboard screenshot: ${screenshot}`);

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { amqpNames, type EventPublisher } from '@credroam/messaging';
 import { type RoamingEvent } from '@credroam/roaming';
@@ -15,7 +12,7 @@ import {
   queueDepth,
   uniqueNamespace,
 } from './support/broker';
-import { createDatabase, dropDatabase, postgresUrl } from './support/postgres';
+import { AUDIT_DATABASES } from './support/databases';
 import { openSse } from './support/sse-client';
 
 interface Page {
@@ -23,27 +20,7 @@ interface Page {
   nextCursor: string | null;
 }
 
-const databases = [
-  {
-    name: 'SQLite',
-    async create() {
-      const dir = mkdtempSync(join(tmpdir(), 'credroam-audit-'));
-      return {
-        url: `sqlite:${join(dir, 'audit.sqlite')}`,
-        drop: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    async create() {
-      const name = await createDatabase();
-      return { url: postgresUrl(name), drop: () => dropDatabase(name) };
-    },
-  },
-];
-
-describe.each(databases)('audit on $name with the real broker', (database) => {
+describe.each(AUDIT_DATABASES)('audit on $name with the real broker', (database) => {
   const namespace = uniqueNamespace(database.name.toLowerCase());
   let drop: () => Promise<void>;
   let audit: RunningAudit;

@@ -1,9 +1,6 @@
 // The certificate inventory in audit, in process, against the real broker and each database: what the token events
 // carry about certificates becomes the API's answers and the Prometheus gauges; tombstones and operator purges
 // remove; redelivered and late older events change nothing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { type EventPublisher } from '@credroam/messaging';
 import { certificateWeaknesses, type CertificateMetadata } from '@credroam/roaming';
@@ -16,29 +13,9 @@ import { waitFor } from '../../helpers/wait-for';
 import { event } from './support/audit-events';
 import { auditEnv, startAudit, type RunningAudit } from './support/audit-app';
 import { connectedPublisher, deleteNamespace, uniqueNamespace } from './support/broker';
-import { createDatabase, dropDatabase, postgresUrl } from './support/postgres';
+import { AUDIT_DATABASES } from './support/databases';
 
 const DAY_MS = 86_400_000;
-
-const databases = [
-  {
-    name: 'SQLite',
-    async create() {
-      const dir = mkdtempSync(join(tmpdir(), 'credroam-inventory-'));
-      return {
-        url: `sqlite:${join(dir, 'audit.sqlite')}`,
-        drop: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    async create() {
-      const name = await createDatabase();
-      return { url: postgresUrl(name), drop: () => dropDatabase(name) };
-    },
-  },
-];
 
 /** A distinct 40-hex thumbprint per call. */
 const thumbprintOf = (label: string) =>
@@ -62,7 +39,7 @@ function facts(
   };
 }
 
-describe.each(databases)('the certificate inventory on $name', (database) => {
+describe.each(AUDIT_DATABASES)('the certificate inventory on $name', (database) => {
   const namespace = uniqueNamespace(`inventory-${database.name.toLowerCase()}`);
   let drop: () => Promise<void>;
   let audit: RunningAudit;
