@@ -227,6 +227,14 @@ describe('the certificate inventory through the real stack, its API, gauges and 
       timeoutMs: 10_000,
     });
     await expect(rows.first().textContent()).resolves.toContain('rsa-key-under-2048');
+
+    // A user's summary lists the certificates that roam for them.
+    await page.fill('#user-search', 'alice');
+    await page.press('#user-search', 'Enter');
+    const summary = page.locator('#user-summary[data-user="alice"]');
+    await summary.waitFor({ timeout: 10_000 });
+    await expect(summary.textContent()).resolves.toMatch(/Certificates.*CN=alice vpn.*CN=alice legacy/);
+    await expect(summary.textContent()).resolves.not.toContain('CN=bob');
     expect(pageErrors).toEqual([]);
   }, 120_000);
 });

@@ -278,7 +278,10 @@
   async function showUser(user) {
     const container = $('user-summary');
     container.replaceChildren(element('p', 'loading…', 'empty'));
-    const summary = await api(`/v1/users/${encodeURIComponent(user)}/summary`);
+    const [summary, certificates] = await Promise.all([
+      api(`/v1/users/${encodeURIComponent(user)}/summary`),
+      api(`/v1/certificates?user=${encodeURIComponent(user)}&limit=100`),
+    ]);
     container.replaceChildren();
     container.dataset.user = summary.user;
     section(
@@ -286,6 +289,17 @@
       'Tokens by type',
       ['type', 'live', 'tombstoned', 'bytes'],
       summary.tokensByType.map((t) => [t.tokenType, t.live, t.tombstoned, t.bytes]),
+    );
+    section(
+      container,
+      'Certificates',
+      ['expires', 'subject', 'key', 'weak'],
+      certificates.certificates.map((c) => [
+        `${c.notAfter.slice(0, 10)}${c.expired ? ' (expired)' : ''}`,
+        c.subject,
+        keyText(c),
+        c.weaknesses.join(', '),
+      ]),
     );
     section(
       container,
