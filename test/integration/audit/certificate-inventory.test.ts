@@ -2,7 +2,6 @@
 // carry about certificates becomes the API's answers and the Prometheus gauges; tombstones and operator purges
 // remove; redelivered and late older events change nothing.
 import { randomUUID } from 'node:crypto';
-import { type EventPublisher } from '@credroam/messaging';
 import { certificateWeaknesses, type CertificateMetadata } from '@credroam/roaming';
 import { HASH_A } from '@credroam/roaming/contracts/testing/contract-examples';
 import {
@@ -11,8 +10,8 @@ import {
 } from '../../../apps/audit/src/contract/audit-api.schemas';
 import { waitFor } from '../../helpers/wait-for';
 import { event } from './support/audit-events';
-import { auditEnv, startAudit, type RunningAudit } from './support/audit-app';
-import { connectedPublisher, deleteNamespace, uniqueNamespace } from './support/broker';
+import { useAuditSuite } from './support/audit-app';
+import { uniqueNamespace } from './support/broker';
 import { AUDIT_DATABASES } from './support/databases';
 
 const DAY_MS = 86_400_000;
@@ -41,9 +40,7 @@ function facts(
 
 describe.each(AUDIT_DATABASES)('the certificate inventory on $name', (database) => {
   const namespace = uniqueNamespace(`inventory-${database.name.toLowerCase()}`);
-  let drop: () => Promise<void>;
-  let audit: RunningAudit;
-  let publisher: EventPublisher;
+  const suite = useAuditSuite(database, namespace);
   const now = Date.now();
 
   const uploaded = (user: string, id: string, certificate: CertificateMetadata, at = Date.now()) =>
@@ -76,9 +73,9 @@ describe.each(AUDIT_DATABASES)('the certificate inventory on $name', (database) 
       },
       at,
     );
-  const list = (query: string) => audit.json<CertificatePage>(`/v1/certificates?${query}`);
+  const list = (query: string) => suite.audit.json<CertificatePage>(`/v1/certificates?${query}`);
   const gauges = async () => {
-    const text = await (await audit.get('/metrics', null)).text();
+    const text = await (await suite.audit.get('/metrics', null)).text();
     const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN);
     return {
       within7d: value(/^credroam_certificates_expiring\{within="7d"\} (-?\d+)/m),
@@ -96,27 +93,13 @@ describe.each(AUDIT_DATABASES)('the certificate inventory on $name', (database) 
       { description, timeoutMs: 10_000, intervalMs: 50 },
     );
 
-  beforeAll(async () => {
-    const db = await database.create();
-    drop = db.drop;
-    audit = await startAudit(auditEnv(namespace, db.url));
-    publisher = await connectedPublisher(namespace);
-  });
-
-  afterAll(async () => {
-    await publisher?.close();
-    await audit?.close();
-    await drop?.();
-    await deleteNamespace(namespace);
-  });
-
   it('answers which certificates expire within N days, for whom, and which are weak; the gauges agree', async () => {
     const soon = thumbprintOf('soon');
     const month = thumbprintOf('month');
     const later = thumbprintOf('later');
     const weak = thumbprintOf('weak');
     const sha1 = thumbprintOf('sha1');
-    await publisher.publishAll([
+    await suite.publisher.publishAll([
       uploaded('alice', soon, facts('alice soon', now + 5 * DAY_MS)),
       uploaded('alice', month, facts('alice month', now + 20 * DAY_MS)),
       uploaded('bob', later, facts('bob later', now + 400 * DAY_MS)),
@@ -150,11 +133,11 @@ describe.each(AUDIT_DATABASES)('the certificate inventory on $name', (database) 
     expect((await list('q=%25')).certificates).toEqual([]);
     expect((await list('limit=2')).truncated).toBe(true);
 
-    const summary = await audit.json<CertificatesSummary>('/v1/certificates/summary');
+    const summary = await suite.audit.json<CertificatesSummary>('/v1/certificates/summary');
     expect(summary).toMatchObject({ total: 5, expired: 1, weak: 2, expiring: { '7d': 1, '30d': 2 } });
     expect(summary.weeks.reduce((sum, week) => sum + week.count, 0)).toBe(3);
     expect(summary.weeks.every((week) => new Date(week.start).getUTCDay() === 1)).toBe(true);
-    expect(await audit.json<CertificatesSummary>('/v1/certificates/summary?user=alice')).toMatchObject({
+    expect(await suite.audit.json<CertificatesSummary>('/v1/certificates/summary?user=alice')).toMatchObject({
       total: 2,
       expiring: { '7d': 1, '30d': 2 },
     });
@@ -165,14 +148,14 @@ describe.each(AUDIT_DATABASES)('the certificate inventory on $name', (database) 
     const id = thumbprintOf('tombstone');
     const t = Date.now();
     const upload = uploaded('dave', id, facts('dave', now + 3 * DAY_MS), t);
-    await publisher.publishAll([upload]);
+    await suite.publisher.publishAll([upload]);
     await settled('dave has a certificate', (page) => page.certificates.length === 1, 'user=dave');
-    await publisher.publishAll([tombstoned('dave', id, t + 10)]);
+    await suite.publisher.publishAll([tombstoned('dave', id, t + 10)]);
     await settled('dave has none', (page) => page.certificates.length === 0, 'user=dave');
 
     // The same upload again (a redelivery) and a late older one change nothing; a marker shows they were consumed.
     const marker = thumbprintOf('marker');
-    await publisher.publishAll([
+    await suite.publisher.publishAll([
       upload,
       uploaded('dave', id, facts('dave', now + 3 * DAY_MS), t - 1_000),
       uploaded('dave', marker, facts('dave marker', now + 90 * DAY_MS), t + 20),
@@ -180,7 +163,7 @@ describe.each(AUDIT_DATABASES)('the certificate inventory on $name', (database) 
     const page = await settled('the marker arrived', (found) => found.certificates.length >= 1, 'user=dave');
     expect(page.certificates.map((item) => item.thumbprint)).toEqual([marker]);
 
-    await publisher.publishAll([
+    await suite.publisher.publishAll([
       event(
         'security.operator-action',
         {
@@ -200,15 +183,15 @@ describe.each(AUDIT_DATABASES)('the certificate inventory on $name', (database) 
     ]);
     await settled('dave purged', (found) => found.certificates.length === 0, 'user=dave');
     // A later sync that uploads the certificate again brings it back.
-    await publisher.publishAll([uploaded('dave', id, facts('dave', now + 3 * DAY_MS), t + 40)]);
+    await suite.publisher.publishAll([uploaded('dave', id, facts('dave', now + 3 * DAY_MS), t + 40)]);
     await settled('dave again', (found) => found.certificates.length === 1, 'user=dave');
   });
 
   it('keeps the inventory route behind the operator token and refuses bad parameters by name', async () => {
-    expect((await audit.get('/v1/certificates', null)).status).toBe(401);
-    const bad = await audit.get('/v1/certificates?expiringWithinDays=-1');
+    expect((await suite.audit.get('/v1/certificates', null)).status).toBe(401);
+    const bad = await suite.audit.get('/v1/certificates?expiringWithinDays=-1');
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toContain('expiringWithinDays');
-    expect((await audit.get('/v1/certificates?weak=maybe')).status).toBe(400);
+    expect((await suite.audit.get('/v1/certificates?weak=maybe')).status).toBe(400);
   });
 });
