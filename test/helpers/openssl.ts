@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-export type KeyAlgorithm = 'rsa-2048' | 'p-256';
+/** rsa-1024 only for weak-key fixtures (the fleet inventory flags it). */
+export type KeyAlgorithm = 'rsa-2048' | 'rsa-1024' | 'p-256';
 
 export interface GeneratedKey {
   keyFile: string;
@@ -37,6 +38,8 @@ export interface CertificateOptions {
   /** OpenSSL form, default "/CN=credroam test". */
   subject?: string;
   days?: number;
+  /** The signature's digest, default OpenSSL's (SHA-256); sha1 for weak-signature fixtures. */
+  digest?: 'sha1' | 'sha256' | 'sha384';
 }
 
 export interface Pkcs12Options {
@@ -60,6 +63,7 @@ export async function openssl(args: string[], cwd?: string): Promise<Buffer> {
 
 const keyArgs: Record<KeyAlgorithm, string[]> = {
   'rsa-2048': ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'],
+  'rsa-1024': ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024'],
   'p-256': ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'],
 };
 
@@ -93,6 +97,7 @@ export class OpensslWorkspace {
         options.subject ?? '/CN=credroam test',
         '-days',
         String(options.days ?? 30),
+        ...(options.digest ? [`-${options.digest}`] : []),
       ]),
     );
     const certPem = await readFile(certFile, 'utf8');

@@ -20,7 +20,10 @@ import { IngestHandler } from './ingest/ingest.handler';
 import { IngestService } from './ingest/ingest.service';
 import { AuditMetrics } from './metrics/audit-metrics';
 import { RetentionService } from './retention/retention.service';
+import { InventoryController } from './inventory/inventory.controller';
+import { InventoryService } from './inventory/inventory.service';
 import { AuditEventRepository } from './storage/audit-event.repository';
+import { CertificateInventoryRepository } from './storage/certificate-inventory.repository';
 import { dataSourceOptions, runMigrations } from './storage/database';
 import { StreamController } from './stream/stream.controller';
 import { LiveFeedService } from './stream/live-feed.service';
@@ -31,6 +34,7 @@ import { SummariesService } from './summaries/summaries.service';
 const CONTROLLERS = [
   EventsController,
   SummariesController,
+  InventoryController,
   StreamController,
   HealthController,
   DocsController,
@@ -72,10 +76,27 @@ export class AuditModule implements NestModule {
           inject: [DataSource],
         },
         {
+          provide: CertificateInventoryRepository,
+          useFactory: (dataSource: DataSource) => new CertificateInventoryRepository(dataSource),
+          inject: [DataSource],
+        },
+        {
           provide: IngestService,
-          useFactory: (events: AuditEventRepository, metrics: AuditMetrics) =>
-            new IngestService(events, metrics, logger, { maxBatch: config.prefetch }),
-          inject: [AuditEventRepository, AuditMetrics],
+          useFactory: (
+            events: AuditEventRepository,
+            metrics: AuditMetrics,
+            inventory: CertificateInventoryRepository,
+          ) => new IngestService(events, metrics, logger, { maxBatch: config.prefetch }, inventory),
+          inject: [AuditEventRepository, AuditMetrics, CertificateInventoryRepository],
+        },
+        {
+          provide: InventoryService,
+          useFactory: (inventory: CertificateInventoryRepository, metrics: AuditMetrics) => {
+            const service = new InventoryService(inventory);
+            metrics.watchInventory(service);
+            return service;
+          },
+          inject: [CertificateInventoryRepository, AuditMetrics],
         },
         {
           provide: IngestHandler,

@@ -5,6 +5,7 @@ export * from './pem';
 export * from './token-hash';
 export { CREDROAM_OID, CREDROAM_OID_ARC } from './asn1/oids';
 export * from './credentials/certificate';
+export * from './credentials/certificate-facts';
 export * from './credentials/private-key';
 export * from './credentials/certification-request';
 export * from './credentials/pkcs12';

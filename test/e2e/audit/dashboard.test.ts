@@ -1,26 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type EventPublisher } from '@credroam/messaging';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { failedSync, syncEvents } from '../../integration/audit/support/audit-events';
 import { OPERATOR_TOKEN } from '../../integration/audit/support/audit-app';
 import { connectedPublisher, deleteNamespace, uniqueNamespace } from '../../integration/audit/support/broker';
+import { launchChromium, screenshotPath } from './support/chromium';
 import { ensureAuditBuilt, startAuditProcess, type AuditProcess } from './support/audit-process';
 import { freePort } from './support/private-postgres';
-
-const CHROMIUM = process.env.CREDROAM_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = resolve(__dirname, '..', '..', '..', '.artifacts', 'e2e');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('the audit dashboard in headless Chromium', () => {
   const namespace = uniqueNamespace('dashboard');
@@ -38,12 +26,7 @@ describe('the audit dashboard in headless Chromium', () => {
       CREDROAM_AUDIT_DB: `sqlite:${join(dir, 'audit.sqlite')}`,
     });
     publisher = await connectedPublisher(namespace);
-    browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 1000 },
-    });
+    browser = await launchChromium(join(dir, 'chromium-profile'), { width: 1280, height: 1000 });
     page = browser.pages()[0] ?? (await browser.newPage());
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
@@ -95,8 +78,7 @@ describe('the audit dashboard in headless Chromium', () => {
     expect(page.url()).not.toContain(OPERATOR_TOKEN);
     expect(pageErrors).toEqual([]);
 
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const screenshot = join(ARTIFACTS, 'audit-dashboard.png');
+    const screenshot = screenshotPath('audit-dashboard.png');
     await page.screenshot({ path: screenshot, fullPage: true });
     expect(statSync(screenshot).size).toBeGreaterThan(10_000);
   }, 60_000);

@@ -1,21 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { amqpNames, type EventPublisher } from '@credroam/messaging';
+import { amqpNames } from '@credroam/messaging';
 import { type RoamingEvent } from '@credroam/roaming';
 import { RetentionService } from '../../../apps/audit/src/retention/retention.service';
 import { waitFor } from '../../helpers/wait-for';
 import { event, failedSync, syncEvents, thumbprint } from './support/audit-events';
-import { auditEnv, OPERATOR_TOKEN, startAudit, type RunningAudit } from './support/audit-app';
-import {
-  connectedPublisher,
-  deleteNamespace,
-  publishRaw,
-  queueDepth,
-  uniqueNamespace,
-} from './support/broker';
-import { createDatabase, dropDatabase, postgresUrl } from './support/postgres';
+import { OPERATOR_TOKEN, useAuditSuite } from './support/audit-app';
+import { publishRaw, queueDepth, uniqueNamespace } from './support/broker';
+import { AUDIT_DATABASES } from './support/databases';
 import { openSse } from './support/sse-client';
 
 interface Page {
@@ -23,83 +14,48 @@ interface Page {
   nextCursor: string | null;
 }
 
-const databases = [
-  {
-    name: 'SQLite',
-    async create() {
-      const dir = mkdtempSync(join(tmpdir(), 'credroam-audit-'));
-      return {
-        url: `sqlite:${join(dir, 'audit.sqlite')}`,
-        drop: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    async create() {
-      const name = await createDatabase();
-      return { url: postgresUrl(name), drop: () => dropDatabase(name) };
-    },
-  },
-];
-
-describe.each(databases)('audit on $name with the real broker', (database) => {
+describe.each(AUDIT_DATABASES)('audit on $name with the real broker', (database) => {
   const namespace = uniqueNamespace(database.name.toLowerCase());
-  let drop: () => Promise<void>;
-  let audit: RunningAudit;
-  let publisher: EventPublisher;
+  const suite = useAuditSuite(database, namespace);
 
   const stored = (filter: string, count: number) =>
     waitFor(
       async () => {
-        const page = await audit.json<Page>(`/v1/events?${filter}`);
+        const page = await suite.audit.json<Page>(`/v1/events?${filter}`);
         return page.events.length >= count ? page : undefined;
       },
       { description: `${count} events matching ${filter}`, timeoutMs: 10_000, intervalMs: 50 },
     );
   /** How many redelivered events audit has recognised as already stored (its Prometheus counter). */
   const duplicatesSeen = async () => {
-    const metrics = await (await audit.get('/metrics', null)).text();
+    const metrics = await (await suite.audit.get('/metrics', null)).text();
     return Number(/^credroam_audit_duplicate_events_total (\d+)/m.exec(metrics)?.[1] ?? 0);
   };
-
-  beforeAll(async () => {
-    const db = await database.create();
-    drop = db.drop;
-    audit = await startAudit(auditEnv(namespace, db.url));
-    publisher = await connectedPublisher(namespace);
-  });
-
-  afterAll(async () => {
-    await publisher?.close();
-    await audit?.close();
-    await drop?.();
-    await deleteNamespace(namespace);
-  });
 
   it('stores a published sync and lists it newest first, filtered by user, machine, type, code and correlation id', async () => {
     const correlationId = randomUUID();
     const events = syncEvents({ user: 'alice', machine: 'WS-1', correlationId });
-    await publisher.publishAll(events);
+    await suite.publisher.publishAll(events);
     const page = await stored(`correlationId=${correlationId}`, 3);
     expect(page.events.map((e) => e.type)).toEqual(['sync.completed', 'token.uploaded', 'sync.started']);
     expect(page.events[0]).toMatchObject({ ...events[2], receivedAt: expect.any(String) });
 
     expect(
-      (await audit.json<Page>(`/v1/events?user=alice&type=token.*&correlationId=${correlationId}`)).events,
+      (await suite.audit.json<Page>(`/v1/events?user=alice&type=token.*&correlationId=${correlationId}`))
+        .events,
     ).toHaveLength(1);
     expect(
       (
-        await audit.json<Page>(
+        await suite.audit.json<Page>(
           `/v1/events?machine=WS-1&type=sync.started,sync.completed&correlationId=${correlationId}`,
         )
       ).events,
     ).toHaveLength(2);
     expect(
-      (await audit.json<Page>(`/v1/events?user=bob&correlationId=${correlationId}`)).events,
+      (await suite.audit.json<Page>(`/v1/events?user=bob&correlationId=${correlationId}`)).events,
     ).toHaveLength(0);
     expect(
-      (await audit.json<Page>(`/v1/events?code=1001&correlationId=${correlationId}`)).events,
+      (await suite.audit.json<Page>(`/v1/events?code=1001&correlationId=${correlationId}`)).events,
     ).toHaveLength(0);
   });
 
@@ -113,13 +69,13 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
         base + Math.floor(i / 2) * 1000,
       ),
     );
-    await publisher.publishAll(events);
+    await suite.publisher.publishAll(events);
     await stored('user=pager&limit=25', 25);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
       const query = `user=pager&limit=7&from=${new Date(base).toISOString()}&to=${new Date(base + 60_000).toISOString()}${cursor ? `&cursor=${cursor}` : ''}`;
-      const page: Page = await audit.json<Page>(`/v1/events?${query}`);
+      const page: Page = await suite.audit.json<Page>(`/v1/events?${query}`);
       seen.push(...page.events.map((e) => e.id));
       cursor = page.nextCursor;
     } while (cursor);
@@ -130,16 +86,16 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
       .map((e) => e.id);
     expect(seen).toEqual(expected);
 
-    const bad = await audit.get('/v1/events?cursor=bm90LWEtY3Vyc29y');
+    const bad = await suite.audit.get('/v1/events?cursor=bm90LWEtY3Vyc29y');
     expect(bad.status).toBe(400);
   });
 
   it('stores a redelivered event once', async () => {
     const [started] = syncEvents({ user: 'dup', machine: 'WS-D' });
     const duplicatesBefore = await duplicatesSeen();
-    await publisher.publish(started!);
-    await publisher.publish(started!);
-    await publisher.publish(started!);
+    await suite.publisher.publish(started!);
+    await suite.publisher.publish(started!);
+    await suite.publisher.publish(started!);
     await stored(`correlationId=${started!.correlationId}`, 1);
     // Both copies have been through the insert once audit has counted them as duplicates.
     await waitFor(async () => (await duplicatesSeen()) >= duplicatesBefore + 2, {
@@ -149,7 +105,7 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
       description: 'queue drained',
     });
     expect(
-      (await audit.json<Page>(`/v1/events?correlationId=${started!.correlationId}`)).events,
+      (await suite.audit.json<Page>(`/v1/events?correlationId=${started!.correlationId}`)).events,
     ).toHaveLength(1);
   });
 
@@ -173,7 +129,7 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
     });
 
     const [after] = syncEvents({ user: 'after-poison', machine: 'WS-1' });
-    await publisher.publish(after!);
+    await suite.publisher.publish(after!);
     await stored(`correlationId=${after!.correlationId}`, 1);
   });
 
@@ -244,10 +200,10 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
     );
     const failed = failedSync(user, 'WS-C', t0 + 40_000);
     const all = [...first, ...settled, ...open, ...later, rejected, limit, failed];
-    await publisher.publishAll(all);
+    await suite.publisher.publishAll(all);
     await stored(`user=${user}&limit=100`, all.length);
 
-    const summary = await audit.json<Record<string, unknown>>(`/v1/users/${user}/summary`);
+    const summary = await suite.audit.json<Record<string, unknown>>(`/v1/users/${user}/summary`);
     expect(summary.tokensByType).toEqual([{ tokenType: 'certificate', live: 2, tombstoned: 0, bytes: 3500 }]);
     expect(summary.machines).toEqual([
       expect.objectContaining({ machine: 'WS-C', outcome: 'failed', code: 1010 }),
@@ -271,13 +227,13 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
       ...syncEvents({ user: 'fleet-b', machine: 'M2', at: from + 70_000, conflict: true, size: 90_000 }),
       failedSync('fleet-b', 'M2', from + 125_000),
     ];
-    await publisher.publishAll(events);
+    await suite.publisher.publishAll(events);
     await stored(
       `from=${new Date(from).toISOString()}&to=${new Date(from + 600_000).toISOString()}&limit=100`,
       events.length,
     );
     const range = `from=${new Date(from).toISOString()}&to=${new Date(from + 600_000).toISOString()}`;
-    const fleet = await audit.json<Record<string, unknown>>(`/v1/fleet/summary?${range}`);
+    const fleet = await suite.audit.json<Record<string, unknown>>(`/v1/fleet/summary?${range}`);
     expect(fleet).toMatchObject({
       bucketSeconds: 60,
       syncs: [
@@ -295,7 +251,7 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
         ],
       },
     });
-    const bySize = await audit.json<{ topUsers: { by: string; users: { user: string }[] } }>(
+    const bySize = await suite.audit.json<{ topUsers: { by: string; users: { user: string }[] } }>(
       `/v1/fleet/summary?${range}&top=size&topLimit=1`,
     );
     expect(bySize.topUsers).toEqual({ by: 'size', users: [{ user: 'fleet-b', bytes: 90_000, tokens: 1 }] });
@@ -309,10 +265,10 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
       machine: 'WS-X',
       payload: { trigger: 'pulse' },
     });
-    await publisher.publish(sneaky);
+    await suite.publisher.publish(sneaky);
     await stored(`correlationId=${correlationId}`, 1);
 
-    const csv = await audit.get(`/v1/events/export?correlationId=${correlationId}`);
+    const csv = await suite.audit.get(`/v1/events/export?correlationId=${correlationId}`);
     expect(csv.headers.get('content-type')).toContain('text/csv');
     expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="credroam-audit-.*\.csv"/);
     const lines = (await csv.text()).split('\r\n');
@@ -322,7 +278,7 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
     expect(lines[1]).toContain(`,'=cmd|' /C calc'!A0,WS-X,`);
     expect(lines[1]).toContain('"{""trigger"":""pulse""}"');
 
-    const ndjson = await audit.get(`/v1/events/export?correlationId=${correlationId}&format=ndjson`);
+    const ndjson = await suite.audit.get(`/v1/events/export?correlationId=${correlationId}&format=ndjson`);
     const records = (await ndjson.text())
       .trim()
       .split('\n')
@@ -331,15 +287,15 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
   });
 
   it('streams matching events live over SSE', async () => {
-    const stream = openSse(`${audit.url}/v1/stream?user=streamed&type=sync.*`, OPERATOR_TOKEN);
+    const stream = openSse(`${suite.audit.url}/v1/stream?user=streamed&type=sync.*`, OPERATOR_TOKEN);
     try {
       await stream.ready;
       const events = syncEvents({ user: 'streamed', machine: 'WS-S' });
-      await publisher.publishAll([...syncEvents({ user: 'someone-else', machine: 'WS-S' }), ...events]);
+      await suite.publisher.publishAll([...syncEvents({ user: 'someone-else', machine: 'WS-S' }), ...events]);
       // The stream keeps the order of publication: once a last matching event has arrived, everything
       // published before it that the filter lets through has arrived too.
       const [last] = syncEvents({ user: 'streamed', machine: 'WS-S' });
-      await publisher.publish(last!);
+      await suite.publisher.publish(last!);
       await waitFor(() => stream.events.some((e) => e.id === last!.id), {
         description: 'the last streamed event',
         timeoutMs: 5_000,
@@ -358,15 +314,15 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
       '/v1/users/alice/summary',
       '/v1/events/export',
     ]) {
-      const response = await audit.get(path, null);
+      const response = await suite.audit.get(path, null);
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toContain('Bearer');
-      expect((await audit.get(path, 'wrong-token-of-some-length')).status).toBe(401);
+      expect((await suite.audit.get(path, 'wrong-token-of-some-length')).status).toBe(401);
     }
-    expect((await audit.get('/health/live', null)).status).toBe(200);
-    expect((await audit.get('/health/ready', null)).status).toBe(200);
-    expect((await audit.get('/docs/openapi.json', null)).status).toBe(200);
-    const page = await audit.get('/', null);
+    expect((await suite.audit.get('/health/live', null)).status).toBe(200);
+    expect((await suite.audit.get('/health/ready', null)).status).toBe(200);
+    expect((await suite.audit.get('/docs/openapi.json', null)).status).toBe(200);
+    const page = await suite.audit.get('/', null);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(await page.text()).toContain('credroam audit');
     // Nothing served ever carries the operator token back.
@@ -379,12 +335,12 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
       '/health/ready',
       '/v1/events?limit=1000',
     ]) {
-      expect(await (await audit.get(path)).text()).not.toContain(OPERATOR_TOKEN);
+      expect(await (await suite.audit.get(path)).text()).not.toContain(OPERATOR_TOKEN);
     }
   });
 
   it('answers bad parameters with 400 naming the parameter', async () => {
-    const response = await audit.get('/v1/events?limit=5000&type=DROP TABLE&bogus=1');
+    const response = await suite.audit.get('/v1/events?limit=5000&type=DROP TABLE&bogus=1');
     expect(response.status).toBe(400);
     const body = (await response.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('INVALID_INPUT');
@@ -393,7 +349,7 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
   });
 
   it('exposes sync outcomes, durations, conflicts and consumer lag to Prometheus', async () => {
-    const metrics = await (await audit.get('/metrics', null)).text();
+    const metrics = await (await suite.audit.get('/metrics', null)).text();
     expect(metrics).toMatch(/^credroam_sync_outcomes_total\{outcome="completed",code="1"\} \d+/m);
     expect(metrics).toMatch(/^credroam_sync_outcomes_total\{outcome="failed",code="1010"\} \d+/m);
     expect(metrics).toMatch(/^credroam_sync_duration_seconds_count \d+/m);
@@ -422,10 +378,12 @@ describe.each(databases)('audit on $name with the real broker', (database) => {
       { correlationId: randomUUID(), user: 'old', machine: 'WS-O', payload: { trigger: 'logon' } },
       Date.now() - 89 * 86_400_000,
     );
-    await publisher.publishAll([old, recent]);
+    await suite.publisher.publishAll([old, recent]);
     await stored('user=old', 2);
-    const deleted = await audit.app.get(RetentionService).purgeNow();
+    const deleted = await suite.audit.app.get(RetentionService).purgeNow();
     expect(deleted).toBeGreaterThanOrEqual(1);
-    expect((await audit.json<Page>('/v1/events?user=old')).events.map((e) => e.id)).toEqual([recent.id]);
+    expect((await suite.audit.json<Page>('/v1/events?user=old')).events.map((e) => e.id)).toEqual([
+      recent.id,
+    ]);
   });
 });

@@ -1,4 +1,10 @@
-import { eventEnvelopeSchema, isoInstantSchema, TOKEN_TYPES } from '@credroam/roaming';
+import {
+  certificateMetadataSchema,
+  certificateThumbprintSchema,
+  eventEnvelopeSchema,
+  isoInstantSchema,
+  TOKEN_TYPES,
+} from '@credroam/roaming';
 import { z } from 'zod';
 import { eventFilterShape } from '../events/event-filter';
 
@@ -61,6 +67,43 @@ export const fleetQuerySchema = z
       .optional()
       .describe('Rank users by conflicts in the window (default) or by current roaming data size.'),
     topLimit: wholeNumberParam(1, 100).optional().describe('Users ranked, 1-100 (default 10).'),
+  })
+  .strict();
+
+const booleanParam = singleValue.pipe(z.enum(['true', 'false'])).transform((value) => value === 'true');
+
+export const MAX_CERTIFICATES_PAGE = 1_000;
+export const MAX_EXPIRY_DAYS = 3_650;
+export const MAX_EXPIRY_WEEKS = 104;
+
+export const certificatesQuerySchema = z
+  .object({
+    user: eventFilterShape.user.describe("Login name, exact: that user's certificates only."),
+    expiringWithinDays: wholeNumberParam(0, MAX_EXPIRY_DAYS)
+      .optional()
+      .describe(`Only certificates not yet expired that expire within this many days, 0-${MAX_EXPIRY_DAYS}.`),
+    expired: booleanParam.optional().describe('true: only expired certificates; false: only valid ones.'),
+    weak: booleanParam
+      .optional()
+      .describe(
+        'true: only weak certificates (RSA under 2048 bits, SHA-1 or MD5 signature); false: the others.',
+      ),
+    q: singleValue
+      .pipe(z.string().max(256))
+      .optional()
+      .describe('Case-insensitive text in the user, subject, issuer, thumbprint or serial number.'),
+    limit: wholeNumberParam(1, MAX_CERTIFICATES_PAGE)
+      .optional()
+      .describe(`Certificates returned, soonest expiry first, 1-${MAX_CERTIFICATES_PAGE} (default 200).`),
+  })
+  .strict();
+
+export const certificatesSummaryQuerySchema = z
+  .object({
+    user: eventFilterShape.user.describe("Login name, exact: that user's certificates only."),
+    weeks: wholeNumberParam(1, MAX_EXPIRY_WEEKS)
+      .optional()
+      .describe(`Weeks in the expiry chart from this one on, 1-${MAX_EXPIRY_WEEKS} (default 26).`),
   })
   .strict();
 
@@ -155,6 +198,37 @@ export const fleetSummarySchema = z.object({
   ]),
 });
 export type FleetSummary = z.output<typeof fleetSummarySchema>;
+
+export const inventoryCertificateSchema = certificateMetadataSchema
+  .safeExtend({
+    user: z.string().describe('The login the certificate roams for.'),
+    thumbprint: certificateThumbprintSchema.describe('SHA-1 of the DER: the token id.'),
+    expired: z.boolean(),
+    firstSeenAt: isoInstantSchema.describe('When audit first saw the certificate roam for this user.'),
+    lastChangedAt: isoInstantSchema.describe('The event audit last applied (an upload or a download).'),
+  })
+  .describe('A certificate in the fleet inventory: its public facts, never its key or content.');
+
+export const certificatePageSchema = z.object({
+  now: isoInstantSchema.describe('The instant expiry was judged against.'),
+  certificates: z.array(inventoryCertificateSchema).describe('Soonest expiry first.'),
+  truncated: z.boolean().describe('More certificates match than limit allowed.'),
+});
+export type CertificatePage = z.output<typeof certificatePageSchema>;
+
+export const certificatesSummarySchema = z.object({
+  now: isoInstantSchema,
+  total: count.describe('Certificates that roam now (not tombstoned or purged).'),
+  expired: count,
+  weak: count,
+  expiring: z
+    .object({ '7d': count, '30d': count })
+    .describe('Not yet expired, expiring within 7 and 30 days.'),
+  weeks: z
+    .array(z.object({ start: isoInstantSchema, count, weak: count }))
+    .describe('Certificates expiring per week (Monday 00:00 UTC), this week on; weeks without any omitted.'),
+});
+export type CertificatesSummary = z.output<typeof certificatesSummarySchema>;
 
 export const errorBodySchema = z.object({
   error: z.object({

@@ -18,6 +18,8 @@ describe('the OpenAPI document', () => {
         '/health/live',
         '/health/ready',
         '/metrics',
+        '/v1/certificates',
+        '/v1/certificates/summary',
         '/v1/events',
         '/v1/events/export',
         '/v1/fleet/summary',
@@ -46,5 +48,32 @@ describe('the OpenAPI document', () => {
     expect(list.every((parameter) => parameter.description.length > 0)).toBe(true);
     expect(document.components.schemas.EventPage!.properties).toHaveProperty('nextCursor');
     expect(document.components.schemas.UserSummary!.properties).toHaveProperty('openConflicts');
+  });
+
+  it('documents the certificate inventory: its filters and what a certificate says', () => {
+    const list = document.paths['/v1/certificates']!.get.parameters!;
+    expect(list.map((parameter) => parameter.name)).toEqual([
+      'user',
+      'expiringWithinDays',
+      'expired',
+      'weak',
+      'q',
+      'limit',
+    ]);
+    expect(list.every((parameter) => parameter.description.length > 0)).toBe(true);
+    const page = document.components.schemas.CertificatePage as {
+      properties: { certificates: { items: { properties: Record<string, unknown> } } };
+    };
+    expect(Object.keys(page.properties.certificates.items.properties)).toEqual(
+      expect.arrayContaining([
+        'user',
+        'thumbprint',
+        'notAfter',
+        'keySize',
+        'signatureAlgorithm',
+        'weaknesses',
+      ]),
+    );
+    expect(document.components.schemas.CertificatesSummary!.properties).toHaveProperty('weeks');
   });
 });

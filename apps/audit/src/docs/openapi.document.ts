@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import {
+  certificatePageSchema,
+  certificatesQuerySchema,
+  certificatesSummaryQuerySchema,
+  certificatesSummarySchema,
   errorBodySchema,
   eventPageSchema,
   exportQuerySchema,
@@ -69,6 +73,8 @@ export function buildOpenApiDocument(): JsonObject {
         EventPage: jsonSchema(eventPageSchema),
         UserSummary: jsonSchema(userSummarySchema),
         FleetSummary: jsonSchema(fleetSummarySchema),
+        CertificatePage: jsonSchema(certificatePageSchema),
+        CertificatesSummary: jsonSchema(certificatesSummarySchema),
         Health: jsonSchema(healthSchema),
         Error: jsonSchema(errorBodySchema),
       },
@@ -141,6 +147,27 @@ export function buildOpenApiDocument(): JsonObject {
           ...secured,
           parameters: queryParameters(fleetQuerySchema),
           responses: { '200': json('FleetSummary', 'The summary.'), ...errors },
+        },
+      },
+      '/v1/certificates': {
+        get: {
+          summary:
+            'The certificate inventory: certificates that roam now, for whom, soonest expiry first, filtered (expiring within N days, expired, weak, a user, text).',
+          ...secured,
+          parameters: queryParameters(certificatesQuerySchema),
+          responses: { '200': json('CertificatePage', 'The matching certificates.'), ...errors },
+        },
+      },
+      '/v1/certificates/summary': {
+        get: {
+          summary:
+            'Inventory counts (total, expired, weak, expiring within 7 and 30 days) and expiries per week.',
+          ...secured,
+          parameters: queryParameters(certificatesSummaryQuerySchema),
+          responses: {
+            '200': json('CertificatesSummary', 'The summary, fleet-wide or for one user.'),
+            ...errors,
+          },
         },
       },
       '/metrics': {

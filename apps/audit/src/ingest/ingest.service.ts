@@ -1,5 +1,6 @@
 import { RoamingError, type EventEnvelope } from '@credroam/roaming';
 import { type Logger } from '@credroam/platform';
+import { inventoryChanges, type InventoryChange } from '../inventory/inventory-change';
 import { type AuditEventRow } from '../storage/audit-event.entity';
 import { isTransientDatabaseError } from '../storage/database';
 import { MAX_PAYLOAD_BYTES, toRow } from '../storage/event-row.mapper';
@@ -10,6 +11,13 @@ export interface EventWriter {
   insert(rows: readonly AuditEventRow[]): Promise<Set<string>>;
   ping(): Promise<void>;
 }
+
+/** Where the certificate inventory is kept; applying the same changes twice is harmless. */
+export interface InventoryWriter {
+  apply(changes: readonly InventoryChange[]): Promise<void>;
+}
+
+const NO_INVENTORY: InventoryWriter = { apply: () => Promise.resolve() };
 
 /** What ingest reports to metrics. */
 export interface IngestObserver {
@@ -41,6 +49,7 @@ export class IngestService {
     private readonly observer: IngestObserver,
     private readonly logger: Logger,
     settings: IngestSettings,
+    private readonly inventory: InventoryWriter = NO_INVENTORY,
   ) {
     this.clock = settings.clock ?? Date.now;
     this.writer = new BatchWriter<AuditEventRow, boolean>({
@@ -102,6 +111,10 @@ export class IngestService {
 
   private async insert(rows: AuditEventRow[]): Promise<boolean[]> {
     const started = performance.now();
+    // The inventory first: should the insert fail, the batch is written again and the (idempotent) changes with
+    // it; the other way round, a redelivered event is a duplicate whose change would never be applied.
+    const changes = inventoryChanges(rows);
+    if (changes.length > 0) await this.inventory.apply(changes);
     const stored = await this.events.insert(rows);
     this.observer.batchCommitted(rows.length, (performance.now() - started) / 1000);
     if (this.databaseDown) {

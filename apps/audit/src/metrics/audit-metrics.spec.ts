@@ -58,4 +58,29 @@ describe('audit metrics', () => {
     expect(body).toContain('credroam_audit_consumer_lag_messages 17');
     expect(body).toContain('credroam_audit_retrying_messages 2');
   });
+
+  it('reports the certificate inventory at each scrape, -1 while it cannot be read', async () => {
+    const metrics = new AuditMetrics();
+    expect((await metrics.render()).body).toContain('credroam_certificates_expiring{within="7d"} -1');
+    let reads = 0;
+    let failing = false;
+    metrics.watchInventory({
+      fleetCounts: () => {
+        reads += 1;
+        return failing
+          ? Promise.reject(new Error('database down'))
+          : Promise.resolve({ total: 9, weak: 2, expiring: { '7d': 1, '30d': 4 } });
+      },
+    });
+    const { body } = await metrics.render();
+    expect(body).toContain('credroam_certificates_expiring{within="7d"} 1');
+    expect(body).toContain('credroam_certificates_expiring{within="30d"} 4');
+    expect(body).toContain('credroam_certificates_weak 2');
+    expect(body).toContain('credroam_certificates_roaming 9');
+    // The three gauges share one reading per scrape.
+    expect(reads).toBe(1);
+    failing = true;
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await metrics.render()).body).toContain('credroam_certificates_weak -1');
+  });
 });

@@ -6,6 +6,11 @@ export interface QueueDepthSource {
   queueDepth(): Promise<{ ready: number; retrying: number } | null>;
 }
 
+/** The certificate inventory's fleet-wide counts, read when Prometheus scrapes. */
+export interface CertificateCountSource {
+  fleetCounts(): Promise<{ total: number; weak: number; expiring: Record<'7d' | '30d', number> }>;
+}
+
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 const QUEUE_NAME = /^[a-z0-9]+(?:[.-][a-z0-9]+)*$/;
 
@@ -99,6 +104,7 @@ export class AuditMetrics {
   });
 
   private queue: QueueDepthSource | undefined;
+  private certificates: CertificateCountSource | undefined;
 
   constructor() {
     this.databaseUp.set(1);
@@ -130,6 +136,54 @@ export class AuditMetrics {
         this.set((await depth())?.retrying ?? -1);
       },
     });
+    this.certificateGauges();
+  }
+
+  /**
+   * The inventory, read from the database at each scrape (one query shared by the three gauges). Every replica
+   * reports the same fleet-wide figures: aggregate them with max, not sum. -1 while the database cannot answer.
+   */
+  private certificateGauges(): void {
+    let reading: { at: number; counts: ReturnType<CertificateCountSource['fleetCounts']> } | undefined;
+    const counts = async () => {
+      const source = this.certificates;
+      if (!source) return undefined;
+      if (!reading || performance.now() - reading.at > 1_000) {
+        reading = { at: performance.now(), counts: source.fleetCounts() };
+      }
+      return reading.counts.catch(() => undefined);
+    };
+    new Gauge({
+      name: 'credroam_certificates_expiring',
+      help: 'Roaming certificates, fleet-wide, not yet expired that expire within the window (7d, 30d); -1 when the database cannot be read.',
+      labelNames: ['within'] as const,
+      registers: [this.registry],
+      async collect() {
+        const read = await counts();
+        for (const within of ['7d', '30d'] as const) this.set({ within }, read ? read.expiring[within] : -1);
+      },
+    });
+    new Gauge({
+      name: 'credroam_certificates_weak',
+      help: 'Roaming certificates, fleet-wide, with an RSA key under 2048 bits or a SHA-1 or MD5 signature.',
+      registers: [this.registry],
+      async collect() {
+        this.set((await counts())?.weak ?? -1);
+      },
+    });
+    new Gauge({
+      name: 'credroam_certificates_roaming',
+      help: 'Certificates that roam now, fleet-wide (one per user and certificate).',
+      registers: [this.registry],
+      async collect() {
+        this.set((await counts())?.total ?? -1);
+      },
+    });
+  }
+
+  /** Where the certificate gauges read the inventory from. */
+  watchInventory(source: CertificateCountSource): void {
+    this.certificates = source;
   }
 
   /** Where the consumer-lag gauges read the queue depth from (the ingest consumer, once it exists). */

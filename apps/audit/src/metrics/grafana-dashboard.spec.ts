@@ -45,6 +45,8 @@ describe('the Grafana dashboard shipped in deploy/grafana', () => {
       'credroam_http_request_duration_seconds',
       'credroam_broker_connected',
       'credroam_ldap_pool_connections',
+      'credroam_certificates_expiring',
+      'credroam_certificates_weak',
     ]) {
       expect(queried).toContain(name);
     }

@@ -1,9 +1,9 @@
 import { Column, Entity, PrimaryColumn, type ValueTransformer } from 'typeorm';
 
 /** PostgreSQL returns bigint as a string (it may exceed 2^53); epoch milliseconds never do. */
-const epochMs: ValueTransformer = {
-  to: (value: number) => value,
-  from: (value: string | number) => Number(value),
+export const epochMs: ValueTransformer = {
+  to: (value: number | null) => value,
+  from: (value: string | number | null) => (value === null ? null : Number(value)),
 };
 
 /**

@@ -3,6 +3,7 @@ import { type DataSource } from 'typeorm';
 import { filterConditions, type EventFilter } from '../events/event-filter';
 import { type EventCursor } from '../events/event-cursor';
 import { AUDIT_EVENT_COLUMNS, AuditEventRecord, type AuditEventRow } from './audit-event.entity';
+import { num, runSql } from './sql';
 
 const INSERT_COLUMNS = AUDIT_EVENT_COLUMNS.join(', ');
 
@@ -52,8 +53,6 @@ export interface UserSize {
   bytes: number;
   tokens: number;
 }
-
-const num = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
 
 /**
  * The only file that speaks SQL. Everything runs on PostgreSQL and SQLite alike: portable SQL with TypeORM's
@@ -305,8 +304,7 @@ export class AuditEventRepository {
     return rows.map((row) => ({ user: String(row.user), bytes: num(row.bytes), tokens: num(row.tokens) }));
   }
 
-  private async raw<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {
-    const [query, values] = this.dataSource.driver.escapeQueryWithParameters(sql, params, {});
-    return this.dataSource.query(query, values);
+  private raw<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {
+    return runSql<T>(this.dataSource, sql, params);
   }
 }

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { type DataSource, type DataSourceOptions } from 'typeorm';
 import { type DatabaseTarget } from '../config/audit.config';
 import { AuditEventRecord } from './audit-event.entity';
+import { CertificateInventoryRecord } from './certificate-inventory.entity';
 import { AUDIT_MIGRATIONS } from './migrations';
 
 const MIGRATIONS_TABLE = 'audit_migrations';
@@ -16,7 +17,7 @@ const MIGRATION_LOCK_KEY = 0x61756469;
  */
 export function dataSourceOptions(target: DatabaseTarget): DataSourceOptions {
   const common = {
-    entities: [AuditEventRecord],
+    entities: [AuditEventRecord, CertificateInventoryRecord],
     migrations: AUDIT_MIGRATIONS,
     migrationsTableName: MIGRATIONS_TABLE,
     synchronize: false,

@@ -2,6 +2,7 @@ import {
   RoamingError,
   tokenKeyString,
   toLocalToken,
+  type CertificateMetadata,
   type Download,
   type Rejection,
   type StoredValue,
@@ -26,8 +27,9 @@ export class DownloadSealer {
     session: SyncSession,
     plan: SyncPlan,
     correlationId: string,
-  ): Promise<{ downloads: Download[]; failed: Rejection[] }> {
-    if (plan.blocked || plan.downloads.length === 0) return { downloads: [], failed: [] };
+  ): Promise<{ downloads: Download[]; failed: Rejection[]; certificates: Map<string, CertificateMetadata> }> {
+    const certificates = new Map<string, CertificateMetadata>();
+    if (plan.blocked || plan.downloads.length === 0) return { downloads: [], failed: [], certificates };
     const failed: Rejection[] = [];
     const stored = await this.storedValues(session, plan, failed, correlationId);
     const items = plan.downloads.flatMap(({ token }) => {
@@ -60,11 +62,13 @@ export class DownloadSealer {
       for (const { token } of plan.downloads) {
         const item = byKey.get(tokenKeyString(token));
         if (!item) continue;
-        if (item.ok) downloads.push({ token: toLocalToken(token), envelope: item.envelope });
-        else failed.push(rejection(token, item.error.code, item.error.message, 'directory'));
+        if (item.ok) {
+          downloads.push({ token: toLocalToken(token), envelope: item.envelope });
+          if (item.certificate) certificates.set(tokenKeyString(token), item.certificate);
+        } else failed.push(rejection(token, item.error.code, item.error.message, 'directory'));
       }
     }
-    return { downloads, failed };
+    return { downloads, failed, certificates };
   }
 
   /** The planned values as stored; when the read fails, every download is rejected with its code. */

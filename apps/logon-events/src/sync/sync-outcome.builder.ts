@@ -3,6 +3,7 @@ import {
   stampModifiedAt,
   tokenKeyString,
   type Block,
+  type CertificateMetadata,
   type Download,
   type EventFields,
   type EventType,
@@ -31,6 +32,8 @@ export interface SyncOutcomeInput {
   downloads: Download[];
   /** Downloads that could not be delivered. */
   undeliverable: Rejection[];
+  /** The public facts of the downloaded certificates, by token key. */
+  downloadedCertificates: ReadonlyMap<string, CertificateMetadata>;
   startedAt: number;
   now: number;
 }
@@ -80,7 +83,12 @@ export function buildSyncOutcome(
   const events: RoamingEvent[] = [];
   if (written.wrote) {
     for (const upload of plan.uploads) {
-      const payload = { ...tokenFields(upload.token), conflict: upload.conflict };
+      const facts = written.certificates.get(tokenKeyString(upload.token));
+      const payload = {
+        ...tokenFields(upload.token),
+        conflict: upload.conflict,
+        ...(facts ? { certificate: facts } : {}),
+      };
       events.push(makeEvent('token.uploaded', { ...who, payload }));
     }
     for (const { token } of plan.tombstones) {
@@ -99,7 +107,12 @@ export function buildSyncOutcome(
     }
   }
   for (const download of plan.downloads.filter(({ token }) => !undelivered.has(tokenKeyString(token)))) {
-    const payload = { ...tokenFields(download.token), conflict: download.conflict };
+    const facts = input.downloadedCertificates.get(tokenKeyString(download.token));
+    const payload = {
+      ...tokenFields(download.token),
+      conflict: download.conflict,
+      ...(facts ? { certificate: facts } : {}),
+    };
     events.push(makeEvent('token.downloaded', { ...who, payload }));
   }
   for (const conflict of plan.conflicts)

@@ -4,6 +4,7 @@ import {
   reconcile,
   RoamingError,
   tokenKeyString,
+  type CertificateMetadata,
   type Rejection,
   type SyncPlan,
   type SyncRequest,
@@ -11,7 +12,12 @@ import {
 import { type Clock, type DirectoryRepository } from '../repositories/logon.repositories';
 import { granteeOf } from '../sessions/session-token';
 import { type SyncSession } from './sync-session';
-import { withoutRejectedUploads, type SealedUpload, type UploadSealer } from './upload.sealer';
+import {
+  sealedCertificates,
+  withoutRejectedUploads,
+  type SealedUpload,
+  type UploadSealer,
+} from './upload.sealer';
 
 export interface SyncSettings {
   /** Write attempts per sync, counting the first (lost compare-and-swap races are retried). */
@@ -29,6 +35,8 @@ export interface WrittenPlan {
   wrote: boolean;
   /** Uploads token-crypto refused: not written. */
   rejections: Rejection[];
+  /** The public facts of the certificates sealed for this write, by token key (for the inventory events). */
+  certificates: ReadonlyMap<string, CertificateMetadata>;
 }
 
 /** A lost race, as the loop reports it before waiting for the next attempt. */
@@ -68,13 +76,15 @@ export class SyncWriteLoop {
         policy: session.policy,
         now: this.clock.now(),
       });
-      if (plan.blocked || !planWritesDirectory(plan)) return { plan, ...unwritten, rejections: [] };
+      if (plan.blocked || !planWritesDirectory(plan))
+        return { plan, ...unwritten, rejections: [], certificates: new Map() };
       const rejections = await this.uploads.seal(session, request, plan, sealed, correlationId);
       const writable = withoutRejectedUploads(plan, rejections, request.manifest.base);
-      if (!planWritesDirectory(writable)) return { plan: writable, ...unwritten, rejections };
+      const certificates = sealedCertificates(sealed);
+      if (!planWritesDirectory(writable)) return { plan: writable, ...unwritten, rejections, certificates };
       try {
         const written = await this.write(session, writable, read.stamp, sealed, correlationId);
-        return { plan: writable, ...written, wrote: true, rejections };
+        return { plan: writable, ...written, wrote: true, rejections, certificates };
       } catch (error) {
         if (!(error instanceof RoamingError) || error.code !== 'DIRECTORY_STAMP_CHANGED') throw error;
         if (attempts.count >= this.settings.maxWriteAttempts) throw error;
@@ -102,7 +112,7 @@ export class SyncWriteLoop {
         add: add.map((token) => {
           const upload = sealed.get(tokenKeyString(token));
           return upload && 'sealed' in upload && !token.tombstone
-            ? { ...upload, token }
+            ? { token, keyVersion: upload.keyVersion, sealed: upload.sealed }
             : { token, keyVersion: null, sealed: null };
         }),
         purgeWatermark: plan.purgeWatermark,

@@ -21,6 +21,7 @@ import {
   policy,
   T0,
 } from '@credroam/roaming/reconcile/testing/builders';
+import { CERTIFICATE_FACTS } from '@credroam/roaming/contracts/testing/contract-examples';
 import { type Grantee } from '@credroam/grants';
 import {
   type Clock,
@@ -114,6 +115,7 @@ class FakeCrypto implements CryptoRepository {
         ok: true as const,
         keyVersion: 1,
         sealed: ENVELOPE,
+        ...(token.type === 'certificate' ? { certificate: CERTIFICATE_FACTS } : {}),
       })),
     };
   }
@@ -126,6 +128,7 @@ class FakeCrypto implements CryptoRepository {
         id: token.id,
         ok: true as const,
         envelope: ENVELOPE,
+        ...(token.type === 'certificate' ? { certificate: CERTIFICATE_FACTS } : {}),
       })),
       hashKeyEnvelope: null,
     };
@@ -228,6 +231,9 @@ describe('SyncService', () => {
     });
     expect(response.code).toBe(1);
     expect(JSON.stringify(events.events)).not.toContain(ENVELOPE);
+    // The certificate's facts go to the inventory in the event, never into the directory write.
+    expect(events.events[1]!.payload).toMatchObject({ type: 'certificate', certificate: CERTIFICATE_FACTS });
+    expect(directory.writes[0]!.add[0]).not.toHaveProperty('certificate');
   });
 
   it("reports a lost state file as Windows' 502 then 2 (self-healing by a full resync)", async () => {
@@ -292,7 +298,9 @@ describe('SyncService', () => {
       { token: expect.objectContaining({ hash: localToken(edited).hash }), envelope: ENVELOPE },
     ]);
     expect(crypto.calls).toEqual(['seal-for-device']);
-    expect(events.types()).toContain('token.downloaded');
+    expect(events.events.find((event) => event.type === 'token.downloaded')?.payload).toMatchObject({
+      certificate: CERTIFICATE_FACTS,
+    });
   });
 
   it("asks for the user's data on behalf of the session's user and device only", async () => {

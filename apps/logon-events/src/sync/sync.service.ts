@@ -63,7 +63,11 @@ export class SyncService {
         // Published at once: operators see the contention even if the sync gives up later.
         this.publish([this.factory.event('directory.write-retried', { ...who, payload: retry })]),
       );
-      const { downloads, failed } = await this.downloads.seal(session, written.plan, correlationId);
+      const { downloads, failed, certificates } = await this.downloads.seal(
+        session,
+        written.plan,
+        correlationId,
+      );
       const outcome = buildSyncOutcome(
         {
           claims,
@@ -72,6 +76,7 @@ export class SyncService {
           written,
           downloads,
           undeliverable: failed,
+          downloadedCertificates: certificates,
           startedAt,
           now: this.deps.clock.now(),
         },

@@ -2,6 +2,7 @@ import {
   RoamingError,
   tokenKeyString,
   toLocalToken,
+  type CertificateMetadata,
   type DirectoryAddition,
   type MachineBase,
   type Rejection,
@@ -13,8 +14,8 @@ import { granteeOf } from '../sessions/session-token';
 import { isRejectionOf, rejection, restoreEntries } from './sync-rejections';
 import { type SyncSession } from './sync-session';
 
-/** A planned upload as sealed for storage, or why token-crypto refused it. */
-export type SealedUpload = DirectoryAddition | Rejection;
+/** A planned upload as sealed for storage (a certificate with its facts for the inventory), or why token-crypto refused it. */
+export type SealedUpload = (DirectoryAddition & { certificate?: CertificateMetadata }) | Rejection;
 
 /**
  * Seals a plan's uploads for storage, once per sync: `sealed` carries what earlier attempts of the same sync
@@ -65,7 +66,12 @@ export class UploadSealer {
         sealed.set(
           key,
           item.ok
-            ? { token: upload.token, keyVersion: item.keyVersion, sealed: item.sealed }
+            ? {
+                token: upload.token,
+                keyVersion: item.keyVersion,
+                sealed: item.sealed,
+                ...(item.certificate ? { certificate: item.certificate } : {}),
+              }
             : rejection(upload.token, item.error.code, item.error.message),
         );
       });
@@ -98,4 +104,14 @@ export function withoutRejectedUploads(
     uploads: plan.uploads.filter((upload) => !refused.has(tokenKeyString(upload.token))),
     base: plan.base && { ...plan.base, entries: restoreEntries(plan.base.entries, refused, previous) },
   };
+}
+
+/** The facts token-crypto returned for the certificates it sealed, by token key. */
+export function sealedCertificates(
+  sealed: ReadonlyMap<string, SealedUpload>,
+): Map<string, CertificateMetadata> {
+  const found = new Map<string, CertificateMetadata>();
+  for (const [key, upload] of sealed)
+    if ('certificate' in upload && upload.certificate) found.set(key, upload.certificate);
+  return found;
 }

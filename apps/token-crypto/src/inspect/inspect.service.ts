@@ -8,6 +8,9 @@ import {
   type RpcRequest,
 } from '@credroam/roaming';
 import {
+  certificateFacts,
+  clipCertificateName,
+  contractKeySize,
   isExpired,
   keyMatchesCertificate,
   openSecret,
@@ -20,10 +23,6 @@ import { readCredentialFile, type CredentialFile } from './credential-file.reade
 
 type Request = RpcRequest<'crypto.inspect'>;
 
-const MAX_NAME_CHARS = 4096;
-const MAX_SERIAL_HEX = 64;
-const MAX_KEY_SIZE = 65_536;
-
 const NO_CERTIFICATE = {
   subject: null,
   issuer: null,
@@ -33,14 +32,6 @@ const NO_CERTIFICATE = {
   thumbprint: null,
   expired: null,
 } as const;
-
-function clip(text: string): string {
-  return text.length > MAX_NAME_CHARS ? `${text.slice(0, MAX_NAME_CHARS - 1)}…` : text;
-}
-
-function keySize(size: number | null): number | null {
-  return size !== null && size >= 1 && size <= MAX_KEY_SIZE ? size : null;
-}
 
 /**
  * crypto.inspect: what a certificate, key, request or PKCS#12 file is, for import and for the admin CLI. The file's
@@ -100,7 +91,7 @@ export class InspectService {
         kind: pkcs12 ? 'pkcs12' : 'private-key',
         ...NO_CERTIFICATE,
         keyAlgorithm: key.keyAlgorithm,
-        keySize: keySize(key.keySize),
+        keySize: contractKeySize(key.keySize),
       });
     }
     const [certificateRequest] = requests;
@@ -108,9 +99,9 @@ export class InspectService {
       return ok({
         kind: 'certificate-request',
         ...NO_CERTIFICATE,
-        subject: clip(certificateRequest.subject),
+        subject: clipCertificateName(certificateRequest.subject),
         keyAlgorithm: certificateRequest.keyAlgorithm,
-        keySize: keySize(certificateRequest.keySize),
+        keySize: contractKeySize(certificateRequest.keySize),
       });
     }
     return fail('CRYPTO_PARSE_FAILED', 'the file holds no certificate, private key or request');
@@ -119,21 +110,18 @@ export class InspectService {
   private describeCertificate(
     certificate: ParsedCertificate,
   ): Result<Omit<CredentialDescription, 'kind' | 'keyMatchesCertificate'>> {
-    if (certificate.serialNumber.length > MAX_SERIAL_HEX) {
-      return fail(
-        'CRYPTO_PARSE_FAILED',
-        'certificate serial number is longer than 32 bytes (RFC 5280 allows 20)',
-      );
-    }
+    const facts = certificateFacts(certificate);
+    if (!facts.ok) return facts;
+    const { subject, issuer, serialNumber, notBefore, notAfter, keyAlgorithm, keySize } = facts.value;
     return ok({
-      subject: clip(certificate.subject),
-      issuer: clip(certificate.issuer),
-      serialNumber: certificate.serialNumber,
-      notBefore: certificate.notBefore.toISOString(),
-      notAfter: certificate.notAfter.toISOString(),
+      subject,
+      issuer,
+      serialNumber,
+      notBefore,
+      notAfter,
       thumbprint: certificate.thumbprint,
-      keyAlgorithm: certificate.keyAlgorithm,
-      keySize: keySize(certificate.keySize),
+      keyAlgorithm,
+      keySize,
       expired: isExpired(certificate, this.now()),
     });
   }

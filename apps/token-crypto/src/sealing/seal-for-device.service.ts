@@ -2,12 +2,21 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import {
   fail,
   ok,
+  type CertificateMetadata,
   type DeviceItemResult,
   type Result,
   type RpcRequest,
   type RpcResponse,
 } from '@credroam/roaming';
-import { recipientKeyKind, SECRET_PURPOSES, sealEnvelope, sealSecret, wipe } from '@credroam/sealing';
+import {
+  certificateFacts,
+  parseCertificate,
+  recipientKeyKind,
+  SECRET_PURPOSES,
+  sealEnvelope,
+  sealSecret,
+  wipe,
+} from '@credroam/sealing';
 import { type KeyRepository } from '../keys/key.repository';
 import { openStored } from './stored-value.opener';
 import { withUserKeys } from './user-keys';
@@ -26,6 +35,16 @@ export function parseDevicePublicKey(base64: string): Result<KeyObject> {
   }
   const kind = recipientKeyKind(key);
   return 'error' in kind ? fail('INVALID_INPUT', `the device public key is refused: ${kind.error}`) : ok(key);
+}
+
+/**
+ * A stored certificate's facts for the inventory: downloads are how certificates that roamed before audit kept an
+ * inventory get counted. A stored value is authenticated, so a parse failure only leaves it uncounted.
+ */
+function factsOf(content: Buffer): CertificateMetadata | undefined {
+  const certificate = parseCertificate(content);
+  const facts = certificate.ok ? certificateFacts(certificate.value) : undefined;
+  return facts?.ok ? facts.value : undefined;
 }
 
 /**
@@ -49,10 +68,17 @@ export class SealForDeviceService {
           items.push({ type, id, ok: false, error: content.error });
         } else {
           const envelope = sealEnvelope(content.value, [{ publicKey: device.value }]);
+          const facts = type === 'certificate' ? factsOf(content.value) : undefined;
           wipe(content.value);
           items.push(
             envelope.ok
-              ? { type, id, ok: true, envelope: envelope.value.toString('base64') }
+              ? {
+                  type,
+                  id,
+                  ok: true,
+                  envelope: envelope.value.toString('base64'),
+                  ...(facts ? { certificate: facts } : {}),
+                }
               : { type, id, ok: false, error: envelope.error },
           );
         }

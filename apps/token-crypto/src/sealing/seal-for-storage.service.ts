@@ -1,6 +1,7 @@
 import {
   fail,
   ok,
+  type CertificateMetadata,
   type Result,
   type RpcRequest,
   type RpcResponse,
@@ -8,6 +9,7 @@ import {
   type TokenMeta,
 } from '@credroam/roaming';
 import {
+  certificateFacts,
   openEnvelope,
   sealStoredValue,
   tokenHashMatches,
@@ -36,7 +38,8 @@ export const UPLOAD_NOT_OPENED =
 /**
  * Uploads on their way to the directory: each envelope (sealed by the agent to the transport certificate) is
  * opened, checked against its metadata (hash, size, type, thumbprint, key/certificate match) and sealed under the
- * user's storage key and the recovery agents. One bad item is rejected on its own.
+ * user's storage key and the recovery agents. One bad item is rejected on its own. A certificate's answer carries
+ * its public facts (certificateFacts) for the fleet inventory.
  */
 export class SealForStorageService {
   constructor(private readonly keys: KeyRepository) {}
@@ -75,7 +78,7 @@ export class SealForStorageService {
     token: TokenMeta,
     envelopeBase64: string,
     certificates: Map<string, ParsedCertificate>,
-  ): Result<{ keyVersion: number; sealed: string }> {
+  ): Result<{ keyVersion: number; sealed: string; certificate?: CertificateMetadata }> {
     if (token.size > maxTokenBytes) {
       return fail(
         'TOKEN_SIZE_EXCEEDED',
@@ -118,7 +121,14 @@ export class SealForStorageService {
         storageKeys.value,
         this.keys.recoveryAgents,
       );
-      return sealed.ok ? ok({ keyVersion, sealed: sealed.value.toString('base64') }) : sealed;
+      if (!sealed.ok) return sealed;
+      // The inventory's facts; a certificate whose facts the contract cannot carry still roams, uncounted.
+      const facts = valid.value.certificate && certificateFacts(valid.value.certificate);
+      return ok({
+        keyVersion,
+        sealed: sealed.value.toString('base64'),
+        ...(facts?.ok ? { certificate: facts.value } : {}),
+      });
     } finally {
       wipe(content);
     }

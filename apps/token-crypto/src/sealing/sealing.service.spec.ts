@@ -86,6 +86,52 @@ describe('seal for storage', () => {
     ]);
   });
 
+  it("returns a certificate's public facts for the inventory, and none for other types", async () => {
+    const { certificate, key } = certificateAndKey();
+    const result = unwrap(
+      await storage.seal({
+        user: ALICE,
+        limits: LIMITS,
+        items: [
+          {
+            token: meta(keys, ALICE, 'certificate', certificate.thumbprint, certificate.der),
+            envelope: upload(keys, certificate.der),
+          },
+          { token: meta(keys, ALICE, 'private-key', 'its-key', key), envelope: upload(keys, key) },
+        ],
+      }),
+    );
+    const [sealedCertificate, sealedKey] = result.items;
+    expect(sealedCertificate).toMatchObject({
+      ok: true,
+      certificate: {
+        subject: 'CN=alice',
+        issuer: 'CN=alice',
+        serialNumber: certificate.serialNumber,
+        notBefore: new Date(0).toISOString(),
+        notAfter: new Date(4e12).toISOString(),
+        keyAlgorithm: 'RSA',
+        keySize: 2048,
+        signatureAlgorithm: 'RSA-SHA256',
+        weaknesses: [],
+      },
+    });
+    expect(sealedKey).not.toHaveProperty('certificate');
+
+    // The same facts come back when the stored certificate is re-sealed for a workstation (a download).
+    if (!sealedCertificate?.ok) throw new Error('not sealed');
+    const token = meta(keys, ALICE, 'certificate', certificate.thumbprint, certificate.der);
+    const download = unwrap(
+      await forDevice.seal({
+        user: ALICE,
+        devicePublicKey: device().publicKey,
+        items: [stored(token, sealedCertificate.keyVersion, sealedCertificate.sealed)],
+        includeHashKey: false,
+      }),
+    );
+    expect(download.items[0]).toMatchObject({ ok: true, certificate: sealedCertificate.certificate });
+  });
+
   it('refuses content that is not what its type says', async () => {
     const garbage = someSecret(100);
     for (const type of ['certificate', 'private-key', 'certificate-request'] as const) {

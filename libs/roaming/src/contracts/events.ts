@@ -12,6 +12,7 @@ import {
 import { tokenMetaShape, withIdentifierRule } from '../tokens/token-meta';
 import { tokenTypeSchema } from '../tokens/token-type';
 import { parseWith } from '../validation/parse';
+import { certificateFacts, factsOnCertificatesOnly } from './certificate-metadata';
 import { errorCodeSchema } from './error-info';
 import { ALL_EVENT_CODES, failureEventCode, FAILURE_EVENT_CODES, type EventCode } from './event-codes';
 import { GRANT_ERROR_CODES, OPERATOR_PATTERNS, operatorNameSchema } from './grants';
@@ -47,6 +48,11 @@ const tokenFields = {
   modifiedAt: tokenMetaShape.modifiedAt,
   size: tokenMetaShape.size,
 };
+
+/** An upload or a download; certificates carry their public facts, so audit keeps the fleet's inventory. */
+const roamedTokenPayload = factsOnCertificatesOnly(
+  withIdentifierRule(z.object({ ...tokenFields, conflict: z.boolean(), ...certificateFacts }).strict()),
+);
 
 const LIMIT_CODES = {
   maxTokens: 1008,
@@ -277,15 +283,17 @@ export const EVENT_CATALOG = Object.freeze({
     version: 1,
     codes: [1],
     requires: USER_ONLY,
-    payload: withIdentifierRule(z.object({ ...tokenFields, conflict: z.boolean() }).strict()),
-    summary: 'A token was written to the directory.',
+    payload: roamedTokenPayload,
+    summary:
+      'A token was written to the directory; a certificate carries its public facts (certificate) for the inventory.',
   }),
   'token.downloaded': defineEvent({
     version: 1,
     codes: [1],
     requires: USER_ONLY,
-    payload: withIdentifierRule(z.object({ ...tokenFields, conflict: z.boolean() }).strict()),
-    summary: 'A token was sent to a workstation.',
+    payload: roamedTokenPayload,
+    summary:
+      'A token was sent to a workstation; a certificate carries its public facts (certificate) for the inventory.',
   }),
   'token.tombstoned': defineEvent({
     version: 1,

@@ -1,6 +1,7 @@
 export * from './identifiers';
 export * from './base64';
 export * from './error-info';
+export * from './certificate-metadata';
 export * from './http-status';
 export * from './effective-policy';
 export * from './event-codes';

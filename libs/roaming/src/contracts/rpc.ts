@@ -22,6 +22,14 @@ import {
   smallEnvelopeSchema,
   stampSchema,
 } from './base64';
+import {
+  certificateFacts,
+  certificateNameSchema,
+  certificateSerialSchema,
+  factsOnCertificatesOnly,
+  keyAlgorithmSchema,
+  keySizeSchema,
+} from './certificate-metadata';
 import { effectivePolicySchema } from './effective-policy';
 import { grantTokenSchema } from './grant-token';
 import { errorInfoSchema } from './error-info';
@@ -109,22 +117,31 @@ const itemKeyShape = { type: tokenMetaShape.type, id: tokenMetaShape.id };
 
 /** A per-item outcome: one bad token is rejected on its own instead of failing the whole batch. */
 export const sealedItemResultSchema = z.discriminatedUnion('ok', [
-  withIdentifierRule(
-    z
-      .object({
-        ...itemKeyShape,
-        ok: z.literal(true),
-        keyVersion: keyVersionSchema,
-        sealed: sealedValueSchema,
-      })
-      .strict(),
+  factsOnCertificatesOnly(
+    withIdentifierRule(
+      z
+        .object({
+          ...itemKeyShape,
+          ok: z.literal(true),
+          keyVersion: keyVersionSchema,
+          sealed: sealedValueSchema,
+          ...certificateFacts,
+        })
+        .strict(),
+    ),
   ),
   withIdentifierRule(z.object({ ...itemKeyShape, ok: z.literal(false), error: errorInfoSchema }).strict()),
 ]);
 export type SealedItemResult = z.output<typeof sealedItemResultSchema>;
 
 export const deviceItemResultSchema = z.discriminatedUnion('ok', [
-  withIdentifierRule(z.object({ ...itemKeyShape, ok: z.literal(true), envelope: envelopeSchema }).strict()),
+  factsOnCertificatesOnly(
+    withIdentifierRule(
+      z
+        .object({ ...itemKeyShape, ok: z.literal(true), envelope: envelopeSchema, ...certificateFacts })
+        .strict(),
+    ),
+  ),
   withIdentifierRule(z.object({ ...itemKeyShape, ok: z.literal(false), error: errorInfoSchema }).strict()),
 ]);
 export type DeviceItemResult = z.output<typeof deviceItemResultSchema>;
@@ -276,20 +293,14 @@ export const CREDENTIAL_KINDS = ['certificate', 'private-key', 'certificate-requ
 export const credentialDescriptionSchema = z
   .object({
     kind: z.enum(CREDENTIAL_KINDS),
-    subject: z.string().max(4096).nullable(),
-    issuer: z.string().max(4096).nullable(),
-    serialNumber: z
-      .string()
-      .regex(/^[0-9A-F]{1,64}$/, { message: 'serial number must be upper-case hex' })
-      .nullable(),
+    subject: certificateNameSchema.nullable(),
+    issuer: certificateNameSchema.nullable(),
+    serialNumber: certificateSerialSchema.nullable(),
     notBefore: isoInstantSchema.nullable(),
     notAfter: isoInstantSchema.nullable(),
     thumbprint: certificateThumbprintSchema.nullable(),
-    keyAlgorithm: z
-      .string()
-      .regex(/^[A-Za-z0-9-]{1,32}$/)
-      .nullable(),
-    keySize: z.number().int().min(1).max(65_536).nullable(),
+    keyAlgorithm: keyAlgorithmSchema.nullable(),
+    keySize: keySizeSchema.nullable(),
     expired: z.boolean().nullable(),
     /** Present when the file holds both a certificate and a private key. */
     keyMatchesCertificate: z.boolean().optional(),

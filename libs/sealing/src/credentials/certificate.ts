@@ -35,6 +35,8 @@ export interface ParsedCertificate {
   readonly publicKey: KeyObject | null;
   readonly keyAlgorithm: string;
   readonly keySize: number | null;
+  /** The issuer's signature algorithm (`RSA-SHA256`, `ECDSA-SHA384` …), the dotted OID when it has no name here. */
+  readonly signatureAlgorithm: string;
   /** The subjectKeyIdentifier extension's value, when present. */
   readonly subjectKeyIdentifier: Buffer | null;
   /** The issuer Name's DER and the serial INTEGER's content: a CMS IssuerAndSerialNumber. */
@@ -56,6 +58,26 @@ const KEY_ALGORITHM_NAMES: Record<string, string> = {
   '1.3.101.113': 'Ed448',
 };
 
+/** Signature algorithms by OID (RFC 3279, 4055, 5758, 8410), named as `<key>-<digest>`. */
+const SIGNATURE_ALGORITHM_NAMES: Record<string, string> = {
+  '1.2.840.113549.1.1.4': 'RSA-MD5',
+  '1.2.840.113549.1.1.5': 'RSA-SHA1',
+  '1.2.840.113549.1.1.14': 'RSA-SHA224',
+  '1.2.840.113549.1.1.11': 'RSA-SHA256',
+  '1.2.840.113549.1.1.12': 'RSA-SHA384',
+  '1.2.840.113549.1.1.13': 'RSA-SHA512',
+  '1.2.840.113549.1.1.10': 'RSA-PSS',
+  '1.2.840.10045.4.1': 'ECDSA-SHA1',
+  '1.2.840.10045.4.3.1': 'ECDSA-SHA224',
+  '1.2.840.10045.4.3.2': 'ECDSA-SHA256',
+  '1.2.840.10045.4.3.3': 'ECDSA-SHA384',
+  '1.2.840.10045.4.3.4': 'ECDSA-SHA512',
+  '1.2.840.10040.4.3': 'DSA-SHA1',
+  '2.16.840.1.101.3.4.3.2': 'DSA-SHA256',
+  '1.3.101.112': 'Ed25519',
+  '1.3.101.113': 'Ed448',
+};
+
 /** pkijs' Certificate schema (RFC 5280 section 4.1), with names for what is read. */
 const CERTIFICATE = compileSchema<
   | 'tbs'
@@ -69,6 +91,7 @@ const CERTIFICATE = compileSchema<
   | 'keyAlgorithm'
   | 'issuerUniqueId'
   | 'subjectUniqueId'
+  | 'signatureAlgorithm'
   | 'signature',
   'extensions'
 >(() =>
@@ -91,6 +114,7 @@ const CERTIFICATE = compileSchema<
           extensions: { names: { extensions: 'extensions' } },
         },
       },
+      signatureAlgorithm: { names: { algorithmIdentifier: 'signatureAlgorithm' } },
       signatureValue: 'signature',
     },
   }),
@@ -146,6 +170,8 @@ export function parseCertificate(input: Uint8Array): Result<ParsedCertificate> {
   if (!issuer || !spki || subjectText === undefined || issuerText === undefined) {
     return fail('CRYPTO_PARSE_FAILED', 'certificate subject or issuer is not a distinguished name');
   }
+  const signatureOid = oidOf(found.signatureAlgorithm);
+  if (!signatureOid) return fail('CRYPTO_PARSE_FAILED', 'not an X.509 certificate (signature algorithm)');
   const serialDer = integerContentOf(found.serial);
   if (!serialDer?.length) return fail('CRYPTO_PARSE_FAILED', 'certificate serial number is empty');
   return ok(
@@ -162,6 +188,7 @@ export function parseCertificate(input: Uint8Array): Result<ParsedCertificate> {
       issuerDer: encodingOf(issuer),
       serialDer,
       keyAlgorithmOid: oidOf(found.keyAlgorithm) ?? '',
+      signatureAlgorithm: SIGNATURE_ALGORITHM_NAMES[signatureOid] ?? signatureOid,
     }),
   );
 }
@@ -186,6 +213,7 @@ class CertificateView implements ParsedCertificate {
   readonly subjectKeyIdentifier: Buffer | null;
   readonly issuerDer: Buffer;
   readonly serialDer: Buffer;
+  readonly signatureAlgorithm: string;
   private readonly keyAlgorithmOid: string;
   private loaded: { key: KeyObject | null; description: KeyDescription } | undefined;
 
@@ -202,6 +230,7 @@ class CertificateView implements ParsedCertificate {
     this.issuerDer = fields.issuerDer;
     this.serialDer = fields.serialDer;
     this.keyAlgorithmOid = fields.keyAlgorithmOid;
+    this.signatureAlgorithm = fields.signatureAlgorithm;
   }
 
   private load(): { key: KeyObject | null; description: KeyDescription } {

@@ -2,9 +2,12 @@
 import { type AddressInfo } from 'node:net';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { type EventPublisher } from '@credroam/messaging';
 import { createLogger, NestPinoLogger } from '@credroam/platform';
 import { AuditModule } from '../../../../apps/audit/src/audit.module';
 import { loadAuditConfig, type AuditConfig } from '../../../../apps/audit/src/config/audit.config';
+import { connectedPublisher, deleteNamespace } from './broker';
+import { type AuditDatabase } from './databases';
 
 export const OPERATOR_TOKEN = 'integration-operator-token';
 
@@ -56,4 +59,32 @@ export async function startAudit(env: NodeJS.ProcessEnv): Promise<RunningAudit> 
     },
     close: () => app.close(),
   };
+}
+
+/** What a suite of audit in this process gets: the running audit and a publisher on its namespace. */
+export interface AuditSuite {
+  audit: RunningAudit;
+  publisher: EventPublisher;
+}
+
+/**
+ * Audit in this process on a fresh database of the kind given, with a publisher on `namespace`, for the suite that
+ * calls it (beforeAll/afterAll); the returned object is filled in before the first test.
+ */
+export function useAuditSuite(database: { create(): Promise<AuditDatabase> }, namespace: string): AuditSuite {
+  const suite = {} as AuditSuite;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const db = await database.create();
+    drop = () => db.drop();
+    suite.audit = await startAudit(auditEnv(namespace, db.url));
+    suite.publisher = await connectedPublisher(namespace);
+  });
+  afterAll(async () => {
+    await suite.publisher?.close();
+    await suite.audit?.close();
+    await drop?.();
+    await deleteNamespace(namespace);
+  });
+  return suite;
 }

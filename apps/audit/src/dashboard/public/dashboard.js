@@ -1,4 +1,4 @@
-/* global document, window, sessionStorage, fetch, TextDecoder, AbortController */
+/* global document, window, sessionStorage, fetch, TextDecoder, AbortController, URLSearchParams */
 // credroam audit dashboard: plain browser JavaScript, no build step, no third-party code. The operator token is
 // typed in, kept in sessionStorage (gone when the tab closes) and sent as "Authorization: Bearer"; the live
 // stream is read with fetch() streaming because EventSource cannot send that header. Every value from the API
@@ -238,6 +238,7 @@
     const failures = $('failures');
     failures.replaceChildren();
     renderCodeTable(failures, 'Failures by code', summary.failuresByCode);
+    await refreshCertificates();
   }
 
   // A refresh already due sooner stays: a steady stream of events must not postpone it forever.
@@ -277,7 +278,10 @@
   async function showUser(user) {
     const container = $('user-summary');
     container.replaceChildren(element('p', 'loading…', 'empty'));
-    const summary = await api(`/v1/users/${encodeURIComponent(user)}/summary`);
+    const [summary, certificates] = await Promise.all([
+      api(`/v1/users/${encodeURIComponent(user)}/summary`),
+      api(`/v1/certificates?user=${encodeURIComponent(user)}&limit=100`),
+    ]);
     container.replaceChildren();
     container.dataset.user = summary.user;
     section(
@@ -285,6 +289,17 @@
       'Tokens by type',
       ['type', 'live', 'tombstoned', 'bytes'],
       summary.tokensByType.map((t) => [t.tokenType, t.live, t.tombstoned, t.bytes]),
+    );
+    section(
+      container,
+      'Certificates',
+      ['expires', 'subject', 'key', 'weak'],
+      certificates.certificates.map((c) => [
+        `${c.notAfter.slice(0, 10)}${c.expired ? ' (expired)' : ''}`,
+        c.subject,
+        keyText(c),
+        c.weaknesses.join(', '),
+      ]),
     );
     section(
       container,
@@ -322,6 +337,102 @@
     );
   }
 
+  // Certificate inventory
+
+  const DAY_MS = 86400000;
+
+  function drawExpiryChart(summary) {
+    const canvas = $('expiry-chart');
+    const ctx = canvas.getContext('2d');
+    const width = canvas.width;
+    const height = canvas.height;
+    ctx.clearRect(0, 0, width, height);
+    const weeks = 26;
+    const firstWeek = summary.weeks.length ? Date.parse(summary.weeks[0].start) : Date.parse(summary.now);
+    // The chart starts at this week's Monday, as the API's buckets do.
+    const now = Date.parse(summary.now);
+    const monday = Math.floor((now - 4 * DAY_MS) / (7 * DAY_MS)) * 7 * DAY_MS + 4 * DAY_MS;
+    const from = Math.min(monday, firstWeek);
+    const max = Math.max(1, ...summary.weeks.map((w) => w.count));
+    const barWidth = width / weeks;
+    const styles = window.getComputedStyle(document.documentElement);
+    for (const week of summary.weeks) {
+      const index = Math.round((Date.parse(week.start) - from) / (7 * DAY_MS));
+      if (index < 0 || index >= weeks) continue;
+      const x = index * barWidth;
+      const allHeight = (week.count / max) * (height - 28);
+      const weakHeight = (week.weak / max) * (height - 28);
+      ctx.fillStyle = styles.getPropertyValue('--ok') || 'green';
+      ctx.fillRect(x + 2, height - 14 - allHeight, Math.max(1, barWidth - 4), allHeight);
+      ctx.fillStyle = styles.getPropertyValue('--bad') || 'red';
+      ctx.fillRect(x + 2, height - 14 - weakHeight, Math.max(1, barWidth - 4), weakHeight);
+      ctx.fillStyle = '#333';
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.fillText(String(week.count), x + 4, height - 16 - allHeight);
+    }
+    ctx.fillStyle = '#666';
+    ctx.font = '11px system-ui, sans-serif';
+    for (let index = 0; index < weeks; index += 4) {
+      const label = new Date(from + index * 7 * DAY_MS).toISOString().slice(5, 10);
+      ctx.fillText(label, index * barWidth + 2, height - 2);
+    }
+    ctx.textAlign = 'right';
+    ctx.fillText(`max ${max}/week`, width - 4, 11);
+    ctx.textAlign = 'left';
+  }
+
+  function keyText(certificate) {
+    return certificate.keySize
+      ? `${certificate.keyAlgorithm} ${certificate.keySize}`
+      : certificate.keyAlgorithm;
+  }
+
+  async function refreshCertificates() {
+    const summary = await api('/v1/certificates/summary?weeks=26');
+    $('cert-total').textContent = String(summary.total);
+    $('cert-7d').textContent = String(summary.expiring['7d']);
+    $('cert-30d').textContent = String(summary.expiring['30d']);
+    $('cert-expired').textContent = String(summary.expired);
+    $('cert-weak').textContent = String(summary.weak);
+    drawExpiryChart(summary);
+    await searchCertificates();
+  }
+
+  async function searchCertificates() {
+    const params = new URLSearchParams({ limit: '200' });
+    const text = $('cert-search').value.trim();
+    if (text) params.set('q', text);
+    if ($('cert-within').value) params.set('expiringWithinDays', $('cert-within').value);
+    if ($('cert-weak-only').checked) params.set('weak', 'true');
+    const page = await api(`/v1/certificates?${params}`);
+    const body = $('cert-table').tBodies[0];
+    body.replaceChildren();
+    const now = Date.parse(page.now);
+    for (const certificate of page.certificates) {
+      const row = document.createElement('tr');
+      row.dataset.thumbprint = certificate.thumbprint;
+      const left = Date.parse(certificate.notAfter) - now;
+      row.className =
+        certificate.expired || left < 7 * DAY_MS ? 'error' : left < 30 * DAY_MS ? 'warning' : '';
+      const days = Math.ceil(left / DAY_MS);
+      [
+        `${certificate.notAfter.slice(0, 10)} (${certificate.expired ? 'expired' : `${days} d`})`,
+        certificate.user,
+        certificate.subject,
+        certificate.issuer,
+        keyText(certificate),
+        certificate.signatureAlgorithm,
+        certificate.weaknesses.join(', '),
+        certificate.thumbprint,
+      ].forEach((value) => row.appendChild(element('td', value)));
+      row.cells[0].title = certificate.notAfter;
+      body.appendChild(row);
+    }
+    const more = $('cert-more');
+    more.hidden = !page.truncated && page.certificates.length > 0;
+    more.textContent = page.certificates.length === 0 ? 'none' : 'more match: narrow the search';
+  }
+
   // Wiring
 
   function connect() {
@@ -350,6 +461,11 @@
     window.clearTimeout(state.fleetTimer);
     state.fleetTimer = null;
     setStatus('not connected', 'off');
+  });
+
+  $('cert-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    searchCertificates().catch((error) => showMessage(error.message));
   });
 
   $('user-form').addEventListener('submit', (event) => {

@@ -16,6 +16,19 @@ export const STABLE_ID = 'f81d4fae-7dec-11d0-a765-00a0c91e6bf6';
 export const USER_DN = 'uid=alice,ou=people,dc=credroam,dc=test';
 export const NOW = Date.UTC(2026, 2, 14, 8, 30, 0);
 
+/** What token-crypto reports about a certificate for the inventory (the facts of CERTIFICATE_ID's stand-in). */
+export const CERTIFICATE_FACTS = {
+  subject: 'CN=alice,OU=Staff,O=Example',
+  issuer: 'CN=Example Issuing CA,O=Example',
+  serialNumber: '1A2B3C4D5E6F',
+  notBefore: '2026-01-01T00:00:00.000Z',
+  notAfter: '2027-01-01T00:00:00.000Z',
+  keyAlgorithm: 'RSA',
+  keySize: 2048,
+  signatureAlgorithm: 'RSA-SHA256',
+  weaknesses: [],
+};
+
 export function bytes(length: number, fill = 0x5a): string {
   return Buffer.alloc(length, fill).toString('base64');
 }

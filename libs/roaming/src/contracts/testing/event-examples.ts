@@ -1,5 +1,6 @@
 import { type EventFields, type EventType } from '../events';
 import {
+  CERTIFICATE_FACTS,
   CERTIFICATE_ID,
   certificateMeta,
   CORRELATION_ID,
@@ -85,7 +86,10 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventFields<T> } = {
     },
   },
   'sync.self-heal-needed': { ...subject, payload: { reason: 'directory-reset' } },
-  'token.uploaded': { ...subject, payload: { ...tokenFields, conflict: false } },
+  'token.uploaded': {
+    ...subject,
+    payload: { ...tokenFields, conflict: false, certificate: CERTIFICATE_FACTS },
+  },
   'token.downloaded': { ...subject, payload: { ...tokenFields, conflict: true } },
   'token.tombstoned': { ...subject, payload: { ...tokenFields, modifiedAt: NOW } },
   'token.purged': { ...subject, machine: null, payload: { ...tokenFields, reason: 'expired-tombstone' } },
