@@ -63,12 +63,11 @@ export function amqpNames(namespace: string): AmqpNames {
 
 /**
  * What the admin CLI may ask the gateway (`credroam user`): the metadata it needs to find a user and show its
- * policy, and the operator RPCs, which need an operator grant. read-state is there for the purge's
- * compare-and-swap stamp; it reveals nothing that inspect-user would not, only without the audit event.
+ * policy, and the operator RPCs, which need an operator grant. A user's roaming state only through inspect-user
+ * (the purge reads its compare-and-swap stamp there too), so every look at it is granted and audited.
  */
 export const ADMIN_CLI_PATTERNS = Object.freeze([
   RPC_PATTERNS.lookupUser,
-  RPC_PATTERNS.readState,
   RPC_PATTERNS.resolvePolicy,
   RPC_PATTERNS.inspectUser,
   RPC_PATTERNS.purgeUser,

@@ -44,11 +44,15 @@ function operatorGrant<P extends OperatorPattern>(issuer: GrantIssuer, pattern: 
     issuer.issue(pattern, payload, { login, stableId, dn, devicePublicKey: null });
 }
 
-async function readUser(gateway: RpcClient, login: string) {
-  const correlationId = randomUUID();
+/** The user's entry and roaming state, read under an operator grant of its own kind (audited as an inspection). */
+async function inspectUser(gateway: RpcClient, issuer: GrantIssuer, login: string, correlationId: string) {
   const { user } = await gateway.call('directory.lookup-user', { login }, { correlationId });
-  const read = await gateway.call('directory.read-state', { userDn: user.dn }, { correlationId });
-  return { user, ...read, correlationId };
+  const read = await gateway.call(
+    'directory.inspect-user',
+    { userDn: user.dn },
+    { correlationId, grant: operatorGrant(issuer, 'directory.inspect-user', user) },
+  );
+  return { user, ...read };
 }
 
 export async function showUser(login: string, json: boolean, io: CliIo): Promise<number> {
@@ -56,12 +60,7 @@ export async function showUser(login: string, json: boolean, io: CliIo): Promise
   const issuer = operatorIssuer();
   const report = await withGateway(async (gateway) => {
     const correlationId = randomUUID();
-    const { user } = await gateway.call('directory.lookup-user', { login }, { correlationId });
-    const { state } = await gateway.call(
-      'directory.inspect-user',
-      { userDn: user.dn },
-      { correlationId, grant: operatorGrant(issuer, 'directory.inspect-user', user) },
-    );
+    const { user, state } = await inspectUser(gateway, issuer, login, correlationId);
     const effective = await gateway.call(
       'directory.resolve-policy',
       { userDn: user.dn, groups: user.groups },
@@ -85,7 +84,8 @@ export interface PurgeOptions {
 export async function purgeUser(options: PurgeOptions, io: CliIo): Promise<number> {
   const issuer = operatorIssuer();
   return withGateway(async (gateway) => {
-    const { user, stamp, state, correlationId } = await readUser(gateway, options.login);
+    const correlationId = randomUUID();
+    const { user, stamp, state } = await inspectUser(gateway, issuer, options.login, correlationId);
     const wanted = options.types === null ? null : new Set<string>(options.types);
     const types = [
       ...state.entries.map((entry) => entry.type),
