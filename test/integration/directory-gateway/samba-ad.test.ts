@@ -1,0 +1,141 @@
+// The directory-gateway's active-directory dialect against a real Samba 4 AD domain controller: AD's own schema
+// (linked DN-Binary attributes, the single-valued octet-string stamp), its error codes, and its access model
+// (confidential attributes, SELF rights, the delegation of deploy/active-directory).
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Attribute, Change, InsufficientAccessError, type Entry } from 'ldapts';
+import { loadGatewayConfig } from '../../../apps/directory-gateway/src/config/gateway.config';
+import { useSambaAd } from '../../helpers/samba-ad';
+import { withLdap, type LdapIdentity } from '../../helpers/slapd';
+import { codeOf, gatewayEnv, liveAddition, sealedPassword } from '../../support/gateway-fixtures';
+import { gatewayUseCases, type GatewayUseCases } from '../../support/gateway-use-cases';
+import { adDialectCases } from './ad-dialect-cases';
+
+const T0 = Date.UTC(2026, 10, 25);
+const ROAMING_ATTRIBUTES = ['msPKIAccountCredentials', 'msPKIDPAPIMasterKeys', 'msPKIRoamingTimeStamp'];
+const SECRET_ATTRIBUTES = [
+  'unicodePwd',
+  'supplementalCredentials',
+  'dBCSPwd',
+  'ntPwdHistory',
+  'lmPwdHistory',
+];
+
+/** The attributes the server sent values of (ldapts lists every requested one, empty when none came back). */
+function present(entry: Entry, attributes: readonly string[]): string[] {
+  return attributes.filter((attribute) => {
+    const values = entry[attribute];
+    return values !== undefined && (!Array.isArray(values) || values.length > 0);
+  });
+}
+
+describe('directory-gateway on a real Samba AD domain controller', () => {
+  const samba = useSambaAd();
+
+  describe('the active-directory dialect', () => {
+    adDialectCases(samba);
+  });
+
+  describe('the gateway service account and AD access rules', () => {
+    const channelKey = randomBytes(32);
+    let gateway: GatewayUseCases;
+    let aliceDn: string;
+
+    beforeAll(async () => {
+      const keyFile = join(samba().dir, 'service-channel.key');
+      writeFileSync(keyFile, channelKey.toString('base64'));
+      gateway = await gatewayUseCases(
+        loadGatewayConfig(gatewayEnv(samba(), { CREDROAM_SERVICE_CHANNEL_KEY_FILE: keyFile })),
+      );
+      aliceDn = samba().user('alice').dn;
+      // Values for the access checks below (the dialect cases write to the other describe's users too).
+      const { stamp } = await gateway.roamingState.readState(aliceDn);
+      await gateway.roamingState.applyChanges({
+        userDn: aliceDn,
+        expectedStamp: stamp,
+        add: [liveAddition('access-cert', T0)],
+        remove: [],
+        purgeWatermark: 0,
+      });
+    });
+    afterAll(() => gateway.pool.close());
+
+    const roamingAttributesSeenBy = (who: LdapIdentity) =>
+      withLdap(samba(), who, async (client) => {
+        const { searchEntries } = await client.search(aliceDn, {
+          scope: 'base',
+          attributes: ['sAMAccountName', ...ROAMING_ATTRIBUTES],
+        });
+        expect(searchEntries[0]?.sAMAccountName).toBe('alice');
+        return present(searchEntries[0]!, ROAMING_ATTRIBUTES);
+      });
+
+    const addValueAs = (who: LdapIdentity) =>
+      withLdap(samba(), who, (client) =>
+        client.modify(
+          aliceDn,
+          new Change({
+            operation: 'add',
+            modification: new Attribute({
+              type: 'msPKIAccountCredentials',
+              values: [`B:4:ABCD:${aliceDn}`],
+            }),
+          }),
+        ),
+      );
+
+    it('finds users by sAMAccountName with objectGUID as the stable id, and verifies their passwords by bind', async () => {
+      const alice = await gateway.users.lookup('alice');
+      expect(alice).toMatchObject({ login: 'alice', dn: aliceDn });
+      expect(alice.stableId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(await codeOf(gateway.users.lookup('credroam-*'))).toBe('USER_NOT_FOUND');
+      expect(
+        (await gateway.users.verifyPassword('alice', sealedPassword(channelKey, 'alice', 'alice-pass')))
+          .login,
+      ).toBe('alice');
+      expect(
+        await codeOf(gateway.users.verifyPassword('alice', sealedPassword(channelKey, 'alice', 'wrong'))),
+      ).toBe('INVALID_CREDENTIALS');
+    });
+
+    it("keeps the values confidential: another user sees alice's entry without them and cannot add one", async () => {
+      expect(await roamingAttributesSeenBy({ uid: 'bob' })).toEqual([]);
+      await expect(addValueAs({ uid: 'bob' })).rejects.toBeInstanceOf(InsufficientAccessError);
+    });
+
+    it('lets the user herself read her values (SELF), and the delegated accounts read them', async () => {
+      const withValues = ['msPKIAccountCredentials', 'msPKIRoamingTimeStamp'];
+      expect(await roamingAttributesSeenBy({ uid: 'alice' })).toEqual(withValues);
+      expect(await roamingAttributesSeenBy('service')).toEqual(withValues);
+      expect(
+        await roamingAttributesSeenBy({ dn: samba().readerDn, password: samba().readerPassword }),
+      ).toEqual(withValues);
+    });
+
+    // Not asserted: that the admin CLI's account (RP and CR only) cannot write. Samba 4.17 lets CONTROL_ACCESS on
+    // a property write it (found here; Windows does not), so on Samba that account must be trusted like the
+    // gateway's. An account with RP only reads nothing confidential and writes nothing, as on Windows.
+    it('delegates to the gateway nothing beyond the roaming attributes, and no password secret is readable', async () => {
+      await expect(
+        withLdap(samba(), 'service', (client) =>
+          client.modify(
+            aliceDn,
+            new Change({
+              operation: 'replace',
+              modification: new Attribute({ type: 'description', values: ['changed by the gateway'] }),
+            }),
+          ),
+        ),
+      ).rejects.toBeInstanceOf(InsufficientAccessError);
+      const secrets = await withLdap(samba(), 'service', async (client) => {
+        const { searchEntries } = await client.search(aliceDn, {
+          scope: 'base',
+          attributes: SECRET_ATTRIBUTES,
+        });
+        return present(searchEntries[0]!, SECRET_ATTRIBUTES);
+      });
+      expect(secrets).toEqual([]);
+    });
+  });
+});
