@@ -59,7 +59,7 @@ const SERVICE_LOGIN = 'credroam-gateway';
 const SERVICE_PASSWORD = 'credroam-gateway-pass';
 const READER_LOGIN = 'credroam-admin';
 const READER_PASSWORD = 'credroam-admin-pass';
-/** Bump when the template's content changes: older templates are then ignored (and left to tmp cleaning). */
+/** Bump when the template's content changes: older templates are then ignored (and left to the temp cleaner). */
 const TEMPLATE_VERSION = 1;
 
 /** The local stack's demo users (DESIGN.md section 11), by sAMAccountName. */
@@ -225,8 +225,13 @@ function provision(dir) {
   ]);
 }
 
+/** Keyed by our template version and Samba's, so that an upgraded Samba provisions afresh. */
 function templateDir() {
-  return path.join(os.tmpdir(), `credroam-samba-ad-template-v${TEMPLATE_VERSION}`);
+  const samba = runTool(SAMBA, ['--version'])
+    .trim()
+    .replace(/^Version /, '')
+    .replace(/[^\w.+-]/g, '_');
+  return path.join(os.tmpdir(), `credroam-samba-ad-template-v${TEMPLATE_VERSION}-${samba}`);
 }
 
 /**
@@ -504,7 +509,7 @@ async function startSambaAd(options = {}) {
   const installedAt = Date.now();
   if (typeof process.getuid === 'function' && process.getuid() !== 0)
     throw new Error('a throwaway Samba DC runs in a network namespace of its own, which needs root');
-  const { template, built } = await ensureTemplate();
+  const { template } = await ensureTemplate();
   const templateAt = Date.now();
   const dir = instantiate(template, options.baseDir ?? os.tmpdir());
   const instance = new SambaAdInstance(dir, options);
@@ -519,7 +524,7 @@ async function startSambaAd(options = {}) {
   instance.startupMs = readyAt - startedAt;
   instance.timings = {
     installMs: installedAt - startedAt,
-    templateMs: built ? templateAt - installedAt : 0,
+    templateMs: templateAt - installedAt,
     copyAndStartMs: readyAt - templateAt,
   };
   return instance;

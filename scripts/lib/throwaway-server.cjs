@@ -182,8 +182,35 @@ function stopWatchdog(watchdog) {
   watchdog.stdin.destroy();
 }
 
+/**
+ * Keeps a launcher script in the foreground until Ctrl-C or SIGTERM, then stops `server` and exits 0; exits 1
+ * when the server dies on its own (the child is unref'd, so this interval is what keeps the process alive).
+ */
+function holdInForeground(label, server) {
+  let stopping = false;
+  const stop = async (signal) => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(watch);
+    console.error(`[${label}] ${signal}: stopping`);
+    await server.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  const watch = setInterval(() => {
+    if (!server.running && !stopping) {
+      stopping = true;
+      clearInterval(watch);
+      console.error(`[${label}] ${label} exited unexpectedly; log: ${server.logFile}`);
+      void server.stop().then(() => process.exit(1));
+    }
+  }, 500);
+}
+
 module.exports = {
   delay,
+  holdInForeground,
   ensureAptPackages,
   freePort,
   probeLdap,

@@ -2,11 +2,12 @@
 // (linked DN-Binary attributes, the single-valued octet-string stamp), its error codes, and its access model
 // (confidential attributes, SELF rights, the delegation of deploy/active-directory).
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Attribute, Change, InsufficientAccessError, type Entry } from 'ldapts';
+import { Attribute, Change, Client, InsufficientAccessError, type Entry } from 'ldapts';
 import { loadGatewayConfig } from '../../../apps/directory-gateway/src/config/gateway.config';
 import { useSambaAd } from '../../helpers/samba-ad';
+import { startServiceProcess } from '../../helpers/service-process';
 import { withLdap, type LdapIdentity } from '../../helpers/slapd';
 import { codeOf, gatewayEnv, liveAddition, sealedPassword } from '../../support/gateway-fixtures';
 import { gatewayUseCases, type GatewayUseCases } from '../../support/gateway-use-cases';
@@ -137,5 +138,43 @@ describe('directory-gateway on a real Samba AD domain controller', () => {
       });
       expect(secrets).toEqual([]);
     });
+  });
+
+  it("runs a DC of its own from the CLI beside the suite's, printing what to connect with, and removes it on SIGTERM", async () => {
+    const cli = await startServiceProcess({
+      name: 'samba-ad-cli',
+      script: 'scripts/samba-ad.cjs',
+      args: ['start', '--port', '0', '--json'],
+      ready: { line: /^\{.*"url"/m },
+    });
+    const details = JSON.parse(
+      cli
+        .output()
+        .split('\n')
+        .find((line) => line.startsWith('{')) ?? '{}',
+    ) as {
+      url: string;
+      dir: string;
+      adminDn: string;
+      adminPassword: string;
+      users: { login: string; dn: string; password: string }[];
+      gatewayEnv: Record<string, string>;
+    };
+    expect(details.users.map((user) => `${user.login}/${user.password}`)).toEqual([
+      'alice/alice-pass',
+      'bob/bob-pass',
+      'carol/carol-pass',
+    ]);
+    expect(details.gatewayEnv.CREDROAM_DIRECTORY_DIALECT).toBe('active-directory');
+    expect(details.url).not.toBe(samba().url);
+    const client = new Client({ url: details.url });
+    try {
+      await client.bind(details.adminDn, details.adminPassword);
+      await client.bind(details.users[0]!.dn, 'alice-pass');
+    } finally {
+      await client.unbind();
+    }
+    expect(await cli.stop()).toEqual({ code: 0, signal: null });
+    expect(existsSync(details.dir)).toBe(false);
   });
 });
