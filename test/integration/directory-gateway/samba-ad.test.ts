@@ -100,6 +100,36 @@ describe('directory-gateway on a real Samba AD domain controller', () => {
       ).toBe('INVALID_CREDENTIALS');
     });
 
+    it("reads AD's account status: usable, password set after the logon (pwdLastSet), disabled (userAccountControl)", async () => {
+      const carol = await gateway.users.lookup('carol');
+      const check = (authenticatedAt: string) =>
+        gateway.users.checkAccount({
+          login: 'carol',
+          stableId: carol.stableId,
+          dn: carol.dn,
+          authenticatedAt,
+        });
+      expect((await check(new Date().toISOString())).status).toBe('usable');
+      // The template domain set every password when it was made, long after this logon.
+      expect((await check('2020-01-01T00:00:00.000Z')).status).toBe('password-changed');
+      await withLdap(samba(), 'admin', (client) =>
+        client.modify(
+          carol.dn,
+          new Change({
+            operation: 'replace',
+            // NORMAL_ACCOUNT | DONT_EXPIRE_PASSWORD | ACCOUNTDISABLE
+            modification: new Attribute({ type: 'userAccountControl', values: ['66050'] }),
+          }),
+        ),
+      );
+      expect((await check(new Date().toISOString())).status).toBe('disabled');
+      expect(
+        await codeOf(
+          gateway.users.verifyPassword('carol', sealedPassword(channelKey, 'carol', 'carol-pass')),
+        ),
+      ).toBe('INVALID_CREDENTIALS');
+    });
+
     it("keeps the values confidential: another user sees alice's entry without them and cannot add one", async () => {
       expect(await roamingAttributesSeenBy({ uid: 'bob' })).toEqual([]);
       await expect(addValueAs({ uid: 'bob' })).rejects.toBeInstanceOf(InsufficientAccessError);
