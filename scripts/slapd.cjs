@@ -4,6 +4,7 @@
 // SIGTERM stops it and removes its data. See --help.
 
 const { startSlapd, DEMO_USERS, DEFAULT_SUFFIX } = require('./lib/slapd.cjs');
+const { holdInForeground } = require('./lib/throwaway-server.cjs');
 
 const HELP = `Usage: node scripts/slapd.cjs start [options]
 
@@ -111,26 +112,7 @@ async function main() {
     console.log('Ctrl-C to stop.');
   }
 
-  let stopping = false;
-  const stop = async (signal) => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(watch);
-    console.error(`[slapd] ${signal}: stopping`);
-    await slapd.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  // Keeps this process alive (the slapd child is unref'd) and notices a slapd that died on its own.
-  const watch = setInterval(() => {
-    if (!slapd.running && !stopping) {
-      stopping = true;
-      clearInterval(watch);
-      console.error(`[slapd] slapd exited unexpectedly; log: ${slapd.logFile}`);
-      void slapd.stop().then(() => process.exit(1));
-    }
-  }, 500);
+  holdInForeground('slapd', slapd);
 }
 
 main().catch((error) => {

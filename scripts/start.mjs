@@ -8,16 +8,23 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
+const USAGE = 'usage: npm start [-- [--https] [--directory slapd|samba-ad]]';
 const args = process.argv.slice(2);
-const unknown = args.filter((arg) => arg !== '--https');
-if (unknown.length > 0) {
-  console.error(`[start] unknown argument ${unknown[0]}; usage: npm start [-- --https]`);
-  process.exit(2);
+let https = false;
+let directoryKind = 'slapd';
+while (args.length > 0) {
+  const arg = args.shift();
+  if (arg === '--https') https = true;
+  else if (arg === '--directory' && ['slapd', 'samba-ad'].includes(args[0])) directoryKind = args.shift();
+  else {
+    console.error(`[start] unknown or incomplete argument ${arg}; ${USAGE}`);
+    process.exit(2);
+  }
 }
-const https = args.includes('--https');
 const { prepareLocalStack, serviceUrl, startLocalStack } = require('./lib/local-stack.cjs');
 try {
   prepareLocalStack({ log: (line) => console.log(`[start] ${line}`) });
+  if (directoryKind === 'samba-ad') require('./lib/samba-ad.cjs').ensureSambaInstalled();
 } catch (error) {
   console.error(`[start] ${error.message}`);
   process.exit(1);
@@ -34,6 +41,7 @@ let stack;
 try {
   stack = await startLocalStack({
     log: (line) => console.log(`[start] ${line}`),
+    directory: directoryKind,
     ...(https ? { https: { certFile: tls.certFile, keyFile: tls.keyFile } } : {}),
   });
 } catch (error) {
@@ -41,7 +49,7 @@ try {
   process.exit(1);
 }
 
-const { slapd } = stack;
+const { directory } = stack;
 const logonUrl = `${serviceUrl(stack, 'logon-events')}/`;
 const auditUrl = `${serviceUrl(stack, 'audit')}/`;
 const trust = https
@@ -54,9 +62,9 @@ const trust = https
 console.log(`
 credroam local stack is up (Ctrl-C stops everything)
 
-  directory (slapd)  ${slapd.url}   base ${slapd.suffix}
-                     admin ${slapd.adminDn} / ${slapd.adminPassword}   (dev only)
-                     demo users: ${slapd.users.map((user) => `${user.uid} / ${user.password}`).join(', ')}
+  directory (${directoryKind === 'slapd' ? 'slapd)  ' : 'Samba AD)'} ${directory.url}   base ${directory.suffix}
+                     admin ${directory.adminDn} / ${directory.adminPassword}   (dev only)
+                     demo users: ${directory.users.map((user) => `${user.uid} / ${user.password}`).join(', ')}
   RabbitMQ           127.0.0.1:5672 (accounts: the "broker:" line above)
   AMQP ingress       ${stack.hookUrl}
                      (the workstations' hook account: it can only publish to the ingress; dev only, printed)

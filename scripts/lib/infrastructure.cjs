@@ -1,10 +1,11 @@
 'use strict';
-// What the suites need from the machine: slapd installed (each suite starts its own), RabbitMQ and PostgreSQL
+// What the suites need from the machine: slapd and Samba installed (each suite starts its own), RabbitMQ and PostgreSQL
 // answering. A node-svc machine starts the brokers before a session; this starts whichever is not running.
 const net = require('node:net');
 const { execFileSync } = require('node:child_process');
 const { existsSync, readdirSync } = require('node:fs');
 const { ensureSlapdInstalled } = require('./slapd.cjs');
+const { ensureSambaInstalled } = require('./samba-ad.cjs');
 
 function portOpen(port, host = '127.0.0.1', timeoutMs = 1000) {
   return new Promise((resolve) => {
@@ -76,6 +77,9 @@ function ensureDebianPackages(log) {
 
 async function ensureInfrastructure({ log = console.log } = {}) {
   ensureSlapdInstalled();
+  // The Samba AD DC suites' packages (about 1.5 min the first time); their template domain is made by the first
+  // suite that needs it.
+  ensureSambaInstalled();
   ensureDebianPackages(log);
   await ensureRabbitMq(log);
   await ensurePostgres(log);

@@ -8,6 +8,7 @@ const { randomBytes, randomUUID } = require('node:crypto');
 const { createWriteStream, existsSync, mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { ensureSlapdInstalled, startSlapd, DEMO_USERS } = require('./slapd.cjs');
+const { startSambaAd } = require('./samba-ad.cjs');
 const { ensureRabbitMq } = require('./infrastructure.cjs');
 const { dist, requireFromDist } = require('./run-service.cjs');
 const { ServiceSupervisor } = require('./service-supervisor.cjs');
@@ -129,7 +130,9 @@ function serviceUrl(stack, name) {
  * `brokerAccounts: false` runs every service as `amqpUrl`'s user in its vhost (a benchmark that cleans up by
  * namespace); by default each gets its own broker account in a vhost named as the namespace. `https` (the files of
  * a server certificate for 127.0.0.1, e.g. tls-ca.cjs' ensureLocalTls) serves logon-events and audit over HTTPS
- * instead of plain HTTP on loopback.
+ * instead of plain HTTP on loopback. `directory: 'samba-ad'` runs a throwaway Samba AD DC (samba-ad.cjs) with its own demo
+ * users on ldap://127.0.0.1:3389 instead of slapd (`users` and `ldapPort` then do not apply), and the gateway with
+ * the active-directory dialect.
  */
 async function startLocalStack({
   dataDir = join(root, '.data'),
@@ -141,15 +144,20 @@ async function startLocalStack({
   serviceEnv = {},
   brokerAccounts: withAccounts = true,
   https = undefined,
+  directory: directoryKind = 'slapd',
   log = console.log,
 } = {}) {
+  if (directoryKind !== 'slapd' && directoryKind !== 'samba-ad')
+    throw new Error(`unknown directory ${directoryKind}: slapd or samba-ad`);
   const logDir = join(dataDir, 'logs');
   const keyDir = join(dataDir, 'keys');
   mkdirSync(logDir, { recursive: true });
   mkdirSync(join(keyDir, 'broker'), { recursive: true, mode: 0o700 });
   await ensureRabbitMq(log);
 
-  const slapd = await startSlapd({ port: ldapPort, users });
+  const slapd = directoryKind === 'slapd' ? await startSlapd({ port: ldapPort, users }) : undefined;
+  const samba = directoryKind === 'samba-ad' ? await startSambaAd({ port: 3389 }) : undefined;
+  const directory = slapd ?? samba;
   let restarts = null;
   let startService = null;
   const supervisor = new ServiceSupervisor({
@@ -171,7 +179,7 @@ async function startLocalStack({
           }),
       ),
     );
-    await slapd.stop();
+    await directory.stop();
   };
 
   try {
@@ -194,10 +202,14 @@ async function startLocalStack({
         name: 'directory-gateway',
         ready: /directory-gateway ready/,
         env: {
-          CREDROAM_LDAP_URL: slapd.url,
-          CREDROAM_LDAP_BIND_DN: slapd.serviceDn,
-          CREDROAM_LDAP_BIND_PASSWORD: slapd.servicePassword,
-          CREDROAM_LDAP_BASE_DN: slapd.suffix,
+          ...(samba
+            ? samba.gatewayEnv
+            : {
+                CREDROAM_LDAP_URL: slapd.url,
+                CREDROAM_LDAP_BIND_DN: slapd.serviceDn,
+                CREDROAM_LDAP_BIND_PASSWORD: slapd.servicePassword,
+                CREDROAM_LDAP_BASE_DN: slapd.suffix,
+              }),
           CREDROAM_SERVICE_CHANNEL_KEY_FILE: channelKey,
           CREDROAM_GRANT_PUBLIC_KEYS_FILE: grantKeys.publicKeys,
           CREDROAM_GATEWAY_HEALTH_PORT: '8442',
@@ -261,7 +273,7 @@ async function startLocalStack({
     writeFileSync(join(keyDir, 'broker', 'hook.url'), `${hookUrl}\n`, { mode: 0o600 });
     // `credroam user` (the admin CLI) takes its CREDROAM_AMQP_URL from here.
     writeFileSync(join(keyDir, 'broker', 'admin-cli.url'), `${brokerUrlOf('admin-cli')}\n`, { mode: 0o600 });
-    return { slapd, services: started, logDir, hookUrl: hookUrl.toString(), stop };
+    return { slapd, directory, services: started, logDir, hookUrl: hookUrl.toString(), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -12,12 +12,16 @@ export interface LocalStackOptions {
   /** More environment per service (e.g. `CREDROAM_LOGON_PORT: '0'`). */
   serviceEnv?: Record<string, Record<string, string>>;
   brokerAccounts?: boolean;
+  /** The throwaway directory: slapd (default) or a Samba AD domain controller. */
+  directory?: 'slapd' | 'samba-ad';
   https?: { certFile: string; keyFile: string };
   log?: (line: string) => void;
 }
 
 export interface LocalStack {
-  slapd: SlapdHandle;
+  /** Undefined when the directory is Samba AD. */
+  slapd: SlapdHandle | undefined;
+  directory: { url: string; suffix: string; stop(): Promise<void> };
   /** The services as started (a restarted one has another pid since). */
   services: { name: string; pid: number; url?: string }[];
   logDir: string;

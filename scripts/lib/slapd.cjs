@@ -8,11 +8,19 @@
 const { spawn, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const tls = require('node:tls');
 const { createCa, issueCertificate } = require('./tls-ca.cjs');
+const {
+  delay,
+  ensureAptPackages,
+  freePort,
+  probeLdap,
+  spawnWatchdog,
+  stopWatchdog,
+  tailOf,
+} = require('./throwaway-server.cjs');
 
 const SLAPD = '/usr/sbin/slapd';
 const SLAPADD = '/usr/sbin/slapadd';
@@ -35,96 +43,16 @@ const DEFAULT_SUFFIX = 'dc=credroam,dc=test';
 const SERVICE_CN = 'credroam-gateway';
 /** The admin CLI's read-only account (credroam scan), as the ACLs in deploy/openldap name it. */
 const READER_CN = 'credroam-admin';
-const INSTALL_LOCK = path.join(os.tmpdir(), 'credroam-slapd-install.lock');
 
 const log = (message) => process.stderr.write(`[slapd] ${message}\n`);
-const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function slapdInstalled() {
   return [SLAPD, SLAPADD, LDAPADD, LDAPMODIFY, LDAPSEARCH].every((file) => fs.existsSync(file));
 }
 
-function processAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code === 'EPERM';
-  }
-}
-
-function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { stdio: 'inherit', ...options });
-  if (result.error) throw result.error;
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}`);
-}
-
-/**
- * Installs Debian's slapd and ldap-utils when missing (root only). A policy-rc.d that answers 101 stops the
- * package from starting (and leaving behind) a system slapd; an existing policy-rc.d is restored afterwards.
- * Parallel callers (Jest workers) take turns through a lock file.
- */
+/** Installs Debian's slapd and ldap-utils when missing (root only); parallel callers take turns. */
 function ensureSlapdInstalled() {
-  if (slapdInstalled()) return;
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new Error(
-      'slapd is not installed and this process is not root: run ' +
-        '`sudo apt-get install --no-install-recommends slapd ldap-utils` (policy-rc.d 101 keeps it from starting)',
-    );
-  }
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      fs.writeFileSync(INSTALL_LOCK, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (error) {
-      if (error.code !== 'EEXIST') throw error;
-      const holder = Number(fs.readFileSync(INSTALL_LOCK, 'utf8')) || 0;
-      if (holder && !processAlive(holder)) fs.rmSync(INSTALL_LOCK, { force: true });
-      else if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${INSTALL_LOCK} (pid ${holder})`);
-      else sleepSync(500);
-      // Waiters wait for the lock, not for the binaries: those appear before the package is configured.
-    }
-  }
-  const policy = '/usr/sbin/policy-rc.d';
-  const previousPolicy = fs.existsSync(policy) ? fs.readFileSync(policy) : undefined;
-  try {
-    if (slapdInstalled()) return;
-    fs.writeFileSync(
-      policy,
-      '#!/bin/sh\n# credroam: do not start services during package installation\nexit 101\n',
-      {
-        mode: 0o755,
-      },
-    );
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    log('slapd or ldap-utils missing: apt-get update');
-    run('apt-get', ['update'], { env });
-    log('apt-get install slapd ldap-utils');
-    run('apt-get', ['install', '-y', '--no-install-recommends', 'slapd', 'ldap-utils'], { env });
-    if (!slapdInstalled())
-      throw new Error('apt-get finished but slapd/ldap-utils binaries are still missing');
-    log('slapd installed');
-  } finally {
-    if (previousPolicy) fs.writeFileSync(policy, previousPolicy, { mode: 0o755 });
-    else fs.rmSync(policy, { force: true });
-    fs.rmSync(INSTALL_LOCK, { force: true });
-  }
-}
-
-/** A free TCP port on 127.0.0.1 (bind port 0, read it, release it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+  ensureAptPackages({ label: 'slapd', packages: ['slapd', 'ldap-utils'], installed: slapdInstalled, log });
 }
 
 /** {SSHA} as slapd verifies it: base64(SHA-1(password || salt) || salt). */
@@ -433,29 +361,6 @@ function generateTls(dir, given) {
   return { caFile: ca.certFile, ...server };
 }
 
-/** Resolves once the port answers an LDAP anonymous bind, i.e. slapd is serving, not merely listening. */
-function probeLdap(port) {
-  // LDAPMessage { messageID 1, BindRequest { version 3, name "", simple "" } }, then an UnbindRequest.
-  const bind = Buffer.from('300c020101600702010304008000', 'hex');
-  const unbind = Buffer.from('30050201024200', 'hex');
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write(bind));
-    socket.on('data', (chunk) => {
-      // A BindResponse is [APPLICATION 1] (0x61) after the messageID.
-      const ok = chunk[0] === 0x30 && chunk.includes(0x61);
-      socket.end(unbind);
-      done(ok);
-    });
-  });
-}
-
 // Instances whose directory still exists: the exit hook kills their slapd and removes the directory.
 const live = new Set();
 function killAllOnExit() {
@@ -468,14 +373,6 @@ function track(instance) {
 function untrack(instance) {
   live.delete(instance);
   if (live.size === 0) process.removeListener('exit', killAllOnExit);
-}
-
-function tailOf(file, lines = 30) {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 function runTool(command, args, input) {
@@ -678,29 +575,11 @@ class SlapdInstance {
    * shell holding our end of a pipe sees EOF and kills slapd and removes the directory.
    */
   startWatchdog(pid) {
-    const watchdog = spawn(
-      '/bin/sh',
-      ['-c', 'read _ignored; kill -KILL "$1" 2>/dev/null; rm -rf "$2"', 'watchdog', String(pid), this.dir],
-      {
-        stdio: ['pipe', 'ignore', 'ignore'],
-      },
-    );
-    watchdog.unref();
-    watchdog.stdin.on('error', () => undefined);
-    if (watchdog.stdin._handle && typeof watchdog.stdin._handle.unref === 'function')
-      watchdog.stdin._handle.unref();
-    this.watchdog = watchdog;
+    this.watchdog = spawnWatchdog(pid, this.dir);
   }
 
   stopWatchdog() {
-    if (this.watchdog && this.watchdog.exitCode === null && this.watchdog.signalCode === null) {
-      try {
-        this.watchdog.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    this.watchdog?.stdin.destroy();
+    stopWatchdog(this.watchdog);
     this.watchdog = undefined;
   }
 

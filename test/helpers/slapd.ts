@@ -25,11 +25,21 @@ export function useSlapd(options: SlapdOptions = {}): () => SlapdHandle {
   };
 }
 
+/** What withLdap needs of a throwaway directory: a slapd or a Samba AD DC (test/helpers/samba-ad.ts). */
+export interface LdapDirectory {
+  readonly url: string;
+  readonly adminDn: string;
+  readonly adminPassword: string;
+  readonly serviceDn: string;
+  readonly servicePassword: string;
+  user(uid: string): { dn: string; password: string };
+}
+
 /** A bind identity: the directory's admin, the gateway's service account, a user's uid, or an explicit DN. */
 export type LdapIdentity =
   'anonymous' | 'admin' | 'service' | { uid: string; password?: string } | { dn: string; password: string };
 
-function credentials(slapd: SlapdHandle, who: LdapIdentity): { dn: string; password: string } | undefined {
+function credentials(slapd: LdapDirectory, who: LdapIdentity): { dn: string; password: string } | undefined {
   if (who === 'anonymous') return undefined;
   if (who === 'admin') return { dn: slapd.adminDn, password: slapd.adminPassword };
   if (who === 'service') return { dn: slapd.serviceDn, password: slapd.servicePassword };
@@ -45,7 +55,7 @@ function credentials(slapd: SlapdHandle, who: LdapIdentity): { dn: string; passw
  * unbinds, also after a failed bind (ldapts keeps the socket open and the process alive otherwise).
  */
 export async function withLdap<T>(
-  slapd: SlapdHandle,
+  slapd: LdapDirectory,
   who: LdapIdentity,
   work: (client: Client) => Promise<T>,
   options: Partial<ClientOptions> = {},

@@ -9,21 +9,31 @@ import {
   type DirectoryToken,
 } from '@credroam/roaming';
 import { sealServiceSecret } from '@credroam/sealing';
+import { type SambaAdHandle } from '../helpers/samba-ad';
 import { type SlapdHandle } from '../helpers/slapd';
 import { testGrants } from './grants';
 
 /**
- * Environment for a gateway against a throwaway slapd (the service account the launcher creates), trusting the
- * test process's grant key.
+ * Environment for a gateway against a throwaway slapd or Samba AD DC (the service account the launcher creates),
+ * trusting the test process's grant key.
  */
-export function gatewayEnv(slapd: SlapdHandle, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function gatewayEnv(
+  directory: SlapdHandle | SambaAdHandle,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  const settings =
+    'gatewayEnv' in directory
+      ? directory.gatewayEnv
+      : {
+          CREDROAM_LDAP_URL: directory.url,
+          CREDROAM_LDAP_BIND_DN: directory.serviceDn,
+          CREDROAM_LDAP_BIND_PASSWORD: directory.servicePassword,
+          CREDROAM_LDAP_BASE_DN: directory.suffix,
+          CREDROAM_LDAP_USER_BASE: directory.peopleDn,
+          CREDROAM_DIRECTORY_DIALECT: directory.dialect,
+        };
   return {
-    CREDROAM_LDAP_URL: slapd.url,
-    CREDROAM_LDAP_BIND_DN: slapd.serviceDn,
-    CREDROAM_LDAP_BIND_PASSWORD: slapd.servicePassword,
-    CREDROAM_LDAP_BASE_DN: slapd.suffix,
-    CREDROAM_LDAP_USER_BASE: slapd.peopleDn,
-    CREDROAM_DIRECTORY_DIALECT: slapd.dialect,
+    ...settings,
     CREDROAM_LDAP_TIMEOUT_MS: '2000',
     CREDROAM_LDAP_CONNECT_TIMEOUT_MS: '1000',
     ...testGrants().verifierEnv,

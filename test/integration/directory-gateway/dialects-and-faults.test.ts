@@ -1,9 +1,9 @@
-import { Attribute, Change } from 'ldapts';
-import { encodeDnBinary, RoamingError } from '@credroam/roaming';
+import { RoamingError } from '@credroam/roaming';
 import { loadGatewayConfig } from '../../../apps/directory-gateway/src/config/gateway.config';
-import { useSlapd, withLdap, type SlapdHandle } from '../../helpers/slapd';
-import { codeOf, gatewayEnv, liveAddition, windowsValue } from '../../support/gateway-fixtures';
+import { useSlapd, type SlapdHandle } from '../../helpers/slapd';
+import { codeOf, gatewayEnv, liveAddition } from '../../support/gateway-fixtures';
 import { gatewayUseCases, type GatewayUseCases } from '../../support/gateway-use-cases';
+import { AD_DIALECT_CASE_USERS, adDialectCases } from './ad-dialect-cases';
 
 const T0 = Date.UTC(2026, 10, 25);
 const users = [{ uid: 'alice', password: 'alice-pass' }];
@@ -12,60 +12,12 @@ function gatewayFor(slapd: SlapdHandle, extra: Record<string, string> = {}): Pro
   return gatewayUseCases(loadGatewayConfig(gatewayEnv(slapd, extra)));
 }
 
-describe('the active-directory dialect end to end (DN-Binary strings on slapd)', () => {
-  const slapd = useSlapd({ dialect: 'active-directory', users });
-
-  it('writes and reads token values as B:<count>:<HEX>:<own DN> strings, and reports one naming another entry', async () => {
-    const gateway = await gatewayFor(slapd());
-    try {
-      const dn = slapd().user('alice').dn;
-      await gateway.roamingState.applyChanges({
-        userDn: dn,
-        expectedStamp: null,
-        add: [liveAddition('ad-cert', T0)],
-        remove: [],
-        purgeWatermark: 0,
-      });
-      const stored = await withLdap(slapd(), 'admin', async (client) => {
-        const { searchEntries } = await client.search(dn, {
-          scope: 'base',
-          attributes: ['msPKIAccountCredentials'],
-        });
-        return searchEntries[0]!.msPKIAccountCredentials as string;
-      });
-      expect(stored).toMatch(new RegExp(`^B:\\d+:[0-9A-F]+:${dn.replace(/[=,]/g, '\\$&')}$`));
-
-      const elsewhere = encodeDnBinary(
-        windowsValue('B6AF1EF9D302A7332208091CC8C1EFF836F60620', '7', T0),
-        'uid=mallory,dc=credroam,dc=test',
-      );
-      await withLdap(slapd(), 'admin', (client) =>
-        client.modify(dn, [
-          new Change({
-            operation: 'add',
-            modification: new Attribute({ type: 'msPKIAccountCredentials', values: [elsewhere] }),
-          }),
-        ]),
-      );
-      const { state, stamp } = await gateway.roamingState.readState(dn);
-      expect(state.entries.map((entry) => entry.hash)).toHaveLength(1);
-      expect(state.reported.map((value) => value.reason)).toEqual(['undecodable']);
-
-      // A later write removes our own value by its exact string and leaves the other one alone.
-      await gateway.roamingState.applyChanges({
-        userDn: dn,
-        expectedStamp: stamp,
-        add: [],
-        remove: [state.entries[0]!.ref],
-        purgeWatermark: 0,
-      });
-      const after = await gateway.roamingState.readState(dn);
-      expect(after.state.entries).toEqual([]);
-      expect(after.state.reported).toHaveLength(1);
-    } finally {
-      await gateway.pool.close();
-    }
+describe('the active-directory dialect end to end (DN-Binary strings on slapd, the TEST ONLY emulation)', () => {
+  const slapd = useSlapd({
+    dialect: 'active-directory',
+    users: AD_DIALECT_CASE_USERS.map((uid) => ({ uid, password: `${uid}-pass` })),
   });
+  adDialectCases(slapd);
 });
 
 describe('TLS to the directory', () => {

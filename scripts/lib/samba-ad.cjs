@@ -1,0 +1,538 @@
+'use strict';
+// A throwaway Samba 4 Active Directory domain controller for tests and the local stack: the real AD schema
+// (msPKIAccountCredentials and msPKIDPAPIMasterKeys as linked DN-Binary attributes, the octet-string stamp, all
+// three confidential), AD's ACL model, demo users and credroam's two accounts with the delegation of
+// deploy/active-directory. Plain CommonJS with node built-ins only (types in samba-ad.d.cts).
+//
+// Two costs shape it (figures in README "Active Directory (Samba) for development"):
+// - Provisioning a domain takes tens of seconds on a busy machine, so it is done once per machine into a template
+//   directory (os.tmpdir(), keyed by TEMPLATE_VERSION) that every DC copies (xattrs kept: Samba's sysvol ACLs).
+// - Samba's LDAP ports are compiled in (389/636), and only one process can own 127.0.0.1:389. Each DC therefore
+//   runs in a network namespace of its own (`unshare --net`, root), where 389 is always free, and is reached
+//   through its ldapi socket (a path, so visible from every namespace): this process forwards a free TCP port on
+//   127.0.0.1 to that socket. Any number of DCs (parallel Jest workers) coexist, and nothing on the host's 389 or
+//   636 matters. The forwarder lives as long as the process that started the DC.
+
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const {
+  delay,
+  ensureAptPackages,
+  probeLdap,
+  spawnWatchdog,
+  stopWatchdog,
+  tailOf,
+  withLockFile,
+} = require('./throwaway-server.cjs');
+
+const SAMBA = '/usr/sbin/samba';
+const SAMBA_TOOL = '/usr/bin/samba-tool';
+const LDBMODIFY = '/usr/bin/ldbmodify';
+const LDBSEARCH = '/usr/bin/ldbsearch';
+const UNSHARE = '/usr/bin/unshare';
+const IP = '/usr/sbin/ip';
+const PROVISION_SCHEMA = '/usr/share/samba/setup/ad-schema';
+// samba-ad-provision is only a Recommends of samba-ad-dc, and installs run with --no-install-recommends.
+const PACKAGES = [
+  'samba',
+  'samba-ad-dc',
+  'samba-ad-provision',
+  'winbind',
+  'krb5-user',
+  'ldb-tools',
+  'ldap-utils',
+  'libsasl2-modules-gssapi-mit',
+  'iproute2',
+];
+
+const REALM = 'CREDROAM.TEST';
+const DOMAIN = 'CREDROAM';
+const BASE_DN = 'DC=credroam,DC=test';
+const USERS_DN = `CN=Users,${BASE_DN}`;
+const ADMIN_DN = `CN=Administrator,${USERS_DN}`;
+// Provisioning still enforces complexity, so the administrator's password must satisfy it.
+const ADMIN_PASSWORD = 'Admin-pass-1';
+const SERVICE_LOGIN = 'credroam-gateway';
+const SERVICE_PASSWORD = 'credroam-gateway-pass';
+const READER_LOGIN = 'credroam-admin';
+const READER_PASSWORD = 'credroam-admin-pass';
+/** Bump when the template's content changes: older templates are then ignored (and left to the temp cleaner). */
+const TEMPLATE_VERSION = 1;
+
+/** The local stack's demo users (DESIGN.md section 11), by sAMAccountName. */
+const DEMO_USERS = ['alice', 'bob', 'carol'].map((login) => ({
+  login,
+  password: `${login}-pass`,
+  displayName: `${login[0].toUpperCase()}${login.slice(1)} Demo`,
+}));
+
+// schemaIDGUIDs of AD's roaming attributes (Windows Server 2008 schema, the same in Samba) and of class user.
+const ATTRIBUTE_GUIDS = {
+  msPKIAccountCredentials: 'b8dfa744-31dc-4ef1-ac7c-84baf7ef9da7',
+  msPKIDPAPIMasterKeys: 'b3f93023-9239-4f7c-b99c-6745d87adbc2',
+  msPKIRoamingTimeStamp: '6617e4ac-a2f1-43ab-b60c-11fbd1facf05',
+};
+const USER_CLASS_GUID = 'bf967aba-0de6-11d0-a285-00aa003049e2';
+
+const log = (message) => process.stderr.write(`[samba-ad] ${message}\n`);
+
+function sambaInstalled() {
+  return [SAMBA, SAMBA_TOOL, LDBMODIFY, LDBSEARCH, UNSHARE, IP, PROVISION_SCHEMA].every((file) =>
+    fs.existsSync(file),
+  );
+}
+
+/** Installs Debian's Samba AD DC packages when missing (root only); parallel callers take turns. */
+function ensureSambaInstalled() {
+  ensureAptPackages({ label: 'samba-ad', packages: PACKAGES, installed: sambaInstalled, log });
+}
+
+function runTool(command, args, options = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', ...options });
+  if (result.error) throw result.error;
+  if (result.status !== 0) {
+    throw new Error(`${path.basename(command)} failed (${result.status}): ${result.stderr || result.stdout}`);
+  }
+  return result.stdout;
+}
+
+/** unicodePwd as AD takes it: the password in double quotes, UTF-16LE. */
+function unicodePwd(password) {
+  return Buffer.from(`"${password}"`, 'utf16le').toString('base64');
+}
+
+function userLdif({ login, password, displayName, description }) {
+  return [
+    `dn: CN=${login},${USERS_DN}`,
+    'changetype: add',
+    'objectClass: user',
+    `sAMAccountName: ${login}`,
+    `userPrincipalName: ${login}@credroam.test`,
+    ...(displayName ? [`displayName: ${displayName}`] : []),
+    ...(description ? [`description: ${description}`] : []),
+    // NORMAL_ACCOUNT | DONT_EXPIRE_PASSWORD
+    'userAccountControl: 66048',
+    `unicodePwd:: ${unicodePwd(password)}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * What credroam's two accounts are delegated on the domain root, inherited by user objects only (the same ACEs as
+ * deploy/active-directory/credroam-ad-delegation.txt): the gateway reads, writes and reads-confidentially (CR,
+ * control access) the three attributes; the admin CLI reads them only.
+ */
+function delegationSddl(gatewaySid, readerSid) {
+  return Object.values(ATTRIBUTE_GUIDS)
+    .flatMap((guid) => [
+      `(OA;CIIO;RPWPCR;${guid};${USER_CLASS_GUID};${gatewaySid})`,
+      `(OA;CIIO;RPCR;${guid};${USER_CLASS_GUID};${readerSid})`,
+    ])
+    .join('');
+}
+
+function sidOf(dir, login) {
+  const out = runTool(LDBSEARCH, [
+    '-H',
+    path.join(dir, 'private', 'sam.ldb'),
+    '-b',
+    `CN=${login},${USERS_DN}`,
+    '-s',
+    'base',
+    'objectSid',
+  ]);
+  const sid = /^objectSid: (S-[\d-]+)$/m.exec(out)?.[1];
+  if (!sid) throw new Error(`no objectSid for ${login}`);
+  return sid;
+}
+
+/** Provisions the domain into `dir` and adds the accounts, the password settings and the delegation. */
+function provision(dir) {
+  for (const sub of ['run', 'log']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  const options = {
+    interfaces: '127.0.0.1',
+    'bind interfaces only': 'yes',
+    'server services': 'ldap, kdc',
+    // Inside the DC's own namespace; unprivileged ports so that a later Kerberos step can forward them as is.
+    'krb5 port': '1088',
+    'kpasswd port': '1464',
+    'pid directory': path.join(dir, 'run'),
+    'ncalrpc dir': path.join(dir, 'run', 'ncalrpc'),
+    'winbindd socket directory': path.join(dir, 'run', 'winbindd'),
+    'ntp signd socket directory': path.join(dir, 'run', 'ntp'),
+    'log file': path.join(dir, 'log', 'samba.log'),
+  };
+  runTool(SAMBA_TOOL, [
+    'domain',
+    'provision',
+    `--realm=${REALM}`,
+    `--domain=${DOMAIN}`,
+    '--server-role=dc',
+    '--dns-backend=NONE',
+    '--use-rfc2307',
+    '--host-name=dc1',
+    `--adminpass=${ADMIN_PASSWORD}`,
+    `--targetdir=${dir}`,
+    ...Object.entries(options).map(([name, value]) => `--option=${name} = ${value}`),
+  ]);
+  // Provisioning drops this option silently: without it Samba refuses simple binds on plain ldap:// (and on
+  // ldapi), which is how the gateway binds on the loopback (LDAPS or StartTLS elsewhere).
+  const smbConf = path.join(dir, 'etc', 'smb.conf');
+  fs.writeFileSync(
+    smbConf,
+    fs
+      .readFileSync(smbConf, 'utf8')
+      .replace('[global]\n', '[global]\n\tldap server require strong auth = no\n'),
+  );
+
+  // One ldbmodify (a C tool, fast) instead of a samba-tool run per user (a Python start each).
+  const sam = path.join(dir, 'private', 'sam.ldb');
+  const ldif = [
+    // Complexity off (pwdProperties 0) for the demo passwords, as `samba-tool domain passwordsettings set
+    // --complexity=off` does.
+    [`dn: ${BASE_DN}`, 'changetype: modify', 'replace: pwdProperties', 'pwdProperties: 0', '-', ''].join(
+      '\n',
+    ),
+    ...DEMO_USERS.map((user) => userLdif(user)),
+    userLdif({
+      login: SERVICE_LOGIN,
+      password: SERVICE_PASSWORD,
+      description: 'credroam directory-gateway service account',
+    }),
+    userLdif({
+      login: READER_LOGIN,
+      password: READER_PASSWORD,
+      description: 'credroam admin CLI read-only account',
+    }),
+  ].join('\n');
+  const ldifFile = path.join(dir, 'setup.ldif');
+  fs.writeFileSync(ldifFile, ldif);
+  runTool(LDBMODIFY, ['-H', sam, ldifFile]);
+  fs.rmSync(ldifFile);
+  runTool(SAMBA_TOOL, [
+    'dsacl',
+    'set',
+    '-H',
+    sam,
+    '-s',
+    smbConf,
+    `--objectdn=${BASE_DN}`,
+    '--action=allow',
+    `--sddl=${delegationSddl(sidOf(dir, SERVICE_LOGIN), sidOf(dir, READER_LOGIN))}`,
+  ]);
+}
+
+/** Keyed by our template version and Samba's, so that an upgraded Samba provisions afresh. */
+function templateDir() {
+  const samba = runTool(SAMBA, ['--version'])
+    .trim()
+    .replace(/^Version /, '')
+    .replace(/[^\w.+-]/g, '_');
+  return path.join(os.tmpdir(), `credroam-samba-ad-template-v${TEMPLATE_VERSION}-${samba}`);
+}
+
+/**
+ * The provisioned template, made once per machine (parallel callers take turns). It is built beside and renamed
+ * into place, so a template that exists is complete. Its first start also makes Samba's own TLS certificate.
+ */
+async function ensureTemplate() {
+  const template = templateDir();
+  const ready = () => fs.existsSync(path.join(template, 'template.json'));
+  if (ready()) return { template, built: false };
+  return withLockFile('credroam-samba-ad-template.lock', async () => {
+    if (ready()) return { template, built: false };
+    const startedAt = Date.now();
+    fs.rmSync(template, { recursive: true, force: true });
+    const building = fs.mkdtempSync(`${template}.building-`);
+    try {
+      log(`provisioning the template domain ${REALM} into ${building} (once per machine)`);
+      provision(building);
+      // Started once, so that the copies start with their TLS certificate made and are known to work.
+      const first = new SambaAdInstance(building, {});
+      await first.startProcess();
+      await first.stopProcess();
+      untrack(first);
+      fs.rmSync(path.join(building, 'log'), { recursive: true, force: true });
+      fs.mkdirSync(path.join(building, 'log'));
+      fs.writeFileSync(
+        path.join(building, 'template.json'),
+        JSON.stringify({ version: TEMPLATE_VERSION, dir: building, realm: REALM }),
+      );
+      fs.renameSync(building, template);
+    } catch (error) {
+      fs.rmSync(building, { recursive: true, force: true });
+      throw error;
+    }
+    log(`template ready in ${Math.round((Date.now() - startedAt) / 100) / 10} s`);
+    return { template, built: true };
+  });
+}
+
+/** A copy of the template whose configuration names the copy's own directory. */
+function instantiate(template, baseDir) {
+  const dir = fs.mkdtempSync(path.join(baseDir, 'credroam-samba-ad-'));
+  // cp -a keeps the extended attributes (the NT ACLs of sysvol) that fs.cpSync would drop.
+  runTool('/bin/cp', ['-a', `${template}/.`, dir]);
+  const { dir: builtIn } = JSON.parse(fs.readFileSync(path.join(dir, 'template.json'), 'utf8'));
+  const smbConf = path.join(dir, 'etc', 'smb.conf');
+  fs.writeFileSync(smbConf, fs.readFileSync(smbConf, 'utf8').split(builtIn).join(dir));
+  return dir;
+}
+
+// Instances whose directory still exists: the exit hook kills their samba and removes the directory.
+const live = new Set();
+function killAllOnExit() {
+  for (const instance of live) instance.killNow();
+}
+function track(instance) {
+  if (live.size === 0) process.on('exit', killAllOnExit);
+  live.add(instance);
+}
+function untrack(instance) {
+  live.delete(instance);
+  if (live.size === 0) process.removeListener('exit', killAllOnExit);
+}
+
+class SambaAdInstance {
+  constructor(dir, options) {
+    this.dir = dir;
+    this.options = {
+      port: options.port ?? 0,
+      startTimeoutMs: options.startTimeoutMs ?? 60_000,
+      stopTimeoutMs: options.stopTimeoutMs ?? 5_000,
+    };
+    this.realm = REALM;
+    this.domain = DOMAIN;
+    this.suffix = BASE_DN;
+    this.peopleDn = USERS_DN;
+    this.dialect = 'active-directory';
+    this.adminDn = ADMIN_DN;
+    this.adminPassword = ADMIN_PASSWORD;
+    this.serviceDn = `CN=${SERVICE_LOGIN},${USERS_DN}`;
+    this.servicePassword = SERVICE_PASSWORD;
+    this.readerDn = `CN=${READER_LOGIN},${USERS_DN}`;
+    this.readerPassword = READER_PASSWORD;
+    this.users = DEMO_USERS.map(({ login, password }) => ({
+      uid: login,
+      login,
+      dn: `CN=${login},${USERS_DN}`,
+      password,
+    }));
+    this.ldapiPath = path.join(dir, 'private', 'ldapi');
+    this.logFile = path.join(dir, 'log', 'samba.log');
+    this.port = undefined;
+    this.startupMs = 0;
+    this.timings = {};
+    this.child = undefined;
+    this.exited = undefined;
+    this.forwarder = undefined;
+    this.watchdog = undefined;
+    this.removed = false;
+  }
+
+  get url() {
+    if (this.port === undefined) throw new Error('the DC has no LDAP forwarder yet');
+    return `ldap://127.0.0.1:${this.port}`;
+  }
+
+  get pid() {
+    return this.child?.pid;
+  }
+
+  get running() {
+    return this.child !== undefined;
+  }
+
+  /** What the directory-gateway needs to be told about this directory (README "Configuration"). */
+  get gatewayEnv() {
+    return {
+      CREDROAM_LDAP_URL: this.url,
+      CREDROAM_LDAP_BIND_DN: this.serviceDn,
+      CREDROAM_LDAP_BIND_PASSWORD: this.servicePassword,
+      CREDROAM_LDAP_BASE_DN: this.suffix,
+      CREDROAM_LDAP_USER_BASE: this.peopleDn,
+      CREDROAM_LDAP_USER_FILTER: '(&(objectCategory=person)(objectClass=user))',
+      CREDROAM_LDAP_LOGIN_ATTRIBUTE: 'sAMAccountName',
+      CREDROAM_LDAP_STABLE_ID_ATTRIBUTE: 'objectGUID',
+      // AD's class user already may hold the roaming attributes: no auxiliary class to add.
+      CREDROAM_LDAP_ROAMING_OBJECT_CLASS: '',
+      CREDROAM_DIRECTORY_DIALECT: 'active-directory',
+    };
+  }
+
+  user(login) {
+    const user = this.users.find((candidate) => candidate.login === login);
+    if (!user) throw new Error(`no user ${login} in this directory`);
+    return user;
+  }
+
+  async startProcess() {
+    if (this.child) throw new Error('samba is already running');
+    if (this.removed) throw new Error('this DC was stopped and its directory removed');
+    const smbConf = path.join(this.dir, 'etc', 'smb.conf');
+    const logFd = fs.openSync(path.join(this.dir, 'log', 'samba.out'), 'a');
+    let child;
+    try {
+      // unshare and sh exec into samba, so the child's pid is samba's own. -M single: one process.
+      child = spawn(
+        UNSHARE,
+        ['--net', '/bin/sh', '-c', `${IP} link set lo up && exec "$0" -F -M single -s "$1"`, SAMBA, smbConf],
+        { stdio: ['ignore', logFd, logFd] },
+      );
+    } finally {
+      fs.closeSync(logFd);
+    }
+    child.unref();
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.once('exit', () => {
+      if (this.child === child) this.cleanupAfterExit();
+    });
+    track(this);
+    this.watchdog = spawnWatchdog(child.pid, this.dir);
+    const deadline = Date.now() + this.options.startTimeoutMs;
+    for (;;) {
+      if (this.child !== child) {
+        const { code, signal } = await this.exited;
+        throw new Error(
+          `samba exited during start (code ${code}, signal ${signal}):\n${tailOf(path.join(this.dir, 'log', 'samba.out'))}\n${tailOf(this.logFile)}`,
+        );
+      }
+      if (fs.existsSync(this.ldapiPath) && (await probeLdap(this.ldapiPath))) break;
+      if (Date.now() > deadline) {
+        await this.stopProcess();
+        throw new Error(
+          `samba did not answer within ${this.options.startTimeoutMs} ms:\n${tailOf(this.logFile)}`,
+        );
+      }
+      await delay(50);
+    }
+  }
+
+  /** A TCP port on 127.0.0.1 in this namespace that carries each connection to the DC's ldapi socket. */
+  async startForwarder() {
+    const sockets = new Set();
+    const server = net.createServer((client) => {
+      const upstream = net.connect({ path: this.ldapiPath });
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+        // Either side failing ends both: the LDAP client sees a dropped connection, as with a dead server.
+        socket.once('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    server.unref();
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, '127.0.0.1', () => resolve());
+    });
+    this.port = server.address().port;
+    this.forwarder = { server, sockets };
+  }
+
+  async stopForwarder() {
+    const forwarder = this.forwarder;
+    if (!forwarder) return;
+    this.forwarder = undefined;
+    for (const socket of forwarder.sockets) socket.destroy();
+    await new Promise((resolve) => forwarder.server.close(() => resolve()));
+  }
+
+  cleanupAfterExit() {
+    stopWatchdog(this.watchdog);
+    this.watchdog = undefined;
+    this.child = undefined;
+  }
+
+  /** Stops samba only (directory and forwarder port are kept). */
+  async stopProcess({ signal = 'SIGTERM', timeoutMs = this.options.stopTimeoutMs } = {}) {
+    const child = this.child;
+    if (!child) return;
+    stopWatchdog(this.watchdog);
+    this.watchdog = undefined;
+    child.kill(signal);
+    let timer;
+    const killed = new Promise((resolve) => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve();
+      }, timeoutMs);
+    });
+    await Promise.race([this.exited, killed]);
+    await this.exited;
+    clearTimeout(timer);
+    this.cleanupAfterExit();
+  }
+
+  /** Stops samba and the forwarder and removes the directory. Safe to call twice. */
+  async stop() {
+    await this.stopForwarder();
+    await this.stopProcess();
+    if (!this.removed) {
+      this.removed = true;
+      fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+    untrack(this);
+  }
+
+  /** Synchronous last resort from process.on('exit'). */
+  killNow() {
+    if (this.child) {
+      try {
+        process.kill(this.child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    stopWatchdog(this.watchdog);
+    this.watchdog = undefined;
+    this.child = undefined;
+    if (!this.removed) {
+      this.removed = true;
+      fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+    live.delete(this);
+  }
+}
+
+/** Starts a throwaway Samba AD DC (see samba-ad.d.cts); stop() it when done. */
+async function startSambaAd(options = {}) {
+  const startedAt = Date.now();
+  ensureSambaInstalled();
+  const installedAt = Date.now();
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    throw new Error('a throwaway Samba DC runs in a network namespace of its own, which needs root');
+  const { template } = await ensureTemplate();
+  const templateAt = Date.now();
+  const dir = instantiate(template, options.baseDir ?? os.tmpdir());
+  const instance = new SambaAdInstance(dir, options);
+  try {
+    await instance.startProcess();
+    await instance.startForwarder();
+  } catch (error) {
+    await instance.stop();
+    throw error;
+  }
+  const readyAt = Date.now();
+  instance.startupMs = readyAt - startedAt;
+  instance.timings = {
+    installMs: installedAt - startedAt,
+    templateMs: templateAt - installedAt,
+    copyAndStartMs: readyAt - templateAt,
+  };
+  return instance;
+}
+
+module.exports = {
+  ensureSambaInstalled,
+  startSambaAd,
+  DEMO_USERS,
+  ATTRIBUTE_GUIDS,
+};

@@ -1,0 +1,81 @@
+// Types for samba-ad.cjs (the throwaway Samba AD domain controller). TypeScript picks this file up for
+// `import { startSambaAd } from '../../scripts/lib/samba-ad.cjs'`.
+
+export interface SambaAdOptions {
+  /** The TCP port on 127.0.0.1 that is forwarded to the DC's LDAP (ldapi socket); 0 (default) picks a free one. */
+  port?: number;
+  /** How long to wait for LDAP to answer, default 60000 ms. */
+  startTimeoutMs?: number;
+  /** SIGTERM grace before SIGKILL, default 5000 ms. */
+  stopTimeoutMs?: number;
+  /** Parent of the temporary directory, default os.tmpdir(). */
+  baseDir?: string;
+}
+
+export interface SambaAdUser {
+  /** sAMAccountName (also `uid`, for code shared with the slapd handle). */
+  login: string;
+  uid: string;
+  dn: string;
+  password: string;
+}
+
+export interface SambaAdTimings {
+  /** apt-get, when the packages were missing (else ~0). */
+  installMs: number;
+  /** Provisioning the per-machine template, when this call made it (else 0). */
+  templateMs: number;
+  /** Copying the template, starting samba, LDAP answering. */
+  copyAndStartMs: number;
+}
+
+export interface SambaAdHandle {
+  /** ldap://127.0.0.1:<port>, forwarded to the DC's ldapi socket by this process. */
+  readonly url: string;
+  readonly port: number;
+  /** The DC's own ldapi socket (reachable from any network namespace). */
+  readonly ldapiPath: string;
+  readonly dir: string;
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  readonly logFile: string;
+  /** CREDROAM.TEST */
+  readonly realm: string;
+  readonly domain: string;
+  /** DC=credroam,DC=test */
+  readonly suffix: string;
+  /** CN=Users,DC=credroam,DC=test: the demo users and credroam's accounts. */
+  readonly peopleDn: string;
+  readonly dialect: 'active-directory';
+  /** CN=Administrator,CN=Users,... (a Domain Admin; dev only). */
+  readonly adminDn: string;
+  readonly adminPassword: string;
+  /** The gateway's account, delegated read, write and confidential read of the roaming attributes. */
+  readonly serviceDn: string;
+  readonly servicePassword: string;
+  /** The admin CLI's account, delegated read and confidential read only. */
+  readonly readerDn: string;
+  readonly readerPassword: string;
+  readonly users: readonly SambaAdUser[];
+  /** The directory-gateway's CREDROAM_* settings for this DC (service account bind, AD lookups, dialect). */
+  readonly gatewayEnv: Readonly<Record<string, string>>;
+  /** Milliseconds startSambaAd took, and where they went. */
+  readonly startupMs: number;
+  readonly timings: SambaAdTimings;
+  /** The user with this sAMAccountName; throws when there is none. */
+  user(login: string): SambaAdUser;
+  /** Stops samba and the forwarder and removes the directory; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Installs Debian's Samba AD DC packages with apt-get when missing (root only). */
+export function ensureSambaInstalled(): void;
+/**
+ * Starts a throwaway DC (root: it runs in a network namespace of its own). The first call on a machine provisions
+ * the template domain (tens of seconds); later ones copy it and start in about two seconds.
+ */
+export function startSambaAd(options?: SambaAdOptions): Promise<SambaAdHandle>;
+/** alice, bob, carol with password `<name>-pass`. */
+export const DEMO_USERS: readonly { login: string; password: string; displayName: string }[];
+/** schemaIDGUIDs of msPKIAccountCredentials, msPKIDPAPIMasterKeys, msPKIRoamingTimeStamp. */
+export const ATTRIBUTE_GUIDS: Readonly<Record<string, string>>;
