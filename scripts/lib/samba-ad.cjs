@@ -19,11 +19,9 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const {
-  delay,
+  ThrowawayServer,
   ensureAptPackages,
   probeLdap,
-  spawnWatchdog,
-  stopWatchdog,
   tailOf,
   withLockFile,
 } = require('./throwaway-server.cjs');
@@ -254,7 +252,7 @@ async function ensureTemplate() {
       const first = new SambaAdInstance(building, {});
       await first.startProcess();
       await first.stopProcess();
-      untrack(first);
+      first.untrack();
       fs.rmSync(path.join(building, 'log'), { recursive: true, force: true });
       fs.mkdirSync(path.join(building, 'log'));
       fs.writeFileSync(
@@ -282,28 +280,13 @@ function instantiate(template, baseDir) {
   return dir;
 }
 
-// Instances whose directory still exists: the exit hook kills their samba and removes the directory.
-const live = new Set();
-function killAllOnExit() {
-  for (const instance of live) instance.killNow();
-}
-function track(instance) {
-  if (live.size === 0) process.on('exit', killAllOnExit);
-  live.add(instance);
-}
-function untrack(instance) {
-  live.delete(instance);
-  if (live.size === 0) process.removeListener('exit', killAllOnExit);
-}
-
-class SambaAdInstance {
+class SambaAdInstance extends ThrowawayServer {
   constructor(dir, options) {
-    this.dir = dir;
-    this.options = {
+    super('samba', dir, {
       port: options.port ?? 0,
       startTimeoutMs: options.startTimeoutMs ?? 60_000,
       stopTimeoutMs: options.stopTimeoutMs ?? 5_000,
-    };
+    });
     this.realm = REALM;
     this.domain = DOMAIN;
     this.suffix = BASE_DN;
@@ -326,24 +309,12 @@ class SambaAdInstance {
     this.port = undefined;
     this.startupMs = 0;
     this.timings = {};
-    this.child = undefined;
-    this.exited = undefined;
     this.forwarder = undefined;
-    this.watchdog = undefined;
-    this.removed = false;
   }
 
   get url() {
     if (this.port === undefined) throw new Error('the DC has no LDAP forwarder yet');
     return `ldap://127.0.0.1:${this.port}`;
-  }
-
-  get pid() {
-    return this.child?.pid;
-  }
-
-  get running() {
-    return this.child !== undefined;
   }
 
   /** What the directory-gateway needs to be told about this directory (README "Configuration"). */
@@ -385,31 +356,16 @@ class SambaAdInstance {
     } finally {
       fs.closeSync(logFd);
     }
-    child.unref();
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    child.once('exit', () => {
-      if (this.child === child) this.cleanupAfterExit();
-    });
-    track(this);
-    this.watchdog = spawnWatchdog(child.pid, this.dir);
-    const deadline = Date.now() + this.options.startTimeoutMs;
-    for (;;) {
-      if (this.child !== child) {
-        const { code, signal } = await this.exited;
-        throw new Error(
-          `samba exited during start (code ${code}, signal ${signal}):\n${tailOf(path.join(this.dir, 'log', 'samba.out'))}\n${tailOf(this.logFile)}`,
-        );
-      }
-      if (fs.existsSync(this.ldapiPath) && (await probeLdap(this.ldapiPath))) break;
-      if (Date.now() > deadline) {
-        await this.stopProcess();
-        throw new Error(
-          `samba did not answer within ${this.options.startTimeoutMs} ms:\n${tailOf(this.logFile)}`,
-        );
-      }
-      await delay(50);
-    }
+    this.adoptChild(child);
+    await this.waitUntilReady(
+      child,
+      async () => fs.existsSync(this.ldapiPath) && (await probeLdap(this.ldapiPath)),
+      { pollMs: 50 },
+    );
+  }
+
+  startLogTail() {
+    return `${tailOf(path.join(this.dir, 'log', 'samba.out'))}\n${tailOf(this.logFile)}`;
   }
 
   /** A TCP port on 127.0.0.1 in this namespace that carries each connection to the DC's ldapi socket. */
@@ -445,60 +401,10 @@ class SambaAdInstance {
     await new Promise((resolve) => forwarder.server.close(() => resolve()));
   }
 
-  cleanupAfterExit() {
-    stopWatchdog(this.watchdog);
-    this.watchdog = undefined;
-    this.child = undefined;
-  }
-
-  /** Stops samba only (directory and forwarder port are kept). */
-  async stopProcess({ signal = 'SIGTERM', timeoutMs = this.options.stopTimeoutMs } = {}) {
-    const child = this.child;
-    if (!child) return;
-    stopWatchdog(this.watchdog);
-    this.watchdog = undefined;
-    child.kill(signal);
-    let timer;
-    const killed = new Promise((resolve) => {
-      timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve();
-      }, timeoutMs);
-    });
-    await Promise.race([this.exited, killed]);
-    await this.exited;
-    clearTimeout(timer);
-    this.cleanupAfterExit();
-  }
-
   /** Stops samba and the forwarder and removes the directory. Safe to call twice. */
   async stop() {
     await this.stopForwarder();
-    await this.stopProcess();
-    if (!this.removed) {
-      this.removed = true;
-      fs.rmSync(this.dir, { recursive: true, force: true });
-    }
-    untrack(this);
-  }
-
-  /** Synchronous last resort from process.on('exit'). */
-  killNow() {
-    if (this.child) {
-      try {
-        process.kill(this.child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    stopWatchdog(this.watchdog);
-    this.watchdog = undefined;
-    this.child = undefined;
-    if (!this.removed) {
-      this.removed = true;
-      fs.rmSync(this.dir, { recursive: true, force: true });
-    }
-    live.delete(this);
+    await super.stop();
   }
 }
 

@@ -12,15 +12,7 @@ const os = require('node:os');
 const path = require('node:path');
 const tls = require('node:tls');
 const { createCa, issueCertificate } = require('./tls-ca.cjs');
-const {
-  delay,
-  ensureAptPackages,
-  freePort,
-  probeLdap,
-  spawnWatchdog,
-  stopWatchdog,
-  tailOf,
-} = require('./throwaway-server.cjs');
+const { ThrowawayServer, ensureAptPackages, freePort, probeLdap } = require('./throwaway-server.cjs');
 
 const SLAPD = '/usr/sbin/slapd';
 const SLAPADD = '/usr/sbin/slapadd';
@@ -361,20 +353,6 @@ function generateTls(dir, given) {
   return { caFile: ca.certFile, ...server };
 }
 
-// Instances whose directory still exists: the exit hook kills their slapd and removes the directory.
-const live = new Set();
-function killAllOnExit() {
-  for (const instance of live) instance.killNow();
-}
-function track(instance) {
-  if (live.size === 0) process.on('exit', killAllOnExit);
-  live.add(instance);
-}
-function untrack(instance) {
-  live.delete(instance);
-  if (live.size === 0) process.removeListener('exit', killAllOnExit);
-}
-
 function runTool(command, args, input) {
   const result = spawnSync(command, args, { input, encoding: 'utf8' });
   if (result.error) throw result.error;
@@ -392,6 +370,7 @@ async function startSlapd(options = {}) {
   const startedAt = Date.now();
   const o = normaliseOptions(options);
   const dir = fs.mkdtempSync(path.join(o.baseDir, 'credroam-slapd-'));
+  let instance;
   try {
     fs.mkdirSync(path.join(dir, 'data'));
     const data = buildData(o);
@@ -412,7 +391,7 @@ async function startSlapd(options = {}) {
       ]);
       fs.writeFileSync(path.join(dir, 'data.ldif'), data.ldif);
     }
-    const instance = new SlapdInstance(dir, o, data, tls, ldapiUrl);
+    instance = new SlapdInstance(dir, o, data, tls, ldapiUrl);
     await instance.startProcess({ pickPorts: true });
     if (o.configFormat === 'cn=config') {
       // What an operator does: add the schema and the ACLs to a running cn=config, as root over ldapi.
@@ -441,16 +420,15 @@ async function startSlapd(options = {}) {
     instance.startupMs = Date.now() - startedAt;
     return instance;
   } catch (error) {
-    for (const instance of live) if (instance.dir === dir) await instance.stop();
+    await instance?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
     throw error;
   }
 }
 
-class SlapdInstance {
+class SlapdInstance extends ThrowawayServer {
   constructor(dir, o, data, tls, ldapiUrl) {
-    this.dir = dir;
-    this.options = o;
+    super('slapd', dir, o);
     this.suffix = o.suffix;
     this.dialect = o.dialect;
     this.configFormat = o.configFormat;
@@ -472,10 +450,6 @@ class SlapdInstance {
     this.startupMs = 0;
     this.port = o.port;
     this.ldapsPort = tls ? o.ldapsPort : undefined;
-    this.child = undefined;
-    this.watchdog = undefined;
-    this.exited = undefined;
-    this.removed = false;
   }
 
   get url() {
@@ -484,14 +458,6 @@ class SlapdInstance {
 
   get ldapsUrl() {
     return this.ldapsPort === undefined ? undefined : `ldaps://127.0.0.1:${this.ldapsPort}`;
-  }
-
-  get pid() {
-    return this.child?.pid;
-  }
-
-  get running() {
-    return this.child !== undefined;
   }
 
   user(uid) {
@@ -538,107 +504,20 @@ class SlapdInstance {
     } finally {
       fs.closeSync(logFd);
     }
-    child.unref();
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    child.once('exit', () => {
-      // Also when slapd dies on its own: its watchdog must not outlive it (the pid could be reused).
-      if (this.child === child) this.cleanupAfterExit();
-    });
-    track(this);
-    this.startWatchdog(child.pid);
-    const deadline = Date.now() + this.options.startTimeoutMs;
-    for (;;) {
-      if (this.child !== child) {
-        const { code, signal } = await this.exited;
-        this.cleanupAfterExit();
-        throw new Error(
-          `slapd exited during start (code ${code}, signal ${signal}):\n${tailOf(this.logFile)}`,
-        );
-      }
-      const ready =
+    this.adoptChild(child);
+    await this.waitUntilReady(
+      child,
+      async () =>
         (await probeLdap(this.port)) &&
-        (this.ldapsPort === undefined || (await tlsAnswers(this.ldapsPort, this.caPem)));
-      if (ready) return;
-      if (Date.now() > deadline) {
-        await this.stopProcess();
-        throw new Error(
-          `slapd did not answer on ${this.url} within ${this.options.startTimeoutMs} ms:\n${tailOf(this.logFile)}`,
-        );
-      }
-      await delay(10);
-    }
-  }
-
-  /**
-   * If this Node process dies without running its exit handlers (SIGKILL, a killed Jest worker), a tiny
-   * shell holding our end of a pipe sees EOF and kills slapd and removes the directory.
-   */
-  startWatchdog(pid) {
-    this.watchdog = spawnWatchdog(pid, this.dir);
-  }
-
-  stopWatchdog() {
-    stopWatchdog(this.watchdog);
-    this.watchdog = undefined;
-  }
-
-  cleanupAfterExit() {
-    this.stopWatchdog();
-    this.child = undefined;
-  }
-
-  /** Stops slapd only (directory, data and ports are kept): for "directory went away mid-run" tests. */
-  async stopProcess({ signal = 'SIGTERM', timeoutMs = this.options.stopTimeoutMs } = {}) {
-    const child = this.child;
-    if (!child) return;
-    this.stopWatchdog();
-    child.kill(signal);
-    let timer;
-    const killed = new Promise((resolve) => {
-      timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve();
-      }, timeoutMs);
-    });
-    await Promise.race([this.exited, killed]);
-    await this.exited;
-    clearTimeout(timer);
-    this.cleanupAfterExit();
+        (this.ldapsPort === undefined || (await tlsAnswers(this.ldapsPort, this.caPem))),
+      { pollMs: 10, where: ` on ${this.url}` },
+    );
   }
 
   /** Stops and starts slapd again on the same port with the same data. */
   async restart(options) {
     await this.stopProcess(options);
     await this.startProcess();
-  }
-
-  /** Stops slapd and removes its directory. Safe to call twice. */
-  async stop() {
-    await this.stopProcess();
-    if (!this.removed) {
-      this.removed = true;
-      fs.rmSync(this.dir, { recursive: true, force: true });
-    }
-    untrack(this);
-  }
-
-  /** Synchronous last resort from process.on('exit'). */
-  killNow() {
-    if (this.child) {
-      try {
-        process.kill(this.child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    this.stopWatchdog();
-    this.child = undefined;
-    if (!this.removed) {
-      this.removed = true;
-      fs.rmSync(this.dir, { recursive: true, force: true });
-    }
-    live.delete(this);
   }
 }
 

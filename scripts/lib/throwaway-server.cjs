@@ -1,7 +1,8 @@
 'use strict';
 // What the throwaway directory launchers (slapd.cjs, samba-ad.cjs) share: installing their Debian packages once
 // per machine (parallel Jest workers take turns), a lock file, free ports, the LDAP readiness probe, and the
-// watchdog that cleans up after a Node process killed without running its exit handlers.
+// watchdog that cleans up after a Node process killed without running its exit handlers, and the handle's
+// process lifecycle (ThrowawayServer).
 
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -182,6 +183,137 @@ function stopWatchdog(watchdog) {
   watchdog.stdin.destroy();
 }
 
+// Instances whose directory still exists: the exit hook kills their server and removes the directory.
+const live = new Set();
+function killAllOnExit() {
+  for (const instance of live) instance.killNow();
+}
+
+/**
+ * The process side of a throwaway server's handle: one child at a time whose pid is the server's own, a watchdog
+ * for it, a stop with a SIGKILL after a grace, and the removal of its directory (also from process.on('exit')).
+ * Subclasses spawn the child, hand it to adoptChild() and wait with waitUntilReady().
+ */
+class ThrowawayServer {
+  /** `label` names the server in errors; `options` needs startTimeoutMs and stopTimeoutMs. */
+  constructor(label, dir, options) {
+    this.label = label;
+    this.dir = dir;
+    this.options = options;
+    this.child = undefined;
+    this.exited = undefined;
+    this.watchdog = undefined;
+    this.removed = false;
+  }
+
+  get pid() {
+    return this.child?.pid;
+  }
+
+  get running() {
+    return this.child !== undefined;
+  }
+
+  /** The log lines quoted when the server fails to start. */
+  startLogTail() {
+    return tailOf(this.logFile);
+  }
+
+  adoptChild(child) {
+    child.unref();
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.once('exit', () => {
+      // Also when the server dies on its own: its watchdog must not outlive it (the pid could be reused).
+      if (this.child === child) this.cleanupAfterExit();
+    });
+    if (live.size === 0) process.on('exit', killAllOnExit);
+    live.add(this);
+    this.watchdog = spawnWatchdog(child.pid, this.dir);
+  }
+
+  /** Polls `ready()` every `pollMs` until it resolves true; throws (server stopped) on exit or timeout. */
+  async waitUntilReady(child, ready, { pollMs, where = '' }) {
+    const deadline = Date.now() + this.options.startTimeoutMs;
+    for (;;) {
+      if (this.child !== child) {
+        const { code, signal } = await this.exited;
+        this.cleanupAfterExit();
+        throw new Error(
+          `${this.label} exited during start (code ${code}, signal ${signal}):\n${this.startLogTail()}`,
+        );
+      }
+      if (await ready()) return;
+      if (Date.now() > deadline) {
+        await this.stopProcess();
+        throw new Error(
+          `${this.label} did not answer${where} within ${this.options.startTimeoutMs} ms:\n${tailOf(this.logFile)}`,
+        );
+      }
+      await delay(pollMs);
+    }
+  }
+
+  cleanupAfterExit() {
+    stopWatchdog(this.watchdog);
+    this.watchdog = undefined;
+    this.child = undefined;
+  }
+
+  /** Stops the server process only (its directory is kept). */
+  async stopProcess({ signal = 'SIGTERM', timeoutMs = this.options.stopTimeoutMs } = {}) {
+    const child = this.child;
+    if (!child) return;
+    stopWatchdog(this.watchdog);
+    this.watchdog = undefined;
+    child.kill(signal);
+    let timer;
+    const killed = new Promise((resolve) => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve();
+      }, timeoutMs);
+    });
+    await Promise.race([this.exited, killed]);
+    await this.exited;
+    clearTimeout(timer);
+    this.cleanupAfterExit();
+  }
+
+  /** Stops the server and removes its directory. Safe to call twice. */
+  async stop() {
+    await this.stopProcess();
+    this.removeDir();
+    this.untrack();
+  }
+
+  /** The exit hook no longer removes the directory (for a stopped server whose directory is kept on purpose). */
+  untrack() {
+    live.delete(this);
+    if (live.size === 0) process.removeListener('exit', killAllOnExit);
+  }
+
+  /** Synchronous last resort from process.on('exit'). */
+  killNow() {
+    if (this.child) {
+      try {
+        process.kill(this.child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    this.cleanupAfterExit();
+    this.removeDir();
+    live.delete(this);
+  }
+
+  removeDir() {
+    if (this.removed) return;
+    this.removed = true;
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Keeps a launcher script in the foreground until Ctrl-C or SIGTERM, then stops `server` and exits 0; exits 1
  * when the server dies on its own (the child is unref'd, so this interval is what keeps the process alive).
@@ -209,6 +341,7 @@ function holdInForeground(label, server) {
 }
 
 module.exports = {
+  ThrowawayServer,
   delay,
   holdInForeground,
   ensureAptPackages,
