@@ -1,6 +1,8 @@
 // Types for samba-ad.cjs (the throwaway Samba AD domain controller). TypeScript picks this file up for
 // `import { startSambaAd } from '../../scripts/lib/samba-ad.cjs'`.
 
+import { type ThrowawayDirectoryAccounts } from './throwaway-server.cjs';
+
 export interface SambaAdOptions {
   /** The TCP port on 127.0.0.1 that is forwarded to the DC's LDAP (ldapi socket); 0 (default) picks a free one. */
   port?: number;
@@ -29,7 +31,8 @@ export interface SambaAdTimings {
   copyAndStartMs: number;
 }
 
-export interface SambaAdHandle {
+/** adminDn is CN=Administrator,CN=Users,...; the gateway's and the admin CLI's rights are delegated by ACEs. */
+export interface SambaAdHandle extends ThrowawayDirectoryAccounts {
   /** ldap://127.0.0.1:<port>, forwarded to the DC's ldapi socket by this process. */
   readonly url: string;
   readonly port: number;
@@ -47,15 +50,6 @@ export interface SambaAdHandle {
   /** CN=Users,DC=credroam,DC=test: the demo users and credroam's accounts. */
   readonly peopleDn: string;
   readonly dialect: 'active-directory';
-  /** CN=Administrator,CN=Users,... (a Domain Admin; dev only). */
-  readonly adminDn: string;
-  readonly adminPassword: string;
-  /** The gateway's account, delegated read, write and confidential read of the roaming attributes. */
-  readonly serviceDn: string;
-  readonly servicePassword: string;
-  /** The admin CLI's account, delegated read and confidential read only. */
-  readonly readerDn: string;
-  readonly readerPassword: string;
   readonly users: readonly SambaAdUser[];
   /** The directory-gateway's CREDROAM_* settings for this DC (service account bind, AD lookups, dialect). */
   readonly gatewayEnv: Readonly<Record<string, string>>;

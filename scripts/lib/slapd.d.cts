@@ -1,6 +1,8 @@
 // Types for slapd.cjs (the throwaway OpenLDAP launcher). TypeScript picks this file up for
 // `import { startSlapd } from '../../scripts/lib/slapd.cjs'`.
 
+import { type ThrowawayDirectoryAccounts } from './throwaway-server.cjs';
+
 export type SlapdDialect = 'openldap' | 'active-directory';
 
 export interface SlapdUserOptions {
@@ -94,7 +96,8 @@ export interface StopProcessOptions {
   timeoutMs?: number;
 }
 
-export interface SlapdHandle {
+/** adminDn is the rootdn cn=admin,<suffix>; serviceDn is cn=credroam-gateway,ou=services,<suffix>. */
+export interface SlapdHandle extends ThrowawayDirectoryAccounts {
   /** ldap://127.0.0.1:<port> */
   readonly url: string;
   /** ldaps://127.0.0.1:<ldapsPort> when tls. */
@@ -115,13 +118,6 @@ export interface SlapdHandle {
   readonly suffix: string;
   readonly dialect: SlapdDialect;
   readonly configFormat: 'slapd.conf' | 'cn=config';
-  readonly adminDn: string;
-  readonly adminPassword: string;
-  /** cn=credroam-gateway,ou=services,<suffix> */
-  readonly serviceDn: string;
-  readonly servicePassword: string;
-  readonly readerDn: string;
-  readonly readerPassword: string;
   readonly peopleDn: string;
   readonly servicesDn: string;
   readonly groupsDn: string;
