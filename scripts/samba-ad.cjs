@@ -4,7 +4,7 @@
 // Directory by hand); Ctrl-C or SIGTERM stops it and removes its data. See --help.
 
 const { startSambaAd } = require('./lib/samba-ad.cjs');
-const { holdInForeground } = require('./lib/throwaway-server.cjs');
+const { runLauncher } = require('./lib/throwaway-server.cjs');
 
 const HELP = `Usage: node scripts/samba-ad.cjs start [options]
 
@@ -46,18 +46,7 @@ function parse(argv) {
   return options;
 }
 
-async function main() {
-  let options;
-  try {
-    options = parse(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${error.message}\n\n${HELP}`);
-    process.exit(2);
-  }
-  if (options.help) {
-    console.log(HELP);
-    return;
-  }
+async function start(options) {
   const dc = await startSambaAd({ port: options.port });
   const details = {
     url: dc.url,
@@ -99,10 +88,7 @@ async function main() {
     for (const [name, value] of Object.entries(dc.gatewayEnv)) console.log(`  ${name}='${value}'`);
     console.log('Ctrl-C to stop.');
   }
-  holdInForeground('samba-ad', dc);
+  return dc;
 }
 
-main().catch((error) => {
-  console.error(`[samba-ad] ${error.message}`);
-  process.exit(1);
-});
+runLauncher({ label: 'samba-ad', help: HELP, parse, start });

@@ -4,7 +4,7 @@
 // SIGTERM stops it and removes its data. See --help.
 
 const { startSlapd, DEMO_USERS, DEFAULT_SUFFIX } = require('./lib/slapd.cjs');
-const { holdInForeground } = require('./lib/throwaway-server.cjs');
+const { runLauncher } = require('./lib/throwaway-server.cjs');
 
 const HELP = `Usage: node scripts/slapd.cjs start [options]
 
@@ -56,18 +56,7 @@ function parse(argv) {
   return options;
 }
 
-async function main() {
-  let options;
-  try {
-    options = parse(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${error.message}\n\n${HELP}`);
-    process.exit(2);
-  }
-  if (options.help) {
-    console.log(HELP);
-    return;
-  }
+async function start(options) {
   const slapd = await startSlapd({
     port: options.port,
     ldapsPort: options.ldapsPort,
@@ -111,11 +100,7 @@ async function main() {
     for (const [label, text] of rows) console.log(`  ${label.padEnd(10)} ${text}`);
     console.log('Ctrl-C to stop.');
   }
-
-  holdInForeground('slapd', slapd);
+  return slapd;
 }
 
-main().catch((error) => {
-  console.error(`[slapd] ${error.message}`);
-  process.exit(1);
-});
+runLauncher({ label: 'slapd', help: HELP, parse, start });

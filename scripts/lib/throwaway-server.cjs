@@ -340,10 +340,36 @@ function holdInForeground(label, server) {
   }, 500);
 }
 
+/**
+ * The main of a launcher script (scripts/slapd.cjs, scripts/samba-ad.cjs): a usage error exits 2 with `help`,
+ * `{ help: true }` from `parse` prints it; otherwise `start(options)` starts the server and prints its details,
+ * and the process holds it in the foreground. A failure to start exits 1.
+ */
+function runLauncher({ label, help, parse, start }) {
+  const main = async () => {
+    let options;
+    try {
+      options = parse(process.argv.slice(2));
+    } catch (error) {
+      console.error(`${error.message}\n\n${help}`);
+      process.exit(2);
+    }
+    if (options.help) {
+      console.log(help);
+      return;
+    }
+    holdInForeground(label, await start(options));
+  };
+  main().catch((error) => {
+    console.error(`[${label}] ${error.message}`);
+    process.exit(1);
+  });
+}
+
 module.exports = {
   ThrowawayServer,
   delay,
-  holdInForeground,
+  runLauncher,
   ensureAptPackages,
   freePort,
   probeLdap,
