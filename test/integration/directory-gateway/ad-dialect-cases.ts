@@ -3,14 +3,19 @@
 // the compare-and-swap on msPKIRoamingTimeStamp.
 import { randomBytes } from 'node:crypto';
 import { Attribute, Change } from 'ldapts';
-import { encodeDnBinary, RoamingError } from '@credroam/roaming';
+import { encodeDnBinary } from '@credroam/roaming';
 import { loadGatewayConfig } from '../../../apps/directory-gateway/src/config/gateway.config';
 import { ACTIVE_DIRECTORY_DIALECT } from '../../../apps/directory-gateway/src/ldap/attribute-dialect';
 import { RoamingEntryRepository } from '../../../apps/directory-gateway/src/roaming-state/roaming-entry.repository';
 import { type SambaAdHandle } from '../../helpers/samba-ad';
 import { withLdap, type SlapdHandle } from '../../helpers/slapd';
-import { codeOf, gatewayEnv, hashOf, liveAddition, windowsValue } from '../../support/gateway-fixtures';
-import { gatewayUseCases, type GatewayUseCases } from '../../support/gateway-use-cases';
+import { codeOf, gatewayEnv, liveAddition, windowsValue } from '../../support/gateway-fixtures';
+import {
+  expectOneOfTwoRacingWritersWins,
+  gatewayUseCases,
+  writeFirstChangeSet,
+  type GatewayUseCases,
+} from '../../support/gateway-use-cases';
 
 const T0 = Date.UTC(2026, 10, 25);
 
@@ -83,15 +88,7 @@ export function adDialectCases(directory: () => SlapdHandle | SambaAdHandle): vo
       { ...liveAddition('bob-cert', T0), sealed: randomBytes(4000).toString('base64') },
       liveAddition('7fc19508-7b85-4a7c-9e5d-15f9e00e7ce5', T0, 'master-key'),
     ];
-    const { stamp } = await gateway.roamingState.applyChanges({
-      userDn: dn,
-      expectedStamp: null,
-      add: additions,
-      remove: [],
-      purgeWatermark: 0,
-    });
-    const after = await gateway.roamingState.readState(dn);
-    expect(after.stamp).toEqual(stamp);
+    const after = await writeFirstChangeSet(gateway, dn, additions);
     expect(after.state.entries.map(({ ref: _ref, ...token }) => token)).toEqual(
       expect.arrayContaining(additions.map((addition) => addition.token)),
     );
@@ -111,28 +108,7 @@ export function adDialectCases(directory: () => SlapdHandle | SambaAdHandle): vo
   });
 
   it('lets exactly one of two racing writers win; the other gets DIRECTORY_STAMP_CHANGED and nothing is half-written', async () => {
-    const dn = directory().user('carol').dn;
-    const { stamp } = await gateway.roamingState.readState(dn);
-    const outcomes = await Promise.allSettled(
-      ['first', 'second'].map((name) =>
-        gateway.roamingState.applyChanges({
-          userDn: dn,
-          expectedStamp: stamp,
-          add: [liveAddition(name, T0)],
-          remove: [],
-          purgeWatermark: 0,
-        }),
-      ),
-    );
-    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
-    expect(
-      outcomes
-        .filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')
-        .map((outcome) => (outcome.reason as RoamingError).code),
-    ).toEqual(['DIRECTORY_STAMP_CHANGED']);
-    const { state } = await gateway.roamingState.readState(dn);
-    expect(state.entries).toHaveLength(1);
-    expect([hashOf('first'), hashOf('second')]).toContain(state.entries[0]!.hash);
+    await expectOneOfTwoRacingWritersWins(gateway, directory().user('carol').dn, T0);
   });
 
   it('refuses, in the modify itself, a stale stamp and a second first write as lost races, changing nothing', async () => {

@@ -3,14 +3,13 @@ import { Attribute, Change } from 'ldapts';
 import { RoamingError, type DirectoryAddition } from '@credroam/roaming';
 import { loadGatewayConfig } from '../../../apps/directory-gateway/src/config/gateway.config';
 import { useSlapd, withLdap } from '../../helpers/slapd';
-import { gatewayUseCases, type GatewayUseCases } from '../../support/gateway-use-cases';
 import {
-  gatewayEnv,
-  hashOf,
-  liveAddition,
-  sealedPassword,
-  windowsValue,
-} from '../../support/gateway-fixtures';
+  expectOneOfTwoRacingWritersWins,
+  gatewayUseCases,
+  writeFirstChangeSet,
+  type GatewayUseCases,
+} from '../../support/gateway-use-cases';
+import { gatewayEnv, liveAddition, sealedPassword, windowsValue } from '../../support/gateway-fixtures';
 
 const T0 = Date.UTC(2026, 10, 25);
 const channelKey = randomBytes(32);
@@ -135,15 +134,7 @@ describe('directory-gateway against a real slapd', () => {
         liveAddition('bob-cert', T0),
         liveAddition('7fc19508-7b85-4a7c-9e5d-15f9e00e7ce5', T0, 'master-key'),
       ];
-      const { stamp } = await gateway.roamingState.applyChanges({
-        userDn: dn,
-        expectedStamp: null,
-        add: additions,
-        remove: [],
-        purgeWatermark: 0,
-      });
-      const after = await gateway.roamingState.readState(dn);
-      expect(after.stamp).toEqual(stamp);
+      const after = await writeFirstChangeSet(gateway, dn, additions);
       expect(after.state.entries.map(({ ref: _ref, ...token }) => token)).toEqual(
         additions.map((addition) => addition.token),
       );
@@ -151,29 +142,7 @@ describe('directory-gateway against a real slapd', () => {
     });
 
     it('lets exactly one of two racing writers win; the other gets DIRECTORY_STAMP_CHANGED and nothing is half-written', async () => {
-      const dn = slapd().user('carol').dn;
-      const { stamp } = await gateway.roamingState.readState(dn);
-      const writers = ['first', 'second'].map((name) =>
-        gateway.roamingState.applyChanges({
-          userDn: dn,
-          expectedStamp: stamp,
-          add: [liveAddition(name, T0)],
-          remove: [],
-          purgeWatermark: 0,
-        }),
-      );
-      const outcomes = await Promise.allSettled(writers);
-      const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
-      const lost = outcomes.filter(
-        (outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected',
-      );
-      expect(won).toHaveLength(1);
-      expect(lost.map((outcome) => (outcome.reason as RoamingError).code)).toEqual([
-        'DIRECTORY_STAMP_CHANGED',
-      ]);
-      const state = (await gateway.roamingState.readState(dn)).state;
-      expect(state.entries).toHaveLength(1);
-      expect([hashOf('first'), hashOf('second')]).toContain(state.entries[0]!.hash);
+      await expectOneOfTwoRacingWritersWins(gateway, slapd().user('carol').dn, T0);
     });
 
     it('reports foreign and planted values, and leaves them untouched through later writes', async () => {
