@@ -100,6 +100,24 @@ function text(values: Record<string, string | boolean | undefined>, name: string
   return typeof value === 'string' ? value : undefined;
 }
 
+/** The flags of the admin CLI's directory account, which scan and policy share (read by directoryFlags). */
+const DIRECTORY_OPTIONS = {
+  base: { type: 'string' },
+  url: { type: 'string' },
+  'bind-dn': { type: 'string' },
+  'password-file': { type: 'string' },
+  dialect: { type: 'string' },
+} as const;
+
+/** --json and --help, which every subcommand takes. */
+const OUTPUT_OPTIONS = { json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+
+/** Prints a subcommand's usage when --help was given; true when it did. */
+function printedUsage(help: boolean | undefined, usage: string, io: CliIo): boolean {
+  if (help === true) io.stdout(`${usage}\n`);
+  return help === true;
+}
+
 /** The admin CLI's directory account from the flags scan and policy share, each falling back to its variable. */
 function directoryFlags(values: Record<string, string | boolean | undefined>) {
   return {
@@ -114,21 +132,10 @@ function directoryFlags(values: Record<string, string | boolean | undefined>) {
 async function scan(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: {
-      base: { type: 'string' },
-      url: { type: 'string' },
-      'bind-dn': { type: 'string' },
-      'password-file': { type: 'string' },
-      dialect: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
+    options: { ...DIRECTORY_OPTIONS, ...OUTPUT_OPTIONS },
     strict: true,
   });
-  if (values.help) {
-    io.stdout(`${SCAN_USAGE}\n`);
-    return 0;
-  }
+  if (printedUsage(values.help, SCAN_USAGE, io)) return 0;
   const base = text(values, 'base');
   if (base !== undefined && !distinguishedNameSchema.safeParse(base).success) {
     throw new UsageError('--base must be a distinguished name');
@@ -143,13 +150,10 @@ async function scan(args: string[], io: CliIo): Promise<number> {
 function schema(args: string[], io: CliIo): number {
   const { values } = parseArgs({
     args,
-    options: { dialect: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+    options: { dialect: { type: 'string' }, ...OUTPUT_OPTIONS },
     strict: true,
   });
-  if (values.help) {
-    io.stdout(`${SCHEMA_USAGE}\n`);
-    return 0;
-  }
+  if (printedUsage(values.help, SCHEMA_USAGE, io)) return 0;
   const dialect = values.dialect;
   if (!SCHEMA_DIALECTS.includes(dialect as SchemaDialect)) {
     throw new UsageError(`--dialect must be one of ${SCHEMA_DIALECTS.join(', ')}`);
@@ -165,16 +169,12 @@ async function user(args: string[], io: CliIo): Promise<number> {
     options: {
       type: { type: 'string', multiple: true },
       yes: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean' },
+      ...OUTPUT_OPTIONS,
     },
     allowPositionals: true,
     strict: true,
   });
-  if (values.help) {
-    io.stdout(`${USER_USAGE}\n`);
-    return 0;
-  }
+  if (printedUsage(values.help, USER_USAGE, io)) return 0;
   const [action, login, ...extra] = positionals;
   if (action !== 'show' && action !== 'purge') throw new UsageError('expected "show USER" or "purge USER"');
   if (login === undefined || extra.length > 0) throw new UsageError(`${action} takes exactly one USER`);
@@ -216,22 +216,14 @@ async function policy(args: string[], io: CliIo): Promise<number> {
       group: { type: 'string' },
       priority: { type: 'string' },
       'policy-dn': { type: 'string' },
-      base: { type: 'string' },
-      url: { type: 'string' },
-      'bind-dn': { type: 'string' },
-      'password-file': { type: 'string' },
-      dialect: { type: 'string' },
+      ...DIRECTORY_OPTIONS,
       yes: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean' },
+      ...OUTPUT_OPTIONS,
     },
     allowPositionals: true,
     strict: true,
   });
-  if (values.help) {
-    io.stdout(`${POLICY_USAGE}\n`);
-    return 0;
-  }
+  if (printedUsage(values.help, POLICY_USAGE, io)) return 0;
   const [action, ...assignments] = positionals;
   const json = values.json === true;
   dnOption(values.base, 'base');
