@@ -29,9 +29,6 @@ const common = {
 };
 
 module.exports = {
-  // The suites mostly wait on real services (slapd, RabbitMQ, the services as processes), not on the CPU: two
-  // workers on this 2-core machine roughly halve the run; every suite uses its own ports, namespace and database.
-  maxWorkers: 2,
   projects: [
     {
       ...common,
