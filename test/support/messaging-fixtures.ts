@@ -79,7 +79,13 @@ export class BrokerProbe {
   ) {
     this.names = amqpNames(namespace);
     this.track({
-      queues: [this.names.deadLetterQueue, this.names.ingressQueue, ...Object.values(this.names.rpcQueues)],
+      // The ingress is consumed with a retry queue beside it (logon-events declares both).
+      queues: [
+        this.names.deadLetterQueue,
+        this.names.ingressQueue,
+        this.names.retryQueue(this.names.ingressQueue),
+        ...Object.values(this.names.rpcQueues),
+      ],
       exchanges: [
         this.names.eventsExchange,
         this.names.deadLetterExchange,
