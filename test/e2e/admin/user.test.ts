@@ -140,6 +140,7 @@ describe('credroam user, through the directory-gateway', () => {
     const operatorPublic = join(slapd().dir, 'operators.pem');
     writeFileSync(operatorPublic, operator.publicKeyPem);
     probe = await BrokerProbe.open(namespace);
+    probe.trackConsumerQueue(probe.names.queue('audit'));
     refusals = await probe.observe('admin-refusals', ['security.request-refused']);
     actions = await probe.observe('admin-actions', ['security.operator-action']);
     gateway = await startGatewayProcess(slapd(), namespace, 'gateway', {
