@@ -46,6 +46,18 @@ async function ensurePostgres(log) {
   await waitForPort(5432, 'PostgreSQL', 30_000);
 }
 
+/** Redis, for the rate limits that logon-events replicas share (test/integration/logon-events/shared-rate-limits). */
+async function ensureRedis(log) {
+  if (await portOpen(6379)) return;
+  log('Redis is not answering on 127.0.0.1:6379; starting it (redis-server, nothing kept on disk)');
+  execFileSync(
+    'redis-server',
+    ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no'],
+    { stdio: 'inherit' },
+  );
+  await waitForPort(6379, 'Redis', 30_000);
+}
+
 /**
  * Debian packages the suites drive directly: Chromium for the dashboard test, OpenSSL as an interop peer, faketime
  * (libfaketime) for the one clock the concurrent-workstations suite moves a day forward (test/support/shared-clock.ts),
@@ -61,6 +73,7 @@ const PACKAGES = [
   { binary: '/usr/bin/certutil', name: 'libnss3-tools' },
   { binary: '/usr/bin/pamtester', name: 'pamtester' },
   { binary: '/usr/bin/systemd-analyze', name: 'systemd' },
+  { binary: '/usr/bin/redis-server', name: 'redis-server' },
 ];
 
 function ensureDebianPackages(log) {
@@ -83,6 +96,7 @@ async function ensureInfrastructure({ log = console.log } = {}) {
   ensureDebianPackages(log);
   await ensureRabbitMq(log);
   await ensurePostgres(log);
+  await ensureRedis(log);
 }
 
 module.exports = { ensureInfrastructure, ensureRabbitMq, ensurePostgres, portOpen, waitForPort };

@@ -20,7 +20,8 @@ import { ChangeWaitsService } from './changes/change-waits.service';
 import { type LogonEventsConfig } from './config/logon-events.config';
 import { IngressConsumer } from './ingress/ingress.consumer';
 import { CLOCK, CRYPTO_REPOSITORY, DIRECTORY_REPOSITORY, LOG_SINK } from './logon.tokens';
-import { TokenBucketLimiter } from './rate-limit/token-bucket.limiter';
+import { RateLimitStore } from './rate-limit/rate-limit.store';
+import { RateLimits } from './rate-limit/rate-limits';
 import { GrantedRpcClient } from './repositories/granted-rpc.client';
 import {
   systemClock,
@@ -52,7 +53,13 @@ export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log:
   const proofs = new DeviceProofVerifier();
   const changes = new ChangeNotifier({ ...CHANGE_MEMORY, now: Date.now });
   watchChangeWaits(() => changes.waiting());
+  const rateStore = new RateLimitStore(
+    { redisUrl: config.rateLimitRedisUrl, namespace: amqp.namespace },
+    log,
+  );
   return [
+    { provide: RateLimitStore, useValue: rateStore },
+    RateLimitStoreLifecycle,
     { provide: CLOCK, useValue: systemClock },
     { provide: LOG_SINK, useValue: log },
     {
@@ -73,7 +80,7 @@ export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log:
             ...repositories,
             signer,
             policies,
-            failures: new LogonFailureMonitor(config.logonFailures),
+            failures: new LogonFailureMonitor(config.logonFailures, rateStore),
           },
           { serviceChannelKey: config.serviceChannelKey, sessionLifetimeMs: config.sessionLifetimeMs },
         ),
@@ -90,13 +97,21 @@ export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log:
     overRepositories(WorkstationEventsService, (repositories) => new WorkstationEventsService(repositories)),
     {
       provide: AgentService,
-      inject: [SessionsService, SessionRenewalService, SyncService, WorkstationEventsService, CLOCK],
+      inject: [
+        SessionsService,
+        SessionRenewalService,
+        SyncService,
+        WorkstationEventsService,
+        CLOCK,
+        EventPublisher,
+      ],
       useFactory: (
         sessions: SessionsService,
         renewals: SessionRenewalService,
         syncs: SyncService,
         workstationEvents: WorkstationEventsService,
         clock: Clock,
+        events: EventPublisher,
       ) =>
         new AgentService({
           sessions,
@@ -106,8 +121,7 @@ export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log:
           changes: new ChangeWaitsService(changes),
           proofs,
           clock,
-          userLimiter: new TokenBucketLimiter('per user', config.userRate),
-          clientLimiter: new TokenBucketLimiter('per client', config.clientRate),
+          limits: new RateLimits(config.rates, rateStore, { events, clock, log }),
         }),
     },
     {
@@ -169,6 +183,16 @@ function ingressProviders(amqp: AmqpConfig): Provider[] {
     },
     IngressLifecycle,
   ];
+}
+
+/** Closes the Redis connection of the rate limits, if there is one, when the app stops. */
+@Injectable()
+class RateLimitStoreLifecycle implements OnApplicationShutdown {
+  constructor(private readonly store: RateLimitStore) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
 }
 
 /** Starts consuming the AMQP ingress once the app is up, and stops before the connections close. */

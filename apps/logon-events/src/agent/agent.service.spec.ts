@@ -1,9 +1,10 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { INGRESS_FRESHNESS_MS, RoamingError } from '@credroam/roaming';
+import { INGRESS_FRESHNESS_MS, RoamingError, type RoamingEvent } from '@credroam/roaming';
 import { signDeviceProof, spkiDer } from '@credroam/sealing';
 import { ChangeNotifier } from '../changes/change-notifier';
 import { ChangeWaitsService } from '../changes/change-waits.service';
-import { TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
+import { RateLimitStore } from '../rate-limit/rate-limit.store';
+import { RateLimits } from '../rate-limit/rate-limits';
 import { DeviceProofVerifier } from '../sessions/device-proof.verifier';
 import { type SessionsService } from '../sessions/sessions.service';
 import { type SessionRenewalService } from '../sessions/session-renewal.service';
@@ -37,6 +38,15 @@ function setup(userBurst = 5) {
     prove: jest.fn(() => ({ claims })),
     renew: jest.fn(async () => ({ sessionToken: 'renewed' })),
   } as unknown as SessionRenewalService;
+  const clock = { now: () => NOW, sleep: async () => undefined, random: () => 0 };
+  const log = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+  const published: RoamingEvent[] = [];
+  const events = { publishAll: jest.fn(async (batch: RoamingEvent[]) => void published.push(...batch)) };
+  const limits = new RateLimits(
+    { user: { burst: userBurst, perSecond: 0.01 }, client: { burst: 3, perSecond: 0.01 } },
+    new RateLimitStore({ redisUrl: null, namespace: 'credroam-unit' }, log),
+    { events, clock, log },
+  );
   const agent = new AgentService({
     sessions,
     renewals,
@@ -44,11 +54,10 @@ function setup(userBurst = 5) {
     workstationEvents,
     changes: new ChangeWaitsService(new ChangeNotifier({ rememberMs: 60_000, maxUsers: 10, now: () => NOW })),
     proofs: new DeviceProofVerifier(),
-    clock: { now: () => NOW, sleep: async () => undefined, random: () => 0 },
-    userLimiter: new TokenBucketLimiter('user', { capacity: userBurst, refillPerSecond: 1 }),
-    clientLimiter: new TokenBucketLimiter('client', { capacity: 3, refillPerSecond: 1 }),
+    clock,
+    limits,
   });
-  return { agent, sessions, syncs, workstationEvents, renewals };
+  return { agent, sessions, syncs, workstationEvents, renewals, published };
 }
 
 const http = { transport: 'http' as const, clientAddress: '10.0.0.1' };
@@ -138,13 +147,38 @@ describe('AgentService', () => {
     expect(sessions.createSession).toHaveBeenCalledTimes(3);
   });
 
-  it('limits each user on every transport', async () => {
+  it('audits the first refusal of a window as security.rate-limited, not every refused request', async () => {
+    const { agent, published } = setup(1);
+    const stranger = { ...http, clientAddress: '203.0.113.9' };
+    await agent.createSession({ user: 'carol', password: 'guess' }, stranger, 'c1');
+    for (const correlationId of ['c2', 'c3']) {
+      await expect(
+        agent.createSession({ user: 'carol', password: 'guess' }, stranger, correlationId),
+      ).rejects.toMatchObject({ code: 'RATE_LIMITED', details: { retryAfterSeconds: 100 } });
+    }
+    expect(published).toEqual([
+      expect.objectContaining({
+        type: 'security.rate-limited',
+        correlationId: 'c2',
+        user: 'carol',
+        payload: {
+          limit: 'logon',
+          transport: 'http',
+          source: '203.0.113.9',
+          retryAfterSeconds: 100,
+          shared: false,
+        },
+      }),
+    ]);
+  });
+
+  it('limits each user on every transport, until the window of burst / rate seconds ends', async () => {
     const { agent } = setup(2);
     await agent.sync('good', {}, amqp(), 'c');
     await agent.sync('good', {}, amqp(), 'c');
     await expect(agent.sync('good', {}, amqp(), 'c')).rejects.toMatchObject({
       code: 'RATE_LIMITED',
-      details: { retryAfterSeconds: 1 },
+      details: { retryAfterSeconds: 200 },
     });
   });
 });

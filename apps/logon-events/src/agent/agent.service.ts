@@ -10,7 +10,7 @@ import {
 } from '@credroam/roaming';
 import { type ChangeWaitsService } from '../changes/change-waits.service';
 import { type Clock } from '../repositories/logon.repositories';
-import { type TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
+import { type LimitedCaller, type RateLimits } from '../rate-limit/rate-limits';
 import { type DeviceProof, type DeviceProofVerifier } from '../sessions/device-proof.verifier';
 import { type SessionRenewalService } from '../sessions/session-renewal.service';
 import { type SessionClaims } from '../sessions/session-token';
@@ -33,8 +33,7 @@ export interface AgentDependencies {
   changes: ChangeWaitsService;
   proofs: DeviceProofVerifier;
   clock: Clock;
-  userLimiter: TokenBucketLimiter;
-  clientLimiter: TokenBucketLimiter;
+  limits: RateLimits;
 }
 
 /**
@@ -45,20 +44,23 @@ export class AgentService {
   constructor(private readonly deps: AgentDependencies) {}
 
   async createSession(body: unknown, caller: Caller, correlationId: string): Promise<CreateSessionResponse> {
-    this.limitClient(caller);
-    const source = caller.transport === 'http' ? caller.clientAddress : AMQP_INGRESS_SOURCE;
+    const limited = limitedCaller(caller);
+    await this.deps.limits.client({ caller: limited, correlationId });
     const login = typeof body === 'object' && body !== null ? (body as { user?: unknown }).user : undefined;
-    // Per login and source: a stranger guessing carol's password slows down themselves, not carol's own logons.
-    if (typeof login === 'string')
-      this.deps.userLimiter.take(`logon:${login.toLowerCase()}|${source}`, this.deps.clock.now());
-    return this.deps.sessions.createSession(body, { transport: caller.transport, source }, correlationId);
+    if (typeof login === 'string') await this.deps.limits.logon({ caller: limited, login, correlationId });
+    return this.deps.sessions.createSession(
+      body,
+      { transport: caller.transport, source: limited.source },
+      correlationId,
+    );
   }
 
   /** The proof is in the body on both transports: it signs the token, which the renewal replaces. */
   async renewSession(body: unknown, caller: Caller, correlationId: string): Promise<RenewSessionResponse> {
-    this.limitClient(caller);
+    const limited = limitedCaller(caller);
+    await this.deps.limits.client({ caller: limited, correlationId });
     const proven = this.deps.renewals.prove(body, caller.transport);
-    this.limitUser(proven.claims);
+    await this.deps.limits.user({ caller: limited, login: proven.claims.login, correlationId });
     return this.deps.renewals.renew(proven, correlationId);
   }
 
@@ -68,15 +70,16 @@ export class AgentService {
     caller: Caller,
     correlationId: string,
   ): Promise<SyncResponse> {
-    const claims = this.signedSession(token, caller);
+    const claims = await this.signedSession(token, caller, correlationId);
     const effective = await this.deps.sessions.policyFor(claims, correlationId);
     return this.deps.syncs.sync({ claims, policy: effective.policy }, body, correlationId);
   }
 
   async policy(token: string | undefined, caller: Caller, correlationId: string): Promise<PolicyResponse> {
-    this.limitClient(caller);
+    const limited = limitedCaller(caller);
+    await this.deps.limits.client({ caller: limited, correlationId });
     const claims = this.deps.sessions.authenticate(token, caller.transport);
-    this.limitUser(claims);
+    await this.deps.limits.user({ caller: limited, login: claims.login, correlationId });
     return this.deps.sessions.policyFor(claims, correlationId);
   }
 
@@ -86,7 +89,7 @@ export class AgentService {
     caller: Caller,
     correlationId: string,
   ): Promise<WorkstationEventResponse> {
-    const claims = this.signedSession(token, caller);
+    const claims = await this.signedSession(token, caller, correlationId);
     return this.deps.workstationEvents.report(claims, body, correlationId);
   }
 
@@ -96,29 +99,31 @@ export class AgentService {
     body: unknown,
     caller: Caller,
     signal: AbortSignal,
+    correlationId: string,
   ): Promise<ChangeNotice> {
-    const claims = this.signedSession(token, caller);
+    const claims = await this.signedSession(token, caller, correlationId);
     return this.deps.changes.wait(claims, body, signal);
   }
 
   /** A live session, its AMQP message signed by its device key, within the caller's and the user's rates. */
-  private signedSession(token: string | undefined, caller: Caller): SessionClaims {
-    this.limitClient(caller);
+  private async signedSession(
+    token: string | undefined,
+    caller: Caller,
+    correlationId: string,
+  ): Promise<SessionClaims> {
+    const limited = limitedCaller(caller);
+    await this.deps.limits.client({ caller: limited, correlationId });
     const claims = this.deps.sessions.authenticate(token, caller.transport);
     if (caller.transport === 'amqp') this.deps.proofs.verify(claims, caller.proof, this.deps.clock.now());
-    this.limitUser(claims);
+    await this.deps.limits.user({ caller: limited, login: claims.login, correlationId });
     return claims;
   }
+}
 
-  private limitUser(claims: SessionClaims): void {
-    this.deps.userLimiter.take(`user:${claims.login.toLowerCase()}`, this.deps.clock.now());
-  }
-
-  private limitClient(caller: Caller): void {
-    if (caller.transport === 'http') {
-      this.deps.clientLimiter.take(`client:${caller.clientAddress}`, this.deps.clock.now());
-    }
-  }
+function limitedCaller(caller: Caller): LimitedCaller {
+  return caller.transport === 'http'
+    ? { transport: 'http', source: caller.clientAddress }
+    : { transport: 'amqp', source: AMQP_INGRESS_SOURCE };
 }
 
 /** The bearer token of an Authorization header, or undefined. */

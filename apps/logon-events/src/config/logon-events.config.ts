@@ -5,13 +5,11 @@ import { grantIssuerFromEnv, type GrantIssuer } from '@credroam/grants';
 import { envWholeNumber, httpListenerTls, type TlsIdentity } from '@credroam/platform';
 import { parseWith, RoamingError } from '@credroam/roaming';
 import { SERVICE_CHANNEL_KEY_BYTES } from '@credroam/sealing';
-import { type BucketSettings } from '../rate-limit/token-bucket.limiter';
+import { type RateLimitSettings } from '../rate-limit/rate-limits';
 import { SESSION_KEY_MIN_BYTES } from '../sessions/session-token';
 
 const count = (min: number, max: number, fallback: number) => envWholeNumber(min, max).default(fallback);
 
-/** Users and sources whose failed logons are counted at once: bounds memory under a spray of logins. */
-const MAX_TRACKED_LOGON_FAILURES = 10_000;
 const envSchema = z.object({
   CREDROAM_LOGON_HOST: z.string().min(1).default('127.0.0.1'),
   CREDROAM_LOGON_PORT: count(0, 65_535, 8440),
@@ -23,6 +21,9 @@ const envSchema = z.object({
   CREDROAM_RATE_USER_PER_SECOND: z.coerce.number().positive().max(100_000).default(2),
   CREDROAM_RATE_CLIENT_BURST: count(1, 100_000, 120),
   CREDROAM_RATE_CLIENT_PER_SECOND: z.coerce.number().positive().max(100_000).default(20),
+  CREDROAM_RATE_LIMIT_REDIS_URL: z
+    .url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' })
+    .optional(),
   CREDROAM_SYNC_MAX_ATTEMPTS: count(1, 20, 5),
   CREDROAM_SYNC_RETRY_BASE_MS: count(1, 10_000, 50),
   CREDROAM_LOGON_FAILURE_THRESHOLD: count(1, 100_000, 5),
@@ -53,11 +54,12 @@ export interface LogonEventsConfig {
   serviceChannelKey: Buffer;
   /** Signs the grants of requests for a user's secrets (CREDROAM_GRANT_SIGNING_KEY_FILE). */
   grants: GrantIssuer;
-  userRate: BucketSettings;
-  clientRate: BucketSettings;
+  rates: RateLimitSettings;
+  /** Redis that counts the rate limits for every replica; null: each replica counts alone, in memory. */
+  rateLimitRedisUrl: string | null;
   sync: { maxWriteAttempts: number; retryBaseDelayMs: number };
   amqpIngress: boolean;
-  /** When failed logons per user or per HTTP source raise logon.failures-exceeded (counted per replica). */
+  /** When failed logons per user or per HTTP source raise logon.failures-exceeded (shared with Redis). */
   logonFailures: LogonFailureThresholds;
 }
 
@@ -120,14 +122,11 @@ export function loadLogonEventsConfig(env: NodeJS.ProcessEnv = process.env): Log
       SERVICE_CHANNEL_KEY_BYTES,
     ),
     grants: grantIssuerFromEnv(env),
-    userRate: {
-      capacity: values.CREDROAM_RATE_USER_BURST,
-      refillPerSecond: values.CREDROAM_RATE_USER_PER_SECOND,
+    rates: {
+      user: { burst: values.CREDROAM_RATE_USER_BURST, perSecond: values.CREDROAM_RATE_USER_PER_SECOND },
+      client: { burst: values.CREDROAM_RATE_CLIENT_BURST, perSecond: values.CREDROAM_RATE_CLIENT_PER_SECOND },
     },
-    clientRate: {
-      capacity: values.CREDROAM_RATE_CLIENT_BURST,
-      refillPerSecond: values.CREDROAM_RATE_CLIENT_PER_SECOND,
-    },
+    rateLimitRedisUrl: values.CREDROAM_RATE_LIMIT_REDIS_URL ?? null,
     sync: {
       maxWriteAttempts: values.CREDROAM_SYNC_MAX_ATTEMPTS,
       retryBaseDelayMs: values.CREDROAM_SYNC_RETRY_BASE_MS,
@@ -136,7 +135,6 @@ export function loadLogonEventsConfig(env: NodeJS.ProcessEnv = process.env): Log
     logonFailures: {
       threshold: values.CREDROAM_LOGON_FAILURE_THRESHOLD,
       windowMs: values.CREDROAM_LOGON_FAILURE_WINDOW_SECONDS * 1000,
-      maxTracked: MAX_TRACKED_LOGON_FAILURES,
     },
   };
 }

@@ -55,11 +55,11 @@ export class AgentController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const token = bearerToken(request.header('authorization'));
-    tagged(request, response);
+    const correlationId = tagged(request, response);
     // The response's close, not the request's: that one fires once the body is read, this one when the client goes.
     const gone = new AbortController();
     response.once('close', () => gone.abort());
-    return this.agent.waitForChange(token, body, caller(request), gone.signal);
+    return this.agent.waitForChange(token, body, caller(request), gone.signal, correlationId);
   }
 
   @Get(AGENT_API_PATHS.policy)

@@ -11,6 +11,7 @@ import { type CryptoRepository, type DirectoryRepository } from '../repositories
 import { ALICE } from '../testing/session-claims';
 import { PolicyCache } from './policy.cache';
 import { SessionTokenSigner } from './session-token';
+import { RateLimitStore } from '../rate-limit/rate-limit.store';
 import { LogonFailureMonitor } from './logon-failure.monitor';
 import { SessionsService, type Transport } from './sessions.service';
 
@@ -70,6 +71,7 @@ function setup() {
     }),
   } as unknown as CryptoRepository;
   const published: RoamingEvent[] = [];
+  const log = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
   const service = new SessionsService(
     {
       directory,
@@ -78,8 +80,11 @@ function setup() {
       clock: { now: () => NOW, sleep: async () => undefined, random: () => 0 },
       signer: new SessionTokenSigner(sessionKey),
       policies: new PolicyCache(),
-      log: { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() },
-      failures: new LogonFailureMonitor({ threshold: 2, windowMs: 60_000, maxTracked: 100 }),
+      log,
+      failures: new LogonFailureMonitor(
+        { threshold: 2, windowMs: 60_000 },
+        new RateLimitStore({ redisUrl: null, namespace: 'credroam-unit' }, log),
+      ),
     },
     { serviceChannelKey: channelKey, sessionLifetimeMs: 15 * 60_000 },
   );

@@ -161,7 +161,6 @@ export class SessionsService {
     reason: (typeof LOGON_FAILURE_REASONS)[number],
     correlationId: string,
   ): Promise<void> {
-    const now = this.deps.clock.now();
     const { threshold, windowMs } = this.deps.failures.thresholds;
     const source = origin.transport === 'amqp' ? AMQP_INGRESS_SOURCE : origin.source;
     const events: RoamingEvent[] = [
@@ -189,9 +188,9 @@ export class SessionsService {
         }),
       );
     };
-    alert('user', this.deps.failures.record(`user:${request.user.toLowerCase()}`, now));
+    alert('user', await this.deps.failures.record(`user:${request.user.toLowerCase()}`));
     // Every AMQP logon shares the ingress as its source: counting them together would only lock out everyone.
-    if (origin.transport === 'http') alert('source', this.deps.failures.record(`source:${source}`, now));
+    if (origin.transport === 'http') alert('source', await this.deps.failures.record(`source:${source}`));
     this.deps.log.warn({ correlationId, user: request.user, source, reason }, 'logon failed');
     await this.publish(events);
   }

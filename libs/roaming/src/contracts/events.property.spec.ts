@@ -11,6 +11,7 @@ import {
   EVENT_CATALOG,
   EVENT_TYPES,
   LOGON_FAILURE_REASONS,
+  RATE_LIMITS,
   parseEvent,
   RENEWAL_REFUSALS,
   type EventPayload,
@@ -195,6 +196,13 @@ const PAYLOADS: { [T in EventType]: fc.Arbitrary<EventPayload<T>> } = {
     reason: fc.constantFrom(...DEAD_LETTER_REASONS),
     errorCode: fc.option(errorCode, { nil: null }),
     attempts: fc.integer({ min: 1, max: 1000 }),
+  }),
+  'security.rate-limited': fc.record({
+    limit: fc.constantFrom(...RATE_LIMITS),
+    transport: fc.constantFrom('http' as const, 'amqp' as const),
+    source: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant(AMQP_INGRESS_SOURCE)),
+    retryAfterSeconds: fc.integer({ min: 1, max: 86_400 }),
+    shared: fc.boolean(),
   }),
   'security.request-refused': fc.record({
     service: fc.constantFrom(...(Object.keys(RPC_QUEUES) as (keyof typeof RPC_QUEUES)[])),

@@ -68,6 +68,9 @@ export const logonSourceSchema = z.union([z.ipv4(), z.ipv6(), z.literal(AMQP_ING
   message: 'source must be an IP address or "amqp-ingress"',
 });
 
+/** The rate limits of logon-events' agent API, as security.rate-limited names them. */
+export const RATE_LIMITS = ['client', 'logon', 'user'] as const;
+
 /** Why a logon failed, as the gateway answered it (an unknown login and a wrong password look alike to clients). */
 export const LOGON_FAILURE_REASONS = ['INVALID_CREDENTIALS', 'USER_NOT_FOUND'] as const;
 
@@ -458,6 +461,25 @@ export const EVENT_CATALOG = Object.freeze({
       .strict(),
     summary:
       "An operator read (credroam user show) or changed (credroam user purge) a user's roaming data with an operator grant; never the data itself.",
+  }),
+  'security.rate-limited': defineEvent({
+    version: 1,
+    codes: [1001],
+    // The user is the login the limited requests named (for a logon, as typed, so possibly a stranger's guess).
+    requires: { user: false, machine: false },
+    payload: z
+      .object({
+        /** client: per source address; logon: per login and source; user: per user's session. */
+        limit: z.enum(RATE_LIMITS),
+        transport: z.enum(['http', 'amqp']),
+        source: logonSourceSchema,
+        retryAfterSeconds: z.number().int().min(1).max(86_400),
+        /** Counted in Redis for every replica (true) or by this replica alone (false). */
+        shared: z.boolean(),
+      })
+      .strict(),
+    summary:
+      'A caller ran into a rate limit: the first refused request of its window (later ones in the same window are not reported).',
   }),
 });
 

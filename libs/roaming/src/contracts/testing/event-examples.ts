@@ -156,6 +156,12 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventFields<T> } = {
       attempts: 5,
     },
   },
+  'security.rate-limited': {
+    correlationId: CORRELATION_ID,
+    user: 'carol',
+    machine: null,
+    payload: { limit: 'logon', transport: 'http', source: '192.0.2.10', retryAfterSeconds: 15, shared: true },
+  },
   'security.request-refused': {
     correlationId: CORRELATION_ID,
     user: 'alice',
