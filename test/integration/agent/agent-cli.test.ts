@@ -124,7 +124,7 @@ describe('credroam-agent against the real logon stack', () => {
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dist', 'apps', 'agent', 'src', 'main.js'))) {
-      throw new Error('dist/apps/agent is missing: run "npx tsc -p tsconfig.build.json" first');
+      throw new Error('dist/apps/agent is missing: run "npm run build" first');
     }
     probe = await BrokerProbe.open(namespace);
     probe.track({ queues: [ingressQueue(namespace)] });
