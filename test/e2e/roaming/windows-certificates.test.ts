@@ -103,6 +103,16 @@ describe('certificates roamed by Windows clients, on a Linux workstation', () =>
     return JSON.parse(result.stdout) as StatusJson;
   };
 
+  const nssdb = () => join(dir, 'ws-a-nssdb');
+  const nssSync = async (): Promise<Record<string, unknown>> => {
+    const result = await run('ws-a', ['sync', '--json', '--nssdb', nssdb()]);
+    expectOk(result);
+    return JSON.parse(result.stdout) as Record<string, unknown>;
+  };
+  const certutil = (args: string[]) =>
+    execFileSync('certutil', [...args, '-d', `sql:${nssdb()}`, '-f', '/dev/null'], { encoding: 'utf8' });
+  const nicknames = () => certutil(['-L']);
+
   beforeAll(async () => {
     probe = await BrokerProbe.open(namespace);
     ({ gateway, stack } = await startRoamingServices(slapd(), namespace));
@@ -165,7 +175,10 @@ describe('certificates roamed by Windows clients, on a Linux workstation', () =>
     const deleted = await run('ws-a', ['delete', 'certificate', THUMBPRINT]);
     expect(deleted.code).toBe(1);
     expect(deleted.stderr).toContain('read-only here');
-    await sync('ws-a');
+    // The sync after the attempt, with the NSS database: the certificate goes there too (certutil -A, no key).
+    const synced = await nssSync();
+    expect(synced).toMatchObject({ uploaded: 0, applicationStoreProblems: [] });
+    expect(nicknames()).toContain(`Users (${THUMBPRINT.slice(0, 8)})`);
     const values = await directoryValues();
     expect(values).toHaveLength(3);
     for (const planted of [certificateValue, keyValue, lying]) {
@@ -175,8 +188,9 @@ describe('certificates roamed by Windows clients, on a Linux workstation', () =>
 
   it('drops the certificate at the next sync once a Windows client removed it from the directory', async () => {
     await modifyValues('delete', [certificateValue]);
-    const synced = await sync('ws-a');
+    const synced = await nssSync();
     expect(synced).toMatchObject({ windowsCertificates: 0 });
+    expect(nicknames()).not.toContain(THUMBPRINT.slice(0, 8));
     const shown = await status();
     expect(shown.windowsCertificates).toEqual([]);
     expect(shown.windowsOnly).toHaveLength(1);
