@@ -127,7 +127,14 @@ describe('directory-gateway against a real slapd', () => {
       const empty = await gateway.roamingState.readState(dn);
       expect(empty).toEqual({
         stamp: null,
-        state: { createdAt: null, modifiedAt: null, entries: [], reported: [], purgeWatermark: 0 },
+        state: {
+          createdAt: null,
+          modifiedAt: null,
+          entries: [],
+          reported: [],
+          windowsCertificates: [],
+          purgeWatermark: 0,
+        },
       });
 
       const additions = [

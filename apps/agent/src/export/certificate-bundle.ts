@@ -1,6 +1,7 @@
 import * as pkijs from 'pkijs';
 import { NON_PRINTABLE } from '@credroam/roaming';
 import { type StoredToken, type TokenRepository } from '../store/token.repository';
+import { type WindowsRoamed } from '../store/windows-roamed.file';
 
 /** A stored certificate with the private key linked to it, when the store holds one. */
 export interface CertificateBundle {
@@ -45,6 +46,28 @@ export function findCertificateBundle(tokens: TokenRepository, thumbprint: strin
   if (!certificate) return null;
   const key = keysByCertificate(tokens.list().tokens).get(thumbprint);
   return { thumbprint, certificate: certificate.content, privateKey: key?.content ?? null };
+}
+
+/** The certificates Windows clients roamed, as bundles without a key (their keys are Windows-only). */
+export function windowsCertificateBundles(windows: WindowsRoamed): CertificateBundle[] {
+  return windows.certificates.map((certificate) => ({
+    thumbprint: certificate.thumbprint,
+    certificate: Buffer.from(certificate.der, 'base64'),
+    privateKey: null,
+  }));
+}
+
+/**
+ * Every certificate the applications' stores mirror: the store's own with their keys, then those Windows clients
+ * roamed (read-only) that the store does not hold itself.
+ */
+export function allCertificateBundles(
+  tokens: readonly StoredToken[],
+  windows: WindowsRoamed,
+): CertificateBundle[] {
+  const own = certificateBundles(tokens);
+  const held = new Set(own.map((bundle) => bundle.thumbprint));
+  return [...own, ...windowsCertificateBundles(windows).filter((bundle) => !held.has(bundle.thumbprint))];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { certificateThumbprint, encodePem, parseCertificate, buildPkcs12 } from '@credroam/sealing';
-import { certificateBundles, displayName, type CertificateBundle } from '../export/certificate-bundle';
+import { allCertificateBundles, displayName, type CertificateBundle } from '../export/certificate-bundle';
 import { ImportService } from '../import/import.service';
 import { NO_PROGRESS, type Progress } from '../progress/progress';
 import { type AgentStore } from '../store/agent-store';
@@ -50,7 +50,10 @@ export class NssSyncService {
       });
     }
     const bundles = new Map(
-      certificateBundles(this.store.tokens.list().tokens).map((b) => [b.thumbprint, b]),
+      allCertificateBundles(this.store.tokens.list().tokens, this.store.windows.read()).map((b) => [
+        b.thumbprint,
+        b,
+      ]),
     );
     const plan = planNssSync(
       [...bundles.values()].map((bundle) => ({

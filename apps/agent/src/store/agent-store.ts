@@ -6,11 +6,13 @@ import { StoreLayout } from './store-layout';
 import { assertStoreIsPrivate } from './store-permissions';
 import { TokenRecordsFile } from './token-records.file';
 import { TokenRepository } from './token.repository';
+import { WindowsRoamedFile } from './windows-roamed.file';
 
 /** Everything the agent keeps on disk, opened once per command. */
 export class AgentStore {
   readonly tokens: TokenRepository;
   readonly records: TokenRecordsFile;
+  readonly windows: WindowsRoamedFile;
   readonly state: StateFile;
   readonly session: SessionFile;
   readonly deviceKeys: DeviceKeys;
@@ -23,6 +25,7 @@ export class AgentStore {
     this.writer = new AtomicFileWriter(hooks);
     this.tokens = new TokenRepository(layout, this.writer);
     this.records = new TokenRecordsFile(layout, this.writer);
+    this.windows = new WindowsRoamedFile(layout, this.writer);
     this.state = new StateFile(layout, this.writer);
     this.session = new SessionFile(layout, this.writer);
     this.deviceKeys = new DeviceKeys(layout, this.writer);

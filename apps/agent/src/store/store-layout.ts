@@ -46,6 +46,11 @@ export class StoreLayout {
     return join(this.root, 'token-records.json');
   }
 
+  /** What Windows clients roamed: certificates offered read-only, keys only Windows can open (windows-roamed.file). */
+  get windowsRoamedFile(): string {
+    return join(this.root, 'windows-roamed.json');
+  }
+
   get sessionFile(): string {
     return join(this.root, 'session.json');
   }

@@ -8,9 +8,10 @@ import {
   type TokenKey,
   type TokenMeta,
 } from '@credroam/roaming';
-import { certificateThumbprint, openEnvelope, tokenHashMatches } from '@credroam/sealing';
+import { certificateThumbprint, openEnvelope, parseCertificate, tokenHashMatches } from '@credroam/sealing';
 import { type AgentStore } from '../store/agent-store';
 import { type StoredToken } from '../store/token.repository';
+import { type WindowsRoamed } from '../store/windows-roamed.file';
 import { type UnlockedSession } from './credentials';
 import { localWrite } from './local-failure';
 import { recordSync } from './sync-records';
@@ -79,6 +80,8 @@ export function applySyncResponse(input: ApplyInput): AppliedSync {
     return { type: deletion.type, id: deletion.id };
   });
 
+  const windows = windowsRoamed(response);
+
   const present = new Map([...input.local].map(([name, token]) => [name, token.meta]));
   const deleted = localWrite(1003, 'writing the local store', () => {
     for (const token of downloads) {
@@ -96,6 +99,11 @@ export function applySyncResponse(input: ApplyInput): AppliedSync {
     }
     return count;
   });
+  if (windows) {
+    localWrite(1003, 'writing the Windows-roamed values', () =>
+      store.windows.write({ ...windows, syncedAt: now }),
+    );
+  }
   localWrite(1007, 'writing the state file', () =>
     store.state.write({
       format: 1,
@@ -115,6 +123,28 @@ export function applySyncResponse(input: ApplyInput): AppliedSync {
     downloaded: downloads.length,
     deleted,
     recordsProblem: writeRecords(store, response, present, now),
+  };
+}
+
+/**
+ * The certificates Windows clients roamed, each checked as downloads are (an X.509 certificate whose SHA-1 is the
+ * thumbprint it is offered under), and the values only Windows can open; null when the server did not say (a
+ * server that predates them), so the file keeps what it has.
+ */
+function windowsRoamed(response: SyncResponse): Omit<WindowsRoamed, 'syncedAt'> | null {
+  if (response.windowsCertificates === undefined) return null;
+  for (const certificate of response.windowsCertificates) {
+    const der = Buffer.from(certificate.der, 'base64');
+    if (certificateThumbprint(der) !== certificate.thumbprint || !parseCertificate(der).ok) {
+      throw new RoamingError(
+        'THUMBPRINT_MISMATCH',
+        `the Windows-roamed certificate ${certificate.thumbprint} is not the certificate its thumbprint names`,
+      );
+    }
+  }
+  return {
+    certificates: response.windowsCertificates,
+    windowsOnly: response.reported.filter((value) => value.windows && value.windows.kind !== 'certificate'),
   };
 }
 

@@ -9,7 +9,7 @@ import {
   type TokenMeta,
   type WorkstationEventRequest,
 } from '@credroam/roaming';
-import { openEnvelope, sealEnvelope } from '@credroam/sealing';
+import { certificateThumbprint, openEnvelope, sealEnvelope } from '@credroam/sealing';
 import { tokenFileName } from '../store/token-file-name';
 import { agentFixture, NOW, SYNC_STAMP, syncResponse, type AgentFixture } from '../testing/agent-fixtures';
 import { type AgentApiClient } from './agent-api.client';
@@ -176,6 +176,66 @@ describe('SyncService', () => {
       });
     await expect(service.sync('pulse')).rejects.toMatchObject({ code: 'UNSAFE_IDENTIFIER' });
     expect(fixture.store.tokens.list().tokens).toEqual([]);
+  });
+
+  describe('certificates roamed by Windows clients', () => {
+    const certificate = () => fixture.transport.certificate.der;
+    const windowsAnswer = (thumbprint: string, der: Buffer) =>
+      response({
+        windowsCertificates: [{ thumbprint, modifiedAt: NOW - 1000, der: der.toString('base64') }],
+        reported: [
+          {
+            ref: 'r1',
+            origin: 'foreign',
+            reason: 'foreign',
+            tokenType: 'certificate',
+            displayId: `"${thumbprint}"`,
+            modifiedAt: NOW - 1000,
+            windows: { kind: 'certificate', thumbprint },
+          },
+          {
+            ref: 'r2',
+            origin: 'foreign',
+            reason: 'foreign',
+            tokenType: 'private-key',
+            displayId: '"container"',
+            modifiedAt: NOW - 1000,
+            windows: {
+              kind: 'private-key',
+              provider: 'cng',
+              container: null,
+              masterKeys: ['563e7e10-0351-4855-8f9a-5c6ba86a2c04'],
+              unreadable: false,
+            },
+          },
+        ],
+      });
+
+    it('keeps them read-only beside the tokens, never in the manifest, and the Windows-only keys for status', async () => {
+      const thumbprint = certificateThumbprint(certificate());
+      answer = () => windowsAnswer(thumbprint, certificate());
+      await service.sync('pulse');
+      expect(fixture.store.windows.read()).toMatchObject({
+        syncedAt: NOW,
+        certificates: [{ thumbprint }],
+        windowsOnly: [{ ref: 'r2', windows: { kind: 'private-key' } }],
+      });
+      expect(fixture.store.tokens.list().tokens).toEqual([]);
+      await service.sync('pulse');
+      expect(sent[1]?.manifest.tokens).toEqual([]);
+      expect(sent[1]?.uploads).toEqual([]);
+      // A server that predates them says nothing: what the store has stays.
+      answer = () => response();
+      await service.sync('pulse');
+      expect(fixture.store.windows.read().certificates).toHaveLength(1);
+    });
+
+    it('writes nothing when a certificate is not the one its thumbprint names', async () => {
+      answer = () => windowsAnswer('B6AF1EF9D302A7332208091CC8C1EFF836F60620', certificate());
+      await expect(service.sync('pulse')).rejects.toMatchObject({ code: 'THUMBPRINT_MISMATCH' });
+      expect(fixture.store.windows.read().certificates).toEqual([]);
+      expect(fixture.store.state.read().health).toBe('missing');
+    });
   });
 
   it('changes nothing on disk when the sync is blocked', async () => {

@@ -1,5 +1,6 @@
 import {
   attributeForType,
+  classifyWindowsValue,
   decodeDirectoryValue,
   decodeRoamingValue,
   decodeRoamingTimestamp,
@@ -16,6 +17,7 @@ import {
   type TokenKey,
   type TokenType,
   type ReportedValue,
+  type WindowsCertificateDelivery,
 } from '@credroam/roaming';
 import { type AttributeDialect, type TokenAttribute } from '../ldap/attribute-dialect';
 import {
@@ -200,6 +202,7 @@ function decodeEntry(entry: RoamingEntry): DecodedEntry {
   const stamp = entry.stamp ? decodeRoamingTimestamp(entry.stamp) : null;
   const entries: DirectoryEntry[] = [];
   const reported: ReportedValue[] = [];
+  const windowsCertificates: WindowsCertificateDelivery[] = [];
   const ours = new Map<string, StoredValue>();
   let purgeWatermark = 0;
   let watermarkValue: StoredValue | null = null;
@@ -233,16 +236,28 @@ function decodeEntry(entry: RoamingEntry): DecodedEntry {
           modifiedAt: item.record.modifiedAt,
         });
         break;
-      case 'foreign':
-        reported.push({
+      case 'foreign': {
+        const report: ReportedValue = {
           ref: value.ref,
           origin: 'foreign',
           reason: item.value.identifierSafe ? 'foreign' : 'unsafe-identifier',
           tokenType: item.value.tokenType,
           displayId: describeUntrusted(item.value.identifier),
           modifiedAt: item.value.modifiedAt,
-        });
+        };
+        const windows = classifyWindowsValue(item.value);
+        if (windows.kind === 'certificate') {
+          const { thumbprint, der, modifiedAt } = windows.certificate;
+          report.windows = { kind: 'certificate', thumbprint };
+          windowsCertificates.push({ thumbprint, modifiedAt, der: der.toString('base64') });
+        } else if (windows.kind === 'windows-only') {
+          report.windows = windows.value;
+        } else if (windows.kind === 'refused' && windows.reason.code === 'THUMBPRINT_MISMATCH') {
+          report.reason = 'thumbprint-mismatch';
+        }
+        reported.push(report);
         break;
+      }
     }
   }
   for (const value of entry.unreadable) reported.push(undecodable(value.ref));
@@ -253,6 +268,7 @@ function decodeEntry(entry: RoamingEntry): DecodedEntry {
       modifiedAt: stamp?.ok ? Math.max(0, stamp.value.modifiedAt) : null,
       entries,
       reported,
+      windowsCertificates,
       purgeWatermark,
     },
     ours,

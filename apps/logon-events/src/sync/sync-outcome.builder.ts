@@ -61,6 +61,9 @@ export function buildSyncOutcome(
     stamp: written.stamp,
     rejections,
     reported: plan.reported,
+    ...(written.windowsCertificates === undefined
+      ? {}
+      : { windowsCertificates: written.windowsCertificates }),
     base: responseBase(input, undelivered),
     fullResync: plan.fullResync,
   };

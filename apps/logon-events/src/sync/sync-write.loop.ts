@@ -8,6 +8,7 @@ import {
   type Rejection,
   type SyncPlan,
   type SyncRequest,
+  type WindowsCertificateDelivery,
 } from '@credroam/roaming';
 import { type Clock, type DirectoryRepository } from '../repositories/logon.repositories';
 import { granteeOf } from '../sessions/session-token';
@@ -37,6 +38,8 @@ export interface WrittenPlan {
   rejections: Rejection[];
   /** The public facts of the certificates sealed for this write, by token key (for the inventory events). */
   certificates: ReadonlyMap<string, CertificateMetadata>;
+  /** The certificates Windows clients roamed, as the gateway read them (undefined: a gateway that predates them). */
+  windowsCertificates: WindowsCertificateDelivery[] | undefined;
 }
 
 /** A lost race, as the loop reports it before waiting for the next attempt. */
@@ -69,7 +72,13 @@ export class SyncWriteLoop {
     const sealed = new Map<string, SealedUpload>();
     for (;;) {
       const read = await this.directory.readState(session.claims.dn, correlationId);
-      const unwritten = { stamp: read.stamp, createdAt: read.state.createdAt, wrote: false };
+      const { windowsCertificates } = read.state;
+      const unwritten = {
+        stamp: read.stamp,
+        createdAt: read.state.createdAt,
+        wrote: false,
+        windowsCertificates,
+      };
       const plan = reconcile({
         local: request.manifest,
         directory: read.state,
@@ -84,7 +93,7 @@ export class SyncWriteLoop {
       if (!planWritesDirectory(writable)) return { plan: writable, ...unwritten, rejections, certificates };
       try {
         const written = await this.write(session, writable, read.stamp, sealed, correlationId);
-        return { plan: writable, ...written, wrote: true, rejections, certificates };
+        return { plan: writable, ...written, wrote: true, rejections, certificates, windowsCertificates };
       } catch (error) {
         if (!(error instanceof RoamingError) || error.code !== 'DIRECTORY_STAMP_CHANGED') throw error;
         if (attempts.count >= this.settings.maxWriteAttempts) throw error;

@@ -7,3 +7,4 @@ export * from './credroam-payload';
 export * from './directory-value';
 export * from './dn-binary';
 export * from './purge-watermark';
+export * from './windows-credential';

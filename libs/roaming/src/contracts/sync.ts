@@ -8,6 +8,7 @@ import {
   machineBaseSchema,
   rejectionSchema,
   reportedValueSchema,
+  windowsCertificateSchema,
 } from '../reconcile/model';
 import { describeUntrusted } from '../tokens/token-id';
 import { tokenKeyString } from '../tokens/token-key';
@@ -298,6 +299,11 @@ export const syncResponseSchema = z
     conflicts: z.array(conflictSchema).max(20_000),
     rejections: z.array(rejectionSchema).max(20_000),
     reported: z.array(reportedValueSchema).max(20_000),
+    /**
+     * Every certificate Windows clients roamed into the user's entry (the whole set, each time): the agent keeps
+     * them read-only beside its tokens. Absent from servers before this field: the agent keeps what it has.
+     */
+    windowsCertificates: z.array(windowsCertificateSchema).max(10_000).optional(),
     base: machineBaseSchema,
     fullResync: z.enum(FULL_RESYNC_REASONS).nullable(),
     block: blockSchema.nullable(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { base64Schema } from '../contracts/base64';
 import { ERROR_CODES } from '../errors/roaming-error';
 import {
   baseEntrySchema,
@@ -43,19 +44,64 @@ export const directoryEntrySchema = withIdentifierRule(
 );
 export type DirectoryEntry = z.output<typeof directoryEntrySchema>;
 
-/** A value that is not credroam's to touch or not safe to use: reported, never modified, never downloaded. */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const THUMBPRINT = /^[0-9A-F]{40}$/;
+
+/**
+ * What a value a Windows client wrote is, as far as Linux workstations can use it (codec windows-credential.ts):
+ * a certificate offered read-only (its thumbprint verified), or a private key or DPAPI master key that only
+ * Windows can open, with the master keys it needs.
+ */
+export const windowsValueSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('certificate'), thumbprint: z.string().regex(THUMBPRINT) }).strict(),
+  z
+    .object({
+      kind: z.literal('private-key'),
+      provider: z.enum(['capi-rsa', 'capi-dsa', 'cng']),
+      container: z
+        .string()
+        .regex(/^[\x20-\x7e]{1,255}$/)
+        .nullable(),
+      masterKeys: z.array(z.string().regex(GUID)).max(8),
+      unreadable: z.boolean(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('master-key'), guid: z.string().regex(GUID).nullable() }).strict(),
+]);
+export type WindowsValue = z.output<typeof windowsValueSchema>;
+
+/**
+ * A value that is not credroam's to touch or not safe to use: reported, never modified, never uploaded.
+ * `windows` says what a Windows client's value is; a certificate among them is also offered read-only
+ * (windowsCertificateSchema), the rest are Windows-only. `thumbprint-mismatch`: a Windows certificate value whose
+ * identifier or SHA-1 property is not the certificate's thumbprint, never offered.
+ */
 export const reportedValueSchema = z
   .object({
     ref: z.string().min(1).max(128),
     origin: z.enum(['foreign', 'credroam']),
-    reason: z.enum(['foreign', 'unsafe-identifier', 'undecodable']),
+    reason: z.enum(['foreign', 'unsafe-identifier', 'undecodable', 'thumbprint-mismatch']),
     tokenType: tokenTypeSchema.nullable(),
     /** Printable, escaped rendering of the identifier; never to be used as a name. */
     displayId: z.string().max(512),
     modifiedAt: z.number().int().nullable(),
+    windows: windowsValueSchema.optional(),
   })
   .strict();
 export type ReportedValue = z.output<typeof reportedValueSchema>;
+
+/**
+ * A certificate a Windows client roamed, as Linux workstations receive it: public, so carried in the clear (Windows
+ * stores it so too), read-only (never uploaded, edited or deleted by credroam), its thumbprint the SHA-1 of `der`.
+ */
+export const windowsCertificateSchema = z
+  .object({
+    thumbprint: z.string().regex(THUMBPRINT),
+    modifiedAt: z.number().int(),
+    der: base64Schema({ maxBytes: 100_000, what: 'certificate' }),
+  })
+  .strict();
+export type WindowsCertificateDelivery = z.output<typeof windowsCertificateSchema>;
 
 export const directoryStateSchema = z
   .object({
@@ -63,6 +109,8 @@ export const directoryStateSchema = z
     modifiedAt: timestampMsSchema.nullable(),
     entries: z.array(directoryEntrySchema).max(20_000),
     reported: z.array(reportedValueSchema).max(20_000),
+    /** The certificates Windows clients roamed, thumbprint verified (absent from gateways before this field). */
+    windowsCertificates: z.array(windowsCertificateSchema).max(10_000).optional(),
     /** The newest deletion time of any tombstone ever purged for this user (0: none). */
     purgeWatermark: timestampMsSchema,
   })

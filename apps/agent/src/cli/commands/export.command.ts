@@ -1,6 +1,10 @@
 import { describeUntrusted, isSafeTokenId } from '@credroam/roaming';
 import { EXPORT_KDF_ITERATIONS } from '@credroam/sealing';
-import { findCertificateBundle, normalizeThumbprint } from '../../export/certificate-bundle';
+import {
+  findCertificateBundle,
+  normalizeThumbprint,
+  windowsCertificateBundles,
+} from '../../export/certificate-bundle';
 import { writeExportFile } from '../../export/export-file';
 import { EXPORT_FORMATS, exportBytes, needsPassphrase, type ExportFormat } from '../../export/export-formats';
 import { readPassword, type Command } from '../command';
@@ -21,6 +25,7 @@ CERTIFICATE is a certificate's id, its SHA-1 thumbprint (any case, colons allowe
   --passphrase-stdin  the passphrase protecting the key: the first line of standard input (PBES2:
                  PBKDF2-HMAC-SHA-256 with ${EXPORT_KDF_ITERATIONS.toLocaleString('en')} iterations, AES-256-CBC)
   --force        replace FILE if it exists (otherwise an existing file is refused)
+A certificate roamed by a Windows client exports too (read-only, without its key, which is Windows-only).
 Files are created with mode 0600. Reads the local store only: no login or server needed.`,
   options: {
     pem: { type: 'string' },
@@ -53,13 +58,21 @@ Files are created with mode 0600. Reads the local store only: no login or server
     if (!needsPassphrase(format) && wantsPassphrase) {
       throw new UsageError(`--${format} writes the certificate only; --passphrase-stdin does not apply`);
     }
-    const bundle = findCertificateBundle(context.store().tokens, thumbprint);
+    const store = context.store();
+    const windows = findCertificateBundle(store.tokens, thumbprint)
+      ? null
+      : (windowsCertificateBundles(store.windows.read()).find((b) => b.thumbprint === thumbprint) ?? null);
+    const bundle = findCertificateBundle(store.tokens, thumbprint) ?? windows;
     if (!bundle) {
       context.io.stderr(`no certificate ${thumbprint} in the store\n`);
       return EXIT.failed;
     }
     if (format === 'pkcs8' && !bundle.privateKey) {
-      context.io.stderr(`certificate ${thumbprint} has no private key in the store\n`);
+      context.io.stderr(
+        windows
+          ? `certificate ${thumbprint} was roamed by a Windows client: its private key is Windows-only\n`
+          : `certificate ${thumbprint} has no private key in the store\n`,
+      );
       return EXIT.failed;
     }
     let protection = null;

@@ -1,4 +1,5 @@
 import { changedSinceBase } from '../../sync/sync.service';
+import { displayName } from '../../export/certificate-bundle';
 import { type Command } from '../command';
 import { EXIT } from '../exit-codes';
 import { displayServer } from '../../sync/logon-client';
@@ -11,7 +12,10 @@ export const statusCommand: Command = {
 
 Shows the session, the store and the last sync, then one line per token: its type and name, where it came
 from (imported here / roamed from the directory), when it last synced, and what happened to it in a sync
-(a conflict it lost or won, or why it was held back). --json prints the same, per token under "tokenDetails".`,
+(a conflict it lost or won, or why it was held back). Then what Windows clients roamed into the directory:
+certificates, usable here read-only, and private keys and DPAPI master keys marked "Windows-only" (only Windows
+can open them). --json prints the same, per token under "tokenDetails", Windows' values under
+"windowsCertificates" and "windowsOnly".`,
   options: { json: { type: 'boolean' } },
   positionals: { min: 0, max: 0, names: '' },
   async run(context, { values }) {
@@ -42,8 +46,27 @@ from (imported here / roamed from the directory), when it last synced, and what 
           : null,
       ),
     };
+    const windows = store.windows.read();
+    const windowsReport = {
+      windowsCertificates: windows.certificates.map((certificate) => ({
+        thumbprint: certificate.thumbprint,
+        name: displayName({
+          thumbprint: certificate.thumbprint,
+          certificate: Buffer.from(certificate.der, 'base64'),
+        }),
+        modifiedAt: certificate.modifiedAt,
+        readOnly: true,
+      })),
+      windowsOnly: windows.windowsOnly.map((value) => ({
+        type: value.tokenType,
+        name: value.displayId,
+        status: 'Windows-only' as const,
+        ...value.windows,
+        ...(value.reason === 'foreign' ? {} : { warning: value.reason }),
+      })),
+    };
     if (values.json === true) {
-      context.io.stdout(`${JSON.stringify(report)}\n`);
+      context.io.stdout(`${JSON.stringify({ ...report, ...windowsReport })}\n`);
       return EXIT.ok;
     }
     const lines = [
@@ -61,10 +84,39 @@ from (imported here / roamed from the directory), when it last synced, and what 
     ];
     if (report.unusableFiles > 0) lines.push(`warning      ${report.unusableFiles} unusable token file(s)`);
     lines.push(...tokenTable(report.tokenDetails, context.now()));
+    lines.push(...windowsTable(windowsReport));
     context.io.stdout(`${lines.join('\n')}\n`);
     return EXIT.ok;
   },
 };
+
+/** What Windows clients roamed: certificates usable here read-only, keys and master keys only Windows opens. */
+function windowsTable(report: {
+  windowsCertificates: { thumbprint: string; name: string; modifiedAt: number }[];
+  windowsOnly: { type: string | null; name: string; kind?: string; masterKeys?: string[] }[];
+}): string[] {
+  const lines: string[] = [];
+  for (const certificate of report.windowsCertificates) {
+    lines.push(
+      '',
+      `${'certificate'.padEnd(18)} ${certificate.thumbprint}`,
+      `    from         roamed by a Windows client (read-only here): ${certificate.name}`,
+      `    modified     ${new Date(certificate.modifiedAt).toISOString()}`,
+    );
+  }
+  for (const value of report.windowsOnly) {
+    const needs =
+      value.masterKeys && value.masterKeys.length > 0
+        ? ` (DPAPI master key ${value.masterKeys.join(', ')})`
+        : '';
+    lines.push(
+      '',
+      `${(value.type ?? 'unknown').padEnd(18)} ${value.name}`,
+      `    from         roamed by a Windows client: Windows-only${needs}`,
+    );
+  }
+  return lines;
+}
 
 /** One block per token: a header line with type and name, then origin, last sync and any note, indented. */
 function tokenTable(statuses: readonly TokenStatus[], now: number): string[] {

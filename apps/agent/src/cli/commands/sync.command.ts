@@ -83,6 +83,7 @@ function summary(outcome: SyncOutcome) {
     conflicts: response.conflicts,
     rejections: response.rejections,
     reported: response.reported.length,
+    windowsCertificates: response.windowsCertificates?.length ?? 0,
     block: response.block,
     skippedFiles: outcome.skippedFiles,
     applicationStoreProblems: outcome.applicationStoreProblems,
@@ -105,8 +106,15 @@ function describe(outcome: SyncOutcome): string {
       `not roamed: ${rejection.tokenType ?? 'value'} ${rejection.displayId} (${rejection.side}): ${rejection.message} [${rejection.code}]`,
     );
   }
-  if (response.reported.length > 0)
-    lines.push(`${response.reported.length} directory value(s) reported, not used`);
+  const windowsCertificates = response.windowsCertificates?.length ?? 0;
+  const windowsOnly = response.reported.filter(
+    (value) => value.windows && value.windows.kind !== 'certificate',
+  ).length;
+  const others = response.reported.length - windowsCertificates - windowsOnly;
+  if (windowsCertificates > 0)
+    lines.push(`${windowsCertificates} certificate(s) roamed by Windows clients, usable here read-only`);
+  if (windowsOnly > 0) lines.push(`${windowsOnly} Windows-only key(s) (see status)`);
+  if (others > 0) lines.push(`${others} directory value(s) reported, not used`);
   if (outcome.skippedFiles > 0)
     lines.push(`${outcome.skippedFiles} unusable local token file(s) skipped (see list)`);
   return `${lines.join('\n')}\n`;
