@@ -26,8 +26,14 @@ export function jsonBody(limit: number): Middleware {
       next(new RoamingError('UNSUPPORTED_MEDIA_TYPE', 'the request body must be application/json'));
       return;
     }
-    // A body announced over the limit is refused at once, and the connection closed after the answer: body-parser
-    // would read (and discard) all of it first, holding the socket for as long as the client takes to send it.
+    // A compressed body, or one announced over the limit, is refused at once and the connection closed after the
+    // answer: body-parser would read (and discard) all of it first, holding the socket while the client sends it.
+    const encoding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity') {
+      response.setHeader('Connection', 'close');
+      next(new RoamingError('UNSUPPORTED_MEDIA_TYPE', 'compressed request bodies are not accepted'));
+      return;
+    }
     if (Number(request.headers['content-length'] ?? 0) > limit) {
       response.setHeader('Connection', 'close');
       next(new RoamingError('VALUE_TOO_LARGE', 'the request body is too large'));
