@@ -192,6 +192,7 @@ function mutatedJson(example: unknown): fc.Arbitrary<unknown> {
       const last = path[path.length - 1]!;
       if (how === 0) parent[last] = replacement;
       else if (how === 1) Reflect.deleteProperty(parent, last);
+      else if (Array.isArray(parent)) parent.push(replacement);
       else parent[extraKey || 'extra'] = replacement;
       return copy;
     });
