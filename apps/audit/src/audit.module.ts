@@ -3,7 +3,7 @@ import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } 
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AMQP_CONFIG, BrokerHealthIndicator } from '@credroam/messaging';
-import { healthChecksModule, httpLoggerModule, type Logger } from '@credroam/platform';
+import { healthChecksModule, httpLoggerModule, ProblemFilter, type Logger } from '@credroam/platform';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { OperatorTokenGuard } from './access/operator-token.guard';
 import { AuditLifecycle } from './audit.lifecycle';
@@ -14,7 +14,7 @@ import { DocsController } from './docs/docs.controller';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
 import { HealthController } from './health/health.controller';
-import { HttpErrorFilter } from './http/http-error.filter';
+import { NoBodyMiddleware } from './http/no-body.middleware';
 import { SecurityHeadersMiddleware } from './http/security-headers.middleware';
 import { IngestHandler } from './ingest/ingest.handler';
 import { IngestService } from './ingest/ingest.service';
@@ -66,7 +66,8 @@ export class AuditModule implements NestModule {
       providers: [
         { provide: AUDIT_CONFIG, useValue: config },
         { provide: AUDIT_LOGGER, useValue: logger },
-        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        // Every refusal in the one problem format of credroam's HTTP APIs (libs/platform).
+        { provide: APP_FILTER, useValue: new ProblemFilter(logger, 'credroam-audit') },
         OperatorTokenGuard,
         AuditLifecycle,
         { provide: AuditMetrics, useValue: metrics },
@@ -142,6 +143,6 @@ export class AuditModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(SecurityHeadersMiddleware).forRoutes(...CONTROLLERS);
+    consumer.apply(SecurityHeadersMiddleware, NoBodyMiddleware).forRoutes(...CONTROLLERS);
   }
 }

@@ -3,7 +3,14 @@ import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { startTracing, type TracingSetup } from '@credroam/observability';
-import { createLogger, httpsServerOptions, listenerUrl, NestPinoLogger } from '@credroam/platform';
+import {
+  BODYLESS_EDGE_TIMEOUTS,
+  createLogger,
+  hardenHttpServer,
+  httpsServerOptions,
+  listenerUrl,
+  NestPinoLogger,
+} from '@credroam/platform';
 import { AuditModule } from './audit.module';
 import { describeDatabase, loadAuditConfig, type AuditConfig } from './config/audit.config';
 
@@ -19,9 +26,12 @@ async function bootstrap(): Promise<void> {
     process.exit(2);
   }
   const app = await NestFactory.create<NestExpressApplication>(AuditModule.forRoot(config, logger), {
+    // audit's API reads no request body (auditHttpApp refuses one).
+    bodyParser: false,
     logger: new NestPinoLogger(logger),
     ...(config.tls ? { httpsOptions: httpsServerOptions(config.tls) } : {}),
   });
+  hardenHttpServer(app.getHttpServer(), BODYLESS_EDGE_TIMEOUTS);
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);

@@ -10,9 +10,9 @@ import {
   httpsServerOptions,
   listenerUrl,
   NestPinoLogger,
+  ProblemFilter,
 } from '@credroam/platform';
 import { loadLogonEventsConfig } from './config/logon-events.config';
-import { ProblemFilter } from './http/problem.filter';
 import { LogonEventsModule } from './logon-events.module';
 
 /** A client has this long to send its headers, and a minute for a whole request (a sync of 64 MB included). */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { amqpNames } from '@credroam/messaging';
-import { type RoamingEvent } from '@credroam/roaming';
+import { problemSchema, type RoamingEvent } from '@credroam/roaming';
 import { RetentionService } from '../../../apps/audit/src/retention/retention.service';
 import { waitFor } from '../../helpers/wait-for';
 import { event, failedSync, syncEvents, thumbprint } from './support/audit-events';
@@ -339,13 +340,68 @@ describe.each(AUDIT_DATABASES)('audit on $name with the real broker', (database)
     }
   });
 
-  it('answers bad parameters with 400 naming the parameter', async () => {
-    const response = await suite.audit.get('/v1/events?limit=5000&type=DROP TABLE&bogus=1');
-    expect(response.status).toBe(400);
-    const body = (await response.json()) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe('INVALID_INPUT');
-    expect(body.error.message).toMatch(/limit/);
-    expect(body.error.message).toMatch(/type/);
+  it('refuses in the one problem format: bad parameters, ranges, unknown routes, bodies, tokens', async () => {
+    const problem = async (response: Response) => {
+      const body = problemSchema.parse(await response.json());
+      expect(response.headers.get('x-correlation-id')).toBe(body.correlationId);
+      return { status: response.status, code: body.error.code, message: body.error.message };
+    };
+    const named = await problem(await suite.audit.get('/v1/events?limit=5000&type=DROP TABLE&bogus=1'));
+    expect(named).toMatchObject({ status: 400, code: 'INVALID_INPUT' });
+    expect(named.message).toMatch(/limit/);
+    expect(named.message).toMatch(/type/);
+    // Out of range is said so, however many digits; not a number is said so too.
+    for (const [limit, rule] of [
+      ['0', 'must be at least 1'],
+      ['-5', 'must be at least 1'],
+      ['99999999999999999999', 'must be at most 1000'],
+      ['9'.repeat(500), 'must be at most 1000'],
+      ['1.5', 'must be a whole number'],
+      ['ten', 'must be a whole number'],
+    ]) {
+      const answer = await problem(await suite.audit.get(`/v1/events?limit=${limit}`));
+      expect(answer).toMatchObject({ status: 400, code: 'INVALID_INPUT' });
+      expect(answer.message).toContain(rule);
+    }
+    const caller = randomUUID();
+    const unknown = await fetch(`${suite.audit.url}/v1/nothing-here`, {
+      headers: { Authorization: `Bearer ${OPERATOR_TOKEN}`, 'X-Correlation-Id': caller },
+    });
+    expect(await problem(unknown)).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    expect(unknown.headers.get('x-correlation-id')).toBe(caller);
+    const posted = await fetch(`${suite.audit.url}/v1/events`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${OPERATOR_TOKEN}` },
+    });
+    expect(await problem(posted)).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    const withBody = await fetch(`${suite.audit.url}/v1/events`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${OPERATOR_TOKEN}`, 'Content-Type': 'text/plain' },
+      body: 'limit=1',
+    });
+    expect(await problem(withBody)).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    const bodyOnGet = await new Promise<string>((resolve, reject) => {
+      const { port } = new URL(suite.audit.url);
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.end(
+          `GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${OPERATOR_TOKEN}\r\n` +
+            'Content-Type: text/plain\r\nContent-Length: 7\r\nConnection: close\r\n\r\nlimit=1',
+        ),
+      );
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+    expect(bodyOnGet).toMatch(/^HTTP\/1\.1 415 /);
+    expect(problemSchema.parse(JSON.parse(bodyOnGet.slice(bodyOnGet.indexOf('\r\n\r\n') + 4)))).toMatchObject(
+      {
+        error: { code: 'UNSUPPORTED_MEDIA_TYPE', retryable: false },
+      },
+    );
+    const anonymous = await suite.audit.get('/v1/events', null);
+    expect(await problem(anonymous)).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="credroam-audit"');
   });
 
   it('exposes sync outcomes, durations, conflicts and consumer lag to Prometheus', async () => {

@@ -3,6 +3,7 @@ import {
   certificateThumbprintSchema,
   eventEnvelopeSchema,
   isoInstantSchema,
+  problemSchema,
   TOKEN_TYPES,
 } from '@credroam/roaming';
 import { z } from 'zod';
@@ -19,8 +20,10 @@ const singleValue = z
 
 const wholeNumberParam = (min: number, max: number) =>
   singleValue
-    .pipe(z.string().regex(/^\d{1,9}$/, { message: 'must be a whole number' }))
-    .transform(Number)
+    // Any run of digits is a whole number: one out of range is told so, not that it is not a number.
+    .pipe(z.string().regex(/^-?\d+$/, { message: 'must be a whole number' }))
+    // Held just outside the range (a thousand digits would be Infinity), so the range check below names the bound.
+    .transform((digits) => Math.max(min - 1, Math.min(max + 1, Number(digits))))
     .pipe(
       z
         .number()
@@ -230,12 +233,8 @@ export const certificatesSummarySchema = z.object({
 });
 export type CertificatesSummary = z.output<typeof certificatesSummarySchema>;
 
-export const errorBodySchema = z.object({
-  error: z.object({
-    code: z.string().describe('A credroam error code such as INVALID_INPUT or UNAUTHENTICATED.'),
-    message: z.string(),
-  }),
-});
+/** Every refusal: the problem body of every credroam HTTP API (code, message, retryable; the correlation id). */
+export const errorBodySchema = problemSchema;
 
 const healthIndicatorsSchema = z.record(
   z.string(),

@@ -36,11 +36,15 @@ function queryParameters(schema: z.ZodObject): JsonObject[] {
 
 const errors = {
   '400': {
-    description: 'Invalid parameter (the message names it).',
+    description: 'Invalid parameter, INVALID_INPUT (the message names the parameter and the rule).',
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
   },
   '401': {
     description: 'Missing or wrong operator token.',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
+  '415': {
+    description: 'A request body: no route of this API takes one.',
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
   },
   '503': {
@@ -64,7 +68,9 @@ export function buildOpenApiDocument(): JsonObject {
       version: '1',
       description:
         'Every roaming event, stored, queryable, streamed live and measured. /v1 needs the read-only operator token ' +
-        '(Authorization: Bearer …). Events carry metadata and hashes only, never token contents.',
+        '(Authorization: Bearer …). Events carry metadata and hashes only, never token contents. Every refusal, an ' +
+        'unknown route (404 NOT_FOUND) included, is a problem body with its code and correlation id (also in ' +
+        'X-Correlation-Id).',
     },
     servers: [{ url: 'http://127.0.0.1:8441' }],
     components: {

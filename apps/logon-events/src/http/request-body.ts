@@ -10,7 +10,7 @@ import { SessionsService } from '../sessions/sessions.service';
  * the policy's total size (64 MB covers the default 16 MiB once sealed and base64-encoded); everything else is a
  * few hundred bytes of JSON.
  */
-export const BODY_LIMITS = Object.freeze({ sync: '64mb', small: '16kb' });
+export const BODY_LIMITS = Object.freeze({ sync: 64 * 1024 * 1024, small: 16 * 1024 });
 
 type Middleware = (request: Request, response: Response, next: NextFunction) => void;
 
@@ -19,11 +19,24 @@ type Middleware = (request: Request, response: Response, next: NextFunction) => 
  * compress, and a small gzip body can inflate to the whole limit. Another media type is refused (415) instead of
  * being read as no body at all.
  */
-export function jsonBody(limit: string): Middleware {
+export function jsonBody(limit: number): Middleware {
   const parse = json({ limit, inflate: false, strict: true });
   return (request, response, next) => {
     if (request.is('application/json') === false) {
       next(new RoamingError('UNSUPPORTED_MEDIA_TYPE', 'the request body must be application/json'));
+      return;
+    }
+    // A compressed body, or one announced over the limit, is refused at once and the connection closed after the
+    // answer: body-parser would read (and discard) all of it first, holding the socket while the client sends it.
+    const encoding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity') {
+      response.setHeader('Connection', 'close');
+      next(new RoamingError('UNSUPPORTED_MEDIA_TYPE', 'compressed request bodies are not accepted'));
+      return;
+    }
+    if (Number(request.headers['content-length'] ?? 0) > limit) {
+      response.setHeader('Connection', 'close');
+      next(new RoamingError('VALUE_TOO_LARGE', 'the request body is too large'));
       return;
     }
     parse(request, response, (error?: unknown) => next(error === undefined ? undefined : bodyError(error)));

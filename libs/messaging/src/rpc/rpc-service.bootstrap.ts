@@ -1,6 +1,7 @@
 import { type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type INestApplication, type LoggerService } from '@nestjs/common';
+import { BODYLESS_EDGE_TIMEOUTS, hardenHttpServer } from '@credroam/platform';
 import type { RpcService } from '@credroam/roaming';
 import { type AmqpConfig } from '../amqp.config';
 import { type MessagingLogger } from '../messaging.logger';
@@ -34,6 +35,7 @@ export async function startRpcService(
     await app.init();
     return { app, healthUrl: null };
   }
+  hardenHttpServer(app.getHttpServer(), BODYLESS_EDGE_TIMEOUTS);
   await app.listen(options.health.port, options.health.host);
   const address = app.getHttpServer().address() as { port: number };
   return { app, healthUrl: `http://${options.health.host}:${address.port}/health` };

@@ -11,6 +11,16 @@ export interface EdgeTimeouts {
   requestTimeoutMs: number;
 }
 
+/**
+ * The deadlines of a listener that reads no body of size (audit's query API, the health and metrics listeners): ten
+ * seconds for the headers and the whole request. An SSE stream or an export is a response, and responses are not
+ * bounded by them.
+ */
+export const BODYLESS_EDGE_TIMEOUTS: Readonly<EdgeTimeouts> = Object.freeze({
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 10_000,
+});
+
 /** The protocol errors Node's HTTP parser answers itself, with the status and the code credroam gives them. */
 const CLIENT_ERRORS: Readonly<Record<string, { status: number; reason: string; code: ErrorCode }>> = {
   HPE_HEADER_OVERFLOW: {

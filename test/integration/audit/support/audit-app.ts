@@ -39,7 +39,9 @@ export function auditEnv(
 export async function startAudit(env: NodeJS.ProcessEnv): Promise<RunningAudit> {
   const config = loadAuditConfig(env);
   const logger = createLogger('audit', { level: process.env.CREDROAM_LOG_LEVEL ?? 'error' });
+  // As main.ts: no body parser (no route reads a body).
   const app = await NestFactory.create(AuditModule.forRoot(config, logger), {
+    bodyParser: false,
     logger: new NestPinoLogger(logger),
   });
   await app.listen(0, '127.0.0.1');
