@@ -222,18 +222,45 @@ export class RoamingModel {
    * each machine exactly the tokens, conflicts and held-back tokens its real sync gave, and keeps the resulting
    * worlds. Returns how many distinct worlds explain the round (0: no serial order does, i.e. the real system did
    * something the model cannot).
+   *
+   * `retried` says how many times a machine's agent retried its sync (a fault suite): each earlier attempt may have
+   * been carried out by the server with its answer lost on the way back (a replica killed after its write, a broker
+   * connection closed under the reply). Such an attempt is a "lost reply": the plan is written to the directory,
+   * the machine keeps what it had, and the retry reconciles again from there. Up to two per machine are tried, at
+   * any point before its real sync.
    */
-  explainRound(observed: ReadonlyMap<number, ObservedSync>, now: number): number {
+  explainRound(
+    observed: ReadonlyMap<number, ObservedSync>,
+    now: number,
+    retried: ReadonlyMap<number, number> = new Map(),
+  ): number {
     const explained = new Map<string, World>();
     for (const start of this.worlds) {
       const visited = new Set<string>();
-      const search = (world: World, remaining: readonly number[]): void => {
-        const state = `${remaining.join(',')}|${fingerprint(world)}`;
+      const search = (
+        world: World,
+        remaining: readonly number[],
+        lostReplies: ReadonlyMap<number, number>,
+      ): void => {
+        const state = `${remaining.join(',')}|${[...lostReplies].join(',')}|${fingerprint(world)}`;
         if (visited.has(state)) return;
         visited.add(state);
         if (remaining.length === 0) {
           explained.set(fingerprint(world), world);
           return;
+        }
+        for (const machine of remaining) {
+          const left = lostReplies.get(machine) ?? 0;
+          if (left === 0) continue;
+          const next = copyWorld(world);
+          const plan = reconcile({
+            local: world.machines[machine] as LocalManifest,
+            directory: world.directory,
+            policy: world.policy,
+            now: world.now,
+          });
+          next.directory = applyPlanToDirectory(world.directory, plan, world.now);
+          search(next, remaining, new Map([...lostReplies, [machine, left - 1]]));
         }
         for (const machine of remaining) {
           const real = observed.get(machine) as ObservedSync;
@@ -262,10 +289,14 @@ export class RoamingModel {
           search(
             next,
             remaining.filter((other) => other !== machine),
+            new Map([...lostReplies, [machine, 0]]),
           );
         }
       };
-      search({ ...copyWorld(start), now }, [...observed.keys()]);
+      const lost = new Map(
+        [...observed.keys()].map((machine) => [machine, Math.min(retried.get(machine) ?? 0, 2)]),
+      );
+      search({ ...copyWorld(start), now }, [...observed.keys()], lost);
     }
     if (explained.size > 0) this.worlds = [...explained.values()];
     return explained.size;

@@ -1,5 +1,12 @@
 import { RoamingError } from '@credroam/roaming';
-import { amqpConfig, AMQP_DEFAULTS, describeBroker, loadAmqpConfig, redactAmqpUrl } from './amqp.config';
+import {
+  amqpConfig,
+  AMQP_DEFAULTS,
+  brokerUrls,
+  describeBroker,
+  loadAmqpConfig,
+  redactAmqpUrl,
+} from './amqp.config';
 
 function failure(env: NodeJS.ProcessEnv): RoamingError {
   try {
@@ -71,6 +78,35 @@ describe('loadAmqpConfig', () => {
   it('refuses an unlimited prefetch and an absurd timeout', () => {
     expect(failure({ CREDROAM_AMQP_PREFETCH: '70000' }).message).toContain('at most 65535');
     expect(failure({ CREDROAM_RPC_TIMEOUT_MS: '0' }).message).toContain('at least 1');
+  });
+});
+
+describe('several broker URLs (the nodes of a cluster)', () => {
+  const nodes = 'amqp://svc:pw@127.0.0.1:5701, amqp://svc:pw@127.0.0.1:5702/,amqp://svc:pw@localhost:5703';
+
+  it('takes a comma-separated list, trimmed, and hands each node to the clients', () => {
+    const config = loadAmqpConfig({ CREDROAM_AMQP_URL: nodes });
+    expect(brokerUrls(config)).toEqual([
+      'amqp://svc:pw@127.0.0.1:5701',
+      'amqp://svc:pw@127.0.0.1:5702/',
+      'amqp://svc:pw@localhost:5703',
+    ]);
+    expect(describeBroker(config)).toBe(
+      'amqp://127.0.0.1:5701 vhost /, amqp://127.0.0.1:5702 vhost /, amqp://localhost:5703 vhost /',
+    );
+    expect(redactAmqpUrl(config.url)).not.toContain('pw');
+  });
+
+  it('refuses a bad item, a mix of schemes and a plain node off loopback, without echoing the URLs', () => {
+    for (const url of [
+      'amqp://svc:pw@127.0.0.1:5701,http://svc:pw@127.0.0.1',
+      'amqp://svc:pw@127.0.0.1:5701,amqps://svc:pw@127.0.0.1:5702',
+      'amqp://svc:pw@127.0.0.1:5701,amqp://svc:pw@broker.internal:5672',
+    ]) {
+      const error = failure({ CREDROAM_AMQP_URL: url });
+      expect(error.code).toBe('INVALID_INPUT');
+      expect(error.message).not.toContain('pw');
+    }
   });
 });
 

@@ -41,18 +41,55 @@ export const namespaceSchema = z
     message: 'must be lower-case letters and digits, words joined by "-" or "." (e.g. credroam-test-1a2b)',
   });
 
-const amqpUrlSchema = z.string().refine(
-  (text) => {
-    try {
-      const url = new URL(text);
-      return (url.protocol === 'amqp:' || url.protocol === 'amqps:') && url.hostname !== '';
-    } catch {
-      return false;
-    }
-  },
-  // The value itself is never echoed: it may hold a password.
-  { message: 'must be an amqp:// or amqps:// URL with a host, e.g. amqp://user:password@host:5672/vhost' },
-);
+function isBrokerUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'amqp:' || url.protocol === 'amqps:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** The URLs of a comma-separated list, trimmed, empty items dropped. */
+function splitUrls(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/**
+ * One broker URL, or several separated by commas: the nodes of a RabbitMQ cluster, tried in turn at every
+ * (re)connection, so a client fails over to a surviving node by itself. All of one scheme (amqp:// or amqps://).
+ */
+const amqpUrlSchema = z
+  .string()
+  .refine(
+    (text) => {
+      const urls = splitUrls(text);
+      return urls.length > 0 && urls.every(isBrokerUrl);
+    },
+    // The value itself is never echoed: it may hold a password.
+    {
+      message:
+        'must be an amqp:// or amqps:// URL with a host, e.g. amqp://user:password@host:5672/vhost, or several ' +
+        'separated by commas (the nodes of a cluster)',
+    },
+  )
+  .refine(
+    (text) =>
+      !splitUrls(text).every(isBrokerUrl) ||
+      new Set(splitUrls(text).map((url) => new URL(url).protocol)).size <= 1,
+    {
+      message: 'must use one scheme for every node: all amqp:// or all amqps://',
+    },
+  )
+  .transform((text) => splitUrls(text).join(','));
+
+/** The broker URLs of a configuration: one, or each node of a cluster (CREDROAM_AMQP_URL separated by commas). */
+export function brokerUrls(config: Pick<AmqpConfig, 'url'>): string[] {
+  return splitUrls(config.url);
+}
 
 /** The environment variables as they arrive: strings, an empty one meaning "not set". */
 const amqpEnvSchema = z.object({
@@ -94,8 +131,10 @@ export function loadAmqpConfig(env: NodeJS.ProcessEnv = process.env): AmqpConfig
     throw new RoamingError('INVALID_INPUT', `invalid messaging configuration: ${problems.join('; ')}`);
   }
   const values = parsed.data;
+  // The same TLS settings serve every node; each node's URL is checked (a plain one must stay on loopback).
+  const [tls] = splitUrls(values[AMQP_ENV.url]).map((url) => loadAmqpTls(url, env));
   return {
-    ...loadAmqpTls(values[AMQP_ENV.url], env),
+    ...tls,
     url: values[AMQP_ENV.url],
     namespace: values[AMQP_ENV.namespace],
     prefetch: values[AMQP_ENV.prefetch],
@@ -114,25 +153,33 @@ export function amqpConfig(overrides: Partial<z.input<typeof amqpConfigSchema>> 
   return parsed.data;
 }
 
-/** The URL with its password replaced, for logs and health details. */
+/** The URL (or each URL of a list) with its password replaced, for logs and health details. */
 export function redactAmqpUrl(text: string): string {
-  try {
-    const url = new URL(text);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
+  return splitUrls(text)
+    .map((item) => {
+      try {
+        const url = new URL(item);
+        if (url.password) url.password = '***';
+        return url.toString();
+      } catch {
+        return '(unparseable URL)';
+      }
+    })
+    .join(',');
 }
 
-/** The broker's address without credentials: host, port and vhost. */
+/** The broker's address without credentials: host, port and vhost (of each node of a cluster). */
 export function describeBroker(config: Pick<AmqpConfig, 'url'>): string {
-  try {
-    const url = new URL(config.url);
-    const port = url.port || (url.protocol === 'amqps:' ? '5671' : '5672');
-    const vhost = url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : '/';
-    return `${url.protocol}//${url.hostname}:${port} vhost ${vhost}`;
-  } catch {
-    return '(unparseable URL)';
-  }
+  return splitUrls(config.url)
+    .map((item) => {
+      try {
+        const url = new URL(item);
+        const port = url.port || (url.protocol === 'amqps:' ? '5671' : '5672');
+        const vhost = url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : '/';
+        return `${url.protocol}//${url.hostname}:${port} vhost ${vhost}`;
+      } catch {
+        return '(unparseable URL)';
+      }
+    })
+    .join(', ');
 }

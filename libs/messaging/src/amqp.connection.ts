@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
-import { describeBroker, type AmqpConfig } from './amqp.config';
+import { brokerUrls, describeBroker, type AmqpConfig } from './amqp.config';
 import { amqpSocketTls, brokerTlsHint } from './amqp-tls';
 import { errorFields, type MessagingLogger } from './messaging.logger';
 import { withTimeout } from './timeout';
@@ -47,7 +47,7 @@ export function openConnection(
   const heartbeatSeconds = tuning.heartbeatSeconds ?? DEFAULT_TUNING.heartbeatSeconds;
   const reconnectDelayMs = tuning.reconnectDelayMs ?? DEFAULT_TUNING.reconnectDelayMs;
   const broker = describeBroker(config);
-  const manager = amqp.connect([config.url], {
+  const manager = amqp.connect(brokerUrls(config), {
     heartbeatIntervalInSeconds: heartbeatSeconds,
     reconnectTimeInSeconds: reconnectDelayMs / 1000,
     connectionOptions: connectionOptions(config, role),

@@ -1,5 +1,5 @@
 import amqplib from 'amqplib';
-import { describeBroker, redactAmqpUrl, type AmqpConfig } from '../amqp.config';
+import { brokerUrls, describeBroker, redactAmqpUrl, type AmqpConfig } from '../amqp.config';
 import { connectionOptions } from '../amqp.connection';
 import { brokerTlsHint } from '../amqp-tls';
 import { withTimeout } from '../timeout';
@@ -20,17 +20,27 @@ export async function checkAmqp(
 ): Promise<AmqpHealth> {
   const broker = describeBroker(config);
   const started = performance.now();
+  // A cluster is ready when any of its nodes answers: the services fail over to it (nodes tried in turn).
   const attempt = (async () => {
-    const connection = await amqplib.connect(config.url, {
-      ...connectionOptions(config, 'health-check'),
-      timeout: timeoutMs,
-    });
-    try {
-      const channel = await connection.createChannel();
-      await channel.close();
-    } finally {
-      await connection.close().catch(() => undefined);
+    let failure: unknown;
+    for (const url of brokerUrls(config)) {
+      try {
+        const connection = await amqplib.connect(url, {
+          ...connectionOptions(config, 'health-check'),
+          timeout: timeoutMs,
+        });
+        try {
+          const channel = await connection.createChannel();
+          await channel.close();
+        } finally {
+          await connection.close().catch(() => undefined);
+        }
+        return;
+      } catch (error) {
+        failure = error;
+      }
     }
+    throw failure;
   })();
   try {
     await withTimeout(attempt, timeoutMs);
@@ -44,10 +54,12 @@ export async function checkAmqp(
   }
 }
 
-function scrub(text: string, url: string): string {
-  const password = safePassword(url);
-  const redacted = text.split(url).join(redactAmqpUrl(url));
-  return password ? redacted.split(password).join('***') : redacted;
+function scrub(text: string, urls: string): string {
+  return brokerUrls({ url: urls }).reduce((scrubbed, url) => {
+    const password = safePassword(url);
+    const redacted = scrubbed.split(url).join(redactAmqpUrl(url));
+    return password ? redacted.split(password).join('***') : redacted;
+  }, text);
 }
 
 function safePassword(url: string): string {

@@ -1,6 +1,6 @@
 import type { RpcService } from '@credroam/roaming';
 import { Transport, type RmqOptions } from '@nestjs/microservices';
-import type { AmqpConfig } from '../amqp.config';
+import { brokerUrls, type AmqpConfig } from '../amqp.config';
 import { connectionOptions, DEFAULT_TUNING } from '../amqp.connection';
 import { amqpNames, rpcQueueOptions } from '../amqp-topology';
 
@@ -27,7 +27,7 @@ export function rpcServerOptions(config: AmqpConfig, service: RpcService): RmqTr
   return {
     transport: Transport.RMQ,
     options: {
-      urls: [config.url],
+      urls: brokerUrls(config),
       queue: amqpNames(config.namespace).rpcQueues[service],
       queueOptions: rpcQueueOptions(config.queueType),
       noAck: false,
@@ -58,7 +58,7 @@ export function rpcClientOptions(
   return {
     transport: Transport.RMQ,
     options: {
-      urls: [config.url],
+      urls: brokerUrls(config),
       queue: names.rpcQueues[service],
       queueOptions: rpcQueueOptions(config.queueType),
       // Nest's "wildcards" mode publishes to `exchange` with the pattern as routing key, and asserts that exchange
