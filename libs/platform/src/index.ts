@@ -11,3 +11,4 @@ export * from './tls/tls-identity';
 export * from './tls/tls-failure';
 export * from './configured-file';
 export * from './http/http-edge';
+export * from './kerberos/gssapi';
