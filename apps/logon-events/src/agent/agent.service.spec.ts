@@ -6,6 +6,7 @@ import { ChangeWaitsService } from '../changes/change-waits.service';
 import { TokenBucketLimiter } from '../rate-limit/token-bucket.limiter';
 import { DeviceProofVerifier } from '../sessions/device-proof.verifier';
 import { type SessionsService } from '../sessions/sessions.service';
+import { type KerberosLogonService } from '../sessions/kerberos-logon.service';
 import { type SessionRenewalService } from '../sessions/session-renewal.service';
 import { type SyncService } from '../sync/sync.service';
 import { type WorkstationEventsService } from '../workstation/workstation-events.service';
@@ -39,6 +40,7 @@ function setup(userBurst = 5) {
   } as unknown as SessionRenewalService;
   const agent = new AgentService({
     sessions,
+    kerberos: {} as unknown as KerberosLogonService,
     renewals,
     syncs,
     workstationEvents,

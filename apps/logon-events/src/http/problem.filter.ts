@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
-import { httpStatusOf, RoamingError, type Problem } from '@credroam/roaming';
+import { AGENT_API_PATHS, httpStatusOf, RoamingError, type Problem } from '@credroam/roaming';
 import { correlationIdOf, CORRELATION_HEADER } from '@credroam/platform';
 import { type Request, type Response } from 'express';
 import { type LogSink } from '../repositories/logon.repositories';
@@ -20,7 +20,12 @@ export class ProblemFilter implements ExceptionFilter {
       this.log.error({ correlationId, code: error.code, err: error.message }, 'request failed');
     const retryAfter = error.details?.retryAfterSeconds;
     if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
-    if (status === 401) response.setHeader('WWW-Authenticate', 'Bearer realm="credroam"');
+    // A refused Kerberos logon invites another Negotiate (RFC 4559); every other 401 a session token.
+    if (status === 401)
+      response.setHeader(
+        'WWW-Authenticate',
+        request.path === AGENT_API_PATHS.kerberosSessions ? 'Negotiate' : 'Bearer realm="credroam"',
+      );
     const body: Problem = { error: error.toInfo(), correlationId };
     response.setHeader(CORRELATION_HEADER, correlationId);
     response.status(status).json(body);
