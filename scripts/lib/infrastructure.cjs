@@ -64,7 +64,23 @@ const PACKAGES = [
 ];
 
 function ensureDebianPackages(log) {
-  const missing = PACKAGES.filter(({ binary }) => !existsSync(binary)).map(({ name }) => name);
+  installMissing([...BUILD_PACKAGES, ...PACKAGES], log);
+}
+
+/**
+ * What `npm ci` needs to build the native addons: libkrb5's headers for the `kerberos` package (the GSSAPI binding
+ * of the Kerberos logon). It is an optional dependency, so npm ci would succeed without them and leave Kerberos
+ * out: this runs BEFORE npm ci (scripts/test.mjs, prepareLocalStack), so that CI builds it and the Kerberos suite
+ * runs.
+ */
+const BUILD_PACKAGES = [{ binary: '/usr/include/gssapi/gssapi_krb5.h', name: 'libkrb5-dev' }];
+
+function ensureBuildPackages(log = console.log) {
+  installMissing(BUILD_PACKAGES, log);
+}
+
+function installMissing(packages, log) {
+  const missing = packages.filter(({ binary }) => !existsSync(binary)).map(({ name }) => name);
   if (missing.length === 0) return;
   log(`installing ${missing.join(', ')} (apt-get)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -85,4 +101,11 @@ async function ensureInfrastructure({ log = console.log } = {}) {
   await ensurePostgres(log);
 }
 
-module.exports = { ensureInfrastructure, ensureRabbitMq, ensurePostgres, portOpen, waitForPort };
+module.exports = {
+  ensureInfrastructure,
+  ensureBuildPackages,
+  ensureRabbitMq,
+  ensurePostgres,
+  portOpen,
+  waitForPort,
+};
