@@ -54,6 +54,9 @@ async function ensurePostgres(log) {
  * (test/deployment/systemd-units.test.ts; no systemd runs).
  */
 const PACKAGES = [
+  // A KDC of a second realm for the Kerberos suite's foreign-realm ticket (test/helpers/mit-kdc.ts).
+  { binary: '/usr/sbin/krb5kdc', name: 'krb5-kdc' },
+  { binary: '/usr/sbin/kadmin.local', name: 'krb5-admin-server' },
   { binary: '/usr/bin/chromium', name: 'chromium' },
   { binary: '/usr/bin/openssl', name: 'openssl' },
   { binary: '/usr/sbin/runuser', name: 'util-linux' },

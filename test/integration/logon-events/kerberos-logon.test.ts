@@ -3,11 +3,12 @@
 // and logon-events verifying SPNEGO with the keytab, and the real agent (`login --kerberos`) with a private ticket
 // cache filled by kinit. Every request the agent sends passes through a recording proxy: no password crosses it.
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AGENT_API_PATHS, type RoamingEvent } from '@credroam/roaming';
+import { startMitKdc } from '../../helpers/mit-kdc';
 import { useSambaAd } from '../../helpers/samba-ad';
 import { waitFor } from '../../helpers/wait-for';
 import { agent, expectOk } from '../../support/agent-cli';
@@ -65,17 +66,23 @@ describe('Kerberos logon against a Samba AD KDC', () => {
   let events: string;
   let work: string;
   let krb5Config: string;
+  let keytab: string;
 
   /** kinit into a ticket cache of the test's own (KRB5CCNAME), the password given to kinit alone. */
-  const kinit = (login: string, cache: string, extra: string[] = []) =>
+  const kinit = (
+    login: string,
+    cache: string,
+    extra: string[] = [],
+    { realm = samba().realm, password = samba().user(login).password, config = krb5Config } = {},
+  ) =>
     new Promise<void>((resolve, reject) => {
       const child = execFile(
         'kinit',
-        [...extra, `${login}@${samba().realm}`],
-        { env: { ...process.env, KRB5_CONFIG: krb5Config, KRB5CCNAME: `FILE:${cache}` } },
+        [...extra, `${login}@${realm}`],
+        { env: { ...process.env, KRB5_CONFIG: config, KRB5CCNAME: `FILE:${cache}` } },
         (error, _stdout, stderr) => (error ? reject(new Error(`kinit ${login}: ${stderr}`)) : resolve()),
       );
-      child.stdin?.end(`${samba().user(login).password}\n`);
+      child.stdin?.end(`${password}\n`);
     });
   const ticketValid = (cache: string) =>
     new Promise<boolean>((resolve) =>
@@ -87,9 +94,9 @@ describe('Kerberos logon against a Samba AD KDC', () => {
       ),
     );
   /** The agent as a logon script runs it: no password on its standard input, only the ticket cache. */
-  const kerberosLogin = (store: string, cache: string) =>
+  const kerberosLogin = (store: string, cache: string, config = krb5Config) =>
     agent(['--store', store, 'login', '--server', proxy.url, '--kerberos', '--machine', 'ws-krb'], {
-      env: { KRB5_CONFIG: krb5Config, KRB5CCNAME: `FILE:${cache}` },
+      env: { KRB5_CONFIG: config, KRB5CCNAME: `FILE:${cache}` },
     });
   const sessionRequests = () =>
     proxy.seen.filter((request) => request.path === AGENT_API_PATHS.kerberosSessions);
@@ -104,7 +111,7 @@ describe('Kerberos logon against a Samba AD KDC', () => {
     const startedAt = Date.now();
     work = mkdtempSync(join(samba().dir, 'kerberos-'));
     krb5Config = samba().writeKrb5Conf(join(work, 'krb5.conf'));
-    const keytab = join(work, 'http.keytab');
+    keytab = join(work, 'http.keytab');
     const principal = samba().addServicePrincipal('HTTP/127.0.0.1', keytab);
     probe = await BrokerProbe.open(namespace);
     events = await probe.observe('kerberos-logon-test', ['session.opened', 'logon.kerberos-refused']);
@@ -200,5 +207,41 @@ describe('Kerberos logon against a Samba AD KDC', () => {
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/no Kerberos ticket in FILE:.*no-such\.cc: run kinit/);
     expect(proxy.seen.length).toBe(sentBefore);
+  }, 30_000);
+
+  it('refuses a ticket of another realm, even for a login that exists here and a key the keytab holds', async () => {
+    // OTHER.TEST: a KDC of its own with an alice of its own, and its HTTP/127.0.0.1 key in logon-events' keytab
+    // too (the keytab's content is read at each logon): GSSAPI accepts the ticket, the realm check refuses it.
+    const other = await startMitKdc(
+      join(work, 'other-realm'),
+      'OTHER.TEST',
+      [{ login: 'alice', password: 'other-alice-pass' }],
+      ['HTTP/127.0.0.1'],
+    );
+    try {
+      await other.exportKeytab('HTTP/127.0.0.1', keytab);
+      const bothRealms = join(work, 'krb5-both.conf');
+      copyFileSync(krb5Config, bothRealms);
+      appendFileSync(bothRealms, `  OTHER.TEST = {\n    kdc = ${other.kdc}\n  }\n`);
+      const cache = join(work, 'other-alice.cc');
+      await kinit('alice', cache, [], {
+        realm: 'OTHER.TEST',
+        password: 'other-alice-pass',
+        config: bothRealms,
+      });
+      const refused = await kerberosLogin(join(work, 'other-alice-store'), cache, bothRealms);
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toMatch(
+        /alice@OTHER\.TEST is not of realm CREDROAM\.TEST.*\[KERBEROS_FOREIGN_REALM\]/,
+      );
+      const [event] = await eventsOfType('logon.kerberos-refused', 1);
+      expect(event).toMatchObject({
+        user: null,
+        machine: 'ws-krb',
+        payload: { reason: 'foreign-realm', principal: 'alice@OTHER.TEST', transport: 'http' },
+      });
+    } finally {
+      await other.stop();
+    }
   }, 30_000);
 });
