@@ -3,6 +3,7 @@
 // A throwaway Samba 4 AD domain controller in the foreground (for the local stack and for poking at Active
 // Directory by hand); Ctrl-C or SIGTERM stops it and removes its data. See --help.
 
+const path = require('node:path');
 const { startSambaAd } = require('./lib/samba-ad.cjs');
 const { runLauncher } = require('./lib/throwaway-server.cjs');
 
@@ -23,12 +24,14 @@ credroam-gateway and the admin CLI's credroam-admin, delegated as deploy/active-
 Options:
   --port N    the forwarded ldap:// port on 127.0.0.1 (default 3389; 0 picks a free one)
   --json      print the connection details as one JSON line instead of a table
+  --kerberos  also make the service principal HTTP/127.0.0.1 with its keytab, and a krb5.conf for the realm (the
+              KDC forwarded on a port of 127.0.0.1, TCP), and print logon-events' CREDROAM_KERBEROS_* settings
   -h, --help  this help
 
 The line "samba-ad ready" (or the JSON line) is printed once LDAP answers.`;
 
 function parse(argv) {
-  const options = { port: 3389, json: false };
+  const options = { port: 3389, json: false, kerberos: false };
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help') return { help: true };
   if (command !== 'start') throw new Error(`unknown command "${command}"`);
@@ -36,6 +39,7 @@ function parse(argv) {
     const flag = rest.shift();
     if (flag === '-h' || flag === '--help') return { help: true };
     else if (flag === '--json') options.json = true;
+    else if (flag === '--kerberos') options.kerberos = true;
     else if (flag === '--port') {
       const port = Number(rest.shift());
       if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -65,7 +69,16 @@ async function start(options) {
     pid: dc.pid,
     dir: dc.dir,
     timings: dc.timings,
+    kdc: `127.0.0.1:${dc.kdcPort}`,
   };
+  if (options.kerberos) {
+    const keytab = path.join(dc.dir, 'http.keytab');
+    details.krb5Config = dc.writeKrb5Conf(path.join(dc.dir, 'krb5.conf'));
+    details.logonEventsEnv = {
+      CREDROAM_KERBEROS_KEYTAB: keytab,
+      CREDROAM_KERBEROS_SERVICE_PRINCIPAL: dc.addServicePrincipal('HTTP/127.0.0.1', keytab),
+    };
+  }
   if (options.json) {
     console.log(JSON.stringify(details));
   } else {
@@ -86,6 +99,11 @@ async function start(options) {
     for (const [label, text] of rows) console.log(`  ${label.padEnd(10)} ${text}`);
     console.log('The directory-gateway against it:');
     for (const [name, value] of Object.entries(dc.gatewayEnv)) console.log(`  ${name}='${value}'`);
+    console.log(`Its KDC: ${details.kdc} (TCP, forwarded into the DC's namespace)`);
+    if (details.logonEventsEnv) {
+      console.log(`Kerberos logons (export KRB5_CONFIG=${details.krb5Config} for kinit and the agent):`);
+      for (const [name, value] of Object.entries(details.logonEventsEnv)) console.log(`  ${name}='${value}'`);
+    }
     console.log('Ctrl-C to stop.');
   }
   return dc;

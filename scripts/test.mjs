@@ -18,6 +18,12 @@ function finish() {
 }
 
 function ensureDependencies() {
+  // libkrb5-dev first: npm ci builds the optional `kerberos` addon only where its headers are.
+  try {
+    require('./lib/infrastructure.cjs').ensureBuildPackages((line) => console.log(`[test] ${line}`));
+  } catch (error) {
+    console.error(`[test] could not install the build packages: ${error.message}`);
+  }
   const marker = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;

@@ -66,6 +66,9 @@ async function ensureRedis(log) {
  * (test/deployment/systemd-units.test.ts; no systemd runs).
  */
 const PACKAGES = [
+  // A KDC of a second realm for the Kerberos suite's foreign-realm ticket (test/helpers/mit-kdc.ts).
+  { binary: '/usr/sbin/krb5kdc', name: 'krb5-kdc' },
+  { binary: '/usr/sbin/kadmin.local', name: 'krb5-admin-server' },
   { binary: '/usr/bin/chromium', name: 'chromium' },
   { binary: '/usr/bin/openssl', name: 'openssl' },
   { binary: '/usr/sbin/runuser', name: 'util-linux' },
@@ -77,7 +80,23 @@ const PACKAGES = [
 ];
 
 function ensureDebianPackages(log) {
-  const missing = PACKAGES.filter(({ binary }) => !existsSync(binary)).map(({ name }) => name);
+  installMissing([...BUILD_PACKAGES, ...PACKAGES], log);
+}
+
+/**
+ * What `npm ci` needs to build the native addons: libkrb5's headers for the `kerberos` package (the GSSAPI binding
+ * of the Kerberos logon). It is an optional dependency, so npm ci would succeed without them and leave Kerberos
+ * out: this runs BEFORE npm ci (scripts/test.mjs, prepareLocalStack), so that CI builds it and the Kerberos suite
+ * runs.
+ */
+const BUILD_PACKAGES = [{ binary: '/usr/include/gssapi/gssapi_krb5.h', name: 'libkrb5-dev' }];
+
+function ensureBuildPackages(log = console.log) {
+  installMissing(BUILD_PACKAGES, log);
+}
+
+function installMissing(packages, log) {
+  const missing = packages.filter(({ binary }) => !existsSync(binary)).map(({ name }) => name);
   if (missing.length === 0) return;
   log(`installing ${missing.join(', ')} (apt-get)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -99,4 +118,11 @@ async function ensureInfrastructure({ log = console.log } = {}) {
   await ensureRedis(log);
 }
 
-module.exports = { ensureInfrastructure, ensureRabbitMq, ensurePostgres, portOpen, waitForPort };
+module.exports = {
+  ensureInfrastructure,
+  ensureBuildPackages,
+  ensureRabbitMq,
+  ensurePostgres,
+  portOpen,
+  waitForPort,
+};

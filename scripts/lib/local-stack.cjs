@@ -109,8 +109,11 @@ function prepareLocalStack({ log = console.log, build = true } = {}) {
     const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
     if (result.status !== 0) throw new Error(`${label} failed (exit ${result.status})`);
   };
-  if (!existsSync(join(root, 'node_modules', '.package-lock.json')))
+  if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
+    // libkrb5-dev before npm ci, which builds the optional `kerberos` addon only where its headers are.
+    require('./infrastructure.cjs').ensureBuildPackages(log);
     step('installing dependencies (npm ci)', 'npm', ['ci']);
+  }
   ensureSlapdInstalled();
   if (build) step('building', 'npm', ['run', '--silent', 'build']);
 }

@@ -47,6 +47,8 @@ const PACKAGES = [
 ];
 
 const REALM = 'CREDROAM.TEST';
+const KDC_PORT = 1088;
+const KDC_RELAY = path.join(__dirname, 'kdc-relay.cjs');
 const DOMAIN = 'CREDROAM';
 const BASE_DN = 'DC=credroam,DC=test';
 const USERS_DN = `CN=Users,${BASE_DN}`;
@@ -102,7 +104,7 @@ function unicodePwd(password) {
   return Buffer.from(`"${password}"`, 'utf16le').toString('base64');
 }
 
-function userLdif({ login, password, displayName, description }) {
+function userLdif({ login, password, displayName, description, servicePrincipalName }) {
   return [
     `dn: CN=${login},${USERS_DN}`,
     'changetype: add',
@@ -111,6 +113,7 @@ function userLdif({ login, password, displayName, description }) {
     `userPrincipalName: ${login}@credroam.test`,
     ...(displayName ? [`displayName: ${displayName}`] : []),
     ...(description ? [`description: ${description}`] : []),
+    ...(servicePrincipalName ? [`servicePrincipalName: ${servicePrincipalName}`] : []),
     // NORMAL_ACCOUNT | DONT_EXPIRE_PASSWORD
     'userAccountControl: 66048',
     `unicodePwd:: ${unicodePwd(password)}`,
@@ -154,8 +157,8 @@ function provision(dir) {
     interfaces: '127.0.0.1',
     'bind interfaces only': 'yes',
     'server services': 'ldap, kdc',
-    // Inside the DC's own namespace; unprivileged ports so that a later Kerberos step can forward them as is.
-    'krb5 port': '1088',
+    // Inside the DC's own namespace (kdc-relay.cjs carries the KDC's TCP port out of it through a unix socket).
+    'krb5 port': String(KDC_PORT),
     'kpasswd port': '1464',
     'pid directory': path.join(dir, 'run'),
     'ncalrpc dir': path.join(dir, 'run', 'ncalrpc'),
@@ -305,8 +308,10 @@ class SambaAdInstance extends ThrowawayServer {
       password,
     }));
     this.ldapiPath = path.join(dir, 'private', 'ldapi');
+    this.kdcSocketPath = path.join(dir, 'run', 'kdc.sock');
     this.logFile = path.join(dir, 'log', 'samba.log');
     this.port = undefined;
+    this.kdcPort = undefined;
     this.startupMs = 0;
     this.timings = {};
     this.forwarder = undefined;
@@ -347,10 +352,22 @@ class SambaAdInstance extends ThrowawayServer {
     const logFd = fs.openSync(path.join(this.dir, 'log', 'samba.out'), 'a');
     let child;
     try {
-      // unshare and sh exec into samba, so the child's pid is samba's own. -M single: one process.
+      // unshare and sh exec into samba, so the child's pid is samba's own. -M single: one process. The KDC relay
+      // is started first in the same namespace, as samba's child once sh has exec'd (it exits with samba).
       child = spawn(
         UNSHARE,
-        ['--net', '/bin/sh', '-c', `${IP} link set lo up && exec "$0" -F -M single -s "$1"`, SAMBA, smbConf],
+        [
+          '--net',
+          '/bin/sh',
+          '-c',
+          `${IP} link set lo up && { "$2" "$3" "$4" "$5" & } && exec "$0" -F -M single -s "$1"`,
+          SAMBA,
+          smbConf,
+          process.execPath,
+          KDC_RELAY,
+          this.kdcSocketPath,
+          String(KDC_PORT),
+        ],
         { stdio: ['ignore', logFd, logFd] },
       );
     } finally {
@@ -368,37 +385,65 @@ class SambaAdInstance extends ThrowawayServer {
     return `${tailOf(path.join(this.dir, 'log', 'samba.out'))}\n${tailOf(this.logFile)}`;
   }
 
-  /** A TCP port on 127.0.0.1 in this namespace that carries each connection to the DC's ldapi socket. */
+  /**
+   * TCP ports on 127.0.0.1 in this namespace that carry each connection to the DC's ldapi socket (LDAP) and to
+   * the KDC relay's socket (Kerberos over TCP).
+   */
   async startForwarder() {
-    const sockets = new Set();
-    const server = net.createServer((client) => {
-      const upstream = net.connect({ path: this.ldapiPath });
-      for (const socket of [client, upstream]) {
-        sockets.add(socket);
-        socket.once('close', () => sockets.delete(socket));
-        // Either side failing ends both: the LDAP client sees a dropped connection, as with a dead server.
-        socket.once('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    server.unref();
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, '127.0.0.1', () => resolve());
-    });
-    this.port = server.address().port;
-    this.forwarder = { server, sockets };
+    this.forwarder = await forwardToSocket(this.ldapiPath, this.options.port);
+    this.port = this.forwarder.server.address().port;
+    this.kdcForwarder = await forwardToSocket(this.kdcSocketPath, 0);
+    this.kdcPort = this.kdcForwarder.server.address().port;
   }
 
   async stopForwarder() {
-    const forwarder = this.forwarder;
-    if (!forwarder) return;
-    this.forwarder = undefined;
-    for (const socket of forwarder.sockets) socket.destroy();
-    await new Promise((resolve) => forwarder.server.close(() => resolve()));
+    for (const name of ['forwarder', 'kdcForwarder']) {
+      const forwarder = this[name];
+      if (!forwarder) continue;
+      this[name] = undefined;
+      for (const socket of forwarder.sockets) socket.destroy();
+      await new Promise((resolve) => forwarder.server.close(() => resolve()));
+    }
+  }
+
+  /**
+   * A krb5.conf for this DC's realm (written to `file`): the KDC over TCP through the forwarded port, no DNS, no
+   * reverse lookups (the service principals name 127.0.0.1). Point KRB5_CONFIG at it.
+   */
+  writeKrb5Conf(file) {
+    if (this.kdcPort === undefined) throw new Error('the DC has no KDC forwarder yet');
+    fs.writeFileSync(file, krb5Conf(this.realm, `127.0.0.1:${this.kdcPort}`));
+    return file;
+  }
+
+  /**
+   * Adds a service principal (e.g. HTTP/127.0.0.1) to a new account of its own and exports its keys to `keytab`:
+   * what an administrator does with `samba-tool user create` + `samba-tool spn add` + `samba-tool domain
+   * exportkeytab` (or setspn and ktpass on Windows); the account and its SPN go in with one ldbmodify, faster than
+   * two more samba-tool starts. Returns the full principal.
+   */
+  addServicePrincipal(service, keytab) {
+    const account = `svc-${service.replace(/[^A-Za-z0-9]/g, '-').toLowerCase()}`.slice(0, 20);
+    const smbConf = path.join(this.dir, 'etc', 'smb.conf');
+    const sam = path.join(this.dir, 'private', 'sam.ldb');
+    const ldifFile = path.join(this.dir, `${account}.ldif`);
+    fs.writeFileSync(
+      ldifFile,
+      userLdif({
+        login: account,
+        password: `${account}-Pass-1`,
+        description: `service principal ${service}`,
+        servicePrincipalName: service,
+      }),
+    );
+    try {
+      runTool(LDBMODIFY, ['-H', sam, ldifFile]);
+    } finally {
+      fs.rmSync(ldifFile, { force: true });
+    }
+    const principal = `${service}@${this.realm}`;
+    runTool(SAMBA_TOOL, ['domain', 'exportkeytab', keytab, `--principal=${principal}`, '-s', smbConf]);
+    return principal;
   }
 
   /** Stops samba and the forwarder and removes the directory. Safe to call twice. */
@@ -406,6 +451,49 @@ class SambaAdInstance extends ThrowawayServer {
     await this.stopForwarder();
     await super.stop();
   }
+}
+
+/** A TCP port on 127.0.0.1 (`port`, 0: a free one) that carries each connection to the unix socket `socketPath`. */
+async function forwardToSocket(socketPath, port) {
+  const sockets = new Set();
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ path: socketPath });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      // Either side failing ends both: the client sees a dropped connection, as with a dead server.
+      socket.once('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  server.unref();
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return { server, sockets };
+}
+
+/** A minimal krb5.conf: one realm, its KDC at `kdc` (host:port; TCP only: udp_preference_limit = 1, the
+ * forwarder carries TCP), no DNS and no canonicalisation. */
+function krb5Conf(realm, kdc) {
+  return [
+    '[libdefaults]',
+    `  default_realm = ${realm}`,
+    '  dns_lookup_kdc = false',
+    '  dns_lookup_realm = false',
+    '  rdns = false',
+    '  dns_canonicalize_hostname = false',
+    '  udp_preference_limit = 1',
+    '[realms]',
+    `  ${realm} = {`,
+    `    kdc = ${kdc}`,
+    '  }',
+    '',
+  ].join('\n');
 }
 
 /** Starts a throwaway Samba AD DC (see samba-ad.d.cts); stop() it when done. */
@@ -438,6 +526,7 @@ async function startSambaAd(options = {}) {
 
 module.exports = {
   ensureSambaInstalled,
+  krb5Conf,
   startSambaAd,
   DEMO_USERS,
   ATTRIBUTE_GUIDS,

@@ -38,6 +38,8 @@ export interface SambaAdHandle extends ThrowawayDirectoryAccounts {
   readonly port: number;
   /** The DC's own ldapi socket (reachable from any network namespace). */
   readonly ldapiPath: string;
+  /** A TCP port on 127.0.0.1 forwarded to the DC's KDC (through kdc-relay.cjs inside the DC's namespace). */
+  readonly kdcPort: number;
   readonly dir: string;
   readonly pid: number | undefined;
   readonly running: boolean;
@@ -58,10 +60,19 @@ export interface SambaAdHandle extends ThrowawayDirectoryAccounts {
   readonly timings: SambaAdTimings;
   /** The user with this sAMAccountName; throws when there is none. */
   user(login: string): SambaAdUser;
+  /** Writes a krb5.conf for the realm (KDC over TCP at kdcPort, no DNS, no canonicalisation); returns `file`. */
+  writeKrb5Conf(file: string): string;
+  /**
+   * Adds an account holding the service principal `service` (e.g. HTTP/127.0.0.1) and exports its keys to
+   * `keytab` (samba-tool domain exportkeytab, about 2 s); returns the principal with its realm.
+   */
+  addServicePrincipal(service: string, keytab: string): string;
   /** Stops samba and the forwarder and removes the directory; safe to call twice. */
   stop(): Promise<void>;
 }
 
+/** A minimal krb5.conf for `realm` with its KDC at `kdc` (host:port, TCP only). */
+export function krb5Conf(realm: string, kdc: string): string;
 /** Installs Debian's Samba AD DC packages with apt-get when missing (root only). */
 export function ensureSambaInstalled(): void;
 /**

@@ -15,7 +15,11 @@ import {
 } from '@credroam/sealing';
 import { generateKeys } from '../../apps/token-crypto/src/keys/key-generator';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
+import { type SambaAdHandle } from '../helpers/samba-ad';
 import { type SlapdHandle } from '../helpers/slapd';
+
+/** Either throwaway directory: the services only need its settings and its temp dir. */
+type ThrowawayDirectory = SlapdHandle | SambaAdHandle;
 import { serviceChannelKey, startGatewayProcess } from './gateway-process';
 import { testGrants } from './grants';
 import { brokerUrl } from './messaging-fixtures';
@@ -77,7 +81,7 @@ export function agentUpload(session: CreateSessionResponse, device: DeviceKey, m
   return { token, content: certificate.der, hashKey, upload: { type: token.type, id: token.id, envelope } };
 }
 
-function keyFile(slapd: SlapdHandle, name: string, key: Buffer): string {
+function keyFile(slapd: ThrowawayDirectory, name: string, key: Buffer): string {
   const file = join(slapd.dir, `${name}-${randomBytes(4).toString('hex')}.key`);
   writeFileSync(file, key.toString('base64'), { mode: 0o600 });
   return file;
@@ -89,7 +93,7 @@ function keyFile(slapd: SlapdHandle, name: string, key: Buffer): string {
  * `everyProcess` to both.
  */
 export async function startLogonStack(
-  slapd: SlapdHandle,
+  slapd: ThrowawayDirectory,
   namespace: string,
   channelKeyFile: string,
   extra: Record<string, string> = {},
@@ -185,7 +189,7 @@ export interface RoamingServices {
  * `everyProcess` to all three (e.g. a shared clock).
  */
 export async function startRoamingServices(
-  slapd: SlapdHandle,
+  slapd: ThrowawayDirectory,
   namespace: string,
   gatewayEnv: Record<string, string> = {},
   {

@@ -67,7 +67,7 @@ export class AuditModule implements NestModule {
         { provide: AUDIT_CONFIG, useValue: config },
         { provide: AUDIT_LOGGER, useValue: logger },
         // Every refusal in the one problem format of credroam's HTTP APIs (libs/platform).
-        { provide: APP_FILTER, useValue: new ProblemFilter(logger, 'credroam-audit') },
+        { provide: APP_FILTER, useValue: new ProblemFilter(logger, 'Bearer realm="credroam-audit"') },
         OperatorTokenGuard,
         AuditLifecycle,
         { provide: AuditMetrics, useValue: metrics },

@@ -51,6 +51,10 @@ export class LogonEventsModule implements NestModule {
       .forRoutes(post(AGENT_API_PATHS.events), post(AGENT_API_PATHS.changes));
     consumer
       .apply(jsonBody(BODY_LIMITS.small))
-      .forRoutes(post(AGENT_API_PATHS.sessions), post(AGENT_API_PATHS.renewSession));
+      .forRoutes(
+        post(AGENT_API_PATHS.sessions),
+        post(AGENT_API_PATHS.renewSession),
+        post(AGENT_API_PATHS.kerberosSessions),
+      );
   }
 }

@@ -38,6 +38,7 @@ import { SessionRenewalService } from './sessions/session-renewal.service';
 import { SessionTokenSigner } from './sessions/session-token';
 import { LogonFailureMonitor } from './sessions/logon-failure.monitor';
 import { SessionsService } from './sessions/sessions.service';
+import { GssapiTicketAcceptor, KerberosLogonService } from './sessions/kerberos-logon.service';
 import { SyncService } from './sync/sync.service';
 import { WorkstationEventsService } from './workstation/workstation-events.service';
 
@@ -96,12 +97,28 @@ export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log:
     overRepositories(SyncService, (repositories) => new SyncService(repositories, config.sync)),
     overRepositories(WorkstationEventsService, (repositories) => new WorkstationEventsService(repositories)),
     {
+      provide: KerberosLogonService,
+      inject: [SessionsService, DIRECTORY_REPOSITORY, CLOCK, LOG_SINK],
+      useFactory: (sessions: SessionsService, directory: DirectoryRepository, clock: Clock, sink: LogSink) =>
+        new KerberosLogonService({
+          sessions,
+          directory,
+          clock,
+          log: sink,
+          kerberos: config.kerberos && {
+            settings: config.kerberos,
+            acceptor: new GssapiTicketAcceptor(config.kerberos.keytab),
+          },
+        }),
+    },
+    {
       provide: AgentService,
       inject: [
         SessionsService,
         SessionRenewalService,
         SyncService,
         WorkstationEventsService,
+        KerberosLogonService,
         CLOCK,
         EventPublisher,
       ],
@@ -110,11 +127,13 @@ export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log:
         renewals: SessionRenewalService,
         syncs: SyncService,
         workstationEvents: WorkstationEventsService,
+        kerberos: KerberosLogonService,
         clock: Clock,
         events: EventPublisher,
       ) =>
         new AgentService({
           sessions,
+          kerberos,
           renewals,
           syncs,
           workstationEvents,

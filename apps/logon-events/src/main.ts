@@ -3,6 +3,7 @@ import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { describeBroker, loadAmqpConfig } from '@credroam/messaging';
+import { AGENT_API_PATHS } from '@credroam/roaming';
 import { startTracing, type TracingSetup } from '@credroam/observability';
 import {
   createLogger,
@@ -41,7 +42,12 @@ async function bootstrap(): Promise<void> {
     },
   );
   hardenHttpServer(app.getHttpServer(), EDGE_TIMEOUTS);
-  app.useGlobalFilters(new ProblemFilter(logger));
+  // A refused Kerberos logon invites another Negotiate (RFC 4559); every other 401 a session token.
+  app.useGlobalFilters(
+    new ProblemFilter(logger, (request) =>
+      request.path === AGENT_API_PATHS.kerberosSessions ? 'Negotiate' : 'Bearer realm="credroam"',
+    ),
+  );
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);

@@ -12,3 +12,4 @@ export * from './tls/tls-failure';
 export * from './configured-file';
 export * from './http/http-edge';
 export * from './http/problem.filter';
+export * from './kerberos/gssapi';

@@ -27,6 +27,8 @@ export function exitCodeForCode(code: ErrorCode): ExitCode {
     case 'UNAUTHENTICATED':
     case 'SESSION_EXPIRED':
     case 'INVALID_CREDENTIALS':
+    case 'KERBEROS_REFUSED':
+    case 'KERBEROS_FOREIGN_REALM':
       return EXIT.notLoggedIn;
     case 'SERVICE_UNAVAILABLE':
     case 'TIMEOUT':

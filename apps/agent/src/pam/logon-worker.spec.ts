@@ -50,3 +50,37 @@ describe('runLogonWork at session close', () => {
     expect((await closeLastSession(false)).commands).toEqual(['sync --trigger logoff']);
   });
 });
+
+describe('runLogonWork in Kerberos mode', () => {
+  let fixture: AgentFixture;
+  beforeEach(() => {
+    fixture = agentFixture();
+  });
+  afterEach(() => fixture.dispose());
+
+  it('logs on with the ticket at session open (no password anywhere), syncs, then counts the session', async () => {
+    const work: LogonWork = {
+      user: 'alice',
+      phase: 'open_session',
+      service: 'sshd',
+      sessionPid: process.pid,
+      store: fixture.store.layout.root,
+      config: agentConfigSchema.parse({ server: 'https://logon.example.com' }),
+      kerberos: { ticketCache: 'FILE:/tmp/krb5cc_1000_abc' },
+    };
+    const calls: { argv: string[]; stdin: string | undefined }[] = [];
+    const runAgent: RunAgent = async (argv, stdin) => {
+      calls.push({ argv, stdin });
+      return { code: EXIT.ok as ExitCode, stdout: '', stderr: '' };
+    };
+    const logs: string[] = [];
+    expect(await runLogonWork(work, runAgent, (_priority, message) => logs.push(message))).toBe(EXIT.ok);
+    expect(calls.map(({ argv }) => argv.slice(2).join(' '))).toEqual([
+      'login --server https://logon.example.com --user alice --kerberos',
+      'sync --trigger logon',
+      'nss sync',
+    ]);
+    expect(calls.every(({ stdin }) => stdin === undefined)).toBe(true);
+    expect(logs[0]).toMatch(/^Kerberos logon for alice \(sshd\)/);
+  });
+});

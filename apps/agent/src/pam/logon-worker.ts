@@ -25,33 +25,39 @@ export async function runLogonWork(work: LogonWork, runAgent: RunAgent, log: Pam
     const text = [run.stdout, run.stderr].join(' ').replace(/\s+/g, ' ').trim();
     log(run.code === EXIT.ok ? 'info' : 'err', `${what} for ${who}: ${text || `exit ${run.code}`}`);
   };
+  /** login (with the password, or the ticket in Kerberos mode), then the logon sync and what follows it. */
+  const logOn = async (credential: string[], stdin?: string): Promise<ExitCode> => {
+    const { config } = work;
+    const login = await runAgent(
+      [
+        ...store,
+        'login',
+        '--server',
+        config.server,
+        '--user',
+        work.user,
+        ...credential,
+        ...(config.caFile === undefined ? [] : ['--ca-file', config.caFile]),
+        ...(config.insecure ? ['--insecure'] : []),
+      ],
+      stdin,
+    );
+    report(credential.includes('--kerberos') ? 'Kerberos logon' : 'logon', login);
+    if (login.code !== EXIT.ok) return login.code;
+    const sync = await runAgent([...store, 'sync', '--trigger', 'logon']);
+    report('logon sync', sync);
+    if (sync.code === EXIT.ok && config.nssdb) await afterLogonSync(work, runAgent, report);
+    return sync.code;
+  };
   switch (work.phase) {
-    case 'auth': {
-      const { config } = work;
-      const login = await runAgent(
-        [
-          ...store,
-          'login',
-          '--server',
-          config.server,
-          '--user',
-          work.user,
-          '--password-stdin',
-          ...(config.caFile === undefined ? [] : ['--ca-file', config.caFile]),
-          ...(config.insecure ? ['--insecure'] : []),
-        ],
-        `${work.password ?? ''}\n`,
-      );
-      report('logon', login);
-      if (login.code !== EXIT.ok) return login.code;
-      const sync = await runAgent([...store, 'sync', '--trigger', 'logon']);
-      report('logon sync', sync);
-      if (sync.code === EXIT.ok && config.nssdb) await afterLogonSync(work, runAgent, report);
-      return sync.code;
-    }
-    case 'open_session':
+    case 'auth':
+      return logOn(['--password-stdin'], `${work.password ?? ''}\n`);
+    case 'open_session': {
+      // Kerberos mode logs on here: pam_krb5 and pam_sss hand the ticket cache to the session (KRB5CCNAME).
+      const code = work.kerberos === undefined ? EXIT.ok : await logOn(['--kerberos']);
       await withSessions(work, (sessions) => sessions.open(work.sessionPid));
-      return EXIT.ok;
+      return code;
+    }
     case 'close_session': {
       const { others, purge } = await withSessions(work, (sessions, session) => ({
         others: sessions.close(work.sessionPid),

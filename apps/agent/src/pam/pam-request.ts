@@ -60,6 +60,17 @@ export const logonWorkSchema = z
     store: z.string().startsWith('/'),
     config: agentConfigSchema,
     password: z.string().min(1).max(4096).optional(),
+    /**
+     * Kerberos mode (`pam-hook --kerberos`), at session open: the ticket cache pam_krb5 or pam_sss put in the PAM
+     * environment (KRB5CCNAME), and the krb5.conf when PAM named one; the logon uses the ticket, no password.
+     */
+    kerberos: z
+      .object({
+        ticketCache: z.string().min(1).max(4096),
+        krb5Config: z.string().min(1).max(4096).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type LogonWork = z.output<typeof logonWorkSchema>;

@@ -5,6 +5,8 @@ import {
   changeNoticeSchema,
   createSessionRequestSchema,
   createSessionResponseSchema,
+  kerberosSessionRequestSchema,
+  kerberosSessionResponseSchema,
   parseWith,
   problemSchema,
   renewSessionResponseSchema,
@@ -13,6 +15,7 @@ import {
   workstationEventResponseSchema,
   type ChangeNotice,
   type CreateSessionResponse,
+  type KerberosSessionResponse,
   type ErrorCode,
   type RenewSessionResponse,
   type SyncRequest,
@@ -22,7 +25,13 @@ import {
   type WorkstationEventResponse,
 } from '@credroam/roaming';
 import { type DeviceKeyPair } from '../store/device-keys';
-import { renewalBody, type LogonClient, type SessionRequest } from './logon-client';
+import { type KerberosInitiator } from './kerberos-initiator';
+import {
+  renewalBody,
+  type KerberosSessionRequest,
+  type LogonClient,
+  type SessionRequest,
+} from './logon-client';
 import { retrier, withRetries, type Attempt, type Retrier, type RetryPolicy } from './retry';
 import { type SyncTrace } from './sync-trace';
 import { serverTlsError, type FetchLike } from './transport-security';
@@ -46,6 +55,8 @@ const UNAUTHENTICATED_CODES: readonly ErrorCode[] = [
   'SESSION_EXPIRED',
   'UNAUTHENTICATED',
   'INVALID_CREDENTIALS',
+  'KERBEROS_REFUSED',
+  'KERBEROS_FOREIGN_REALM',
 ];
 
 /**
@@ -79,6 +90,42 @@ export class AgentApiClient implements LogonClient {
     });
     if (!body.ok) throw RoamingError.fromInfo(body.error);
     return this.post(AGENT_API_PATHS.sessions, () => body.value, createSessionResponseSchema, {});
+  }
+
+  /**
+   * A logon with the user's Kerberos ticket (SPNEGO, RFC 4559): a fresh token per attempt (the service refuses a
+   * replayed one), the device key registered in the same request, and the service's answer checked (mutual
+   * authentication) before the session is believed. No password exists here.
+   */
+  async createKerberosSession(
+    request: KerberosSessionRequest,
+    initiator: KerberosInitiator,
+  ): Promise<KerberosSessionResponse> {
+    const body = parseWith(kerberosSessionRequestSchema, {
+      machine: request.machine,
+      devicePublicKey: request.deviceKey.spki.toString('base64'),
+      agentVersion: request.agentVersion,
+    });
+    if (!body.ok) throw RoamingError.fromInfo(body.error);
+    const payload = JSON.stringify(body.value);
+    const correlationId = randomUUID();
+    return withRetries(this.retrying, async () => {
+      const exchange = await initiator();
+      let answer: string | null = null;
+      const attempt = await this.attempt(
+        AGENT_API_PATHS.kerberosSessions,
+        payload,
+        kerberosSessionResponseSchema,
+        { authorization: `Negotiate ${exchange.token}`, 'x-correlation-id': correlationId },
+        {
+          onHeaders: (headers) => {
+            answer = /^Negotiate\s+(\S+)$/i.exec(headers.get('www-authenticate') ?? '')?.[1] ?? null;
+          },
+        },
+      );
+      if ('done' in attempt) await exchange.finish(answer);
+      return attempt;
+    });
   }
 
   sync(
@@ -140,7 +187,11 @@ export class AgentApiClient implements LogonClient {
     payload: string,
     schema: S,
     headers: Record<string, string>,
-    { timeoutMs = this.timeoutMs, stop }: { timeoutMs?: number; stop?: AbortSignal },
+    {
+      timeoutMs = this.timeoutMs,
+      stop,
+      onHeaders,
+    }: { timeoutMs?: number; stop?: AbortSignal; onHeaders?: (headers: Headers) => void },
   ): Promise<Attempt<z.output<S>>> {
     let response: Response;
     try {
@@ -166,6 +217,7 @@ export class AgentApiClient implements LogonClient {
       };
     }
     const text = await response.text().catch(() => '');
+    onHeaders?.(response.headers);
     if (response.ok) return { done: this.validate(schema, text, path) };
     const problem = this.problem(text);
     const message = problem?.message ?? `server answered ${response.status} ${response.statusText}`.trim();

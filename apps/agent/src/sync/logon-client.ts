@@ -22,6 +22,9 @@ export interface SessionRequest {
   agentVersion: string;
 }
 
+/** A Kerberos logon registers the device as a password logon does; the ticket, not the request, names the user. */
+export type KerberosSessionRequest = Omit<SessionRequest, 'user' | 'password'>;
+
 /**
  * logon-events as the agent sees it, over HTTP (AgentApiClient) or over the broker (AmqpLogonClient). Every answer
  * is validated against its contract before anyone acts on it; transient failures are retried inside.

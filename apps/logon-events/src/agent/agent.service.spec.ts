@@ -7,6 +7,7 @@ import { RateLimitStore } from '../rate-limit/rate-limit.store';
 import { RateLimits } from '../rate-limit/rate-limits';
 import { DeviceProofVerifier } from '../sessions/device-proof.verifier';
 import { type SessionsService } from '../sessions/sessions.service';
+import { type KerberosLogonService } from '../sessions/kerberos-logon.service';
 import { type SessionRenewalService } from '../sessions/session-renewal.service';
 import { type SyncService } from '../sync/sync.service';
 import { type WorkstationEventsService } from '../workstation/workstation-events.service';
@@ -49,6 +50,7 @@ function setup(userBurst = 5) {
   );
   const agent = new AgentService({
     sessions,
+    kerberos: {} as unknown as KerberosLogonService,
     renewals,
     syncs,
     workstationEvents,

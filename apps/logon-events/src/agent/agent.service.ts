@@ -3,6 +3,7 @@ import {
   RoamingError,
   type ChangeNotice,
   type CreateSessionResponse,
+  type KerberosSessionResponse,
   type PolicyResponse,
   type RenewSessionResponse,
   type SyncResponse,
@@ -15,6 +16,7 @@ import { type DeviceProof, type DeviceProofVerifier } from '../sessions/device-p
 import { type SessionRenewalService } from '../sessions/session-renewal.service';
 import { type SessionClaims } from '../sessions/session-token';
 import { type SessionsService } from '../sessions/sessions.service';
+import { type KerberosLogonService } from '../sessions/kerberos-logon.service';
 import { type SyncService } from '../sync/sync.service';
 import { type WorkstationEventsService } from '../workstation/workstation-events.service';
 
@@ -27,6 +29,7 @@ export type Caller =
 
 export interface AgentDependencies {
   sessions: SessionsService;
+  kerberos: KerberosLogonService;
   renewals: SessionRenewalService;
   syncs: SyncService;
   workstationEvents: WorkstationEventsService;
@@ -53,6 +56,30 @@ export class AgentService {
       { transport: caller.transport, source: limited.source },
       correlationId,
     );
+  }
+
+  /**
+   * A logon with a Kerberos ticket (HTTP only: SPNEGO rides on the Authorization header). Rated per client before
+   * the ticket is checked and per login and client after, as a password logon; returns the acceptor's token for
+   * mutual authentication beside the session.
+   */
+  async createKerberosSession(
+    authorization: string | undefined,
+    body: unknown,
+    caller: Extract<Caller, { transport: 'http' }>,
+    correlationId: string,
+  ): Promise<{ session: KerberosSessionResponse; response: string | null }> {
+    const limited = limitedCaller(caller);
+    await this.deps.limits.client({ caller: limited, correlationId });
+    const { identity, device } = await this.deps.kerberos.authenticate(
+      authorization,
+      body,
+      limited.source,
+      correlationId,
+    );
+    await this.deps.limits.logon({ caller: limited, login: identity.user.login, correlationId });
+    const session = await this.deps.kerberos.logOn(identity, device, correlationId);
+    return { session, response: identity.response };
   }
 
   /** The proof is in the body on both transports: it signs the token, which the renewal replaces. */

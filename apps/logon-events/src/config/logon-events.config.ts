@@ -6,6 +6,7 @@ import { envWholeNumber, httpListenerTls, type TlsIdentity } from '@credroam/pla
 import { parseWith, RoamingError } from '@credroam/roaming';
 import { SERVICE_CHANNEL_KEY_BYTES } from '@credroam/sealing';
 import { type RateLimitSettings } from '../rate-limit/rate-limits';
+import { type KerberosSettings } from '../sessions/kerberos-logon.service';
 import { SESSION_KEY_MIN_BYTES } from '../sessions/session-token';
 
 const count = (min: number, max: number, fallback: number) => envWholeNumber(min, max).default(fallback);
@@ -32,6 +33,17 @@ const envSchema = z.object({
   CREDROAM_LOGON_TLS_CERT_FILE: z.string().min(1).optional(),
   CREDROAM_LOGON_TLS_KEY_FILE: z.string().min(1).optional(),
   CREDROAM_LOGON_ALLOW_PLAINTEXT: z.enum(['true', 'false']).default('false'),
+  CREDROAM_KERBEROS_KEYTAB: z.string().min(1).optional(),
+  CREDROAM_KERBEROS_SERVICE_PRINCIPAL: z
+    .string()
+    .regex(/^[^@\s/]+\/[^@\s]+@[^@\s]+$/, {
+      message: 'must be service/host@REALM, e.g. HTTP/logon.corp@CORP',
+    })
+    .optional(),
+  CREDROAM_KERBEROS_REALM: z
+    .string()
+    .regex(/^[^@\s]+$/)
+    .optional(),
 });
 
 /** The listener's variables, for messages that name them. */
@@ -61,6 +73,8 @@ export interface LogonEventsConfig {
   amqpIngress: boolean;
   /** When failed logons per user or per HTTP source raise logon.failures-exceeded (shared with Redis). */
   logonFailures: LogonFailureThresholds;
+  /** The Kerberos logon's keytab and identity (CREDROAM_KERBEROS_*); null: password logons only. */
+  kerberos: KerberosSettings | null;
 }
 
 /** A key file holds the key base64-encoded (as `openssl rand -base64 32` writes it). */
@@ -136,5 +150,29 @@ export function loadLogonEventsConfig(env: NodeJS.ProcessEnv = process.env): Log
       threshold: values.CREDROAM_LOGON_FAILURE_THRESHOLD,
       windowMs: values.CREDROAM_LOGON_FAILURE_WINDOW_SECONDS * 1000,
     },
+    kerberos: kerberosSettings(values),
   };
+}
+
+/** Both the keytab and the principal, or neither; the realm defaults to the principal's. */
+function kerberosSettings(values: z.output<typeof envSchema>): KerberosSettings | null {
+  const keytab = values.CREDROAM_KERBEROS_KEYTAB;
+  const servicePrincipal = values.CREDROAM_KERBEROS_SERVICE_PRINCIPAL;
+  if (keytab === undefined && servicePrincipal === undefined) return null;
+  if (keytab === undefined || servicePrincipal === undefined)
+    throw new RoamingError(
+      'INVALID_INPUT',
+      'logon-events configuration: CREDROAM_KERBEROS_KEYTAB and CREDROAM_KERBEROS_SERVICE_PRINCIPAL go together',
+    );
+  try {
+    readFileSync(keytab);
+  } catch (error) {
+    throw new RoamingError(
+      'INVALID_INPUT',
+      `CREDROAM_KERBEROS_KEYTAB: cannot read the keytab ${keytab}: ${(error as Error).message}`,
+    );
+  }
+  const realm =
+    values.CREDROAM_KERBEROS_REALM ?? servicePrincipal.slice(servicePrincipal.lastIndexOf('@') + 1);
+  return { keytab, servicePrincipal, realm };
 }

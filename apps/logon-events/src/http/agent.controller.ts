@@ -19,6 +19,24 @@ export class AgentController {
     return this.agent.createSession(body, caller(request), tagged(request, response));
   }
 
+  /** RFC 4559: the ticket in `Authorization: Negotiate`, the acceptor's answer in `WWW-Authenticate: Negotiate`. */
+  @Post(AGENT_API_PATHS.kerberosSessions)
+  @HttpCode(201)
+  async createKerberosSession(
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const { session, response: answer } = await this.agent.createKerberosSession(
+      request.header('authorization'),
+      body,
+      caller(request),
+      tagged(request, response),
+    );
+    if (answer !== null) response.setHeader('WWW-Authenticate', `Negotiate ${answer}`);
+    return session;
+  }
+
   @Post(AGENT_API_PATHS.renewSession)
   @HttpCode(200)
   renewSession(
@@ -69,7 +87,7 @@ export class AgentController {
   }
 }
 
-function caller(request: Request): Caller {
+function caller(request: Request): Extract<Caller, { transport: 'http' }> {
   return { transport: 'http', clientAddress: request.socket.remoteAddress ?? 'unknown' };
 }
 

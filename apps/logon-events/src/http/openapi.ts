@@ -3,6 +3,8 @@ import {
   changeNoticeSchema,
   createSessionRequestSchema,
   createSessionResponseSchema,
+  kerberosSessionRequestSchema,
+  kerberosSessionResponseSchema,
   policyResponseSchema,
   problemSchema,
   renewSessionRequestSchema,
@@ -56,6 +58,24 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '201': { description: 'Session created', content: json('CreateSessionResponse') },
             ...errors,
+          },
+        },
+      },
+      [AGENT_API_PATHS.kerberosSessions]: {
+        post: {
+          summary:
+            'Log on with a Kerberos ticket instead of a password (SPNEGO, RFC 4559): `Authorization: Negotiate ' +
+            '<token>` for the service principal CREDROAM_KERBEROS_SERVICE_PRINCIPAL; the client principal ' +
+            'login@REALM names the user (realm CREDROAM_KERBEROS_REALM only); the device key is registered as in ' +
+            'a password logon. The 201 carries `WWW-Authenticate: Negotiate <token>` for mutual authentication. ' +
+            '401 KERBEROS_REFUSED (ticket invalid, expired, replayed, for another service; account missing, ' +
+            'disabled or locked), 401 KERBEROS_FOREIGN_REALM, 501 KERBEROS_NOT_CONFIGURED (no keytab)',
+          security: [{ negotiate: [] }],
+          requestBody: { required: true, content: json('KerberosSessionRequest') },
+          responses: {
+            '201': { description: 'Session created', content: json('KerberosSessionResponse') },
+            ...errors,
+            '501': problem('This service has no keytab configured (KERBEROS_NOT_CONFIGURED)'),
           },
         },
       },
@@ -121,10 +141,15 @@ export function openApiDocument(): Record<string, unknown> {
       '/metrics': METRICS_OPENAPI_PATH,
     },
     components: {
-      securitySchemes: { session: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        session: { type: 'http', scheme: 'bearer' },
+        negotiate: { type: 'http', scheme: 'negotiate' },
+      },
       schemas: {
         CreateSessionRequest: jsonSchema(createSessionRequestSchema, 'input'),
         CreateSessionResponse: jsonSchema(createSessionResponseSchema, 'output'),
+        KerberosSessionRequest: jsonSchema(kerberosSessionRequestSchema, 'input'),
+        KerberosSessionResponse: jsonSchema(kerberosSessionResponseSchema, 'output'),
         RenewSessionRequest: jsonSchema(renewSessionRequestSchema, 'input'),
         RenewSessionResponse: jsonSchema(renewSessionResponseSchema, 'output'),
         WorkstationEventRequest: jsonSchema(workstationEventRequestSchema, 'input'),

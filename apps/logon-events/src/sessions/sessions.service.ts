@@ -12,6 +12,7 @@ import {
   type CreateSessionResponse,
   type DirectoryUser,
   type LOGON_FAILURE_REASONS,
+  type LOGON_METHODS,
   type RoamingEvent,
 } from '@credroam/roaming';
 import { EventFactory } from '../events/event.factory';
@@ -28,6 +29,10 @@ import { renewableUntil } from './session-renewal.service';
 import { checkTransport, SessionTokenSigner, type SessionClaims } from './session-token';
 
 export type Transport = 'http' | 'amqp';
+export type LogonMethod = (typeof LOGON_METHODS)[number];
+
+/** The device a logon registers: its key pair's public half, and what the session and events name it by. */
+export type LogonDevice = Pick<CreateSessionRequest, 'machine' | 'devicePublicKey' | 'agentVersion'>;
 
 /** Where a logon came from: its transport, and the client address over HTTP (the ingress over AMQP). */
 export interface LogonOrigin {
@@ -71,7 +76,7 @@ export class SessionsService {
     const { transport } = origin;
     const schema = transport === 'http' ? createSessionRequestSchema : amqpCreateSessionRequestSchema;
     const request = unwrap(parseWith(schema, body, 'INVALID_INPUT'));
-    const { directory, crypto, clock, signer, policies } = this.deps;
+    const { directory } = this.deps;
     // Before the password is checked, grants cover this logon attempt only: its login and device.
     const attempt = {
       login: request.user,
@@ -99,17 +104,32 @@ export class SessionsService {
         }
         throw error;
       });
+    return this.openSession(user, request, transport, 'password', correlationId);
+  }
+
+  /**
+   * The session of an authenticated user (by password, or by Kerberos ticket in KerberosLogonService): registers
+   * the device key (the hash key sealed to it), resolves the policy, signs the token, publishes session.opened.
+   */
+  async openSession(
+    user: DirectoryUser,
+    device: LogonDevice,
+    transport: Transport,
+    method: LogonMethod,
+    correlationId: string,
+  ): Promise<CreateSessionResponse> {
+    const { directory, crypto, clock, signer, policies } = this.deps;
     const [certificate, policy, hashKey] = await Promise.all([
       crypto.transportCertificate(correlationId),
       directory.resolvePolicy({ userDn: user.dn, groups: user.groups }, correlationId),
       crypto.sealForDevice(
         {
           user: { stableId: user.stableId, login: user.login },
-          devicePublicKey: request.devicePublicKey,
+          devicePublicKey: device.devicePublicKey,
           items: [],
           includeHashKey: true,
         },
-        { login: user.login, stableId: user.stableId, dn: user.dn, devicePublicKey: request.devicePublicKey },
+        { login: user.login, stableId: user.stableId, dn: user.dn, devicePublicKey: device.devicePublicKey },
         correlationId,
       ),
     ]);
@@ -121,8 +141,8 @@ export class SessionsService {
       login: user.login,
       dn: user.dn,
       stableId: user.stableId,
-      machine: request.machine,
-      devicePublicKey: request.devicePublicKey,
+      machine: device.machine,
+      devicePublicKey: device.devicePublicKey,
       transport,
       authAt: now,
       exp: now + this.settings.sessionLifetimeMs,
@@ -133,12 +153,12 @@ export class SessionsService {
       this.factory.event('session.opened', {
         correlationId,
         user: user.login,
-        machine: request.machine,
-        payload: { transport, agentVersion: request.agentVersion, expiresAt },
+        machine: device.machine,
+        payload: { transport, agentVersion: device.agentVersion, expiresAt, method },
       }),
     ]);
     this.deps.log.info(
-      { correlationId, user: user.login, machine: request.machine, transport },
+      { correlationId, user: user.login, machine: device.machine, transport, method },
       'session opened',
     );
     return {
@@ -161,22 +181,36 @@ export class SessionsService {
     reason: (typeof LOGON_FAILURE_REASONS)[number],
     correlationId: string,
   ): Promise<void> {
+    const source = origin.transport === 'amqp' ? AMQP_INGRESS_SOURCE : origin.source;
+    const failed = this.factory.event('logon.failed', {
+      correlationId,
+      user: request.user,
+      machine: request.machine,
+      payload: { reason, transport: origin.transport, source },
+    });
+    this.deps.log.warn({ correlationId, user: request.user, source, reason }, 'logon failed');
+    await this.reportFailure(failed, request.user, origin, correlationId);
+  }
+
+  /**
+   * Publishes a failed logon's event (logon.failed, logon.kerberos-refused), and logon.failures-exceeded when this
+   * failure takes its user (when known) or its source over the threshold.
+   */
+  async reportFailure(
+    failed: RoamingEvent,
+    user: string | null,
+    origin: LogonOrigin,
+    correlationId: string,
+  ): Promise<void> {
     const { threshold, windowMs } = this.deps.failures.thresholds;
     const source = origin.transport === 'amqp' ? AMQP_INGRESS_SOURCE : origin.source;
-    const events: RoamingEvent[] = [
-      this.factory.event('logon.failed', {
-        correlationId,
-        user: request.user,
-        machine: request.machine,
-        payload: { reason, transport: origin.transport, source },
-      }),
-    ];
+    const events: RoamingEvent[] = [failed];
     const alert = (scope: 'user' | 'source', failures: number | null) => {
       if (failures === null) return;
       events.push(
         this.factory.event('logon.failures-exceeded', {
           correlationId,
-          user: scope === 'user' ? request.user : null,
+          user: scope === 'user' ? user : null,
           machine: null,
           payload: {
             scope,
@@ -188,10 +222,9 @@ export class SessionsService {
         }),
       );
     };
-    alert('user', await this.deps.failures.record(`user:${request.user.toLowerCase()}`));
+    if (user !== null) alert('user', await this.deps.failures.record(`user:${user.toLowerCase()}`));
     // Every AMQP logon shares the ingress as its source: counting them together would only lock out everyone.
     if (origin.transport === 'http') alert('source', await this.deps.failures.record(`source:${source}`));
-    this.deps.log.warn({ correlationId, user: request.user, source, reason }, 'logon failed');
     await this.publish(events);
   }
 

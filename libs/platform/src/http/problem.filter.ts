@@ -51,8 +51,8 @@ export function toRoamingError(exception: unknown): RoamingError {
 export class ProblemFilter implements ExceptionFilter {
   constructor(
     private readonly log: ProblemLog,
-    /** The realm of WWW-Authenticate. */
-    private readonly realm = 'credroam',
+    /** The WWW-Authenticate challenge of a 401, by request when routes authenticate differently. */
+    private readonly challenge: string | ((request: Request) => string) = 'Bearer realm="credroam"',
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -85,7 +85,11 @@ export class ProblemFilter implements ExceptionFilter {
     }
     const retryAfter = error.details?.retryAfterSeconds;
     if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
-    if (status === 401) response.setHeader('WWW-Authenticate', `Bearer realm="${this.realm}"`);
+    if (status === 401)
+      response.setHeader(
+        'WWW-Authenticate',
+        typeof this.challenge === 'string' ? this.challenge : this.challenge(request),
+      );
     const body: Problem = { error: error.toInfo(), correlationId };
     response.setHeader(CORRELATION_HEADER, correlationId);
     response.status(status).json(body);

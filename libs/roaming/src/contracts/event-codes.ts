@@ -101,7 +101,8 @@ export const EVENT_CODE_INFO: Readonly<Record<EventCode, EventCodeInfo>> = Objec
   4625: {
     name: 'LOGON_FAILED',
     level: 'warning',
-    description: 'A logon failed (Windows Security event 4625): wrong password or unknown user.',
+    description:
+      'A logon failed (Windows Security event 4625): wrong password, unknown user or refused Kerberos ticket.',
   },
 });
 
@@ -150,6 +151,9 @@ export const FAILURE_EVENT_CODE_BY_ERROR: Readonly<Record<ErrorCode, FailureEven
   DIRECTORY_SCHEMA_MISSING: 1012,
   USER_NOT_FOUND: 1001,
   INVALID_CREDENTIALS: 1001,
+  KERBEROS_REFUSED: 1001,
+  KERBEROS_FOREIGN_REALM: 1001,
+  KERBEROS_NOT_CONFIGURED: 1001,
   INTEGRITY_CHECK_FAILED: 1001,
   CRYPTO_PARSE_FAILED: 1001,
   KEY_MISMATCH: 1001,

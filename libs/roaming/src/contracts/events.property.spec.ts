@@ -11,6 +11,7 @@ import {
   EVENT_CATALOG,
   EVENT_TYPES,
   LOGON_FAILURE_REASONS,
+  KERBEROS_REFUSALS,
   RATE_LIMITS,
   parseEvent,
   RENEWAL_REFUSALS,
@@ -52,6 +53,7 @@ const PAYLOADS: { [T in EventType]: fc.Arbitrary<EventPayload<T>> } = {
     transport: fc.constantFrom('http' as const, 'amqp' as const),
     agentVersion: fc.stringMatching(/^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/),
     expiresAt: instant,
+    method: fc.constantFrom('password' as const, 'kerberos' as const),
   }),
   'session.renewed': fc.record({
     transport: fc.constantFrom('http' as const, 'amqp' as const),
@@ -72,6 +74,12 @@ const PAYLOADS: { [T in EventType]: fc.Arbitrary<EventPayload<T>> } = {
     reason: fc.constantFrom(...LOGON_FAILURE_REASONS),
     transport: fc.constantFrom('http' as const, 'amqp' as const),
     source: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant(AMQP_INGRESS_SOURCE)),
+  }),
+  'logon.kerberos-refused': fc.record({
+    reason: fc.constantFrom(...KERBEROS_REFUSALS),
+    principal: fc.option(fc.constantFrom('alice@CREDROAM.TEST', 'bob@OTHER.TEST'), { nil: null }),
+    transport: fc.constant('http' as const),
+    source: fc.oneof(fc.ipV4(), fc.ipV6()),
   }),
   'logon.failures-exceeded': fc
     .record({

@@ -74,6 +74,25 @@ export const RATE_LIMITS = ['client', 'logon', 'user'] as const;
 /** Why a logon failed, as the gateway answered it (an unknown login and a wrong password look alike to clients). */
 export const LOGON_FAILURE_REASONS = ['INVALID_CREDENTIALS', 'USER_NOT_FOUND'] as const;
 
+/**
+ * Why a Kerberos logon was refused: the keytab did not accept the ticket (invalid, expired, replayed), it was for
+ * another service principal, the client is of another realm or is not a user principal, or its directory account
+ * is missing or not usable.
+ */
+export const KERBEROS_REFUSALS = [
+  'ticket-refused',
+  'wrong-service',
+  'foreign-realm',
+  'not-a-user',
+  'missing',
+  'disabled',
+  'locked',
+] as const;
+export type KerberosRefusal = (typeof KERBEROS_REFUSALS)[number];
+
+/** How a session's user authenticated. */
+export const LOGON_METHODS = ['password', 'kerberos'] as const;
+
 /** credroam's services, as supervisors and operators name them. */
 export const CREDROAM_SERVICES = ['directory-gateway', 'token-crypto', 'logon-events', 'audit'] as const;
 
@@ -140,9 +159,11 @@ export const EVENT_CATALOG = Object.freeze({
         transport: z.enum(['http', 'amqp']),
         agentVersion: agentVersionSchema,
         expiresAt: isoInstantSchema,
+        /** Absent in events of agents before Kerberos logons: a password. */
+        method: z.enum(LOGON_METHODS).optional(),
       })
       .strict(),
-    summary: 'A user authenticated from a workstation and got a session.',
+    summary: 'A user authenticated from a workstation (password or Kerberos ticket) and got a session.',
   }),
   'session.renewed': defineEvent({
     version: 1,
@@ -193,6 +214,25 @@ export const EVENT_CATALOG = Object.freeze({
       })
       .strict(),
     summary: 'A logon was refused: wrong password or unknown user (Windows Security 4625).',
+  }),
+  'logon.kerberos-refused': defineEvent({
+    version: 1,
+    codes: [4625],
+    // user is the directory login when the ticket named one of this realm; null when it could not be read or named
+    // another realm (the principal as the ticket gave it is then in the payload, when known).
+    requires: { user: false, machine: true },
+    payload: z
+      .object({
+        reason: z.enum(KERBEROS_REFUSALS),
+        /** The client principal (`name@REALM`) of a ticket the keytab accepted; null when it did not. */
+        principal: z.string().min(3).max(512).nullable(),
+        transport: z.literal('http'),
+        source: logonSourceSchema,
+      })
+      .strict(),
+    summary:
+      'A Kerberos logon was refused: a ticket the keytab does not accept (invalid, expired, replayed, another ' +
+      'service), a foreign realm, or a directory account that is missing or not usable (Windows Security 4625).',
   }),
   'logon.failures-exceeded': defineEvent({
     version: 1,

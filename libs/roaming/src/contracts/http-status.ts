@@ -27,7 +27,11 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'UNAUTHENTICATED':
     case 'SESSION_EXPIRED':
     case 'INVALID_CREDENTIALS':
+    case 'KERBEROS_REFUSED':
+    case 'KERBEROS_FOREIGN_REALM':
       return 401;
+    case 'KERBEROS_NOT_CONFIGURED':
+      return 501;
     case 'FORBIDDEN':
     case 'GRANT_REQUIRED':
     case 'GRANT_INVALID':

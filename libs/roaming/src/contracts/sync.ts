@@ -40,6 +40,8 @@ export const AGENT_API_PATHS = Object.freeze({
   policy: '/v1/policy',
   events: '/v1/events',
   changes: '/v1/changes/wait',
+  /** create-session with a Kerberos ticket: `Authorization: Negotiate <SPNEGO token>`, no password. */
+  kerberosSessions: '/v1/sessions/kerberos',
 } as const);
 
 /**
@@ -115,6 +117,30 @@ export const amqpCreateSessionRequestSchema = z
   .strict();
 export type AmqpCreateSessionRequest = z.output<typeof amqpCreateSessionRequestSchema>;
 
+/**
+ * HTTP body of `POST /v1/sessions/kerberos`: the device to register, nothing that authenticates. The user is the
+ * client principal of the Kerberos ticket in `Authorization: Negotiate <token>` (RFC 4559), never the body.
+ */
+export const kerberosSessionRequestSchema = z
+  .object({
+    machine: createSessionShape.machine,
+    devicePublicKey: createSessionShape.devicePublicKey,
+    agentVersion: createSessionShape.agentVersion,
+  })
+  .strict();
+export type KerberosSessionRequest = z.output<typeof kerberosSessionRequestSchema>;
+
+/** A base64 GSSAPI/SPNEGO token (RFC 4559); bounded, as a ticket with a large PAC is still well under 64 KiB. */
+export const negotiateTokenSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{16,87380}={0,2}$/, { message: 'a Negotiate token must be base64' });
+
+/** The token of an `Authorization: Negotiate <token>` header, or undefined when the header is of another scheme. */
+export function negotiateToken(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Negotiate\s+(\S+)$/i.exec(header.trim());
+  return match ? match[1] : undefined;
+}
+
 export const createSessionResponseSchema = z
   .object({
     sessionToken: sessionTokenSchema,
@@ -129,6 +155,12 @@ export const createSessionResponseSchema = z
   })
   .strict();
 export type CreateSessionResponse = z.output<typeof createSessionResponseSchema>;
+
+/** The answer to a Kerberos logon: a session as for a password, and the directory login the ticket mapped to. */
+export const kerberosSessionResponseSchema = createSessionResponseSchema
+  .extend({ user: loginNameSchema })
+  .strict();
+export type KerberosSessionResponse = z.output<typeof kerberosSessionResponseSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // renew-session

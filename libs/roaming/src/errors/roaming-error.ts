@@ -36,6 +36,11 @@ export const ERROR_CODES = [
   'DIRECTORY_SCHEMA_MISSING',
   'USER_NOT_FOUND',
   'INVALID_CREDENTIALS',
+  // Kerberos logon (SPNEGO): a ticket the keytab does not accept (invalid, expired, replayed, for another service),
+  // a client of another realm than the configured one, a service with no keytab configured
+  'KERBEROS_REFUSED',
+  'KERBEROS_FOREIGN_REALM',
+  'KERBEROS_NOT_CONFIGURED',
   // crypto
   'INTEGRITY_CHECK_FAILED',
   'CRYPTO_PARSE_FAILED',

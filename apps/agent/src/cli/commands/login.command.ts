@@ -4,6 +4,8 @@ import { loginNameSchema, machineIdSchema, RoamingError } from '@credroam/roamin
 import { SESSION_CA_MAX_CHARS } from '../../store/session.file';
 import { transportCertificate } from '../../sync/credentials';
 import { displayServer } from '../../sync/logon-client';
+import { AgentApiClient } from '../../sync/agent-api.client';
+import { gssapiInitiator } from '../../sync/kerberos-initiator';
 import { LoginService } from '../../sync/login.service';
 import { plainServerRefusal, type TransportSecurity } from '../../sync/transport-security';
 import { requiredOption, stringOption, type CommandArguments } from '../arguments';
@@ -15,9 +17,12 @@ export const loginCommand: Command = {
   name: 'login',
   summary: 'log on to logon-events and register this device',
   usage: `usage: credroam-agent login --server URL --user USER --password-stdin [--machine ID] [--ca-file FILE]
+       credroam-agent login --server URL --kerberos [--service-principal HTTP@HOST] [--machine ID] [--ca-file FILE]
 
 Creates a session, generating the device key pair on first use. The password is read from standard input (first
-line), never from the command line.
+line), never from the command line. With --kerberos there is no password: the user's Kerberos ticket (KRB5CCNAME,
+from kinit, pam_krb5 or SSSD) authenticates over SPNEGO, and the service's answer is checked (mutual
+authentication).
   --server URL       logon-events over HTTP(S), e.g. https://logon.example.com:8440, or the broker its AMQP
                      ingress listens on, e.g. amqps://hook:secret@mq.example.com/credroam?namespace=credroam;
                      a plain http:// or amqp:// server is refused unless it is on this machine's loopback address
@@ -26,8 +31,11 @@ line), never from the command line.
   --insecure         accept a plain http:// or amqp:// server that is not on the loopback address: the network
                      can then read the password or broker password and the session (never turns off
                      certificate checks)
-  --user USER        login name
-  --password-stdin   required: read the password from standard input
+  --user USER        login name (with --kerberos: optional, then the ticket's user must be this one)
+  --password-stdin   required without --kerberos: read the password from standard input
+  --kerberos         http(s) only: log on with the Kerberos ticket of the ticket cache instead of a password
+  --service-principal NAME
+                     with --kerberos: the service's host-based name (default HTTP@<the --server host>)
   --machine ID       this workstation's id (default: the host name)
   --key-type T       p-256 (default) or rsa-3072: the device key generated at the first login
   --transport-certificate FILE
@@ -43,12 +51,19 @@ line), never from the command line.
     'transport-certificate': { type: 'string' },
     'ca-file': { type: 'string' },
     insecure: { type: 'boolean' },
+    kerberos: { type: 'boolean' },
+    'service-principal': { type: 'string' },
   },
   positionals: { min: 0, max: 0, names: '' },
   async run(context, { values }) {
     const server = requiredOption(values, 'server');
-    const user = requiredOption(values, 'user');
-    if (values['password-stdin'] !== true) throw new UsageError('--password-stdin is required');
+    const kerberos = values.kerberos === true;
+    if (kerberos && values['password-stdin'] === true)
+      throw new UsageError('--kerberos logs on with the ticket: no --password-stdin');
+    if (!kerberos && stringOption(values, 'service-principal') !== undefined)
+      throw new UsageError('--service-principal applies to --kerberos only');
+    const user = kerberos ? stringOption(values, 'user') : requiredOption(values, 'user');
+    if (!kerberos && values['password-stdin'] !== true) throw new UsageError('--password-stdin is required');
     let url: URL;
     try {
       url = new URL(server);
@@ -60,11 +75,14 @@ line), never from the command line.
       throw new UsageError('--server must be an http(s) or amqp(s) URL');
     }
     const security = transportSecurity(url, values, context.environment.env);
+    if (kerberos && overBroker)
+      throw new UsageError('--kerberos needs an http(s) --server: SPNEGO rides on HTTP, not on the broker');
     const pinnedFile = stringOption(values, 'transport-certificate');
     if (pinnedFile !== undefined && !overBroker) {
       throw new UsageError('--transport-certificate applies to an amqp(s) --server only');
     }
-    if (!loginNameSchema.safeParse(user).success) throw new UsageError('--user is not a valid login name');
+    if (user !== undefined && !loginNameSchema.safeParse(user).success)
+      throw new UsageError('--user is not a valid login name');
     const machine =
       stringOption(values, 'machine') ?? context.store().session.read()?.machine ?? defaultMachineId();
     if (!machineIdSchema.safeParse(machine).success) {
@@ -73,6 +91,27 @@ line), never from the command line.
     const keyType = stringOption(values, 'key-type') ?? 'p-256';
     if (keyType !== 'p-256' && keyType !== 'rsa-3072')
       throw new UsageError('--key-type must be p-256 or rsa-3072');
+    if (kerberos) {
+      const service =
+        stringOption(values, 'service-principal') ?? `HTTP@${url.hostname.replace(/^\[|\]$/g, '')}`;
+      const session = await context.exclusive((store) => {
+        const client = context.clientFor(url.toString(), { security });
+        if (!(client instanceof AgentApiClient)) throw new UsageError('--kerberos needs an http(s) --server');
+        return new LoginService(store, client, context.now).loginWithKerberos(client, {
+          server: url.toString(),
+          machine,
+          deviceKeyKind: keyType,
+          security,
+          initiator: gssapiInitiator(service),
+          ...(user !== undefined ? { expectedUser: user } : {}),
+        });
+      });
+      context.io.stdout(
+        `logged in as ${session.user} with Kerberos on ${displayServer(session.server)} (machine ${session.machine}), session until ${session.expiresAt}\n`,
+      );
+      return EXIT.ok;
+    }
+    if (user === undefined) throw new UsageError('--user is required');
     const pinned = pinnedFile === undefined ? null : readCertificate(pinnedFile);
     const password = await readPassword(context);
     if (password.length === 0) throw new UsageError('no password on standard input');

@@ -15,7 +15,7 @@ import { describeFailure, EXIT } from '../exit-codes';
 export const pamHookCommand: Command = {
   name: 'pam-hook',
   summary: 'run by pam_exec at logon and logoff; never fails or holds up a logon',
-  usage: `usage: credroam-agent pam-hook [--config FILE]
+  usage: `usage: credroam-agent pam-hook [--config FILE] [--kerberos]
 
 Run by pam_exec(8), never by hand. In the auth phase (pam_exec expose_authtok) it logs the user on with the
 password from standard input and runs the logon sync; at session open and close it counts the user's sessions
@@ -23,16 +23,21 @@ and runs the logoff sync. It works as the user PAM names (it drops root's privil
 home, ~/.local/share/credroam. It always exits 0: past logonBudgetSeconds the logon proceeds and the sync
 finishes in the background. What happens goes to the system log (authpriv, tag credroam-agent).
   --config FILE   the agent configuration (default $CREDROAM_AGENT_CONFIG, else /etc/credroam/agent.json)
+  --kerberos      Kerberos single sign-on: no password; at session open, after pam_krb5 or pam_sss have put the
+                  user's ticket cache in the PAM environment (KRB5CCNAME), log on with the ticket, then sync
   --worker        internal: the hook's own background process, which reads its work from the hook's pipe
 
   auth     optional  pam_exec.so expose_authtok quiet /usr/bin/credroam-agent pam-hook
-  session  optional  pam_exec.so quiet /usr/bin/credroam-agent pam-hook`,
-  options: { config: { type: 'string' }, worker: { type: 'boolean' } },
+  session  optional  pam_exec.so quiet /usr/bin/credroam-agent pam-hook
+
+  or, with Kerberos (no auth line; after the session lines of pam_krb5 or pam_sss):
+  session  optional  pam_exec.so quiet /usr/bin/credroam-agent pam-hook --kerberos`,
+  options: { config: { type: 'string' }, worker: { type: 'boolean' }, kerberos: { type: 'boolean' } },
   positionals: { min: 0, max: 0, names: '' },
   async run(context, { values }) {
     if (values.worker === true) return runWorker(context);
     try {
-      await startLogonWork(context, stringOption(values, 'config'));
+      await startLogonWork(context, stringOption(values, 'config'), values.kerberos === true);
     } catch (error) {
       syslog('err', `pam-hook: ${describeFailure(error)}`);
     }
@@ -44,10 +49,24 @@ finishes in the background. What happens goes to the system log (authpriv, tag c
  * The part pam_exec waits for: checks what PAM and the configuration say, hands the work to a worker running as
  * the user, and waits for it at most logonBudgetSeconds.
  */
-async function startLogonWork(context: CliContext, configOption: string | undefined): Promise<void> {
+async function startLogonWork(
+  context: CliContext,
+  configOption: string | undefined,
+  kerberos: boolean,
+): Promise<void> {
   const { env } = context.environment;
   const request = pamRequestFromEnv(env);
   if (request === null) return;
+  // Kerberos mode has no password to read: the auth phase (if configured at all) is left to pam_krb5/pam_sss.
+  if (kerberos && request.phase === 'auth') return;
+  const ticketCache = kerberos && request.phase === 'open_session' ? env.KRB5CCNAME?.trim() : undefined;
+  if (kerberos && request.phase === 'open_session' && !ticketCache) {
+    syslog(
+      'notice',
+      `pam-hook: no Kerberos ticket cache for ${request.user} (KRB5CCNAME is not in the PAM environment); ` +
+        'put the hook after pam_krb5 or pam_sss',
+    );
+  }
   const config = loadAgentConfig(agentConfigPath(configOption, env));
   const account = lookupLocalAccount(request.user);
   if (account === null) {
@@ -79,6 +98,9 @@ async function startLogonWork(context: CliContext, configOption: string | undefi
     store: join(account.home, '.local', 'share', 'credroam'),
     config,
     ...(password === undefined ? {} : { password }),
+    ...(ticketCache
+      ? { kerberos: { ticketCache, ...(env.KRB5_CONFIG ? { krb5Config: env.KRB5_CONFIG } : {}) } }
+      : {}),
   };
   const finished = await startWorker(work, account, self === 0, config.logonBudgetSeconds * 1000);
   if (!finished) {
@@ -139,6 +161,11 @@ async function runWorker(context: CliContext): Promise<(typeof EXIT)[keyof typeo
   } catch {
     syslog('err', 'pam-hook worker: the hook sent no valid work (the worker is not for running by hand)');
     return EXIT.usage;
+  }
+  // libgssapi reads these from the process's environment: the worker's own is clean, so they come with the work.
+  if (work.kerberos) {
+    process.env.KRB5CCNAME = work.kerberos.ticketCache;
+    if (work.kerberos.krb5Config) process.env.KRB5_CONFIG = work.kerberos.krb5Config;
   }
   const runAgent: RunAgent = async (argv, stdin = '') => {
     const out: string[] = [];

@@ -50,6 +50,17 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventFields<T> } = {
     ...subject,
     payload: { reason: 'INVALID_CREDENTIALS', transport: 'http', source: '192.0.2.10' },
   },
+  'logon.kerberos-refused': {
+    correlationId: subject.correlationId,
+    user: null,
+    machine: subject.machine,
+    payload: {
+      reason: 'foreign-realm',
+      principal: 'alice@OTHER.TEST',
+      transport: 'http',
+      source: '192.0.2.10',
+    },
+  },
   'logon.failures-exceeded': {
     correlationId: subject.correlationId,
     user: null,
