@@ -1,8 +1,8 @@
 'use strict';
 // A throwaway Samba 4 Active Directory domain controller for tests and the local stack: the real AD schema
 // (msPKIAccountCredentials and msPKIDPAPIMasterKeys as linked DN-Binary attributes, the octet-string stamp, all
-// three confidential), AD's ACL model, demo users and credroam's two accounts with the delegation of
-// deploy/active-directory. Plain CommonJS with node built-ins only (types in samba-ad.d.cts).
+// three confidential), AD's ACL model, demo users and credroam's two accounts with the delegation that
+// deploy/active-directory/credroam-ad-delegation.txt gives as samba-tool commands (run from that file). Plain CommonJS with node built-ins only (types in samba-ad.d.cts).
 //
 // Two costs shape it (figures in README "Active Directory (Samba) for development"):
 // - Provisioning a domain takes tens of seconds on a busy machine, so it is done once per machine into a template
@@ -14,6 +14,7 @@
 //   636 matters. The forwarder lives as long as the process that started the DC.
 
 const { spawn, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -67,14 +68,6 @@ const DEMO_USERS = ['alice', 'bob', 'carol'].map((login) => ({
   displayName: `${login[0].toUpperCase()}${login.slice(1)} Demo`,
 }));
 
-// schemaIDGUIDs of AD's roaming attributes (Windows Server 2008 schema, the same in Samba) and of class user.
-const ATTRIBUTE_GUIDS = {
-  msPKIAccountCredentials: 'b8dfa744-31dc-4ef1-ac7c-84baf7ef9da7',
-  msPKIDPAPIMasterKeys: 'b3f93023-9239-4f7c-b99c-6745d87adbc2',
-  msPKIRoamingTimeStamp: '6617e4ac-a2f1-43ab-b60c-11fbd1facf05',
-};
-const USER_CLASS_GUID = 'bf967aba-0de6-11d0-a285-00aa003049e2';
-
 const log = (message) => process.stderr.write(`[samba-ad] ${message}\n`);
 
 function sambaInstalled() {
@@ -118,18 +111,31 @@ function userLdif({ login, password, displayName, description }) {
   ].join('\n');
 }
 
-/**
- * What credroam's two accounts are delegated on the domain root, inherited by user objects only (the same ACEs as
- * deploy/active-directory/credroam-ad-delegation.txt): the gateway reads, writes and reads-confidentially (CR,
- * control access) the three attributes; the admin CLI reads them only.
- */
-function delegationSddl(gatewaySid, readerSid) {
-  return Object.values(ATTRIBUTE_GUIDS)
-    .flatMap((guid) => [
-      `(OA;CIIO;RPWPCR;${guid};${USER_CLASS_GUID};${gatewaySid})`,
-      `(OA;CIIO;RPCR;${guid};${USER_CLASS_GUID};${readerSid})`,
-    ])
-    .join('');
+/** What `credroam schema --dialect active-directory` prints for delegation; its samba-tool lines are applied here. */
+const DELEGATION_FILE = path.join(
+  __dirname,
+  '..',
+  '..',
+  'deploy',
+  'active-directory',
+  'credroam-ad-delegation.txt',
+);
+/** The forest root the files in deploy/active-directory are written for. */
+const PLACEHOLDER_SUFFIX = 'DC=example,DC=com';
+const SID_PLACEHOLDER = /<([\w-]+) SID>/g;
+
+/** The `samba-tool dsacl set` lines of a delegation text: the object DN and the SDDL ACEs of each. */
+function sambaToolDelegation(text) {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('samba-tool dsacl set '))
+    .map((line) => {
+      const objectDn = /--objectdn="([^"]+)"/.exec(line)?.[1];
+      const sddl = /--sddl="([^"]+)"/.exec(line)?.[1];
+      if (!objectDn || !sddl || !/ --action=allow /.test(line))
+        throw new Error(`not a samba-tool dsacl line this script understands: ${line}`);
+      return { objectDn: objectDn.replace(PLACEHOLDER_SUFFIX, BASE_DN), sddl };
+    });
 }
 
 function sidOf(dir, login) {
@@ -145,6 +151,34 @@ function sidOf(dir, login) {
   const sid = /^objectSid: (S-[\d-]+)$/m.exec(out)?.[1];
   if (!sid) throw new Error(`no objectSid for ${login}`);
   return sid;
+}
+
+/**
+ * Runs the samba-tool lines of a delegation text (deploy/active-directory/credroam-ad-delegation.txt, as the admin
+ * CLI prints it) on the DC in `dir`, with `sids` in place of the `<name SID>` placeholders. A line naming an
+ * account that `sids` does not give is skipped: `{ 'credroam-gateway': sid }` delegates the gateway's rights only.
+ */
+function applyDelegation(dir, text, sids) {
+  const lines = sambaToolDelegation(text);
+  if (lines.length === 0) throw new Error('the delegation text has no samba-tool lines');
+  let applied = 0;
+  for (const { objectDn, sddl } of lines) {
+    const accounts = [...sddl.matchAll(SID_PLACEHOLDER)].map((match) => match[1]);
+    if (!accounts.every((account) => account in sids)) continue;
+    runTool(SAMBA_TOOL, [
+      'dsacl',
+      'set',
+      '-H',
+      path.join(dir, 'private', 'sam.ldb'),
+      '-s',
+      path.join(dir, 'etc', 'smb.conf'),
+      `--objectdn=${objectDn}`,
+      '--action=allow',
+      `--sddl=${sddl.replace(SID_PLACEHOLDER, (_, account) => sids[account])}`,
+    ]);
+    applied += 1;
+  }
+  if (applied === 0) throw new Error(`no samba-tool line names ${Object.keys(sids).join(', ')}`);
 }
 
 /** Provisions the domain into `dir` and adds the accounts, the password settings and the delegation. */
@@ -210,26 +244,27 @@ function provision(dir) {
   fs.writeFileSync(ldifFile, ldif);
   runTool(LDBMODIFY, ['-H', sam, ldifFile]);
   fs.rmSync(ldifFile);
-  runTool(SAMBA_TOOL, [
-    'dsacl',
-    'set',
-    '-H',
-    sam,
-    '-s',
-    smbConf,
-    `--objectdn=${BASE_DN}`,
-    '--action=allow',
-    `--sddl=${delegationSddl(sidOf(dir, SERVICE_LOGIN), sidOf(dir, READER_LOGIN))}`,
-  ]);
+  applyDelegation(dir, fs.readFileSync(DELEGATION_FILE, 'utf8'), {
+    [SERVICE_LOGIN]: sidOf(dir, SERVICE_LOGIN),
+    [READER_LOGIN]: sidOf(dir, READER_LOGIN),
+  });
 }
 
-/** Keyed by our template version and Samba's, so that an upgraded Samba provisions afresh. */
+/**
+ * Keyed by our template version, Samba's, and the delegation's samba-tool lines, so that an upgraded Samba or a
+ * changed delegation provisions afresh.
+ */
 function templateDir() {
   const samba = runTool(SAMBA, ['--version'])
     .trim()
     .replace(/^Version /, '')
     .replace(/[^\w.+-]/g, '_');
-  return path.join(os.tmpdir(), `credroam-samba-ad-template-v${TEMPLATE_VERSION}-${samba}`);
+  const delegation = crypto
+    .createHash('sha256')
+    .update(JSON.stringify(sambaToolDelegation(fs.readFileSync(DELEGATION_FILE, 'utf8'))))
+    .digest('hex')
+    .slice(0, 8);
+  return path.join(os.tmpdir(), `credroam-samba-ad-template-v${TEMPLATE_VERSION}-${samba}-${delegation}`);
 }
 
 /**
@@ -364,6 +399,26 @@ class SambaAdInstance extends ThrowawayServer {
     );
   }
 
+  /** Adds an enabled user (password never expires) to the running DC; returns its DN. */
+  addUser(login, password, description) {
+    const ldifFile = path.join(this.dir, `user-${crypto.randomBytes(4).toString('hex')}.ldif`);
+    fs.writeFileSync(ldifFile, userLdif({ login, password, description }));
+    try {
+      runTool(LDBMODIFY, ['-H', path.join(this.dir, 'private', 'sam.ldb'), ldifFile]);
+    } finally {
+      fs.rmSync(ldifFile, { force: true });
+    }
+    return `CN=${login},${USERS_DN}`;
+  }
+
+  sidOf(login) {
+    return sidOf(this.dir, login);
+  }
+
+  applyDelegation(text, sids) {
+    applyDelegation(this.dir, text, sids);
+  }
+
   startLogTail() {
     return `${tailOf(path.join(this.dir, 'log', 'samba.out'))}\n${tailOf(this.logFile)}`;
   }
@@ -440,5 +495,4 @@ module.exports = {
   ensureSambaInstalled,
   startSambaAd,
   DEMO_USERS,
-  ATTRIBUTE_GUIDS,
 };

@@ -58,6 +58,16 @@ export interface SambaAdHandle extends ThrowawayDirectoryAccounts {
   readonly timings: SambaAdTimings;
   /** The user with this sAMAccountName; throws when there is none. */
   user(login: string): SambaAdUser;
+  /** Adds an enabled user (password never expires) to the running DC with ldbmodify; returns its DN. */
+  addUser(login: string, password: string, description?: string): string;
+  /** objectSid of the user with this sAMAccountName (under CN=Users). */
+  sidOf(login: string): string;
+  /**
+   * Runs the `samba-tool dsacl set` lines of a delegation text (deploy/active-directory/credroam-ad-delegation.txt
+   * as `credroam schema --dialect active-directory` prints it) with `sids` in place of its `<name SID>`
+   * placeholders, e.g. `{ 'credroam-gateway': sidOf('other-account') }`; lines naming another account are skipped.
+   */
+  applyDelegation(text: string, sids: Readonly<Record<string, string>>): void;
   /** Stops samba and the forwarder and removes the directory; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -71,5 +81,3 @@ export function ensureSambaInstalled(): void;
 export function startSambaAd(options?: SambaAdOptions): Promise<SambaAdHandle>;
 /** alice, bob, carol with password `<name>-pass`. */
 export const DEMO_USERS: readonly { login: string; password: string; displayName: string }[];
-/** schemaIDGUIDs of msPKIAccountCredentials, msPKIDPAPIMasterKeys, msPKIRoamingTimeStamp. */
-export const ATTRIBUTE_GUIDS: Readonly<Record<string, string>>;
