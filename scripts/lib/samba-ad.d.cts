@@ -12,6 +12,8 @@ export interface SambaAdOptions {
   stopTimeoutMs?: number;
   /** Parent of the temporary directory, default os.tmpdir(). */
   baseDir?: string;
+  /** AD's MaxPageSize for this DC (default 1000, as provisioned): at most this many entries per page. */
+  maxPageSize?: number;
 }
 
 export interface SambaAdUser {
@@ -58,8 +60,8 @@ export interface SambaAdHandle extends ThrowawayDirectoryAccounts {
   readonly timings: SambaAdTimings;
   /** The user with this sAMAccountName; throws when there is none. */
   user(login: string): SambaAdUser;
-  /** Adds an enabled user (password never expires) to the running DC with ldbmodify; returns its DN. */
-  addUser(login: string, password: string, description?: string): string;
+  /** Adds enabled users (passwords never expire) to the running DC in one ldbmodify run; returns their DNs. */
+  addUsers(users: readonly { login: string; password: string; description?: string }[]): string[];
   /** objectSid of the user with this sAMAccountName (under CN=Users). */
   sidOf(login: string): string;
   /**
