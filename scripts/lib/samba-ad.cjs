@@ -104,9 +104,9 @@ function userLdif({ login, password, displayName, description }) {
     `userPrincipalName: ${login}@credroam.test`,
     ...(displayName ? [`displayName: ${displayName}`] : []),
     ...(description ? [`description: ${description}`] : []),
-    // NORMAL_ACCOUNT | DONT_EXPIRE_PASSWORD
-    'userAccountControl: 66048',
-    `unicodePwd:: ${unicodePwd(password)}`,
+    // NORMAL_ACCOUNT | DONT_EXPIRE_PASSWORD; without a password, Samba's default: a disabled account (and no
+    // password hashing, which is most of the time an added user takes).
+    ...(password ? ['userAccountControl: 66048', `unicodePwd:: ${unicodePwd(password)}`] : []),
     '',
   ].join('\n');
 }
@@ -427,10 +427,7 @@ class SambaAdInstance extends ThrowawayServer {
     );
   }
 
-  /**
-   * Adds enabled users (passwords never expire) to the DC in one ldbmodify run (about 1,000 a minute on a busy
-   * machine; samba-tool takes seconds per user); returns their DNs.
-   */
+  /** Adds users to the DC in one ldbmodify run (samba-tool takes seconds per user); see samba-ad.d.cts. */
   addUsers(users) {
     runLdif(this.dir, users.map((user) => userLdif(user)).join('\n'));
     return users.map((user) => `CN=${user.login},${USERS_DN}`);

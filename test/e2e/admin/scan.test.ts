@@ -1,13 +1,22 @@
 // `credroam scan` as an operator runs it (bin/credroam on the built code) against a real slapd, bound as the admin
 // CLI's read-only account of the shipped ACLs: the values Windows clients wrote (the DSInternals vectors of the
 // shared test data) and 1,000 clean users are not flagged, every planted kind is, with exit code 1; on Active
-// Directory (DN-Binary values), a value that names another entry is flagged.
+// Directory (DN-Binary values), a value that names another entry is flagged; on a real Samba AD DC, a scan over
+// more users than one page finds the value planted in the last one.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeDnBinary } from '@credroam/roaming';
-import { useSlapd, type SlapdHandle, type SlapdUserOptions } from '../../helpers/slapd';
-import { cleanToken, overLimitValues, plantedValues, windowsVectors } from '../../support/planted-values';
+import { useSambaAd } from '../../helpers/samba-ad';
+import { useSlapd, type SlapdUserOptions } from '../../helpers/slapd';
+import { type TestDirectory } from '../../support/gateway-fixtures';
+import {
+  cleanToken,
+  overLimitValues,
+  plantValue,
+  plantedValues,
+  windowsVectors,
+} from '../../support/planted-values';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const NOW = Date.now();
@@ -51,7 +60,7 @@ const openldapUsers: SlapdUserOptions[] = [
   },
 ];
 
-function scan(slapd: SlapdHandle, args: string[]) {
+function scan(slapd: TestDirectory, args: string[]) {
   const passwordFile = join(slapd.dir, 'reader.password');
   writeFileSync(passwordFile, `${slapd.readerPassword}\n`, { mode: 0o600 });
   const run = spawnSync(process.execPath, [join(ROOT, 'bin', 'credroam'), 'scan', ...args], {
@@ -154,5 +163,35 @@ describe('credroam scan, Active Directory (DN-Binary values)', () => {
     for (const finding of report.findings) {
       expect(finding).toMatchObject({ dn: `uid=mallory,${people}`, kind: 'foreign-dn' });
     }
+  });
+});
+
+// Samba 4.17 does not cap pages at lDAPAdminLimits' MaxPageSize as Windows does (found here: a page of 2000 is
+// answered with every entry), but it honours the client's page size: the scan's pages of 500 over 600 users are
+// two pages, the second reached by the cookie. On Windows the same 500 stay under the default MaxPageSize of 1000.
+describe('credroam scan, Samba AD (more users than one page)', () => {
+  const samba = useSambaAd();
+  const USERS = 600;
+  let lastDn: string;
+
+  beforeAll(async () => {
+    const started = performance.now();
+    // Without passwords: password hashing is most of the time an added user takes.
+    const dns = samba().addUsers(Array.from({ length: USERS }, (_, index) => ({ login: `bulk-${index}` })));
+    console.log(`${USERS} users added to the DC in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    lastDn = dns[USERS - 1]!;
+    await plantValue(samba(), lastDn, planted[0]!.bytes);
+  }, 60_000);
+
+  it("reads every page through the admin CLI's delegated account and flags the value planted in the last user", () => {
+    const started = performance.now();
+    const result = scan(samba(), ['--json']);
+    const seconds = (performance.now() - started) / 1000;
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.users).toBeGreaterThan(USERS);
+    expect(report.findings).toEqual([expect.objectContaining({ dn: lastDn, kind: planted[0]!.kind })]);
+    console.log(`credroam scan on Samba: ${report.users} users in ${seconds.toFixed(2)} s`);
   });
 });
