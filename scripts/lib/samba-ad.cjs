@@ -26,6 +26,7 @@ const {
   tailOf,
   withLockFile,
 } = require('./throwaway-server.cjs');
+const { createCa, issueCertificate } = require('./tls-ca.cjs');
 
 const SAMBA = '/usr/sbin/samba';
 const SAMBA_TOOL = '/usr/bin/samba-tool';
@@ -33,6 +34,18 @@ const LDBMODIFY = '/usr/bin/ldbmodify';
 const LDBSEARCH = '/usr/bin/ldbsearch';
 const UNSHARE = '/usr/bin/unshare';
 const IP = '/usr/sbin/ip';
+const NSENTER = '/usr/bin/nsenter';
+/** Runs inside the DC's namespace: unix socket argv[1] to 127.0.0.1:636; ends when its parent's pipe closes. */
+const LDAPS_RELAY = `
+const net = require('node:net');
+net.createServer((client) => {
+  const upstream = net.connect(636, '127.0.0.1');
+  const end = () => { client.destroy(); upstream.destroy(); };
+  client.on('error', end); upstream.on('error', end);
+  client.pipe(upstream).pipe(client);
+}).listen(process.argv[1]);
+process.stdin.on('end', () => process.exit(0)).resume();
+`;
 const PROVISION_SCHEMA = '/usr/share/samba/setup/ad-schema';
 // samba-ad-provision is only a Recommends of samba-ad-dc, and installs run with --no-install-recommends.
 const PACKAGES = [
@@ -372,7 +385,14 @@ class SambaAdInstance extends ThrowawayServer {
     this.port = undefined;
     this.startupMs = 0;
     this.timings = {};
-    this.forwarder = undefined;
+    this.forwarders = [];
+    this.relay = undefined;
+    this.ldapsPort = undefined;
+    this.caFile = undefined;
+  }
+
+  get ldapsUrl() {
+    return this.ldapsPort === undefined ? undefined : `ldaps://127.0.0.1:${this.ldapsPort}`;
   }
 
   get url() {
@@ -445,11 +465,11 @@ class SambaAdInstance extends ThrowawayServer {
     return `${tailOf(path.join(this.dir, 'log', 'samba.out'))}\n${tailOf(this.logFile)}`;
   }
 
-  /** A TCP port on 127.0.0.1 in this namespace that carries each connection to the DC's ldapi socket. */
-  async startForwarder() {
+  /** A TCP port on 127.0.0.1 in this namespace that carries each connection to the unix socket `target`. */
+  async forward(target, port) {
     const sockets = new Set();
     const server = net.createServer((client) => {
-      const upstream = net.connect({ path: this.ldapiPath });
+      const upstream = net.connect({ path: target });
       for (const socket of [client, upstream]) {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
@@ -464,25 +484,74 @@ class SambaAdInstance extends ThrowawayServer {
     server.unref();
     await new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.options.port, '127.0.0.1', () => resolve());
+      server.listen(port, '127.0.0.1', () => resolve());
     });
-    this.port = server.address().port;
-    this.forwarder = { server, sockets };
+    this.forwarders.push({ server, sockets });
+    return server.address().port;
+  }
+
+  async startForwarder() {
+    this.port = await this.forward(this.ldapiPath, this.options.port);
+  }
+
+  /**
+   * LDAPS: a relay inside the DC's namespace (nsenter) from a unix socket to its 127.0.0.1:636, and a forwarded
+   * TCP port here to that socket. TLS runs end to end between the client and samba; the relay sees ciphertext.
+   */
+  async startLdapsForwarder() {
+    const relaySocket = path.join(this.dir, 'run', 'ldaps.sock');
+    const relay = spawn(
+      NSENTER,
+      [`--net=/proc/${this.pid}/ns/net`, '--', process.execPath, '-e', LDAPS_RELAY, relaySocket],
+      { stdio: ['pipe', 'ignore', 'inherit'] },
+    );
+    this.relay = relay;
+    const deadline = Date.now() + 10_000;
+    while (!fs.existsSync(relaySocket)) {
+      if (relay.exitCode !== null || Date.now() > deadline) throw new Error('the LDAPS relay did not start');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    this.ldapsPort = await this.forward(relaySocket, 0);
   }
 
   async stopForwarder() {
-    const forwarder = this.forwarder;
-    if (!forwarder) return;
-    this.forwarder = undefined;
-    for (const socket of forwarder.sockets) socket.destroy();
-    await new Promise((resolve) => forwarder.server.close(() => resolve()));
+    const forwarders = this.forwarders.splice(0);
+    this.relay?.kill('SIGTERM');
+    this.relay = undefined;
+    for (const forwarder of forwarders) {
+      for (const socket of forwarder.sockets) socket.destroy();
+      await new Promise((resolve) => forwarder.server.close(() => resolve()));
+    }
   }
 
-  /** Stops samba and the forwarder and removes the directory. Safe to call twice. */
+  /** Stops samba and the forwarders and removes the directory. Safe to call twice. */
   async stop() {
     await this.stopForwarder();
     await super.stop();
   }
+}
+
+/**
+ * Samba's own TLS certificate names no IP address: a CA of this DC's own and a certificate for 127.0.0.1 (the
+ * forwarded LDAPS port), written into smb.conf before samba starts.
+ */
+function configureTls(dir) {
+  const ca = createCa(path.join(dir, 'tls'), { subject: '/CN=credroam throwaway Samba CA' });
+  const server = issueCertificate(ca, 'dc', { hosts: ['127.0.0.1'] });
+  const smbConf = path.join(dir, 'etc', 'smb.conf');
+  const settings = [
+    'tls enabled = yes',
+    `tls keyfile = ${server.keyFile}`,
+    `tls certfile = ${server.certFile}`,
+    `tls cafile = ${ca.certFile}`,
+  ];
+  fs.writeFileSync(
+    smbConf,
+    fs
+      .readFileSync(smbConf, 'utf8')
+      .replace('[global]\n', `[global]\n${settings.map((line) => `\t${line}\n`).join('')}`),
+  );
+  return ca.certFile;
 }
 
 /** Starts a throwaway Samba AD DC (see samba-ad.d.cts); stop() it when done. */
@@ -498,8 +567,10 @@ async function startSambaAd(options = {}) {
   const instance = new SambaAdInstance(dir, options);
   try {
     if (options.maxPageSize !== undefined) setMaxPageSize(dir, options.maxPageSize);
+    if (options.tls) instance.caFile = configureTls(dir);
     await instance.startProcess();
     await instance.startForwarder();
+    if (options.tls) await instance.startLdapsForwarder();
   } catch (error) {
     await instance.stop();
     throw error;

@@ -12,6 +12,11 @@ export interface SambaAdOptions {
   stopTimeoutMs?: number;
   /** Parent of the temporary directory, default os.tmpdir(). */
   baseDir?: string;
+  /**
+   * LDAPS too: a CA of this DC's own and a certificate for 127.0.0.1 (Samba's own names no IP), and the DC's port
+   * 636 forwarded to ldapsUrl. Default false.
+   */
+  tls?: boolean;
   /** AD's MaxPageSize for this DC (default 1000, as provisioned): at most this many entries per page. */
   maxPageSize?: number;
 }
@@ -38,6 +43,10 @@ export interface SambaAdHandle extends ThrowawayDirectoryAccounts {
   /** ldap://127.0.0.1:<port>, forwarded to the DC's ldapi socket by this process. */
   readonly url: string;
   readonly port: number;
+  /** ldaps://127.0.0.1:<port> when tls: TLS end to end with samba, verified with caFile. */
+  readonly ldapsUrl: string | undefined;
+  /** The CA (PEM file) that issued the DC's certificate for 127.0.0.1, when tls. */
+  readonly caFile: string | undefined;
   /** The DC's own ldapi socket (reachable from any network namespace). */
   readonly ldapiPath: string;
   readonly dir: string;

@@ -3,7 +3,8 @@
 // shared test data) and 1,000 clean users are not flagged, every planted kind is, with exit code 1; on Active
 // Directory (DN-Binary values), a value that names another entry is flagged; on a real Samba AD DC, a scan over
 // more users than one page finds the value planted in the last one.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeDnBinary } from '@credroam/roaming';
@@ -60,11 +61,17 @@ const openldapUsers: SlapdUserOptions[] = [
   },
 ];
 
-function scan(slapd: TestDirectory, args: string[]) {
+/**
+ * Runs bin/credroam scan as its own process, asynchronously: a Samba DC's port is forwarded by this process, which
+ * must keep serving it meanwhile.
+ */
+async function scan(
+  slapd: TestDirectory,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const passwordFile = join(slapd.dir, 'reader.password');
   writeFileSync(passwordFile, `${slapd.readerPassword}\n`, { mode: 0o600 });
-  const run = spawnSync(process.execPath, [join(ROOT, 'bin', 'credroam'), 'scan', ...args], {
-    encoding: 'utf8',
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'credroam'), 'scan', ...args], {
     env: {
       ...process.env,
       CREDROAM_ADMIN_LDAP_URL: slapd.url,
@@ -74,7 +81,11 @@ function scan(slapd: TestDirectory, args: string[]) {
       CREDROAM_ADMIN_LDAP_DIALECT: slapd.dialect,
     },
   });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  const output = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, ...output };
 }
 
 interface Report {
@@ -86,9 +97,9 @@ interface Report {
 describe('credroam scan, OpenLDAP', () => {
   const slapd = useSlapd({ users: openldapUsers });
 
-  it('flags nothing among the Windows vectors and 1,000 clean users, and exits 0', () => {
+  it('flags nothing among the Windows vectors and 1,000 clean users, and exits 0', async () => {
     const started = performance.now();
-    const result = scan(slapd(), ['--json', '--base', `ou=clean,${slapd().peopleDn}`]);
+    const result = await scan(slapd(), ['--json', '--base', `ou=clean,${slapd().peopleDn}`]);
     const seconds = (performance.now() - started) / 1000;
     expect(result.stderr).toBe('');
     const report = JSON.parse(result.stdout) as Report;
@@ -100,8 +111,8 @@ describe('credroam scan, OpenLDAP', () => {
     console.log(`credroam scan: ${report.users} users, ${report.values} values in ${seconds.toFixed(2)} s`);
   });
 
-  it('flags every planted kind on its user, the hoarder over limits, and exits 1', () => {
-    const result = scan(slapd(), ['--json']);
+  it('flags every planted kind on its user, the hoarder over limits, and exits 1', async () => {
+    const result = await scan(slapd(), ['--json']);
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as Report;
     const byUser = new Map<string, string[]>();
@@ -116,8 +127,8 @@ describe('credroam scan, OpenLDAP', () => {
     expect(Object.fromEntries(byUser)).toEqual(Object.fromEntries(expected));
   });
 
-  it('prints one line per finding for a person, without a hostile identifier raw', () => {
-    const result = scan(slapd(), ['--base', `ou=planted,${slapd().peopleDn}`]);
+  it('prints one line per finding for a person, without a hostile identifier raw', async () => {
+    const result = await scan(slapd(), ['--base', `ou=planted,${slapd().peopleDn}`]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('unsafe-identifier  uid=planted-1,');
     expect(result.stdout).not.toContain('\u0007');
@@ -126,12 +137,12 @@ describe('credroam scan, OpenLDAP', () => {
     );
   });
 
-  it('answers a wrong command line with exit code 2 and a bad password with exit code 1', () => {
-    expect(scan(slapd(), ['--dialect', 'novell']).code).toBe(2);
-    expect(scan(slapd(), ['--bogus']).code).toBe(2);
+  it('answers a wrong command line with exit code 2 and a bad password with exit code 1', async () => {
+    expect((await scan(slapd(), ['--dialect', 'novell'])).code).toBe(2);
+    expect((await scan(slapd(), ['--bogus'])).code).toBe(2);
     const wrong = join(slapd().dir, 'wrong.password');
     writeFileSync(wrong, 'wrong\n', { mode: 0o600 });
-    const failed = scan(slapd(), ['--password-file', wrong]);
+    const failed = await scan(slapd(), ['--password-file', wrong]);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/^credroam scan: .+\n$/);
   });
@@ -155,8 +166,8 @@ describe('credroam scan, Active Directory (DN-Binary values)', () => {
     ],
   });
 
-  it('reads the vectors in DN-Binary form and flags the values that name another entry', () => {
-    const result = scan(slapd(), ['--json']);
+  it('reads the vectors in DN-Binary form and flags the values that name another entry', async () => {
+    const result = await scan(slapd(), ['--json']);
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as Report;
     expect(report.findings.length).toBe(windowsVectors().length);
@@ -183,9 +194,9 @@ describe('credroam scan, Samba AD (more users than one page)', () => {
     await plantValue(samba(), lastDn, planted[0]!.bytes);
   }, 60_000);
 
-  it("reads every page through the admin CLI's delegated account and flags the value planted in the last user", () => {
+  it("reads every page through the admin CLI's delegated account and flags the value planted in the last user", async () => {
     const started = performance.now();
-    const result = scan(samba(), ['--json']);
+    const result = await scan(samba(), ['--json']);
     const seconds = (performance.now() - started) / 1000;
     expect(result.stderr).toBe('');
     expect(result.code).toBe(1);
