@@ -34,7 +34,7 @@ function present(entry: Entry, attributes: readonly string[]): string[] {
 }
 
 describe('directory-gateway on a real Samba AD domain controller', () => {
-  const samba = useSambaAd();
+  const samba = useSambaAd({ tls: true });
 
   describe('the active-directory dialect', () => {
     adDialectCases(samba);
@@ -190,6 +190,21 @@ describe('directory-gateway on a real Samba AD domain controller', () => {
       expect(secrets).toEqual([]);
     });
   });
+
+  it("binds over LDAPS verified against the DC's CA (a certificate for 127.0.0.1), and refuses it unverified", async () => {
+    const overLdaps = async (env: Record<string, string>) => {
+      const gateway = await gatewayUseCases(
+        loadGatewayConfig(gatewayEnv(samba(), { CREDROAM_LDAP_URL: samba().ldapsUrl!, ...env })),
+      );
+      try {
+        return await codeOf(gateway.users.lookup('alice'));
+      } finally {
+        await gateway.pool.close();
+      }
+    };
+    expect(await overLdaps({ CREDROAM_LDAP_CA_FILE: samba().caFile! })).toBe('ok');
+    expect(await overLdaps({})).not.toBe('ok');
+  }, 30_000);
 
   it("runs a DC of its own from the CLI beside the suite's, printing what to connect with, and removes it on SIGTERM", async () => {
     const cli = await startServiceProcess({
