@@ -1,8 +1,8 @@
 'use strict';
 // A throwaway Samba 4 Active Directory domain controller for tests and the local stack: the real AD schema
 // (msPKIAccountCredentials and msPKIDPAPIMasterKeys as linked DN-Binary attributes, the octet-string stamp, all
-// three confidential), AD's ACL model, demo users and credroam's two accounts with the delegation of
-// deploy/active-directory. Plain CommonJS with node built-ins only (types in samba-ad.d.cts).
+// three confidential), AD's ACL model, demo users and credroam's two accounts with the delegation that
+// deploy/active-directory/credroam-ad-delegation.txt gives as samba-tool commands (run from that file). Plain CommonJS with node built-ins only (types in samba-ad.d.cts).
 //
 // Two costs shape it (figures in README "Active Directory (Samba) for development"):
 // - Provisioning a domain takes tens of seconds on a busy machine, so it is done once per machine into a template
@@ -14,6 +14,7 @@
 //   636 matters. The forwarder lives as long as the process that started the DC.
 
 const { spawn, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -25,6 +26,7 @@ const {
   tailOf,
   withLockFile,
 } = require('./throwaway-server.cjs');
+const { createCa, issueCertificate } = require('./tls-ca.cjs');
 
 const SAMBA = '/usr/sbin/samba';
 const SAMBA_TOOL = '/usr/bin/samba-tool';
@@ -32,6 +34,18 @@ const LDBMODIFY = '/usr/bin/ldbmodify';
 const LDBSEARCH = '/usr/bin/ldbsearch';
 const UNSHARE = '/usr/bin/unshare';
 const IP = '/usr/sbin/ip';
+const NSENTER = '/usr/bin/nsenter';
+/** Runs inside the DC's namespace: unix socket argv[1] to 127.0.0.1:636; ends when its parent's pipe closes. */
+const LDAPS_RELAY = `
+const net = require('node:net');
+net.createServer((client) => {
+  const upstream = net.connect(636, '127.0.0.1');
+  const end = () => { client.destroy(); upstream.destroy(); };
+  client.on('error', end); upstream.on('error', end);
+  client.pipe(upstream).pipe(client);
+}).listen(process.argv[1]);
+process.stdin.on('end', () => process.exit(0)).resume();
+`;
 const PROVISION_SCHEMA = '/usr/share/samba/setup/ad-schema';
 // samba-ad-provision is only a Recommends of samba-ad-dc, and installs run with --no-install-recommends.
 const PACKAGES = [
@@ -68,14 +82,6 @@ const DEMO_USERS = ['alice', 'bob', 'carol'].map((login) => ({
   password: `${login}-pass`,
   displayName: `${login[0].toUpperCase()}${login.slice(1)} Demo`,
 }));
-
-// schemaIDGUIDs of AD's roaming attributes (Windows Server 2008 schema, the same in Samba) and of class user.
-const ATTRIBUTE_GUIDS = {
-  msPKIAccountCredentials: 'b8dfa744-31dc-4ef1-ac7c-84baf7ef9da7',
-  msPKIDPAPIMasterKeys: 'b3f93023-9239-4f7c-b99c-6745d87adbc2',
-  msPKIRoamingTimeStamp: '6617e4ac-a2f1-43ab-b60c-11fbd1facf05',
-};
-const USER_CLASS_GUID = 'bf967aba-0de6-11d0-a285-00aa003049e2';
 
 const log = (message) => process.stderr.write(`[samba-ad] ${message}\n`);
 
@@ -114,25 +120,38 @@ function userLdif({ login, password, displayName, description, servicePrincipalN
     ...(displayName ? [`displayName: ${displayName}`] : []),
     ...(description ? [`description: ${description}`] : []),
     ...(servicePrincipalName ? [`servicePrincipalName: ${servicePrincipalName}`] : []),
-    // NORMAL_ACCOUNT | DONT_EXPIRE_PASSWORD
-    'userAccountControl: 66048',
-    `unicodePwd:: ${unicodePwd(password)}`,
+    // NORMAL_ACCOUNT | DONT_EXPIRE_PASSWORD; without a password, Samba's default: a disabled account (and no
+    // password hashing, which is most of the time an added user takes).
+    ...(password ? ['userAccountControl: 66048', `unicodePwd:: ${unicodePwd(password)}`] : []),
     '',
   ].join('\n');
 }
 
-/**
- * What credroam's two accounts are delegated on the domain root, inherited by user objects only (the same ACEs as
- * deploy/active-directory/credroam-ad-delegation.txt): the gateway reads, writes and reads-confidentially (CR,
- * control access) the three attributes; the admin CLI reads them only.
- */
-function delegationSddl(gatewaySid, readerSid) {
-  return Object.values(ATTRIBUTE_GUIDS)
-    .flatMap((guid) => [
-      `(OA;CIIO;RPWPCR;${guid};${USER_CLASS_GUID};${gatewaySid})`,
-      `(OA;CIIO;RPCR;${guid};${USER_CLASS_GUID};${readerSid})`,
-    ])
-    .join('');
+/** What `credroam schema --dialect active-directory` prints for delegation; its samba-tool lines are applied here. */
+const DELEGATION_FILE = path.join(
+  __dirname,
+  '..',
+  '..',
+  'deploy',
+  'active-directory',
+  'credroam-ad-delegation.txt',
+);
+/** The forest root the files in deploy/active-directory are written for. */
+const PLACEHOLDER_SUFFIX = 'DC=example,DC=com';
+const SID_PLACEHOLDER = /<([\w-]+) SID>/g;
+
+/** The `samba-tool dsacl set` lines of a delegation text: the object DN and the SDDL ACEs of each. */
+function sambaToolDelegation(text) {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('samba-tool dsacl set '))
+    .map((line) => {
+      const objectDn = /--objectdn="([^"]+)"/.exec(line)?.[1];
+      const sddl = /--sddl="([^"]+)"/.exec(line)?.[1];
+      if (!objectDn || !sddl || !/ --action=allow /.test(line))
+        throw new Error(`not a samba-tool dsacl line this script understands: ${line}`);
+      return { objectDn: objectDn.replace(PLACEHOLDER_SUFFIX, BASE_DN), sddl };
+    });
 }
 
 function sidOf(dir, login) {
@@ -148,6 +167,66 @@ function sidOf(dir, login) {
   const sid = /^objectSid: (S-[\d-]+)$/m.exec(out)?.[1];
   if (!sid) throw new Error(`no objectSid for ${login}`);
   return sid;
+}
+
+/**
+ * Runs the samba-tool lines of a delegation text (deploy/active-directory/credroam-ad-delegation.txt, as the admin
+ * CLI prints it) on the DC in `dir`, with `sids` in place of the `<name SID>` placeholders. A line naming an
+ * account that `sids` does not give is skipped: `{ 'credroam-gateway': sid }` delegates the gateway's rights only.
+ */
+function applyDelegation(dir, text, sids) {
+  const lines = sambaToolDelegation(text);
+  if (lines.length === 0) throw new Error('the delegation text has no samba-tool lines');
+  let applied = 0;
+  for (const { objectDn, sddl } of lines) {
+    const accounts = [...sddl.matchAll(SID_PLACEHOLDER)].map((match) => match[1]);
+    if (!accounts.every((account) => account in sids)) continue;
+    runTool(SAMBA_TOOL, [
+      'dsacl',
+      'set',
+      '-H',
+      path.join(dir, 'private', 'sam.ldb'),
+      '-s',
+      path.join(dir, 'etc', 'smb.conf'),
+      `--objectdn=${objectDn}`,
+      '--action=allow',
+      `--sddl=${sddl.replace(SID_PLACEHOLDER, (_, account) => sids[account])}`,
+    ]);
+    applied += 1;
+  }
+  if (applied === 0) throw new Error(`no samba-tool line names ${Object.keys(sids).join(', ')}`);
+}
+
+/** Applies an LDIF of changes to the DC's database with ldbmodify (a C tool: fast, and safe while samba runs). */
+function runLdif(dir, ldif) {
+  const ldifFile = path.join(dir, `changes-${crypto.randomBytes(4).toString('hex')}.ldif`);
+  fs.writeFileSync(ldifFile, ldif);
+  try {
+    runTool(LDBMODIFY, ['-H', path.join(dir, 'private', 'sam.ldb'), ldifFile]);
+  } finally {
+    fs.rmSync(ldifFile, { force: true });
+  }
+}
+
+/**
+ * AD's MaxPageSize (lDAPAdminLimits of the Default Query Policy, 1000 as provisioned): the most entries one page
+ * of a paged search returns. Samba reads it per connection.
+ */
+function setMaxPageSize(dir, size) {
+  runLdif(
+    dir,
+    [
+      `dn: CN=Default Query Policy,CN=Query-Policies,CN=Directory Service,CN=Windows NT,CN=Services,CN=Configuration,${BASE_DN}`,
+      'changetype: modify',
+      'delete: lDAPAdminLimits',
+      'lDAPAdminLimits: MaxPageSize=1000',
+      '-',
+      'add: lDAPAdminLimits',
+      `lDAPAdminLimits: MaxPageSize=${size}`,
+      '-',
+      '',
+    ].join('\n'),
+  );
 }
 
 /** Provisions the domain into `dir` and adds the accounts, the password settings and the delegation. */
@@ -190,7 +269,6 @@ function provision(dir) {
   );
 
   // One ldbmodify (a C tool, fast) instead of a samba-tool run per user (a Python start each).
-  const sam = path.join(dir, 'private', 'sam.ldb');
   const ldif = [
     // Complexity off (pwdProperties 0) for the demo passwords, as `samba-tool domain passwordsettings set
     // --complexity=off` does.
@@ -209,30 +287,28 @@ function provision(dir) {
       description: 'credroam admin CLI read-only account',
     }),
   ].join('\n');
-  const ldifFile = path.join(dir, 'setup.ldif');
-  fs.writeFileSync(ldifFile, ldif);
-  runTool(LDBMODIFY, ['-H', sam, ldifFile]);
-  fs.rmSync(ldifFile);
-  runTool(SAMBA_TOOL, [
-    'dsacl',
-    'set',
-    '-H',
-    sam,
-    '-s',
-    smbConf,
-    `--objectdn=${BASE_DN}`,
-    '--action=allow',
-    `--sddl=${delegationSddl(sidOf(dir, SERVICE_LOGIN), sidOf(dir, READER_LOGIN))}`,
-  ]);
+  runLdif(dir, ldif);
+  applyDelegation(dir, fs.readFileSync(DELEGATION_FILE, 'utf8'), {
+    [SERVICE_LOGIN]: sidOf(dir, SERVICE_LOGIN),
+    [READER_LOGIN]: sidOf(dir, READER_LOGIN),
+  });
 }
 
-/** Keyed by our template version and Samba's, so that an upgraded Samba provisions afresh. */
+/**
+ * Keyed by our template version, Samba's, and the delegation's samba-tool lines, so that an upgraded Samba or a
+ * changed delegation provisions afresh.
+ */
 function templateDir() {
   const samba = runTool(SAMBA, ['--version'])
     .trim()
     .replace(/^Version /, '')
     .replace(/[^\w.+-]/g, '_');
-  return path.join(os.tmpdir(), `credroam-samba-ad-template-v${TEMPLATE_VERSION}-${samba}`);
+  const delegation = crypto
+    .createHash('sha256')
+    .update(JSON.stringify(sambaToolDelegation(fs.readFileSync(DELEGATION_FILE, 'utf8'))))
+    .digest('hex')
+    .slice(0, 8);
+  return path.join(os.tmpdir(), `credroam-samba-ad-template-v${TEMPLATE_VERSION}-${samba}-${delegation}`);
 }
 
 /**
@@ -314,7 +390,14 @@ class SambaAdInstance extends ThrowawayServer {
     this.kdcPort = undefined;
     this.startupMs = 0;
     this.timings = {};
-    this.forwarder = undefined;
+    this.forwarders = [];
+    this.relay = undefined;
+    this.ldapsPort = undefined;
+    this.caFile = undefined;
+  }
+
+  get ldapsUrl() {
+    return this.ldapsPort === undefined ? undefined : `ldaps://127.0.0.1:${this.ldapsPort}`;
   }
 
   get url() {
@@ -381,26 +464,80 @@ class SambaAdInstance extends ThrowawayServer {
     );
   }
 
+  /** Adds users to the DC in one ldbmodify run (samba-tool takes seconds per user); see samba-ad.d.cts. */
+  addUsers(users) {
+    runLdif(this.dir, users.map((user) => userLdif(user)).join('\n'));
+    return users.map((user) => `CN=${user.login},${USERS_DN}`);
+  }
+
+  sidOf(login) {
+    return sidOf(this.dir, login);
+  }
+
+  applyDelegation(text, sids) {
+    applyDelegation(this.dir, text, sids);
+  }
+
   startLogTail() {
     return `${tailOf(path.join(this.dir, 'log', 'samba.out'))}\n${tailOf(this.logFile)}`;
   }
 
-  /**
-   * TCP ports on 127.0.0.1 in this namespace that carry each connection to the DC's ldapi socket (LDAP) and to
-   * the KDC relay's socket (Kerberos over TCP).
-   */
+  /** A TCP port on 127.0.0.1 in this namespace that carries each connection to the unix socket `target`. */
+  async forward(target, port) {
+    const sockets = new Set();
+    const server = net.createServer((client) => {
+      const upstream = net.connect({ path: target });
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+        // Either side failing ends both: the LDAP client sees a dropped connection, as with a dead server.
+        socket.once('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    server.unref();
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.forwarders.push({ server, sockets });
+    return server.address().port;
+  }
+
+  /** The DC's ldapi socket (LDAP) and the KDC relay's socket (Kerberos over TCP), each on a TCP port here. */
   async startForwarder() {
-    this.forwarder = await forwardToSocket(this.ldapiPath, this.options.port);
-    this.port = this.forwarder.server.address().port;
-    this.kdcForwarder = await forwardToSocket(this.kdcSocketPath, 0);
-    this.kdcPort = this.kdcForwarder.server.address().port;
+    this.port = await this.forward(this.ldapiPath, this.options.port);
+    this.kdcPort = await this.forward(this.kdcSocketPath, 0);
+  }
+
+  /**
+   * LDAPS: a relay inside the DC's namespace (nsenter) from a unix socket to its 127.0.0.1:636, and a forwarded
+   * TCP port here to that socket. TLS runs end to end between the client and samba; the relay sees ciphertext.
+   */
+  async startLdapsForwarder() {
+    const relaySocket = path.join(this.dir, 'run', 'ldaps.sock');
+    const relay = spawn(
+      NSENTER,
+      [`--net=/proc/${this.pid}/ns/net`, '--', process.execPath, '-e', LDAPS_RELAY, relaySocket],
+      { stdio: ['pipe', 'ignore', 'inherit'] },
+    );
+    this.relay = relay;
+    const deadline = Date.now() + 10_000;
+    while (!fs.existsSync(relaySocket)) {
+      if (relay.exitCode !== null || Date.now() > deadline) throw new Error('the LDAPS relay did not start');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    this.ldapsPort = await this.forward(relaySocket, 0);
   }
 
   async stopForwarder() {
-    for (const name of ['forwarder', 'kdcForwarder']) {
-      const forwarder = this[name];
-      if (!forwarder) continue;
-      this[name] = undefined;
+    const forwarders = this.forwarders.splice(0);
+    this.relay?.kill('SIGTERM');
+    this.relay = undefined;
+    for (const forwarder of forwarders) {
       for (const socket of forwarder.sockets) socket.destroy();
       await new Promise((resolve) => forwarder.server.close(() => resolve()));
     }
@@ -446,35 +583,11 @@ class SambaAdInstance extends ThrowawayServer {
     return principal;
   }
 
-  /** Stops samba and the forwarder and removes the directory. Safe to call twice. */
+  /** Stops samba and the forwarders and removes the directory. Safe to call twice. */
   async stop() {
     await this.stopForwarder();
     await super.stop();
   }
-}
-
-/** A TCP port on 127.0.0.1 (`port`, 0: a free one) that carries each connection to the unix socket `socketPath`. */
-async function forwardToSocket(socketPath, port) {
-  const sockets = new Set();
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ path: socketPath });
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-      // Either side failing ends both: the client sees a dropped connection, as with a dead server.
-      socket.once('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  server.unref();
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return { server, sockets };
 }
 
 /** A minimal krb5.conf: one realm, its KDC at `kdc` (host:port; TCP only: udp_preference_limit = 1, the
@@ -496,6 +609,29 @@ function krb5Conf(realm, kdc) {
   ].join('\n');
 }
 
+/**
+ * Samba's own TLS certificate names no IP address: a CA of this DC's own and a certificate for 127.0.0.1 (the
+ * forwarded LDAPS port), written into smb.conf before samba starts.
+ */
+function configureTls(dir) {
+  const ca = createCa(path.join(dir, 'tls'), { subject: '/CN=credroam throwaway Samba CA' });
+  const server = issueCertificate(ca, 'dc', { hosts: ['127.0.0.1'] });
+  const smbConf = path.join(dir, 'etc', 'smb.conf');
+  const settings = [
+    'tls enabled = yes',
+    `tls keyfile = ${server.keyFile}`,
+    `tls certfile = ${server.certFile}`,
+    `tls cafile = ${ca.certFile}`,
+  ];
+  fs.writeFileSync(
+    smbConf,
+    fs
+      .readFileSync(smbConf, 'utf8')
+      .replace('[global]\n', `[global]\n${settings.map((line) => `\t${line}\n`).join('')}`),
+  );
+  return ca.certFile;
+}
+
 /** Starts a throwaway Samba AD DC (see samba-ad.d.cts); stop() it when done. */
 async function startSambaAd(options = {}) {
   const startedAt = Date.now();
@@ -508,8 +644,11 @@ async function startSambaAd(options = {}) {
   const dir = instantiate(template, options.baseDir ?? os.tmpdir());
   const instance = new SambaAdInstance(dir, options);
   try {
+    if (options.maxPageSize !== undefined) setMaxPageSize(dir, options.maxPageSize);
+    if (options.tls) instance.caFile = configureTls(dir);
     await instance.startProcess();
     await instance.startForwarder();
+    if (options.tls) await instance.startLdapsForwarder();
   } catch (error) {
     await instance.stop();
     throw error;
@@ -529,5 +668,4 @@ module.exports = {
   krb5Conf,
   startSambaAd,
   DEMO_USERS,
-  ATTRIBUTE_GUIDS,
 };

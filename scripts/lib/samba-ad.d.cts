@@ -12,6 +12,13 @@ export interface SambaAdOptions {
   stopTimeoutMs?: number;
   /** Parent of the temporary directory, default os.tmpdir(). */
   baseDir?: string;
+  /**
+   * LDAPS too: a CA of this DC's own and a certificate for 127.0.0.1 (Samba's own names no IP), and the DC's port
+   * 636 forwarded to ldapsUrl. Default false.
+   */
+  tls?: boolean;
+  /** AD's MaxPageSize for this DC (default 1000, as provisioned): at most this many entries per page. */
+  maxPageSize?: number;
 }
 
 export interface SambaAdUser {
@@ -36,6 +43,10 @@ export interface SambaAdHandle extends ThrowawayDirectoryAccounts {
   /** ldap://127.0.0.1:<port>, forwarded to the DC's ldapi socket by this process. */
   readonly url: string;
   readonly port: number;
+  /** ldaps://127.0.0.1:<port> when tls: TLS end to end with samba, verified with caFile. */
+  readonly ldapsUrl: string | undefined;
+  /** The CA (PEM file) that issued the DC's certificate for 127.0.0.1, when tls. */
+  readonly caFile: string | undefined;
   /** The DC's own ldapi socket (reachable from any network namespace). */
   readonly ldapiPath: string;
   /** A TCP port on 127.0.0.1 forwarded to the DC's KDC (through kdc-relay.cjs inside the DC's namespace). */
@@ -67,6 +78,19 @@ export interface SambaAdHandle extends ThrowawayDirectoryAccounts {
    * `keytab` (samba-tool domain exportkeytab, about 2 s); returns the principal with its realm.
    */
   addServicePrincipal(service: string, keytab: string): string;
+  /**
+   * Adds users to the running DC in one ldbmodify run; returns their DNs. With a password: enabled, the password
+   * never expires. Without: disabled, and about ten times faster to add (no password hashing).
+   */
+  addUsers(users: readonly { login: string; password?: string; description?: string }[]): string[];
+  /** objectSid of the user with this sAMAccountName (under CN=Users). */
+  sidOf(login: string): string;
+  /**
+   * Runs the `samba-tool dsacl set` lines of a delegation text (deploy/active-directory/credroam-ad-delegation.txt
+   * as `credroam schema --dialect active-directory` prints it) with `sids` in place of its `<name SID>`
+   * placeholders, e.g. `{ 'credroam-gateway': sidOf('other-account') }`; lines naming another account are skipped.
+   */
+  applyDelegation(text: string, sids: Readonly<Record<string, string>>): void;
   /** Stops samba and the forwarder and removes the directory; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -82,5 +106,3 @@ export function ensureSambaInstalled(): void;
 export function startSambaAd(options?: SambaAdOptions): Promise<SambaAdHandle>;
 /** alice, bob, carol with password `<name>-pass`. */
 export const DEMO_USERS: readonly { login: string; password: string; displayName: string }[];
-/** schemaIDGUIDs of msPKIAccountCredentials, msPKIDPAPIMasterKeys, msPKIRoamingTimeStamp. */
-export const ATTRIBUTE_GUIDS: Readonly<Record<string, string>>;

@@ -13,14 +13,14 @@ import { type SambaAdHandle } from '../helpers/samba-ad';
 import { type SlapdHandle } from '../helpers/slapd';
 import { testGrants } from './grants';
 
+/** A throwaway directory a suite runs the services on: slapd (either dialect) or a Samba AD DC. */
+export type TestDirectory = SlapdHandle | SambaAdHandle;
+
 /**
  * Environment for a gateway against a throwaway slapd or Samba AD DC (the service account the launcher creates),
  * trusting the test process's grant key.
  */
-export function gatewayEnv(
-  directory: SlapdHandle | SambaAdHandle,
-  extra: Record<string, string> = {},
-): NodeJS.ProcessEnv {
+export function gatewayEnv(directory: TestDirectory, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const settings =
     'gatewayEnv' in directory
       ? directory.gatewayEnv

@@ -2,16 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
-import { type SambaAdHandle } from '../helpers/samba-ad';
-import { type SlapdHandle } from '../helpers/slapd';
-
-/** Either throwaway directory: the services only need its settings and its temp dir. */
-type ThrowawayDirectory = SlapdHandle | SambaAdHandle;
-import { gatewayEnv } from './gateway-fixtures';
+import { gatewayEnv, type TestDirectory } from './gateway-fixtures';
 import { brokerUrl } from './messaging-fixtures';
 
-/** Writes a fresh service channel key into the slapd's temp dir (removed with it) and returns key and path. */
-export function serviceChannelKey(slapd: ThrowawayDirectory): { key: Buffer; file: string } {
+/** Writes a fresh service channel key into the directory's temp dir (removed with it) and returns key and path. */
+export function serviceChannelKey(slapd: TestDirectory): { key: Buffer; file: string } {
   const key = randomBytes(32);
   const file = join(slapd.dir, `service-channel-${randomBytes(4).toString('hex')}.key`);
   writeFileSync(file, key.toString('base64'), { mode: 0o600 });
@@ -23,7 +18,7 @@ export function serviceChannelKey(slapd: ThrowawayDirectory): { key: Buffer; fil
  * `extra` overrides any variable (e.g. CREDROAM_AMQP_URL with a broker account of its own).
  */
 export function startGatewayProcess(
-  slapd: ThrowawayDirectory,
+  slapd: TestDirectory,
   namespace: string,
   name: string,
   extra: Record<string, string> = {},

@@ -1,5 +1,5 @@
 // Shared by the logon-events suite: the three services as separate processes (directory-gateway, token-crypto,
-// logon-events) on one throwaway slapd and a unique AMQP namespace, and a small HTTP client for the agent protocol.
+// logon-events) on one throwaway directory (slapd or a Samba AD DC) and a unique AMQP namespace, and a small HTTP client for the agent protocol.
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,11 +15,7 @@ import {
 } from '@credroam/sealing';
 import { generateKeys } from '../../apps/token-crypto/src/keys/key-generator';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
-import { type SambaAdHandle } from '../helpers/samba-ad';
-import { type SlapdHandle } from '../helpers/slapd';
-
-/** Either throwaway directory: the services only need its settings and its temp dir. */
-type ThrowawayDirectory = SlapdHandle | SambaAdHandle;
+import { type TestDirectory } from './gateway-fixtures';
 import { serviceChannelKey, startGatewayProcess } from './gateway-process';
 import { testGrants } from './grants';
 import { brokerUrl } from './messaging-fixtures';
@@ -81,7 +77,7 @@ export function agentUpload(session: CreateSessionResponse, device: DeviceKey, m
   return { token, content: certificate.der, hashKey, upload: { type: token.type, id: token.id, envelope } };
 }
 
-function keyFile(slapd: ThrowawayDirectory, name: string, key: Buffer): string {
+function keyFile(slapd: TestDirectory, name: string, key: Buffer): string {
   const file = join(slapd.dir, `${name}-${randomBytes(4).toString('hex')}.key`);
   writeFileSync(file, key.toString('base64'), { mode: 0o600 });
   return file;
@@ -93,7 +89,7 @@ function keyFile(slapd: ThrowawayDirectory, name: string, key: Buffer): string {
  * `everyProcess` to both.
  */
 export async function startLogonStack(
-  slapd: ThrowawayDirectory,
+  slapd: TestDirectory,
   namespace: string,
   channelKeyFile: string,
   extra: Record<string, string> = {},
@@ -189,7 +185,7 @@ export interface RoamingServices {
  * `everyProcess` to all three (e.g. a shared clock).
  */
 export async function startRoamingServices(
-  slapd: ThrowawayDirectory,
+  slapd: TestDirectory,
   namespace: string,
   gatewayEnv: Record<string, string> = {},
   {

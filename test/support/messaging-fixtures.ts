@@ -141,6 +141,16 @@ export class BrokerProbe {
     return taken;
   }
 
+  /** Takes (and acks) the messages `queue` holds now, none when it is empty. */
+  async drain(queue: string): Promise<GetMessage[]> {
+    const taken: GetMessage[] = [];
+    for (let message = await this.channel.get(queue, { noAck: true }); message !== false;) {
+      taken.push(message);
+      message = await this.channel.get(queue, { noAck: true });
+    }
+    return taken;
+  }
+
   /** Takes messages from `queue` until one matches (the others are dropped). */
   async takeMatching(
     queue: string,

@@ -4,13 +4,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Attribute, Change } from 'ldapts';
 import {
   encodeDirectoryToken,
+  encodeDnBinary,
   encodePlantedRoamingValue,
   msToFiletime,
   type RoamingValueInput,
 } from '@credroam/roaming';
 import { type FindingKind } from '../../apps/admin/src/scan/entry-findings';
+import { withLdap } from '../helpers/slapd';
+import { type TestDirectory } from './gateway-fixtures';
 
 /** The shared test data's vectors, as libs/roaming keeps them (a clean clone has no shared folder). */
 const SHARED_VECTORS = join(
@@ -102,5 +106,22 @@ export function plantedValues(now: number): { name: string; kind: FindingKind; b
 export function overLimitValues(now: number, count = 2001): Buffer[] {
   return Array.from({ length: count }, (_, index) =>
     windowsValue({ identifier: `container-${index}`, data: randomBytes(8) }, now),
+  );
+}
+
+/**
+ * Adds `value` to the user's msPKIAccountCredentials as the directory's administrator, in the directory's own
+ * syntax (a DN-Binary string bound to the user's DN on AD, the bytes on OpenLDAP): a hostile writer's value.
+ */
+export function plantValue(directory: TestDirectory, dn: string, value: Buffer): Promise<void> {
+  const values: string[] | Buffer[] =
+    directory.dialect === 'active-directory' ? [encodeDnBinary(value, dn)] : [value];
+  return withLdap(directory, 'admin', (client) =>
+    client.modify(dn, [
+      new Change({
+        operation: 'add',
+        modification: new Attribute({ type: 'msPKIAccountCredentials', values }),
+      }),
+    ]),
   );
 }

@@ -1,19 +1,18 @@
 // Users' view of roaming: bin/credroam-agent on simulated workstations against the real stack (throwaway slapd,
-// RabbitMQ, directory-gateway, token-crypto and logon-events each as its own process).
+// RabbitMQ, directory-gateway, token-crypto and logon-events each as its own process). The cases shared with the
+// Samba AD suite are in roaming-cases.ts.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Attribute, Change } from 'ldapts';
-import { filesUnder } from '../../helpers/files';
 import { type ServiceProcess } from '../../helpers/service-process';
-import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
-import { useSlapd, withLdap } from '../../helpers/slapd';
-import { expectOk, tokenContent, Workstations } from '../../support/agent-cli';
-import { windowsValue } from '../../support/gateway-fixtures';
+import { OpensslWorkspace } from '../../helpers/openssl';
+import { useSlapd } from '../../helpers/slapd';
+import { expectOk, Workstations } from '../../support/agent-cli';
 import { startRoamingServices, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
 import { tearDown } from '../../support/teardown';
+import { certificateRoamingCases } from './roaming-cases';
 
 describe.each([
   ['HTTP', (stack: LogonStack) => stack.url],
@@ -27,22 +26,18 @@ describe.each([
     let gateway: ServiceProcess;
     let stack: LogonStack;
     let workspace: OpensslWorkspace;
-    let certificate: GeneratedCertificate;
     let dir: string;
-    const { store, run, login, sync, list } = new Workstations(
+    const workstations = new Workstations(
       () => dir,
       () => serverOf(stack),
     );
+    const { run } = workstations;
 
     beforeAll(async () => {
       probe = await BrokerProbe.open(namespace);
       ({ gateway, stack } = await startRoamingServices(slapd(), namespace));
       probe.track({ queues: [`${namespace}.logon-events.ingress`] });
       workspace = await OpensslWorkspace.create();
-      certificate = await workspace.selfSignedCertificate({
-        algorithm: 'rsa-2048',
-        subject: '/CN=alice signing',
-      });
       dir = mkdtempSync(join(tmpdir(), 'credroam-e2e-'));
     }, 90_000);
 
@@ -50,73 +45,13 @@ describe.each([
       await tearDown({ services: [...(stack?.processes ?? []), gateway], probe, workspace, dir });
     }, 30_000);
 
-    it('brings a certificate and its key imported on A to B, byte-identical', async () => {
-      await login('ws-a');
-      const status = await run('ws-a', ['status', '--json']);
-      expectOk(status);
-      const { server } = JSON.parse(status.stdout) as { server: string };
-      expect(server.split(':')[0]).toBe(serverOf(stack).split(':')[0]);
-      expect(server).not.toContain('guest:guest');
-      expectOk(await run('ws-a', ['import', certificate.certFile]));
-      expectOk(await run('ws-a', ['import', certificate.keyFile]));
-      const onA = await list('ws-a');
-      expect(onA.map((token) => token.type).sort()).toEqual(['certificate', 'private-key']);
-      expect((await sync('ws-a')).rejections).toEqual([]);
-
-      await login('ws-b');
-      await sync('ws-b');
-      const onB = await list('ws-b');
-      expect(onB.map(({ type, id, hash, size }) => ({ type, id, hash, size }))).toEqual(
-        onA.map(({ type, id, hash, size }) => ({ type, id, hash, size })),
-      );
-      for (const token of onA) {
-        expect(
-          tokenContent(store('ws-b'), token.type, token.id).equals(
-            tokenContent(store('ws-a'), token.type, token.id),
-          ),
-        ).toBe(true);
-      }
-      expect(
-        tokenContent(store('ws-b'), 'certificate', certificate.thumbprint).equals(certificate.certDer),
-      ).toBe(true);
-    }, 60_000);
-
-    it('propagates a deletion made on B to A', async () => {
-      expectOk(await run('ws-b', ['delete', 'certificate', certificate.thumbprint]));
-      await sync('ws-b');
-      await sync('ws-a');
-      expect((await list('ws-a')).map((token) => token.type)).toEqual(['private-key']);
-    }, 60_000);
-
-    it('reports a planted value with an escaping identifier, never writes it to disk, and syncs the rest', async () => {
-      const dn = slapd().user('alice').dn;
-      const planted = windowsValue('..\\..\\evil.bat', '9', Date.now() + 60_000);
-      await withLdap(slapd(), 'admin', (client) =>
-        client.modify(dn, [
-          new Change({
-            operation: 'add',
-            modification: new Attribute({ type: 'msPKIAccountCredentials', values: [planted] }),
-          }),
-        ]),
-      );
-      const other = await workspace.selfSignedCertificate({
-        algorithm: 'p-256',
-        subject: '/CN=alice encryption',
-      });
-      expectOk(await run('ws-a', ['import', other.certFile]));
-      await sync('ws-a');
-
-      await login('ws-c');
-      const result = await sync('ws-c');
-      expect(result.rejections).toEqual(
-        expect.arrayContaining([expect.objectContaining({ code: 'UNSAFE_IDENTIFIER' })]),
-      );
-      expect((await list('ws-c')).map((token) => token.id)).toEqual(
-        expect.arrayContaining([other.thumbprint]),
-      );
-      for (const file of filesUnder(store('ws-c'))) expect(file).not.toMatch(/evil/);
-      for (const file of filesUnder(dir)) expect(file.startsWith(dir)).toBe(true);
-    }, 60_000);
+    certificateRoamingCases({
+      directory: slapd,
+      server: () => serverOf(stack),
+      workstations,
+      workspace: () => workspace,
+      dir: () => dir,
+    });
 
     // The NSS sync does not depend on the transport: once is enough (it runs the agent a dozen times).
     (transportName === 'HTTP' ? it : it.skip)(

@@ -1,9 +1,10 @@
 // The directory-gateway's active-directory dialect against a real Samba 4 AD domain controller: AD's own schema
 // (linked DN-Binary attributes, the single-valued octet-string stamp), its error codes, and its access model
 // (confidential attributes, SELF rights, the delegation of deploy/active-directory).
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Attribute, Change, Client, InsufficientAccessError, type Entry } from 'ldapts';
 import { loadGatewayConfig } from '../../../apps/directory-gateway/src/config/gateway.config';
 import { useSambaAd } from '../../helpers/samba-ad';
@@ -14,6 +15,7 @@ import { gatewayUseCases, type GatewayUseCases } from '../../support/gateway-use
 import { adDialectCases } from './ad-dialect-cases';
 
 const T0 = Date.UTC(2026, 10, 25);
+const CREDROAM_CLI = resolve(__dirname, '../../../bin/credroam');
 const ROAMING_ATTRIBUTES = ['msPKIAccountCredentials', 'msPKIDPAPIMasterKeys', 'msPKIRoamingTimeStamp'];
 const SECRET_ATTRIBUTES = [
   'unicodePwd',
@@ -32,36 +34,21 @@ function present(entry: Entry, attributes: readonly string[]): string[] {
 }
 
 describe('directory-gateway on a real Samba AD domain controller', () => {
-  const samba = useSambaAd();
+  const samba = useSambaAd({ tls: true });
 
   describe('the active-directory dialect', () => {
     adDialectCases(samba);
   });
 
-  describe('the gateway service account and AD access rules', () => {
+  // The gateway here binds as an account made in this suite and delegated nothing but what `credroam schema
+  // --dialect active-directory` prints as samba-tool commands: what it shows, the printed delegation does.
+  describe('a fresh gateway account delegated as `credroam schema` prints, and AD access rules', () => {
     const channelKey = randomBytes(32);
+    const fresh = { login: 'gateway-fresh', password: 'gateway-fresh-pass', dn: '' };
+    const freshAccount = (): LdapIdentity => ({ dn: fresh.dn, password: fresh.password });
     let gateway: GatewayUseCases;
     let aliceDn: string;
-
-    beforeAll(async () => {
-      const keyFile = join(samba().dir, 'service-channel.key');
-      writeFileSync(keyFile, channelKey.toString('base64'));
-      gateway = await gatewayUseCases(
-        loadGatewayConfig(gatewayEnv(samba(), { CREDROAM_SERVICE_CHANNEL_KEY_FILE: keyFile })),
-      );
-      aliceDn = samba().user('alice').dn;
-      // Values for the access checks below (the dialect cases write to the other describe's users too).
-      const { stamp } = await gateway.roamingState.readState(aliceDn);
-      await gateway.roamingState.applyChanges({
-        userDn: aliceDn,
-        expectedStamp: stamp,
-        add: [liveAddition('access-cert', T0)],
-        remove: [],
-        purgeWatermark: 0,
-      });
-    });
-    afterAll(() => gateway.pool.close());
-
+    let seenBeforeDelegation: string[];
     const roamingAttributesSeenBy = (who: LdapIdentity) =>
       withLdap(samba(), who, async (client) => {
         const { searchEntries } = await client.search(aliceDn, {
@@ -71,6 +58,39 @@ describe('directory-gateway on a real Samba AD domain controller', () => {
         expect(searchEntries[0]?.sAMAccountName).toBe('alice');
         return present(searchEntries[0]!, ROAMING_ATTRIBUTES);
       });
+
+    beforeAll(async () => {
+      aliceDn = samba().user('alice').dn;
+      fresh.dn = samba().addUsers([fresh])[0]!;
+      // alice has a value from the dialect cases: the fresh account must not see it before the delegation.
+      seenBeforeDelegation = await roamingAttributesSeenBy(freshAccount());
+      const printed = execFileSync(CREDROAM_CLI, ['schema', '--dialect', 'active-directory'], {
+        encoding: 'utf8',
+      });
+      samba().applyDelegation(printed, { 'credroam-gateway': samba().sidOf(fresh.login) });
+      const keyFile = join(samba().dir, 'service-channel.key');
+      writeFileSync(keyFile, channelKey.toString('base64'));
+      gateway = await gatewayUseCases(
+        loadGatewayConfig(
+          gatewayEnv(samba(), {
+            CREDROAM_SERVICE_CHANNEL_KEY_FILE: keyFile,
+            CREDROAM_LDAP_BIND_DN: fresh.dn,
+            CREDROAM_LDAP_BIND_PASSWORD: fresh.password,
+          }),
+        ),
+      );
+      // Values for the access checks below (the dialect cases write to the other describe's users too).
+      const { stamp } = await gateway.roamingState.readState(aliceDn);
+      await gateway.roamingState.applyChanges({
+        userDn: aliceDn,
+        expectedStamp: stamp,
+        add: [liveAddition('access-cert', T0)],
+        remove: [],
+        purgeWatermark: 0,
+      });
+      // samba-tool is a Python program: a few seconds on a busy machine.
+    }, 60_000);
+    afterAll(() => gateway.pool.close());
 
     const addValueAs = (who: LdapIdentity) =>
       withLdap(samba(), who, (client) =>
@@ -135,10 +155,11 @@ describe('directory-gateway on a real Samba AD domain controller', () => {
       await expect(addValueAs({ uid: 'bob' })).rejects.toBeInstanceOf(InsufficientAccessError);
     });
 
-    it('lets the user herself read her values (SELF), and the delegated accounts read them', async () => {
+    it('lets the user herself read her values (SELF), and the delegated accounts read them, which they could not before', async () => {
+      expect(seenBeforeDelegation).toEqual([]);
       const withValues = ['msPKIAccountCredentials', 'msPKIRoamingTimeStamp'];
       expect(await roamingAttributesSeenBy({ uid: 'alice' })).toEqual(withValues);
-      expect(await roamingAttributesSeenBy('service')).toEqual(withValues);
+      expect(await roamingAttributesSeenBy(freshAccount())).toEqual(withValues);
       expect(
         await roamingAttributesSeenBy({ dn: samba().readerDn, password: samba().readerPassword }),
       ).toEqual(withValues);
@@ -149,7 +170,7 @@ describe('directory-gateway on a real Samba AD domain controller', () => {
     // gateway's. An account with RP only reads nothing confidential and writes nothing, as on Windows.
     it('delegates to the gateway nothing beyond the roaming attributes, and no password secret is readable', async () => {
       await expect(
-        withLdap(samba(), 'service', (client) =>
+        withLdap(samba(), freshAccount(), (client) =>
           client.modify(
             aliceDn,
             new Change({
@@ -159,7 +180,7 @@ describe('directory-gateway on a real Samba AD domain controller', () => {
           ),
         ),
       ).rejects.toBeInstanceOf(InsufficientAccessError);
-      const secrets = await withLdap(samba(), 'service', async (client) => {
+      const secrets = await withLdap(samba(), freshAccount(), async (client) => {
         const { searchEntries } = await client.search(aliceDn, {
           scope: 'base',
           attributes: SECRET_ATTRIBUTES,
@@ -169,6 +190,21 @@ describe('directory-gateway on a real Samba AD domain controller', () => {
       expect(secrets).toEqual([]);
     });
   });
+
+  it("binds over LDAPS verified against the DC's CA (a certificate for 127.0.0.1), and refuses it unverified", async () => {
+    const overLdaps = async (env: Record<string, string>) => {
+      const gateway = await gatewayUseCases(
+        loadGatewayConfig(gatewayEnv(samba(), { CREDROAM_LDAP_URL: samba().ldapsUrl!, ...env })),
+      );
+      try {
+        return await codeOf(gateway.users.lookup('alice'));
+      } finally {
+        await gateway.pool.close();
+      }
+    };
+    expect(await overLdaps({ CREDROAM_LDAP_CA_FILE: samba().caFile! })).toBe('ok');
+    expect(await overLdaps({})).not.toBe('ok');
+  }, 30_000);
 
   it("runs a DC of its own from the CLI beside the suite's, printing what to connect with, and removes it on SIGTERM", async () => {
     const cli = await startServiceProcess({
@@ -206,5 +242,6 @@ describe('directory-gateway on a real Samba AD domain controller', () => {
     }
     expect(await cli.stop()).toEqual({ code: 0, signal: null });
     expect(existsSync(details.dir)).toBe(false);
-  });
+    // A whole DC starts and stops: the default 5 s is too short on a busy machine.
+  }, 30_000);
 });
