@@ -15,6 +15,11 @@ export interface LocalStackOptions {
   /** The throwaway directory: slapd (default) or a Samba AD domain controller. */
   directory?: 'slapd' | 'samba-ad';
   https?: { certFile: string; keyFile: string };
+  /**
+   * Processes per service (default 1 each): replicas beyond the first are named <service>#<n>; give them free
+   * ports through serviceEnv (e.g. CREDROAM_LOGON_PORT: '0').
+   */
+  replicas?: Record<string, number>;
   log?: (line: string) => void;
 }
 
