@@ -392,8 +392,7 @@ export async function main(args: readonly string[] = []): Promise<void> {
     const policyFile = join(dataDir, 'storm-policy.json');
     writeFileSync(policyFile, `${JSON.stringify({ defaults: { roamStoredCredentials: true } })}\n`);
     const port0 = { CREDROAM_GATEWAY_HEALTH_PORT: '0', CREDROAM_POLICY_FILE: policyFile };
-    const profile = (dir: string | null): Record<string, string> =>
-      dir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` } : {};
+    const cpuProf = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
     stack = await startLocalStack({
       dataDir,
       ldapPort: 0,
@@ -402,18 +401,18 @@ export async function main(args: readonly string[] = []): Promise<void> {
       users: slapdUsers,
       services: SERVICES,
       replicas: Object.fromEntries(SERVICES.map((service) => [service, replicas])),
+      nodeArgs: Object.fromEntries(SERVICES.map((service) => [service, cpuProf])),
       serviceEnv: {
-        'directory-gateway': { ...port0, ...profile(options.cpuProfDir) },
-        'token-crypto': { CREDROAM_CRYPTO_HEALTH_PORT: '0', ...profile(options.cpuProfDir) },
+        'directory-gateway': { ...port0 },
+        'token-crypto': { CREDROAM_CRYPTO_HEALTH_PORT: '0' },
         'logon-events': {
           CREDROAM_LOGON_PORT: '0',
           CREDROAM_RATE_USER_BURST: NO_LIMIT,
           CREDROAM_RATE_USER_PER_SECOND: NO_LIMIT,
           CREDROAM_RATE_CLIENT_BURST: NO_LIMIT,
           CREDROAM_RATE_CLIENT_PER_SECOND: NO_LIMIT,
-          ...profile(options.cpuProfDir),
         },
-        audit: { CREDROAM_AUDIT_PORT: '0', ...profile(options.cpuProfDir) },
+        audit: { CREDROAM_AUDIT_PORT: '0' },
       },
       brokerAccounts: false,
       log: (line) => console.log(`[stack] ${line}`),

@@ -68,9 +68,9 @@ function redacted(url) {
   return parsed.toString();
 }
 
-function startProcess(name, env, logDir, readyLine, timeoutMs = 30_000) {
+function startProcess(name, env, logDir, readyLine, nodeArgs = [], timeoutMs = 30_000) {
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, [runService, name.replace(/#\d+$/, '')], {
+  const child = spawn(process.execPath, [...nodeArgs, runService, name.replace(/#\d+$/, '')], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -146,6 +146,7 @@ async function startLocalStack({
   https = undefined,
   directory: directoryKind = 'slapd',
   replicas = {},
+  nodeArgs = {},
   log = console.log,
 } = {}) {
   if (directoryKind !== 'slapd' && directoryKind !== 'samba-ad')
@@ -256,7 +257,7 @@ async function startLocalStack({
     startService = (name) => {
       const service = services.find((candidate) => candidate.name === name.replace(/#\d+$/, ''));
       const env = { ...common, CREDROAM_AMQP_URL: brokerUrlOf(name), ...service.env, ...serviceEnv[name] };
-      return startProcess(name, env, logDir, service.ready);
+      return startProcess(name, env, logDir, service.ready, nodeArgs[service.name]);
     };
     for (const service of services) {
       if (!existsSync(join(dist, 'apps', service.name, 'src', 'main.js'))) continue;

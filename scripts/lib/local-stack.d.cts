@@ -20,6 +20,8 @@ export interface LocalStackOptions {
    * ports through serviceEnv (e.g. CREDROAM_LOGON_PORT: '0').
    */
   replicas?: Record<string, number>;
+  /** node options per service, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] (NODE_OPTIONS refuses some). */
+  nodeArgs?: Record<string, string[]>;
   log?: (line: string) => void;
 }
 
