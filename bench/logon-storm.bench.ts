@@ -477,6 +477,7 @@ export async function main(args: readonly string[] = []): Promise<void> {
     else {
       const setUp = await everyUser(userCount, concurrency, firstLogon);
       console.log(`set-up (untimed first logons): ${setUp.ops} done, ${setUp.failures.length} failed`);
+      for (const failure of setUp.failures.slice(0, 3)) console.log(`  failure: ${failure}`);
     }
     if (phases.includes('steady')) {
       await phase(

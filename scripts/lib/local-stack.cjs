@@ -256,7 +256,12 @@ async function startLocalStack({
     // A replica beyond the first is named <service>#<n> (its own log file, supervised like the first).
     startService = (name) => {
       const service = services.find((candidate) => candidate.name === name.replace(/#\d+$/, ''));
-      const env = { ...common, CREDROAM_AMQP_URL: brokerUrlOf(name), ...service.env, ...serviceEnv[name] };
+      const env = {
+        ...common,
+        CREDROAM_AMQP_URL: brokerUrlOf(service.name),
+        ...service.env,
+        ...serviceEnv[service.name],
+      };
       return startProcess(name, env, logDir, service.ready, nodeArgs[service.name]);
     };
     for (const service of services) {
