@@ -1,5 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   encodeDirectoryToken,
   encodeRoamingTimestamp,
@@ -57,17 +60,27 @@ function certificateOf(key: KeyObject, name: string) {
   );
 }
 
-/** A PKCS#10 request made by OpenSSL for `key` (DER). */
+/** A PKCS#10 request made by OpenSSL for `key` (DER); the key goes through a private temporary file. */
 function certificationRequest(key: KeyObject, name: string): Buffer {
-  const made = spawnSync(
-    'openssl',
-    ['req', '-new', '-key', '/dev/stdin', '-subj', `/CN=${name}`, '-outform', 'DER'],
-    {
-      input: key.export({ type: 'pkcs8', format: 'pem' }),
-    },
-  );
-  if (made.status !== 0) throw new Error(`openssl req failed: ${made.stderr.toString()}`);
-  return made.stdout;
+  const dir = mkdtempSync(join(tmpdir(), 'credroam-storm-request-'));
+  try {
+    const keyFile = join(dir, 'request.key');
+    writeFileSync(keyFile, key.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    const made = spawnSync('openssl', [
+      'req',
+      '-new',
+      '-key',
+      keyFile,
+      '-subj',
+      `/CN=${name}`,
+      '-outform',
+      'DER',
+    ]);
+    if (made.status !== 0) throw new Error(`openssl req failed: ${made.stderr.toString()}`);
+    return made.stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
