@@ -494,14 +494,18 @@ export async function main(args: readonly string[] = []): Promise<void> {
       // The change itself is the user's work on the workstation, made before the timed sync.
       const changed = seeded.map((_, index) => randomBytes(300 + (index % 1200)));
       const changedKeys = seeded.map((_, index) => {
-        const station = stations[index];
-        if (!station) return undefined;
-        const meta = station.changeOne(changed[index] as Buffer);
-        return tokenKeyString(meta);
+        try {
+          // A workstation whose first logon failed holds nothing to change: its sync below counts as failed.
+          return tokenKeyString(required(stations[index]).changeOne(changed[index] as Buffer));
+        } catch {
+          return undefined;
+        }
       });
       await phase(
         'oneChanged',
         async (index) => {
+          if (changedKeys[index] === undefined)
+            throw new Error('nothing changed: its first logon had failed');
           const outcome = await required(stations[index]).sync();
           if (outcome.response.status !== 'synced' || outcome.uploaded !== 1)
             throw new Error(`status ${outcome.response.status}, uploaded ${outcome.uploaded}`);
