@@ -68,9 +68,9 @@ function redacted(url) {
   return parsed.toString();
 }
 
-function startProcess(name, env, logDir, readyLine, timeoutMs = 30_000) {
+function startProcess(name, env, logDir, readyLine, nodeArgs = [], timeoutMs = 30_000) {
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, [runService, name], {
+  const child = spawn(process.execPath, [...nodeArgs, runService, name.replace(/#\d+$/, '')], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -148,6 +148,8 @@ async function startLocalStack({
   brokerAccounts: withAccounts = true,
   https = undefined,
   directory: directoryKind = 'slapd',
+  replicas = {},
+  nodeArgs = {},
   log = console.log,
 } = {}) {
   if (directoryKind !== 'slapd' && directoryKind !== 'samba-ad')
@@ -254,15 +256,24 @@ async function startLocalStack({
         },
       },
     ];
+    // A replica beyond the first is named <service>#<n> (its own log file, supervised like the first).
     startService = (name) => {
-      const service = services.find((candidate) => candidate.name === name);
-      const env = { ...common, CREDROAM_AMQP_URL: brokerUrlOf(name), ...service.env, ...serviceEnv[name] };
-      return startProcess(name, env, logDir, service.ready);
+      const service = services.find((candidate) => candidate.name === name.replace(/#\d+$/, ''));
+      const env = {
+        ...common,
+        CREDROAM_AMQP_URL: brokerUrlOf(service.name),
+        ...service.env,
+        ...serviceEnv[service.name],
+      };
+      return startProcess(name, env, logDir, service.ready, nodeArgs[service.name]);
     };
     for (const service of services) {
       if (!existsSync(join(dist, 'apps', service.name, 'src', 'main.js'))) continue;
       if (only && !only.includes(service.name)) continue;
-      supervisor.watch(service.name, await startService(service.name));
+      for (let replica = 1; replica <= (replicas[service.name] ?? 1); replica++) {
+        const name = replica === 1 ? service.name : `${service.name}#${replica}`;
+        supervisor.watch(name, await startService(name));
+      }
     }
     // The supervisor publishes as the broker's administrator, in the stack's vhost (the services' own, when
     // accounts were made), with the topic exchange the services use.

@@ -15,6 +15,13 @@ export interface LocalStackOptions {
   /** The throwaway directory: slapd (default) or a Samba AD domain controller. */
   directory?: 'slapd' | 'samba-ad';
   https?: { certFile: string; keyFile: string };
+  /**
+   * Processes per service (default 1 each): replicas beyond the first are named <service>#<n>; give them free
+   * ports through serviceEnv (e.g. CREDROAM_LOGON_PORT: '0').
+   */
+  replicas?: Record<string, number>;
+  /** node options per service, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] (NODE_OPTIONS refuses some). */
+  nodeArgs?: Record<string, string[]>;
   log?: (line: string) => void;
 }
 
