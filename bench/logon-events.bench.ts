@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
@@ -14,7 +14,7 @@ import {
   type TokenMeta,
   type Upload,
 } from '@credroam/roaming';
-import { percentile, rawRoamingSearch, rawSearchAndSwap } from '@credroam/benchmarking';
+import { percentile, printServiceLogTails, rawRoamingSearch, rawSearchAndSwap } from '@credroam/benchmarking';
 import { amqpNames, ingressQueue } from '@credroam/messaging';
 import {
   createSelfSignedCertificate,
@@ -525,11 +525,7 @@ export async function main(): Promise<void> {
     );
   } catch (error) {
     // The data directory goes away below: keep what the services said.
-    const logs = join(dataDir, 'logs');
-    for (const name of existsSync(logs) ? readdirSync(logs) : []) {
-      const tail = readFileSync(join(logs, name), 'utf8').trimEnd().split('\n').slice(-15).join('\n');
-      console.error(`--- ${name} (last lines)\n${tail}`);
-    }
+    printServiceLogTails(join(dataDir, 'logs'));
     throw error;
   } finally {
     await Promise.all(raw.map((client) => client.unbind().catch(() => undefined)));

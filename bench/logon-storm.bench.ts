@@ -1,20 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'ldapts';
 import { decodeDirectoryValue, tokenKeyString, unwrap } from '@credroam/roaming';
 import { openStoredValue, tokenHash, wipeStorageKeys } from '@credroam/sealing';
-import { percentile, rawRoamingSearch, rawSearchAndSwap } from '@credroam/benchmarking';
+import { percentile, printServiceLogTails, rawRoamingSearch, rawSearchAndSwap } from '@credroam/benchmarking';
 import amqplib from 'amqplib';
 import { runCli as tokenCryptoCli } from '../apps/token-crypto/src/cli';
 import { loadTokenCryptoConfig } from '../apps/token-crypto/src/config/token-crypto.config';
@@ -590,11 +582,7 @@ export async function main(args: readonly string[] = []): Promise<void> {
     if (options.cpuProfDir)
       console.log(`CPU profiles in ${options.cpuProfDir} (open in Chrome DevTools or speedscope)`);
   } catch (error) {
-    const logs = stack?.logDir ?? join(dataDir, 'logs');
-    for (const name of existsSync(logs) ? readdirSync(logs) : []) {
-      const tail = readFileSync(join(logs, name), 'utf8').trimEnd().split('\n').slice(-10).join('\n');
-      console.error(`--- ${name} (last lines)\n${tail}`);
-    }
+    printServiceLogTails(stack?.logDir ?? join(dataDir, 'logs'), 10);
     throw error;
   } finally {
     await Promise.all(raw.map((client) => client.unbind().catch(() => undefined)));

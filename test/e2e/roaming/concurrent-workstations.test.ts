@@ -20,6 +20,7 @@ import { agent, expectOk, type ListedToken, type SyncSummary } from '../../suppo
 import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
 import { startLogonStack, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testNamespace } from '../../support/messaging-fixtures';
+import { prng } from '../../support/prng';
 import { SharedClock } from '../../support/shared-clock';
 import { tearDown } from '../../support/teardown';
 import {
@@ -55,18 +56,6 @@ const LIFETIME_PASSES_MS = 86_400_000 + 600_000;
 const OFFLINE_ROUND = 1;
 /** The lifetime passes before this round (0-based); the workstation that was offline has lost its state file. */
 const LAPSE_ROUND = 2;
-
-/** mulberry32: small, seedable, good enough to pick test changes. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Change =
   | { kind: 'import' }

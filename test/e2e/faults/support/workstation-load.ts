@@ -11,6 +11,7 @@ import { type Policy, type TokenType } from '@credroam/roaming';
 import { runCli } from '../../../../apps/agent/src/cli/cli';
 import { type GeneratedCertificate } from '../../../helpers/openssl';
 import { type ListedToken } from '../../../support/agent-cli';
+import { prng } from '../../../support/prng';
 import {
   conflictText,
   heldText,
@@ -19,18 +20,6 @@ import {
   toTokenMeta,
   type ObservedSync,
 } from '../../../support/roaming-model';
-
-/** mulberry32: small, seedable, good enough to pick test changes. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TARGETS = ['TERMSRV/fileserver.example.com', 'TERMSRV/build.example.com', 'intranet.example.com'];
 /** Errors a sync may end in during a fault, retried by the next trigger; anything else is a failure. */
