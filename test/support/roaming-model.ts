@@ -22,13 +22,19 @@ import {
   type World,
 } from '@credroam/roaming/reconcile/testing/simulation';
 
+/** What a machine's sync would plan in `world`. */
+function planOf(world: World, machine: number): SyncPlan {
+  const local = world.machines[machine] as LocalManifest;
+  return reconcile({ local, directory: world.directory, policy: world.policy, now: world.now });
+}
+
 /**
  * One model sync in which some planned downloads are not delivered, as logon-events' sync use-case does it: the
  * plan is written as planned, the machine skips those downloads and keeps its previous base entries for them.
  */
 function syncWithUndelivered(world: World, machine: number, undelivered: ReadonlySet<string>): SyncPlan {
   const before = world.machines[machine] as LocalManifest;
-  const plan = reconcile({ local: before, directory: world.directory, policy: world.policy, now: world.now });
+  const plan = planOf(world, machine);
   world.directory = applyPlanToDirectory(world.directory, plan, world.now);
   const delivered: SyncPlan = {
     ...plan,
@@ -253,24 +259,14 @@ export class RoamingModel {
           const left = lostReplies.get(machine) ?? 0;
           if (left === 0) continue;
           const next = copyWorld(world);
-          const plan = reconcile({
-            local: world.machines[machine] as LocalManifest,
-            directory: world.directory,
-            policy: world.policy,
-            now: world.now,
-          });
+          const plan = planOf(world, machine);
           next.directory = applyPlanToDirectory(world.directory, plan, world.now);
           search(next, remaining, new Map([...lostReplies, [machine, left - 1]]));
         }
         for (const machine of remaining) {
           const real = observed.get(machine) as ObservedSync;
           const next = copyWorld(world);
-          const plan = reconcile({
-            local: world.machines[machine] as LocalManifest,
-            directory: world.directory,
-            policy: world.policy,
-            now: world.now,
-          });
+          const plan = planOf(world, machine);
           const undelivered = new Set(
             plan.downloads
               .filter(({ token }) =>
