@@ -26,16 +26,15 @@ export function jsonBody(limit: number): Middleware {
       next(new RoamingError('UNSUPPORTED_MEDIA_TYPE', 'the request body must be application/json'));
       return;
     }
-    // A compressed body, or one announced over the limit, is refused at once and the connection closed after the
-    // answer: body-parser would read (and discard) all of it first, holding the socket while the client sends it.
+    // A compressed body, or one announced over the limit, is answered at once, before a byte of it is read (body-
+    // parser would read it all first). Node then discards what the client still sends, within the request timeout;
+    // closing the connection instead would cut off a client still writing before it could read the answer (EPIPE).
     const encoding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
     if (encoding !== 'identity') {
-      response.setHeader('Connection', 'close');
       next(new RoamingError('UNSUPPORTED_MEDIA_TYPE', 'compressed request bodies are not accepted'));
       return;
     }
     if (Number(request.headers['content-length'] ?? 0) > limit) {
-      response.setHeader('Connection', 'close');
       next(new RoamingError('VALUE_TOO_LARGE', 'the request body is too large'));
       return;
     }
