@@ -1,6 +1,7 @@
 import { loadGssapi, splitPrincipal } from '@credroam/platform';
 import {
   kerberosSessionRequestSchema,
+  loginNameSchema,
   negotiateToken,
   negotiateTokenSchema,
   parseWith,
@@ -154,10 +155,12 @@ export class KerberosLogonService {
         null,
         `the ticket is for ${ticket.target}, not for this service (${settings.servicePrincipal})`,
       );
-    // A user principal is one component: host/ws1 or HTTP/x are machines and services, never a user's logon.
-    if (client.name.includes('/') || client.name.includes('\\'))
+    // A user principal is one component: host/ws1 or HTTP/x are machines and services, never a user's logon. The
+    // login goes to the directory as a login name like any other, validated here as one.
+    const parsed = loginNameSchema.safeParse(client.name);
+    if (!parsed.success || client.name.includes('/') || client.name.includes('\\'))
       return refuse('not-a-user', ticket.client, null, `${ticket.client} is not a user principal`);
-    const login = client.name;
+    const login = parsed.data;
 
     const found = await this.deps.directory.lookupUser(login, correlationId).catch((error: unknown) => {
       if (error instanceof RoamingError && error.code === 'USER_NOT_FOUND') return null;
