@@ -524,4 +524,36 @@ describe('credroam-agent against the real logon stack', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain(amqpNames(nobody).ingressExchange);
   });
+
+  it('fails at once, as retryable, when the ingress exchange routes the request to no queue', async () => {
+    // An exchange left behind with no logon-events consuming: before publishing mandatory on a confirm channel,
+    // the agent waited its whole 60 s answer timeout here (as it did for a request a lost cluster node dropped).
+    const orphan = testNamespace();
+    const probe = await BrokerProbe.open(orphan);
+    try {
+      await probe.channel.assertExchange(probe.names.ingressExchange, 'direct', { durable: true });
+      const started = Date.now();
+      const result = await agent(
+        [
+          '--store',
+          store('ws-orphan'),
+          'login',
+          '--server',
+          ingressUrl(orphan),
+          '--user',
+          'alice',
+          '--password-stdin',
+        ],
+        {
+          stdin: 'alice-pass\n',
+          env: { CREDROAM_AGENT_RETRY_ATTEMPTS: '2', CREDROAM_AGENT_RETRY_BASE_MS: '10' },
+        },
+      );
+      expect(result.code).toBe(4);
+      expect(result.stderr).toContain('no logon-events ingress queue took the request');
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await probe.cleanUp();
+    }
+  });
 });

@@ -211,7 +211,12 @@ export class AmqpLogonClient implements LogonClient {
     throw failure;
   }
 
-  /** One connection per request: a logon hook runs once and exits, and nothing is left open on the broker. */
+  /**
+   * One connection per request: a logon hook runs once and exits, and nothing is left open on the broker. The
+   * request is published mandatory on a confirm channel, so a message the broker could not route or store (no
+   * ingress queue yet, a cluster node lost mid-publish) and a connection lost before the answer fail at once as
+   * retryable, instead of leaving the agent waiting out its whole timeout for an answer that cannot come.
+   */
   private async exchange({ content, headers }: Outgoing): Promise<string> {
     const connection = await amqplib.connect(this.connectUrl, {
       timeout: this.timeoutMs,
@@ -219,9 +224,13 @@ export class AmqpLogonClient implements LogonClient {
       // amqplib hands these to tls.connect for amqps:// (and names the server for the certificate check).
       ...(this.options.caPem ? { ca: [this.options.caPem] } : {}),
     });
+    let failed: (error: RoamingError) => void = () => undefined;
+    const failure = new Promise<never>((_, reject) => (failed = reject));
+    failure.catch(() => undefined);
     connection.on('error', () => undefined);
+    connection.on('close', () => failed(this.lost('the broker closed the connection')));
     try {
-      const channel = await connection.createChannel();
+      const channel = await connection.createConfirmChannel();
       channel.on('error', () => undefined);
       try {
         await channel.checkExchange(this.ingressExchange);
@@ -231,6 +240,7 @@ export class AmqpLogonClient implements LogonClient {
           `no logon-events ingress exchange ${this.ingressExchange} on ${displayServer(this.server)}`,
         );
       }
+      channel.on('return', () => failed(this.lost('no logon-events ingress queue took the request')));
       const correlationId = randomUUID();
       let answered: (text: string) => void = () => undefined;
       const answer = new Promise<string>((resolve) => (answered = resolve));
@@ -241,18 +251,35 @@ export class AmqpLogonClient implements LogonClient {
         },
         { noAck: true },
       );
-      channel.publish(this.ingressExchange, INGRESS_ROUTING_KEY, content, {
-        replyTo: DIRECT_REPLY_TO,
-        correlationId,
-        contentType: 'application/json',
-        // A request nobody took in time is dropped, not answered to an agent that has given up.
-        expiration: String(this.timeoutMs),
-        ...(headers ? { headers } : {}),
-      });
-      return await this.within(answer);
+      channel.publish(
+        this.ingressExchange,
+        INGRESS_ROUTING_KEY,
+        content,
+        {
+          replyTo: DIRECT_REPLY_TO,
+          correlationId,
+          contentType: 'application/json',
+          mandatory: true,
+          // A request nobody took in time is dropped, not answered to an agent that has given up.
+          expiration: String(this.timeoutMs),
+          ...(headers ? { headers } : {}),
+        },
+        (error: unknown) => {
+          if (error) failed(this.lost('the broker did not store the request'));
+        },
+      );
+      return await this.within(Promise.race([answer, failure]));
     } finally {
       await connection.close().catch(() => undefined);
     }
+  }
+
+  /** A request that may not have reached logon-events, or whose answer cannot arrive: worth another attempt. */
+  private lost(what: string): RoamingError {
+    return new RoamingError(
+      'SERVICE_UNAVAILABLE',
+      `${what} on ${displayServer(this.server)} before logon-events answered`,
+    );
   }
 
   private within(answer: Promise<string>): Promise<string> {
