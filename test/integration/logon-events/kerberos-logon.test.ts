@@ -3,7 +3,7 @@
 // and logon-events verifying SPNEGO with the keytab, and the real agent (`login --kerberos`) with a private ticket
 // cache filled by kinit. Every request the agent sends passes through a recording proxy: no password crosses it.
 import { execFile } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -66,6 +66,8 @@ describe('Kerberos logon against a Samba AD KDC', () => {
   let events: string;
   let work: string;
   let krb5Config: string;
+  /** logon-events' own copy of krb5.conf, so that its clock tolerance can differ from the workstations'. */
+  let acceptorConfig: string;
   let keytab: string;
 
   /** kinit into a ticket cache of the test's own (KRB5CCNAME), the password given to kinit alone. */
@@ -93,6 +95,21 @@ describe('Kerberos logon against a Samba AD KDC', () => {
         (error) => resolve(!error),
       ),
     );
+  /** A SPNEGO token for logon-events made from `cache` by the `kerberos` package, as the agent makes one. */
+  const spnegoToken = (cache: string) =>
+    new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [
+          '-e',
+          "const k = require('kerberos'); k.initializeClient('HTTP@127.0.0.1', { mechOID: k.GSS_MECH_OID_SPNEGO })" +
+            '.then((client) => client.step(""))' +
+            '.then((token) => process.stdout.write(token), (error) => { console.error(error.message); process.exit(1); });',
+        ],
+        { env: { ...process.env, KRB5_CONFIG: krb5Config, KRB5CCNAME: `FILE:${cache}` } },
+        (error, stdout, stderr) => (error ? reject(new Error(`SPNEGO token: ${stderr}`)) : resolve(stdout)),
+      ),
+    );
   /** The agent as a logon script runs it: no password on its standard input, only the ticket cache. */
   const kerberosLogin = (store: string, cache: string, config = krb5Config) =>
     agent(['--store', store, 'login', '--server', proxy.url, '--kerberos', '--machine', 'ws-krb'], {
@@ -111,6 +128,8 @@ describe('Kerberos logon against a Samba AD KDC', () => {
     const startedAt = Date.now();
     work = mkdtempSync(join(samba().dir, 'kerberos-'));
     krb5Config = samba().writeKrb5Conf(join(work, 'krb5.conf'));
+    acceptorConfig = join(work, 'krb5-acceptor.conf');
+    copyFileSync(krb5Config, acceptorConfig);
     keytab = join(work, 'http.keytab');
     const principal = samba().addServicePrincipal('HTTP/127.0.0.1', keytab);
     probe = await BrokerProbe.open(namespace);
@@ -123,7 +142,7 @@ describe('Kerberos logon against a Samba AD KDC', () => {
         logonEnv: {
           CREDROAM_KERBEROS_KEYTAB: keytab,
           CREDROAM_KERBEROS_SERVICE_PRINCIPAL: principal,
-          KRB5_CONFIG: krb5Config,
+          KRB5_CONFIG: acceptorConfig,
         },
       },
     );
@@ -243,5 +262,38 @@ describe('Kerberos logon against a Samba AD KDC', () => {
     } finally {
       await other.stop();
     }
+  }, 30_000);
+  it('refuses at the service a SPNEGO token whose ticket has expired since it was made', async () => {
+    // A workstation cannot make a token from an expired ticket (above), so this one is made while carol's 2-second
+    // ticket is valid and presented after it ended. MIT's acceptor allows its clock tolerance (`clockskew`, 300 s by
+    // default) past a ticket's end; logon-events' krb5.conf sets 1 s here, re-read by libkrb5 at the next context.
+    const tolerant = readFileSync(acceptorConfig, 'utf8');
+    writeFileSync(acceptorConfig, tolerant.replace('[libdefaults]\n', '[libdefaults]\n  clockskew = 1\n'));
+    const cache = join(work, 'carol.cc');
+    // Samba's KDC answers a TGS request made with so short a TGT "Ticket expired", so the service ticket comes
+    // straight from the AS exchange (kinit -S).
+    await kinit('carol', cache, ['-l', '6s', '-S', 'HTTP/127.0.0.1']);
+    const token = await spnegoToken(cache);
+    await waitFor(async () => !(await ticketValid(cache)), {
+      description: "carol's 6-second ticket to expire",
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const late = await fetch(`${services.stack.url}${AGENT_API_PATHS.kerberosSessions}`, {
+      method: 'POST',
+      headers: { authorization: `Negotiate ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        machine: 'ws-late',
+        devicePublicKey: deviceKey().publicKey,
+        agentVersion: '0.1.0',
+      }),
+    });
+    expect(late.status).toBe(401);
+    const problem = (await late.json()) as { error: { code: string; message: string } };
+    expect(problem.error.code).toBe('KERBEROS_REFUSED');
+    expect(problem.error.message).toMatch(/ticket expired/i);
+    const [refused] = await eventsOfType('logon.kerberos-refused', 1);
+    expect(refused).toMatchObject({ user: null, machine: 'ws-late', payload: { reason: 'ticket-refused' } });
   }, 30_000);
 });
