@@ -4,8 +4,11 @@
 // application/octet-stream. Each is in the dead-letter queue with its reason in the x-credroam-* headers after one
 // delivery (never retried), announced by a message.dead-lettered event that does not carry its body, answered on its
 // reply_to where it has one, and the next good message on the same queue is served. The services are the built
-// ones (dist/), one process each, on a throwaway slapd and a namespace of this suite.
+// ones (dist/), one process each (the fault suites' stack with one replica), on a throwaway slapd and a namespace of
+// this suite on the machine's broker.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MESSAGE_HEADERS, RpcClient } from '@credroam/messaging';
 import { INGRESS_ROUTING_KEY, RPC_PATTERNS, type RoamingEvent } from '@credroam/roaming';
@@ -13,7 +16,6 @@ import type { GetMessage, Options } from 'amqplib';
 import { useSlapd, withLdap } from '../../helpers/slapd';
 import { waitFor } from '../../helpers/wait-for';
 import { OPERATOR_TOKEN } from '../../integration/audit/support/audit-app';
-import { startRoamingServices, type RoamingServices } from '../../support/logon-stack';
 import {
   BrokerProbe,
   brokerUrl,
@@ -21,8 +23,7 @@ import {
   testConfig,
   testNamespace,
 } from '../../support/messaging-fixtures';
-import { ensureAuditBuilt, startAuditProcess, type AuditProcess } from '../audit/support/audit-process';
-import { freePort } from '../audit/support/private-postgres';
+import { FaultStack } from './support/fault-stack';
 
 /** The services' CREDROAM_AMQP_MAX_MESSAGE_BYTES: small, so that "too large" costs the shared broker little. */
 const LIMIT = { CREDROAM_AMQP_MAX_MESSAGE_BYTES: String(1024 * 1024) };
@@ -94,8 +95,8 @@ describe('a poison message on any queue is dead-lettered with its reason and ann
   const slapd = useSlapd({ users: [{ uid: 'alice', password: 'alice-pass' }] });
   const namespace = testNamespace();
   let probe: BrokerProbe;
-  let services: RoamingServices | undefined;
-  let audit: AuditProcess | undefined;
+  let dir: string;
+  let stack: FaultStack | undefined;
   let gateway: RpcClient;
   let crypto: RpcClient;
   let notices: string;
@@ -199,7 +200,7 @@ describe('a poison message on any queue is dead-lettered with its reason and ann
       });
       await waitFor(
         async () => {
-          const response = await fetch(`${audit!.url}/v1/events?type=token.uploaded`, {
+          const response = await fetch(`${stack!.auditUrl}/v1/events?type=token.uploaded`, {
             headers: { authorization: `Bearer ${OPERATOR_TOKEN}` },
           });
           const { events } = (await response.json()) as { events: RoamingEvent[] };
@@ -220,36 +221,28 @@ describe('a poison message on any queue is dead-lettered with its reason and ann
     probe.trackConsumerQueue(probe.names.queue('audit'));
     notices = await probe.observe('poison-notices', ['message.dead-lettered']);
     replies = (await probe.channel.assertQueue('', { exclusive: true })).queue;
-    ensureAuditBuilt();
-    const [roaming, auditProcess] = await Promise.allSettled([
-      startRoamingServices(slapd(), namespace, {}, { everyProcess: LIMIT }),
-      freePort().then((port) =>
-        startAuditProcess('poison-audit', port, {
-          CREDROAM_AMQP_URL: brokerUrl(),
-          CREDROAM_AMQP_NAMESPACE: namespace,
-          CREDROAM_AUDIT_DB: `sqlite:${join(slapd().dir, 'audit.sqlite')}`,
-          ...LIMIT,
-        }),
-      ),
-    ]);
-    if (roaming.status === 'fulfilled') services = roaming.value;
-    if (auditProcess.status === 'fulfilled') audit = auditProcess.value;
-    if (roaming.status === 'rejected') throw roaming.reason;
-    if (auditProcess.status === 'rejected') throw auditProcess.reason;
-    gateway = new RpcClient(testConfig(namespace), 'directory-gateway');
-    crypto = new RpcClient(testConfig(namespace), 'token-crypto');
+    dir = mkdtempSync(join(tmpdir(), 'credroam-poison-'));
+    // One replica of each service: the RPC services and audit started together, then logon-events. Quorum queues,
+    // as FaultStack declares them: the RPC clients below agree.
+    stack = await FaultStack.start({
+      slapd: slapd(),
+      dir,
+      brokerUrl: brokerUrl(),
+      namespace,
+      replicas: 1,
+      env: LIMIT,
+    });
+    gateway = new RpcClient(testConfig(namespace, { queueType: 'quorum' }), 'directory-gateway');
+    crypto = new RpcClient(testConfig(namespace, { queueType: 'quorum' }), 'token-crypto');
     await Promise.all([gateway.connect(), crypto.connect()]);
     aliceBefore = await aliceEntry();
   }, 90_000);
 
   afterAll(async () => {
     await Promise.allSettled([gateway?.close(), crypto?.close()]);
-    await Promise.allSettled([
-      services?.gateway.stop(),
-      ...(services?.stack.processes ?? []).map((process) => process.stop()),
-      audit?.stop(),
-    ]);
+    await stack?.stop();
     await probe?.cleanUp();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
   describe.each(TARGETS.map((target) => [target.name, target] as const))('on %s', (_name, target) => {
