@@ -22,12 +22,17 @@ export interface DeadLetterInfo {
   correlationId: string | null;
 }
 
-/** The dead-letter exchange and queue (bound with `#`), asserted by every party that dead-letters. */
+/**
+ * The dead-letter exchange and queue (bound with `#`), and the events exchange the announcement goes to, asserted by
+ * every party that dead-letters: a publish to an exchange that does not exist closes the channel (404), and with it
+ * every delivery in flight on it.
+ */
 export async function declareDeadLetters(
   channel: Pick<ConfirmChannel, 'assertExchange' | 'assertQueue' | 'bindQueue'>,
   names: AmqpNames,
   queueType: QueueType,
 ): Promise<void> {
+  await channel.assertExchange(names.eventsExchange, 'topic', EXCHANGE_OPTIONS);
   await channel.assertExchange(names.deadLetterExchange, 'topic', EXCHANGE_OPTIONS);
   await channel.assertQueue(names.deadLetterQueue, deadLetterQueueOptions(queueType));
   await channel.bindQueue(names.deadLetterQueue, names.deadLetterExchange, '#');
