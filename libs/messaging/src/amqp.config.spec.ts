@@ -25,6 +25,7 @@ describe('loadAmqpConfig', () => {
       prefetch: 32,
       rpcTimeoutMs: 10_000,
       queueType: 'classic',
+      maxMessageBytes: 64 * 1024 * 1024,
     });
   });
 
@@ -36,6 +37,7 @@ describe('loadAmqpConfig', () => {
         CREDROAM_AMQP_PREFETCH: ' 5 ',
         CREDROAM_RPC_TIMEOUT_MS: '',
         CREDROAM_AMQP_QUEUE_TYPE: 'quorum',
+        CREDROAM_AMQP_MAX_MESSAGE_BYTES: '1048576',
       }),
     ).toEqual({
       url: 'amqps://svc:pw@broker.internal:5671/credroam',
@@ -43,6 +45,7 @@ describe('loadAmqpConfig', () => {
       prefetch: 5,
       rpcTimeoutMs: AMQP_DEFAULTS.rpcTimeoutMs,
       queueType: 'quorum',
+      maxMessageBytes: 1_048_576,
     });
   });
 

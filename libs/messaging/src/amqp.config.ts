@@ -13,6 +13,7 @@ export const AMQP_ENV = Object.freeze({
   prefetch: 'CREDROAM_AMQP_PREFETCH',
   rpcTimeoutMs: 'CREDROAM_RPC_TIMEOUT_MS',
   queueType: 'CREDROAM_AMQP_QUEUE_TYPE',
+  maxMessageBytes: 'CREDROAM_AMQP_MAX_MESSAGE_BYTES',
 } as const);
 
 export const AMQP_DEFAULTS = Object.freeze({
@@ -21,6 +22,9 @@ export const AMQP_DEFAULTS = Object.freeze({
   prefetch: 32,
   rpcTimeoutMs: 10_000,
   queueType: 'classic' as QueueType,
+  // The largest legitimate message is a sync: logon-events' HTTP edge takes the same 64 MiB (the policy's default
+  // 16 MiB of tokens, sealed and base64-encoded). RabbitMQ's own max_message_size must be at least this.
+  maxMessageBytes: 64 * 1024 * 1024,
 });
 
 /**
@@ -91,6 +95,9 @@ export function brokerUrls(config: Pick<AmqpConfig, 'url'>): string[] {
   return splitUrls(config.url);
 }
 
+/** RabbitMQ refuses messages over 512 MiB whatever its max_message_size. */
+const MAX_MESSAGE_BYTES_CEILING = 512 * 1024 * 1024;
+
 /** The environment variables as they arrive: strings, an empty one meaning "not set". */
 const amqpEnvSchema = z.object({
   [AMQP_ENV.url]: amqpUrlSchema.default(AMQP_DEFAULTS.url),
@@ -99,6 +106,9 @@ const amqpEnvSchema = z.object({
   [AMQP_ENV.prefetch]: envWholeNumber(1, 65_535).default(AMQP_DEFAULTS.prefetch),
   [AMQP_ENV.rpcTimeoutMs]: envWholeNumber(1, 600_000).default(AMQP_DEFAULTS.rpcTimeoutMs),
   [AMQP_ENV.queueType]: z.enum(QUEUE_TYPES).default(AMQP_DEFAULTS.queueType),
+  [AMQP_ENV.maxMessageBytes]: envWholeNumber(1024, MAX_MESSAGE_BYTES_CEILING).default(
+    AMQP_DEFAULTS.maxMessageBytes,
+  ),
 });
 
 /** The validated broker configuration. */
@@ -111,6 +121,13 @@ export const amqpConfigSchema = z
     prefetch: z.number().int().min(1).max(65_535),
     rpcTimeoutMs: z.number().int().min(1).max(600_000),
     queueType: z.enum(QUEUE_TYPES).default(AMQP_DEFAULTS.queueType),
+    /** The largest message body a consumer admits; a bigger one is dead-lettered unread (message-admission.ts). */
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(MAX_MESSAGE_BYTES_CEILING)
+      .default(AMQP_DEFAULTS.maxMessageBytes),
   })
   .strict();
 export type AmqpConfig = z.output<typeof amqpConfigSchema>;
@@ -140,6 +157,7 @@ export function loadAmqpConfig(env: NodeJS.ProcessEnv = process.env): AmqpConfig
     prefetch: values[AMQP_ENV.prefetch],
     rpcTimeoutMs: values[AMQP_ENV.rpcTimeoutMs],
     queueType: values[AMQP_ENV.queueType],
+    maxMessageBytes: values[AMQP_ENV.maxMessageBytes],
   };
 }
 

@@ -64,11 +64,12 @@ export function brokerPermissions(namespace: string): Readonly<Record<BrokerAcco
   const audit = `${escape(names.queue('audit'))}(\\..*)?`;
   const operator = `${escape(names.queue('operator'))}\\..*`;
   const changeFeed = `${escape(names.queue('logon-events.changes'))}\\..*`;
+  // A poison request goes to the dead letters, announced by a message.dead-lettered event (RpcServer).
   const replier = (service: 'directory-gateway' | 'token-crypto'): BrokerPermissions => ({
-    configure: anyOf(own(service), events),
-    write: anyOf(escape(DEFAULT_EXCHANGE), events),
-    read: anyOf(own(service)),
-    events: { write: '^security\\.', read: NOTHING },
+    configure: anyOf(own(service), events, deadLetter, deadLetters),
+    write: anyOf(escape(DEFAULT_EXCHANGE), events, deadLetter, deadLetters),
+    read: anyOf(own(service), deadLetter),
+    events: { write: '^(security\\.|message\\.dead-lettered$)', read: NOTHING },
   });
   const gateway = replier('directory-gateway');
   return Object.freeze({
@@ -76,9 +77,9 @@ export function brokerPermissions(namespace: string): Readonly<Record<BrokerAcco
     // queue and read on the exchange).
     'directory-gateway': {
       ...gateway,
-      configure: anyOf(own('directory-gateway'), events, adminExchange),
-      write: anyOf(escape(DEFAULT_EXCHANGE), events, own('directory-gateway')),
-      read: anyOf(own('directory-gateway'), adminExchange),
+      configure: anyOf(own('directory-gateway'), events, adminExchange, deadLetter, deadLetters),
+      write: anyOf(escape(DEFAULT_EXCHANGE), events, own('directory-gateway'), deadLetter, deadLetters),
+      read: anyOf(own('directory-gateway'), adminExchange, deadLetter),
     },
     'token-crypto': replier('token-crypto'),
     // The RPC clients declare the services' queues as the servers do, so that either may start first. The

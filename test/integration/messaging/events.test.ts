@@ -242,11 +242,14 @@ describe('events over RabbitMQ (EventPublisher, EventConsumer)', () => {
         'invalid-2',
       );
 
-      for (const messageId of ['malformed-1', 'invalid-2']) {
+      for (const [messageId, reason] of [
+        ['malformed-1', 'not-json'],
+        ['invalid-2', 'invalid-message'],
+      ] as const) {
         const dead = await deadLetterOf(messageId);
         expect(dead.properties.headers).toEqual(
           expect.objectContaining({
-            [MESSAGE_HEADERS.reason]: 'invalid-message',
+            [MESSAGE_HEADERS.reason]: reason,
             [MESSAGE_HEADERS.attempt]: 1,
             [MESSAGE_HEADERS.errorCode]: 'CONTRACT_VIOLATION',
           }),
@@ -254,7 +257,7 @@ describe('events over RabbitMQ (EventPublisher, EventConsumer)', () => {
         const notice = await deadLetterEventFor(messageId);
         expect(notice.payload).toEqual(
           expect.objectContaining({
-            reason: 'invalid-message',
+            reason,
             originalRoutingKey: 'token.uploaded',
             attempts: 1,
           }),

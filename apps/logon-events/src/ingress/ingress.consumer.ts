@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { amqpNames, MessageConsumer, type AmqpConfig, type MessageDelivery } from '@credroam/messaging';
+import {
+  amqpNames,
+  fallbackCorrelationId,
+  MessageConsumer,
+  type AmqpConfig,
+  type Decoded,
+  type MessageDelivery,
+} from '@credroam/messaging';
 import {
   correlationIdSchema,
+  ingressEnvelopeSchema,
   INGRESS_PROOF_HEADERS,
   INGRESS_ROUTING_KEY,
   RoamingError,
   type ErrorInfo,
+  type IngressEnvelope,
   type IngressTransportCertificate,
 } from '@credroam/roaming';
 import { type AgentService } from '../agent/agent.service';
@@ -15,15 +24,23 @@ import { type DeviceProof } from '../sessions/device-proof.verifier';
 type Reply = { ok: true; value: unknown } | { ok: false; error: ErrorInfo };
 /** An agent's request as it arrived (amqplib's message, through libs/messaging's consumer). */
 type ConsumeMessage = MessageDelivery['raw'];
+/** A message that is an agent request: its envelope read, the raw message kept for the device proof. */
+interface IngressRequest {
+  message: ConsumeMessage;
+  envelope: IngressEnvelope;
+}
 
 /**
  * The agent protocol over AMQP: a message on the ingress exchange (routed to logon-events' ingress queue) is one
  * transport-certificate question, create-session, renew-session, sync or report-event, answered on its `reply_to` with the serialised Result
  * (ingressReplySchemas) and acknowledged once answered. The body is validated by the same use-case as over HTTP,
- * so the answers are the same. Consumed with libs/messaging's consumer (reconnects, prefetch, dead-lettering).
+ * so the answers are the same. Consumed with libs/messaging's consumer (reconnects, prefetch, dead-lettering): a
+ * message that is not an agent request at all (over the size limit, another media type, not JSON, not a known
+ * kind) is answered CONTRACT_VIOLATION (or VALUE_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE) on its reply_to and
+ * dead-lettered with a `message.dead-lettered` event.
  */
 export class IngressConsumer {
-  private readonly consumer: MessageConsumer<ConsumeMessage>;
+  private readonly consumer: MessageConsumer<IngressRequest>;
 
   constructor(
     private readonly config: AmqpConfig,
@@ -44,8 +61,8 @@ export class IngressConsumer {
       queue: names.ingressQueue,
       role: 'ingress',
       source: { exchange: names.ingressExchange, type: 'direct', bindings: [INGRESS_ROUTING_KEY] },
-      // The dispatcher answers a malformed request itself, with INVALID_INPUT.
-      decode: (message) => ({ ok: true, value: message, correlationId: null }),
+      decode: decodeIngress,
+      refusalReply: (error) => Buffer.from(JSON.stringify({ ok: false, error } satisfies Reply)),
       // A request whose handling crashed a replica is tried once more, then dead-lettered: the agent asks again.
       maxAttempts: 2,
       retryDelayMs: 0,
@@ -57,11 +74,11 @@ export class IngressConsumer {
     return this.consumer.stop();
   }
 
-  private async handle(message: ConsumeMessage, delivery: MessageDelivery): Promise<void> {
+  private async handle({ message, envelope }: IngressRequest, delivery: MessageDelivery): Promise<void> {
     const given = message.properties.correlationId as unknown;
     const correlationId =
       typeof given === 'string' && correlationIdSchema.safeParse(given).success ? given : randomUUID();
-    const reply = await this.dispatch(message, correlationId);
+    const reply = await this.dispatch(message, envelope, correlationId);
     try {
       await delivery.reply(Buffer.from(JSON.stringify(reply)), { contentType: 'application/json' });
     } catch (error) {
@@ -70,15 +87,12 @@ export class IngressConsumer {
     }
   }
 
-  private async dispatch(message: ConsumeMessage, correlationId: string): Promise<Reply> {
+  private async dispatch(
+    message: ConsumeMessage,
+    { kind, body, sessionToken }: IngressEnvelope,
+    correlationId: string,
+  ): Promise<Reply> {
     try {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(message.content.toString('utf8'));
-      } catch {
-        throw new RoamingError('INVALID_INPUT', 'the message is not JSON');
-      }
-      const { kind, body, sessionToken } = (parsed ?? {}) as Record<string, unknown>;
       if (kind === 'transport-certificate') {
         return { ok: true, value: await this.transportCertificate(correlationId) };
       }
@@ -96,13 +110,7 @@ export class IngressConsumer {
       if (kind === 'sync') {
         return { ok: true, value: await this.agent.sync(token, body, caller, correlationId) };
       }
-      if (kind === 'report-event') {
-        return { ok: true, value: await this.agent.reportEvent(token, body, caller, correlationId) };
-      }
-      throw new RoamingError(
-        'INVALID_INPUT',
-        'kind must be "transport-certificate", "create-session", "renew-session", "sync" or "report-event"',
-      );
+      return { ok: true, value: await this.agent.reportEvent(token, body, caller, correlationId) };
     } catch (error) {
       const info = error instanceof RoamingError ? error : new RoamingError('INTERNAL', 'internal error');
       return { ok: false, error: info.toInfo() };
@@ -113,6 +121,18 @@ export class IngressConsumer {
     const { certificatePem } = await this.crypto.transportCertificate(correlationId);
     return { transportCertificatePem: certificatePem };
   }
+}
+
+/** An agent request's envelope; what is not one is dead-lettered (the rule names fields, never values). */
+function decodeIngress(message: ConsumeMessage, body: unknown): Decoded<IngressRequest> {
+  const correlationId = fallbackCorrelationId(message, null);
+  const envelope = ingressEnvelopeSchema.safeParse(body);
+  if (envelope.success) return { ok: true, value: { message, envelope: envelope.data }, correlationId };
+  const problem = envelope.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  return { ok: false, problem: `not an agent request: ${problem}`, correlationId };
 }
 
 /** The device proof in a message's headers; null when it carries none or a malformed one. */

@@ -1,7 +1,6 @@
 import { contextFromHeaders, inSpan, SpanKind } from '@credroam/observability';
-import { randomUUID } from 'node:crypto';
-import { correlationIdSchema, createEvent, RoamingError, type ErrorCode } from '@credroam/roaming';
-import type { ConfirmChannel, ConsumeMessage, MessageProperties, Options } from 'amqplib';
+import { correlationIdSchema, RoamingError, type ErrorInfo } from '@credroam/roaming';
+import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { AmqpConnectionManager } from 'amqp-connection-manager';
 import { z } from 'zod';
 import type { AmqpConfig } from '../amqp.config';
@@ -15,7 +14,6 @@ import {
 } from '../amqp.connection';
 import {
   amqpNames,
-  deadLetterQueueOptions,
   EXCHANGE_OPTIONS,
   isInNamespace,
   MESSAGE_HEADERS,
@@ -25,10 +23,17 @@ import {
 } from '../amqp-topology';
 import { defaultMessagingLogger, errorFields, type MessagingLogger } from '../messaging.logger';
 import { withTimeout } from '../timeout';
-import { eventPublishOptions } from '../events/event.publisher';
-import { decideFailure, type AttemptFailure, type DeadLetterReason } from '../events/failure-policy';
-
-const DEAD_LETTERED_EVENT = 'message.dead-lettered';
+import { decideFailure, type AttemptFailure } from '../events/failure-policy';
+import {
+  copiedProperties,
+  DeadLetterPublisher,
+  declareDeadLetters,
+  publishConfirmed,
+  retainedHeaders,
+  stringProperty,
+  type DeadLetterInfo,
+} from './dead-letter.publisher';
+import { admitJsonMessage, type Refusal } from './message-admission';
 
 /** What a handler learns about the delivery besides the decoded message. */
 export interface MessageDelivery {
@@ -46,7 +51,10 @@ export interface MessageDelivery {
   reply(content: Buffer, properties?: Options.Publish): Promise<void>;
 }
 
-/** A message's body as the consumer's decoder read it; a message that does not decode is dead-lettered. */
+/**
+ * A message's body as the consumer's decoder read it; a message that does not decode is dead-lettered as
+ * `invalid-message` (JSON off the queue's contract).
+ */
 export type Decoded<T> =
   | { ok: true; value: T; correlationId: string | null }
   | { ok: false; problem: string; correlationId: string | null };
@@ -73,7 +81,18 @@ export interface MessageConsumerOptions<T> {
   /** A transient queue keeps at most this many messages; the oldest are dropped when it falls behind. */
   maxLength?: number;
   source: MessageSource;
-  decode(message: ConsumeMessage): Decoded<T>;
+  /**
+   * Reads the queue's contract from `body`, the message's JSON. Messages over the size limit, in another media
+   * type or not JSON never reach it: they are dead-lettered before (message-admission.ts).
+   */
+  decode(message: ConsumeMessage, body: unknown): Decoded<T>;
+  /**
+   * The answer to a request refused before its handler ran (poison, or off contract), sent to its `reply_to` (if
+   * any) before it is dead-lettered, so that a caller learns at once instead of waiting out its timeout.
+   */
+  refusalReply?(error: ErrorInfo): Buffer;
+  /** The largest body admitted. Default: the config's maxMessageBytes. */
+  maxMessageBytes?: number;
   /** Unacknowledged messages this consumer holds (and handles concurrently). Default: the config's prefetch. */
   prefetch?: number;
   /** Deliveries a message gets in all before it is dead-lettered. Default 5. */
@@ -131,13 +150,15 @@ const startOptionsSchema = z.object({
   prefetch: z.number().int().min(1).max(65_535),
   maxAttempts: z.number().int().min(1).max(1000),
   retryDelayMs: z.number().int().min(0).max(86_400_000),
+  maxMessageBytes: z.number().int().min(1),
 });
 type StartOptions = z.output<typeof startOptionsSchema>;
 
 interface Run<T> {
   options: StartOptions;
   role: string;
-  decode(message: ConsumeMessage): Decoded<T>;
+  decode(message: ConsumeMessage, body: unknown): Decoded<T>;
+  refusalReply: ((error: ErrorInfo) => Buffer) | undefined;
   handle(value: T, delivery: MessageDelivery): Promise<void>;
   retryQueue: string;
 }
@@ -151,9 +172,11 @@ interface Run<T> {
  * - retry queue `<queue>.retry`, no consumer: a failed message is republished there with a per-message TTL
  *   (`retryDelayMs`) and the attempt number in `x-credroam-attempt`; when the TTL expires the broker
  *   dead-letters it through the default exchange back to `<queue>`;
- * - after `maxAttempts` deliveries, a non-retryable error, or an unreadable message: the message goes to the
- *   dead-letter exchange `<ns>.dead-letter` with its original routing key and reason headers (queue
- *   `<ns>.dead-letter` is bound with `#`), and a `message.dead-lettered` event names it (never its body).
+ * - after `maxAttempts` deliveries, a non-retryable error, or a poison message (over the size limit, another media
+ *   type, not JSON, off contract: dead-lettered on its first delivery, answered on its `reply_to` if the consumer
+ *   has a `refusalReply`): the message goes to the dead-letter exchange `<ns>.dead-letter` with its original
+ *   routing key and reason headers (queue `<ns>.dead-letters` is bound with `#`), and a `message.dead-lettered`
+ *   event names it (never its body). DeadLetterPublisher does both.
  *
  * Every republish is confirmed by the broker before the original is acknowledged, so a crash in between
  * duplicates a message but never loses one: handlers deduplicate by event id.
@@ -161,6 +184,7 @@ interface Run<T> {
 export class MessageConsumer<T> {
   private readonly names: AmqpNames;
   private readonly logger: MessagingLogger;
+  private readonly deadLetters: DeadLetterPublisher;
   private manager: AmqpConnectionManager | undefined;
   private run: Run<T> | undefined;
   private current: { channel: ConfirmChannel; consumerTag: string } | undefined;
@@ -174,6 +198,7 @@ export class MessageConsumer<T> {
   ) {
     this.names = amqpNames(config.namespace);
     this.logger = settings.logger ?? defaultMessagingLogger();
+    this.deadLetters = new DeadLetterPublisher(this.names, this.logger);
   }
 
   /**
@@ -193,6 +218,7 @@ export class MessageConsumer<T> {
       prefetch: options.prefetch ?? this.config.prefetch,
       maxAttempts: options.maxAttempts ?? 5,
       retryDelayMs: options.retryDelayMs ?? 5_000,
+      maxMessageBytes: options.maxMessageBytes ?? this.config.maxMessageBytes,
     });
     if (!checked.success) {
       const problems = checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -209,6 +235,7 @@ export class MessageConsumer<T> {
       options: startOptions,
       role: `${options.role ?? 'consumer'}:${startOptions.queue}`,
       decode: options.decode,
+      refusalReply: options.refusalReply,
       handle: options.handle,
       retryQueue: this.names.retryQueue(startOptions.queue),
     };
@@ -316,9 +343,7 @@ export class MessageConsumer<T> {
       for (const pattern of bindings) await channel.bindQueue(queue, exchange, pattern);
       return;
     }
-    await channel.assertExchange(this.names.deadLetterExchange, 'topic', EXCHANGE_OPTIONS);
-    await channel.assertQueue(this.names.deadLetterQueue, deadLetterQueueOptions(this.config.queueType));
-    await channel.bindQueue(this.names.deadLetterQueue, this.names.deadLetterExchange, '#');
+    await declareDeadLetters(channel, this.names, this.config.queueType);
     await channel.assertQueue(queue, workQueueOptions(this.names, this.config.queueType));
     for (const pattern of bindings) await channel.bindQueue(queue, exchange, pattern);
     await channel.assertQueue(run.retryQueue, retryQueueOptions(queue, this.config.queueType));
@@ -362,7 +387,10 @@ export class MessageConsumer<T> {
     const { queue } = run.options;
     const attempt = attemptOf(message);
     const routingKey = headerString(message, MESSAGE_HEADERS.routingKey) ?? message.fields.routingKey;
-    const decoded = run.decode(message);
+    const admitted = admitJsonMessage(message, run.options.maxMessageBytes);
+    const decoded: Decoded<T> = admitted.ok
+      ? run.decode(message, admitted.body)
+      : { ok: false, problem: admitted.refusal.problem, correlationId: fallbackCorrelationId(message, null) };
     const log = {
       queue,
       routingKey,
@@ -376,10 +404,18 @@ export class MessageConsumer<T> {
       return;
     }
     if (!decoded.ok) {
-      this.logger.warn({ ...log, problem: decoded.problem }, 'unreadable message; dead-lettering it');
-      await this.deadLetter(channel, run, message, {
-        reason: 'invalid-message',
-        errorCode: 'CONTRACT_VIOLATION',
+      const refusal: Refusal = admitted.ok
+        ? { reason: 'invalid-message', errorCode: 'CONTRACT_VIOLATION', problem: decoded.problem }
+        : admitted.refusal;
+      this.logger.warn(
+        { ...log, reason: refusal.reason, problem: refusal.problem },
+        'poison message; dead-lettering it',
+      );
+      await this.refuse(channel, run, message, refusal, decoded.correlationId);
+      await this.deadLetter(channel, message, {
+        queue,
+        reason: refusal.reason,
+        errorCode: refusal.errorCode,
         attempt,
         routingKey,
         correlationId: decoded.correlationId,
@@ -428,7 +464,7 @@ export class MessageConsumer<T> {
     }
     const decision = decideFailure(failure, attempt, run.options);
     if (decision.action === 'retry') {
-      await this.publishConfirmed(channel, '', run.retryQueue, message.content, {
+      await publishConfirmed(channel, '', run.retryQueue, message.content, {
         ...copiedProperties(message.properties),
         headers: {
           ...retainedHeaders(message),
@@ -451,7 +487,8 @@ export class MessageConsumer<T> {
       );
       return;
     }
-    await this.deadLetter(channel, run, message, {
+    await this.deadLetter(channel, message, {
+      queue,
       reason: decision.reason,
       errorCode: decision.errorCode,
       attempt,
@@ -462,83 +499,37 @@ export class MessageConsumer<T> {
 
   private async deadLetter(
     channel: ConfirmChannel,
-    run: Run<T>,
     message: ConsumeMessage,
-    info: {
-      reason: DeadLetterReason;
-      errorCode: ErrorCode | null;
-      attempt: number;
-      routingKey: string;
-      correlationId: string | null;
-    },
+    info: DeadLetterInfo,
   ): Promise<void> {
-    const { queue } = run.options;
-    const log = { queue, routingKey: info.routingKey, reason: info.reason, attempts: info.attempt };
-    await this.publishConfirmed(channel, this.names.deadLetterExchange, info.routingKey, message.content, {
-      ...copiedProperties(message.properties),
-      headers: {
-        ...retainedHeaders(message),
-        [MESSAGE_HEADERS.reason]: info.reason,
-        [MESSAGE_HEADERS.queue]: queue,
-        [MESSAGE_HEADERS.attempt]: info.attempt,
-        [MESSAGE_HEADERS.routingKey]: info.routingKey,
-        [MESSAGE_HEADERS.deadLetteredAt]: new Date().toISOString(),
-        ...(info.errorCode ? { [MESSAGE_HEADERS.errorCode]: info.errorCode } : {}),
-      },
-    });
-    // A failing consumer of dead-letter events must not feed itself a new event per dead letter.
-    if (info.routingKey !== DEAD_LETTERED_EVENT) {
-      const event = createEvent(
-        DEAD_LETTERED_EVENT,
-        {
-          correlationId: info.correlationId ?? randomUUID(),
-          user: null,
-          machine: null,
-          payload: {
-            queue,
-            originalRoutingKey: info.routingKey.slice(0, 255),
-            originalMessageId: stringProperty(message.properties.messageId) ?? null,
-            reason: info.reason,
-            errorCode: info.errorCode,
-            attempts: Math.min(Math.max(info.attempt, 1), 1000),
-          },
-        },
-        { id: randomUUID(), now: Date.now() },
-      );
-      if (event.ok) {
-        await this.publishConfirmed(
-          channel,
-          this.names.eventsExchange,
-          DEAD_LETTERED_EVENT,
-          Buffer.from(JSON.stringify(event.value)),
-          eventPublishOptions(event.value),
-        );
-      } else {
-        this.logger.error({ ...log, problem: event.error.message }, 'could not build the dead-letter event');
-      }
-    }
+    await this.deadLetters.deadLetter(channel, message, info);
+    const log = {
+      queue: info.queue,
+      routingKey: info.routingKey,
+      reason: info.reason,
+      attempts: info.attempt,
+    };
     if (!this.ack(channel, message, log)) return;
     this.counters.deadLettered++;
     this.logger.warn({ ...log, errorCode: info.errorCode }, 'message dead-lettered');
   }
 
-  private publishConfirmed(
+  /** Answers a refused request on its reply_to, when the consumer answers requests; a lost answer is only logged. */
+  private async refuse(
     channel: ConfirmChannel,
-    exchange: string,
-    routingKey: string,
-    content: Buffer,
-    options: Options.Publish,
+    run: Run<T>,
+    message: ConsumeMessage,
+    refusal: Refusal,
+    correlationId: string | null,
   ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      try {
-        channel.publish(exchange, routingKey, content, options, (error: unknown) =>
-          error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
-        );
-      } catch (error) {
-        // The channel is closed: the message stays unacknowledged and the broker redelivers it.
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
-    });
+    if (!run.refusalReply) return;
+    const reply = run.refusalReply({ code: refusal.errorCode, message: refusal.problem, retryable: false });
+    await this.replyTo(channel, message, reply, { contentType: 'application/json' }).catch((error: unknown) =>
+      this.logger.warn(
+        { queue: run.options.queue, correlationId, ...errorFields(error) },
+        'refusal not sent',
+      ),
+    );
   }
 
   private replyTo(
@@ -550,7 +541,7 @@ export class MessageConsumer<T> {
     const replyTo: unknown = message.properties.replyTo;
     if (typeof replyTo !== 'string' || replyTo === '') return Promise.resolve();
     const correlationId: unknown = message.properties.correlationId;
-    return this.publishConfirmed(channel, '', replyTo, content, {
+    return publishConfirmed(channel, '', replyTo, content, {
       ...(typeof correlationId === 'string' ? { correlationId } : {}),
       ...properties,
     });
@@ -592,10 +583,6 @@ function headerString(message: ConsumeMessage, name: string): string | undefined
   return undefined;
 }
 
-function stringProperty(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 && value.length <= 255 ? value : undefined;
-}
-
 /** A correlation id from the body or the message's properties, when one is well-formed. */
 export function fallbackCorrelationId(message: ConsumeMessage, body: unknown): string | null {
   const candidates = [
@@ -606,34 +593,4 @@ export function fallbackCorrelationId(message: ConsumeMessage, body: unknown): s
     if (correlationIdSchema.safeParse(candidate).success) return candidate as string;
   }
   return null;
-}
-
-/** The properties a republished message keeps, so the copy is traceable like the original. */
-function copiedProperties(properties: MessageProperties): Options.Publish {
-  const copy: Options.Publish = { persistent: true };
-  if (properties.messageId !== undefined) copy.messageId = String(properties.messageId);
-  if (properties.correlationId !== undefined) copy.correlationId = String(properties.correlationId);
-  if (properties.contentType !== undefined) copy.contentType = String(properties.contentType);
-  if (properties.contentEncoding !== undefined) copy.contentEncoding = String(properties.contentEncoding);
-  if (properties.type !== undefined) copy.type = String(properties.type);
-  if (typeof properties.timestamp === 'number') copy.timestamp = properties.timestamp;
-  if (properties.appId !== undefined) copy.appId = String(properties.appId);
-  return copy;
-}
-
-/**
- * The original headers minus the broker's dead-lettering history: a republished message carrying `x-death`
- * for the retry queue would look like a dead-letter cycle to RabbitMQ, which then silently drops it.
- */
-function retainedHeaders(message: ConsumeMessage): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(message.properties.headers ?? {}).filter(
-      ([name]) =>
-        name !== 'x-death' &&
-        !name.startsWith('x-first-death-') &&
-        !name.startsWith('x-last-death-') &&
-        // Set afresh by each retry or dead-letter; a stale one would blame the wrong failure.
-        name !== MESSAGE_HEADERS.errorCode,
-    ),
-  );
 }

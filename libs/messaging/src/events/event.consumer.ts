@@ -59,7 +59,7 @@ export class EventConsumer {
       ...rest,
       role: 'event-consumer',
       source: { exchange: amqpNames(this.config.namespace).eventsExchange, type: 'topic', bindings },
-      decode: (message) => decodeEvent(message, accept ?? 'catalog'),
+      decode: (message, body) => decodeEvent(message, body, accept ?? 'catalog'),
       handle: handle as (event: RoamingEvent | EventEnvelope, delivery: EventDelivery) => Promise<void>,
     });
   }
@@ -84,18 +84,9 @@ export class EventConsumer {
 
 function decodeEvent(
   message: ConsumeMessage,
+  body: unknown,
   accept: 'catalog' | 'envelope',
 ): Decoded<RoamingEvent | EventEnvelope> {
-  let body: unknown;
-  try {
-    body = JSON.parse(message.content.toString('utf8'));
-  } catch {
-    return {
-      ok: false,
-      problem: 'the body is not JSON',
-      correlationId: fallbackCorrelationId(message, null),
-    };
-  }
   const event = parseEvent(body);
   if (event.ok) return { ok: true, value: event.value, correlationId: event.value.correlationId };
   if (accept === 'envelope') {

@@ -109,7 +109,7 @@ export class RpcHandlerRunner {
     const started = performance.now();
     const redelivered = raw.fields?.redelivered === true;
     const request = parseRpcRequest(pattern, message);
-    const correlationId = request.ok ? request.value.correlationId : fallbackCorrelationId(message, raw);
+    const correlationId = request.ok ? request.value.correlationId : requestCorrelationId(message, raw);
     let reply: RpcReply<P>;
     if (!request.ok) {
       reply = request;
@@ -224,7 +224,8 @@ function isRoamingError(error: unknown): error is Error & { toInfo(): ErrorInfo 
   );
 }
 
-function fallbackCorrelationId(message: unknown, raw: Message): string | null {
+/** A refused request's correlation id, from its data or its headers, when one is well-formed. */
+export function requestCorrelationId(message: unknown, raw: Pick<Message, 'properties'>): string | null {
   const candidates = [
     (message as { correlationId?: unknown } | null)?.correlationId,
     raw.properties?.headers?.[MESSAGE_HEADERS.correlationId],

@@ -96,6 +96,11 @@ export const LOGON_METHODS = ['password', 'kerberos'] as const;
 /** credroam's services, as supervisors and operators name them. */
 export const CREDROAM_SERVICES = ['directory-gateway', 'token-crypto', 'logon-events', 'audit'] as const;
 
+/**
+ * Why a message was given up. The last three are a poison message's, refused before anything reads it: a body that
+ * is not JSON, one over the consumer's size limit, one declared in another media type or compressed.
+ * `invalid-message` is JSON that is not the queue's contract.
+ */
 export const DEAD_LETTER_REASONS = [
   'retries-exhausted',
   'invalid-message',
@@ -103,6 +108,9 @@ export const DEAD_LETTER_REASONS = [
   'expired',
   'maxlen',
   'delivery-limit',
+  'not-json',
+  'too-large',
+  'unsupported-content-type',
 ] as const;
 
 interface EventDefinition<

@@ -3,6 +3,8 @@ import {
   amqpCreateSessionRequestSchema,
   createSessionRequestSchema,
   createSessionResponseSchema,
+  INGRESS_KINDS,
+  ingressEnvelopeSchema,
   ingressMessageSchema,
   ingressReplySchemas,
   policyResponseSchema,
@@ -296,5 +298,31 @@ describe('policy, errors and AMQP ingress', () => {
     const response = syncResponse();
     response.downloads[0]!.token.id = CERTIFICATE_ID.toLowerCase();
     expect(refusal(syncResponseSchema, response)?.code).toBe('INVALID_TOKEN_ID');
+  });
+});
+
+describe('ingressEnvelopeSchema', () => {
+  it('knows every kind of ingressMessageSchema', () => {
+    expect([...INGRESS_KINDS].sort()).toEqual(
+      ['create-session', 'renew-session', 'report-event', 'sync', 'transport-certificate'].sort(),
+    );
+  });
+
+  it('takes any request of a known kind, leaving its fields to the use-case', () => {
+    expect(ingressEnvelopeSchema.safeParse({ kind: 'sync', sessionToken: 42, body: 'x' }).success).toBe(true);
+    expect(ingressEnvelopeSchema.safeParse({ kind: 'transport-certificate' }).success).toBe(true);
+  });
+
+  it('refuses what is not an agent request at all: another kind, another field, no object', () => {
+    for (const message of [
+      { kind: 'drop-tables' },
+      { kind: 'sync', extra: 1 },
+      { body: {} },
+      [],
+      'sync',
+      null,
+    ]) {
+      expect(ingressEnvelopeSchema.safeParse(message).success).toBe(false);
+    }
   });
 });

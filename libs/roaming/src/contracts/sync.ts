@@ -423,6 +423,25 @@ export const ingressMessageSchema = z.discriminatedUnion('kind', [
 export type IngressMessage = z.output<typeof ingressMessageSchema>;
 export type IngressKind = IngressMessage['kind'];
 
+/** ingressMessageSchema's kinds, as zod reads them off its discriminator. */
+export const INGRESS_KINDS = Object.freeze(
+  ingressMessageSchema.options.map((option) => option.shape.kind.value),
+) as readonly IngressKind[];
+
+/**
+ * What makes a message on the ingress an agent request at all: a known kind and no field but the request's. The
+ * ingress dead-letters a message that is not one (a poison message); the fields themselves are the use-case's to
+ * validate, and a request with a bad one is refused with INVALID_INPUT, as over HTTP.
+ */
+export const ingressEnvelopeSchema = z
+  .object({
+    kind: z.enum(INGRESS_KINDS as [IngressKind, ...IngressKind[]]),
+    sessionToken: z.unknown().optional(),
+    body: z.unknown().optional(),
+  })
+  .strict();
+export type IngressEnvelope = z.output<typeof ingressEnvelopeSchema>;
+
 /**
  * How far from the server's clock a sealed logon password or a device proof may have been made (either way):
  * older ones are refused as possible replays, so workstation clocks must keep within it.

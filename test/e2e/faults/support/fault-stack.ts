@@ -38,6 +38,8 @@ export interface FaultStackOptions {
   brokerUrl: string;
   namespace: string;
   replicas?: number;
+  /** Added to every service's environment (e.g. CREDROAM_AMQP_MAX_MESSAGE_BYTES). */
+  env?: Record<string, string>;
 }
 
 export class FaultStack {
@@ -55,6 +57,7 @@ export class FaultStack {
       CREDROAM_AMQP_QUEUE_TYPE: 'quorum',
       // Calls fail fast while the broker is away, so the agent's backoff (not a long RPC wait) carries the sync.
       CREDROAM_RPC_TIMEOUT_MS: '5000',
+      ...options.env,
     };
     const channel = serviceChannelKey(slapd);
     const policyFile = join(dir, 'policy.json');
