@@ -83,6 +83,29 @@ describe('ingest', () => {
     expect(seen.databaseUp).toEqual([false, false, true]);
   });
 
+  it('reports the store unwritable from the first held failure until the held batch commits', async () => {
+    const store = new MemoryStore();
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    store.failures = [full, full];
+    let now = 1_000;
+    const statuses: unknown[] = [];
+    const ingest = new IngestService(store, observer().sink, silent, { maxBatch: 10, clock: () => now++ });
+    expect(ingest.storeStatus()).toEqual({ writable: true });
+    const original = store.insert.bind(store);
+    store.insert = async (rows) => {
+      statuses.push(ingest.storeStatus());
+      return original(rows);
+    };
+    await expect(ingest.store(envelope())).resolves.toBe('stored');
+    // The outage keeps the time of its first failure; the write that succeeds ends it.
+    expect(statuses).toEqual([
+      { writable: true },
+      { writable: false, failingSince: 1_001, errorCode: 'SQLITE_FULL' },
+      { writable: false, failingSince: 1_001, errorCode: 'SQLITE_FULL' },
+    ]);
+    expect(ingest.storeStatus()).toEqual({ writable: true });
+  });
+
   it('refuses an event the database rejects while it answers, as a final CONTRACT_VIOLATION', async () => {
     const store = new MemoryStore();
     store.failures = [new Error('value too long'), new Error('value too long')];
