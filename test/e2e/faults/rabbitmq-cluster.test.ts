@@ -92,7 +92,7 @@ const CERTIFICATES = 14;
       await underLoad({
         label: 'cluster: SIGKILL of a node, restarted later',
         load,
-        auditFile: stack.auditFile,
+        auditDb: stack.auditDb,
         ctl: second.ctl,
         namespace,
         seed: SEED,

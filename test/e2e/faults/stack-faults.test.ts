@@ -83,7 +83,7 @@ describe(`the stack under load survives broker and replica faults (seed ${SEED})
   }, 60_000);
 
   const runFault = (label: string, fault: () => Promise<void>) =>
-    underLoad({ label, load, auditFile: stack.auditFile, ctl: broker.ctl, namespace, fault, seed: SEED });
+    underLoad({ label, load, auditDb: stack.auditDb, ctl: broker.ctl, namespace, fault, seed: SEED });
 
   it('RabbitMQ: every connection closed, then the app stopped and started, mid-load', async () => {
     await runFault('broker: close_all_connections + stop_app/start_app', async () => {

@@ -31,7 +31,8 @@ export interface PrivatePostgres {
   port: number;
   user: string;
   start(): void;
-  stop(): void;
+  /** `fast` disconnects clients and shuts down cleanly; `immediate` is a crash (recovery from WAL at start). */
+  stop(mode?: 'fast' | 'immediate'): void;
   remove(): void;
 }
 
@@ -64,8 +65,8 @@ export async function createPrivatePostgres(): Promise<PrivatePostgres> {
       run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '30', 'start']);
       running = true;
     },
-    stop() {
-      run('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '30', 'stop']);
+    stop(mode = 'fast') {
+      run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '30', 'stop']);
       running = false;
     },
     remove() {

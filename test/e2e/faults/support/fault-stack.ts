@@ -38,11 +38,14 @@ export interface FaultStackOptions {
   brokerUrl: string;
   namespace: string;
   replicas?: number;
+  /** CREDROAM_AUDIT_DB of audit; default SQLite in `dir`. */
+  auditDb?: string;
 }
 
 export class FaultStack {
   readonly replicas: Replica[] = [];
-  readonly auditFile: string;
+  /** Audit's CREDROAM_AUDIT_DB: `sqlite:<file>` or a PostgreSQL URL (restartAudit moves it). */
+  auditDb: string;
   private readonly env: Record<ServiceName, Record<string, string>>;
   private readonly ports = new Map<string, number>();
   readonly policy: Policy;
@@ -63,7 +66,7 @@ export class FaultStack {
     generateKeys(keyDir, { transportKeyBits: 2048 });
     const sessionKeyFile = join(dir, 'session.key');
     writeFileSync(sessionKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
-    this.auditFile = join(dir, 'audit.sqlite');
+    this.auditDb = options.auditDb ?? `sqlite:${join(dir, 'audit.sqlite')}`;
     this.env = {
       'directory-gateway': {
         ...amqp,
@@ -85,7 +88,7 @@ export class FaultStack {
         ...testGrants().issuerEnv,
         CREDROAM_SYNC_RETRY_BASE_MS: '10',
       },
-      audit: { ...amqp, CREDROAM_AUDIT_DB: `sqlite:${this.auditFile}` },
+      audit: amqp,
     };
     this.policy = resolvePolicy(policyDefaultsSchema.parse(POLICY_DEFAULTS), [], {
       dn: slapd.user('alice').dn,
@@ -137,6 +140,7 @@ export class FaultStack {
         service === 'audit'
           ? {
               ...this.env.audit,
+              CREDROAM_AUDIT_DB: this.auditDb,
               CREDROAM_AUDIT_OPERATOR_TOKEN: OPERATOR_TOKEN,
               CREDROAM_AUDIT_PORT: String(port),
               CREDROAM_AUDIT_RETRY_DELAY_MS: '200',
@@ -172,6 +176,13 @@ export class FaultStack {
     const index = Number(name.slice(name.lastIndexOf('-') + 1));
     const fresh = await this.launch(replica.service, index);
     replica.process = fresh.process;
+  }
+
+  /** Stops audit (SIGTERM: it finishes its batch) and starts it again on another database; resolves when ready. */
+  async restartAudit(auditDb: string): Promise<void> {
+    await this.replica('audit-1').process.stop();
+    this.auditDb = auditDb;
+    await this.restart('audit-1');
   }
 
   /** The URL of audit's HTTP API. */
