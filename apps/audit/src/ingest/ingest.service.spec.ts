@@ -47,12 +47,13 @@ class MemoryStore implements EventWriter {
 }
 
 function observer() {
-  const seen = { observed: [] as string[], duplicates: 0, databaseUp: [] as boolean[] };
+  const seen = { observed: [] as string[], duplicates: 0, databaseUp: [] as boolean[], writeFailures: 0 };
   const sink: IngestObserver = {
     observe: (event) => void seen.observed.push(event.id),
     duplicate: (count = 1) => void (seen.duplicates += count),
     batchCommitted: () => undefined,
     databaseAvailable: (up) => void seen.databaseUp.push(up),
+    writeFailed: () => void seen.writeFailures++,
   };
   return { seen, sink };
 }
@@ -81,6 +82,7 @@ describe('ingest', () => {
     const ingest = new IngestService(store, sink, silent, { maxBatch: 10 });
     await expect(ingest.store(envelope())).resolves.toBe('stored');
     expect(seen.databaseUp).toEqual([false, false, true]);
+    expect(seen.writeFailures).toBe(2);
   });
 
   it('reports the store unwritable from the first held failure until the held batch commits', async () => {

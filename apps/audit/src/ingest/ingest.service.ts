@@ -25,6 +25,8 @@ export interface IngestObserver {
   duplicate(count?: number): void;
   batchCommitted(size: number, seconds: number): void;
   databaseAvailable(up: boolean): void;
+  /** A write failed for a reason that is waited out; it is tried again after a backoff. */
+  writeFailed(): void;
 }
 
 export type StoreOutcome = 'stored' | 'duplicate';
@@ -74,6 +76,7 @@ export class IngestService {
           errorCode: databaseErrorCode(error),
         };
         this.observer.databaseAvailable(false);
+        this.observer.writeFailed();
         const log = attempt === 1 || attempt % 10 === 0 ? this.logger.warn : this.logger.debug;
         log.call(
           this.logger,
