@@ -119,7 +119,7 @@ describe(`audit's database fails under load and audit recovers by itself (seed $
     const [pgUrl, certificates] = await Promise.all([
       (async () => {
         postgres = await createPrivatePostgres();
-        postgres.start();
+        await postgres.start();
         return postgresUrl(await createDatabase(postgres.port, postgres.user), postgres.port, postgres.user);
       })(),
       loadCertificates(workspace, CERTIFICATES),
@@ -161,7 +161,7 @@ describe(`audit's database fails under load and audit recovers by itself (seed $
         execFileSync('umount', ['-l', mountPoint], { stdio: 'pipe' });
       }
     }
-    postgres?.remove();
+    await postgres?.remove();
     broker?.remove();
     await workspace?.dispose();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -249,10 +249,10 @@ describe(`audit's database fails under load and audit recovers by itself (seed $
         await aSyncCompletes(load);
         const ended = await watchOutage(0);
         const stopped = Date.now();
-        postgres.stop('immediate');
+        await postgres.stop('immediate');
         await auditReportsDown('database');
         await delay(Math.max(0, DB_FAULT_SECONDS * 1000 - (Date.now() - stopped)));
-        postgres.start();
+        await postgres.start();
         recovery = ended();
         recovery.catch(() => undefined);
       },
