@@ -261,14 +261,13 @@ describe(`audit's database fails under load and audit recovers by itself (seed $
   }, 120_000);
 
   it('the disk of audit’s SQLite full until its writes fail, then freed, mid-load', async () => {
-    mountPoint = join(dir, 'audit-disk');
-    mkdirSync(mountPoint);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE}`, 'tmpfs', mountPoint], {
-      stdio: 'pipe',
-    });
-    await stack.restartAudit(`sqlite:${join(mountPoint, 'audit.sqlite')}`);
+    const disk = join(dir, 'audit-disk');
+    mkdirSync(disk);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE}`, 'tmpfs', disk], { stdio: 'pipe' });
+    mountPoint = disk;
+    await stack.restartAudit(`sqlite:${join(disk, 'audit.sqlite')}`);
     const since = Date.now();
-    const filler = join(mountPoint, 'filler');
+    const filler = join(disk, 'filler');
     let recovery: Promise<OutageFigures> | undefined;
     const label = `audit's SQLite disk full, freed ${DISK_FULL_SECONDS} s after its writes failed`;
     const figures = await underLoad({
