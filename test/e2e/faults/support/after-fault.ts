@@ -75,7 +75,9 @@ export async function checkAfterFault(options: AfterFaultOptions): Promise<After
   const recoverySeconds = load.recoverySeconds(options.faultEndedAt);
   const during = load.retriesSince(options.faultStartedAt);
   const predicted = await load.converge();
-  expect(predicted.length).toBeGreaterThan(0);
+  // Not a vacuous check: syncs ran while the fault lasted. (The final directory may be empty: once the certificates
+  // are imported the random load deletes more than it adds, and seed 366026173 of database-faults ended so.)
+  expect({ label, syncsDuringTheFault: during.syncs > 0 }).toEqual({ label, syncsDuringTheFault: true });
 
   // Audit catches up with every completed sync: exactly one row each.
   const completed = load.records
