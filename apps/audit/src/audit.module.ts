@@ -1,6 +1,7 @@
 import { ObservabilityModule } from '@credroam/observability';
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { HealthIndicatorService } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AMQP_CONFIG, BrokerHealthIndicator } from '@credroam/messaging';
 import { healthChecksModule, httpLoggerModule, ProblemFilter, type Logger } from '@credroam/platform';
@@ -14,6 +15,7 @@ import { DocsController } from './docs/docs.controller';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
 import { HealthController } from './health/health.controller';
+import { IngestHealthIndicator } from './health/ingest.health';
 import { NoBodyMiddleware } from './http/no-body.middleware';
 import { SecurityHeadersMiddleware } from './http/security-headers.middleware';
 import { IngestHandler } from './ingest/ingest.handler';
@@ -135,6 +137,12 @@ export class AuditModule implements NestModule {
               onPurged: (count) => metrics.eventsPurged(count),
             }),
           inject: [AuditEventRepository, AuditMetrics],
+        },
+        {
+          provide: IngestHealthIndicator,
+          useFactory: (indicators: HealthIndicatorService, ingest: IngestService) =>
+            new IngestHealthIndicator(indicators, ingest),
+          inject: [HealthIndicatorService, IngestService],
         },
         { provide: AMQP_CONFIG, useValue: config.amqp },
         BrokerHealthIndicator,

@@ -63,7 +63,7 @@ describe('audit while its PostgreSQL is stopped under load', () => {
   beforeAll(async () => {
     ensureAuditBuilt();
     postgres = await createPrivatePostgres();
-    postgres.start();
+    await postgres.start();
     const database = await createDatabase(postgres.port, postgres.user);
     url = postgresUrl(database, postgres.port, postgres.user);
     publisher = await connectedPublisher(namespace);
@@ -72,7 +72,7 @@ describe('audit while its PostgreSQL is stopped under load', () => {
   afterAll(async () => {
     await audit?.stop();
     await publisher?.close();
-    postgres?.remove();
+    await postgres?.remove();
     await deleteNamespace(namespace);
   });
 
@@ -89,7 +89,7 @@ describe('audit while its PostgreSQL is stopped under load', () => {
     const load = steadyLoad(publisher, 20, 10);
     await waitFor(async () => (await stored()) > 500, { description: 'ingest under way', timeoutMs: 20_000 });
 
-    postgres.stop();
+    await postgres.stop();
     // Events pile up in the queue instead of being lost, retried to exhaustion or dead-lettered.
     await waitFor(async () => ((await queueDepth(names.queue('audit'))) ?? 0) > 1_000, {
       description: 'events waiting in the queue',
@@ -113,7 +113,7 @@ describe('audit while its PostgreSQL is stopped under load', () => {
       intervalMs: 100,
     });
 
-    postgres.start();
+    await postgres.start();
     // Still under load, audit notices the database is back by itself: ready again, storing again.
     const storedAtRestart = await stored();
     await waitFor(async () => (await fetch(`${audit!.url}/health/ready`)).status === 200, {

@@ -10,13 +10,13 @@ import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
+import { OpensslWorkspace } from '../../helpers/openssl';
 import { startPrivateRabbitCluster, type PrivateRabbitCluster } from '../../helpers/private-rabbitmq';
 import { useSlapd } from '../../helpers/slapd';
 import { testNamespace } from '../../support/messaging-fixtures';
 import { aSyncCompletes, underLoad } from './support/after-fault';
 import { FaultStack } from './support/fault-stack';
-import { WorkstationLoad } from './support/workstation-load';
+import { loadCertificates, WorkstationLoad } from './support/workstation-load';
 
 const SEED = process.env.CREDROAM_E2E_SEED ? Number(process.env.CREDROAM_E2E_SEED) : randomInt(2 ** 31);
 const ENABLED = process.env.CREDROAM_SOAK === '1' || process.env.CREDROAM_CLUSTER === '1';
@@ -42,11 +42,7 @@ const CERTIFICATES = 14;
       const members = cluster.nodes[1]!.ctl(['cluster_status', '--formatter', 'json']);
       expect((JSON.parse(members) as { running_nodes: string[] }).running_nodes).toHaveLength(3);
       console.log(`three RabbitMQ nodes started and clustered in ${cluster.startSeconds.toFixed(1)} s`);
-      const certificates: GeneratedCertificate[] = [];
-      for (let i = 0; i < CERTIFICATES; i++)
-        certificates.push(
-          await workspace.selfSignedCertificate({ algorithm: 'p-256', subject: `/CN=alice ${i}` }),
-        );
+      const certificates = await loadCertificates(workspace, CERTIFICATES);
       stack = await FaultStack.start({ slapd: slapd(), dir, brokerUrl: cluster.urls, namespace });
       const ingress = `${cluster.nodes[1]!.url}/?namespace=${namespace}`;
       load = new WorkstationLoad({
@@ -92,7 +88,7 @@ const CERTIFICATES = 14;
       await underLoad({
         label: 'cluster: SIGKILL of a node, restarted later',
         load,
-        auditFile: stack.auditFile,
+        auditDb: stack.auditDb,
         ctl: second.ctl,
         namespace,
         seed: SEED,

@@ -11,14 +11,14 @@ import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
+import { OpensslWorkspace } from '../../helpers/openssl';
 import { startPrivateRabbitMq, type PrivateRabbitMq } from '../../helpers/private-rabbitmq';
 import { useSlapd } from '../../helpers/slapd';
 import { waitFor } from '../../helpers/wait-for';
 import { testNamespace } from '../../support/messaging-fixtures';
 import { aSyncCompletes, underLoad } from './support/after-fault';
 import { FaultStack, type ServiceName } from './support/fault-stack';
-import { WorkstationLoad } from './support/workstation-load';
+import { loadCertificates, WorkstationLoad } from './support/workstation-load';
 
 const SEED = process.env.CREDROAM_E2E_SEED ? Number(process.env.CREDROAM_E2E_SEED) : randomInt(2 ** 31);
 const SOAK = process.env.CREDROAM_SOAK === '1';
@@ -46,12 +46,7 @@ describe(`the stack under load survives broker and replica faults (seed ${SEED})
     workspace = await OpensslWorkspace.create();
     const [node, certificates] = await Promise.all([
       startPrivateRabbitMq(),
-      (async () => {
-        const made: GeneratedCertificate[] = [];
-        for (let i = 0; i < CERTIFICATES; i++)
-          made.push(await workspace.selfSignedCertificate({ algorithm: 'p-256', subject: `/CN=alice ${i}` }));
-        return made;
-      })(),
+      loadCertificates(workspace, CERTIFICATES),
     ]);
     broker = node;
     const booted = Date.now();
@@ -83,7 +78,7 @@ describe(`the stack under load survives broker and replica faults (seed ${SEED})
   }, 60_000);
 
   const runFault = (label: string, fault: () => Promise<void>) =>
-    underLoad({ label, load, auditFile: stack.auditFile, ctl: broker.ctl, namespace, fault, seed: SEED });
+    underLoad({ label, load, auditDb: stack.auditDb, ctl: broker.ctl, namespace, fault, seed: SEED });
 
   it('RabbitMQ: every connection closed, then the app stopped and started, mid-load', async () => {
     await runFault('broker: close_all_connections + stop_app/start_app', async () => {

@@ -3,6 +3,7 @@ import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { BrokerHealthIndicator } from '@credroam/messaging';
 import { answerHealthCheck } from '@credroam/platform';
 import type { Response } from 'express';
+import { IngestHealthIndicator } from './ingest.health';
 
 /** Same probe budget as the broker's: a database that needs longer is not ready to take a batch. */
 const DATABASE_TIMEOUT_MS = 3_000;
@@ -14,6 +15,7 @@ export class HealthController {
     private readonly healthChecks: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly broker: BrokerHealthIndicator,
+    private readonly ingest: IngestHealthIndicator,
   ) {}
 
   /** Nothing but a running process: a database outage must not get this replica restarted. */
@@ -22,7 +24,10 @@ export class HealthController {
     return answerHealthCheck(response, this.healthChecks.check([]));
   }
 
-  /** The database and the broker answer (a load balancer stops routing here otherwise). */
+  /**
+   * The database and the broker answer and ingest's writes succeed (a load balancer stops routing here otherwise,
+   * and an operator sees which of the three is down).
+   */
   @Get('ready')
   ready(@Res({ passthrough: true }) response: Response) {
     return answerHealthCheck(
@@ -30,6 +35,7 @@ export class HealthController {
       this.healthChecks.check([
         () => this.database.pingCheck('database', { timeout: DATABASE_TIMEOUT_MS }),
         () => this.broker.isHealthy(),
+        () => this.ingest.isHealthy(),
       ]),
     );
   }

@@ -47,12 +47,13 @@ class MemoryStore implements EventWriter {
 }
 
 function observer() {
-  const seen = { observed: [] as string[], duplicates: 0, databaseUp: [] as boolean[] };
+  const seen = { observed: [] as string[], duplicates: 0, databaseUp: [] as boolean[], writeFailures: 0 };
   const sink: IngestObserver = {
     observe: (event) => void seen.observed.push(event.id),
     duplicate: (count = 1) => void (seen.duplicates += count),
     batchCommitted: () => undefined,
     databaseAvailable: (up) => void seen.databaseUp.push(up),
+    writeFailed: () => void seen.writeFailures++,
   };
   return { seen, sink };
 }
@@ -81,6 +82,30 @@ describe('ingest', () => {
     const ingest = new IngestService(store, sink, silent, { maxBatch: 10 });
     await expect(ingest.store(envelope())).resolves.toBe('stored');
     expect(seen.databaseUp).toEqual([false, false, true]);
+    expect(seen.writeFailures).toBe(2);
+  });
+
+  it('reports the store unwritable from the first held failure until the held batch commits', async () => {
+    const store = new MemoryStore();
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    store.failures = [full, full];
+    let now = 1_000;
+    const statuses: unknown[] = [];
+    const ingest = new IngestService(store, observer().sink, silent, { maxBatch: 10, clock: () => now++ });
+    expect(ingest.storeStatus()).toEqual({ writable: true });
+    const original = store.insert.bind(store);
+    store.insert = async (rows) => {
+      statuses.push(ingest.storeStatus());
+      return original(rows);
+    };
+    await expect(ingest.store(envelope())).resolves.toBe('stored');
+    // The outage keeps the time of its first failure; the write that succeeds ends it.
+    expect(statuses).toEqual([
+      { writable: true },
+      { writable: false, failingSince: 1_001, errorCode: 'SQLITE_FULL' },
+      { writable: false, failingSince: 1_001, errorCode: 'SQLITE_FULL' },
+    ]);
+    expect(ingest.storeStatus()).toEqual({ writable: true });
   });
 
   it('refuses an event the database rejects while it answers, as a final CONTRACT_VIOLATION', async () => {

@@ -2,7 +2,7 @@ import { RoamingError, type EventEnvelope } from '@credroam/roaming';
 import { type Logger } from '@credroam/platform';
 import { inventoryChanges, type InventoryChange } from '../inventory/inventory-change';
 import { type AuditEventRow } from '../storage/audit-event.entity';
-import { isTransientDatabaseError } from '../storage/database';
+import { databaseErrorCode, isTransientDatabaseError } from '../storage/database';
 import { MAX_PAYLOAD_BYTES, toRow } from '../storage/event-row.mapper';
 import { BatchWriter, BatchWriterClosedError } from './batch-writer';
 
@@ -25,9 +25,22 @@ export interface IngestObserver {
   duplicate(count?: number): void;
   batchCommitted(size: number, seconds: number): void;
   databaseAvailable(up: boolean): void;
+  /** A write failed for a reason that is waited out; it is tried again after a backoff. */
+  writeFailed(): void;
 }
 
 export type StoreOutcome = 'stored' | 'duplicate';
+
+/** Whether ingest can write right now: what /health/ready reports beside the database's ping. */
+export type StoreStatus =
+  | { writable: true }
+  | {
+      writable: false;
+      /** When the first write of the current outage failed (epoch ms). */
+      failingSince: number;
+      /** The driver's code of the last failure (`SQLITE_FULL`, `ECONNREFUSED`, a SQLSTATE), never its message. */
+      errorCode: string | null;
+    };
 
 export interface IngestSettings {
   /** Largest insert batch; the consumer's prefetch bounds it too. */
@@ -42,7 +55,7 @@ export interface IngestSettings {
 export class IngestService {
   private readonly writer: BatchWriter<AuditEventRow, boolean>;
   private readonly clock: () => number;
-  private databaseDown = false;
+  private status: StoreStatus = { writable: true };
 
   constructor(
     private readonly events: EventWriter,
@@ -57,12 +70,17 @@ export class IngestService {
       write: (rows) => this.insert(rows),
       isTransient: (error) => this.isTransient(error),
       onTransientFailure: (error, attempt, delayMs) => {
-        this.databaseDown = true;
+        this.status = {
+          writable: false,
+          failingSince: this.status.writable ? this.clock() : this.status.failingSince,
+          errorCode: databaseErrorCode(error),
+        };
         this.observer.databaseAvailable(false);
+        this.observer.writeFailed();
         const log = attempt === 1 || attempt % 10 === 0 ? this.logger.warn : this.logger.debug;
         log.call(
           this.logger,
-          { attempt, delayMs, errorMessage: (error as Error)?.message },
+          { attempt, delayMs, errorCode: databaseErrorCode(error), errorMessage: (error as Error)?.message },
           'database unavailable; holding events until it is back',
         );
       },
@@ -104,6 +122,14 @@ export class IngestService {
     return inserted ? 'stored' : 'duplicate';
   }
 
+  /**
+   * Writable until a write fails for a reason that is waited out (the database down, its disk full), and again
+   * once the held batch commits. A ping alone cannot tell: SQLite on a full disk still answers `SELECT 1`.
+   */
+  storeStatus(): StoreStatus {
+    return this.status;
+  }
+
   /** Stops accepting events; events still held by a database outage are released for redelivery. */
   close(): Promise<void> {
     return this.writer.close();
@@ -117,10 +143,11 @@ export class IngestService {
     if (changes.length > 0) await this.inventory.apply(changes);
     const stored = await this.events.insert(rows);
     this.observer.batchCommitted(rows.length, (performance.now() - started) / 1000);
-    if (this.databaseDown) {
-      this.databaseDown = false;
+    if (!this.status.writable) {
+      const outageMs = this.clock() - this.status.failingSince;
+      this.status = { writable: true };
       this.observer.databaseAvailable(true);
-      this.logger.info('database available again; ingest resumed');
+      this.logger.info({ outageMs }, 'database available again; ingest resumed');
     }
     // The same event twice in one batch (a resend while the first copy was in flight) is stored once.
     const first = new Set<string>();

@@ -92,6 +92,11 @@ export class AuditMetrics {
     help: '1 while inserts succeed, 0 while ingest is waiting for the database to come back.',
     registers: [this.registry],
   });
+  private readonly writeFailures = new Counter({
+    name: 'credroam_audit_ingest_write_failures_total',
+    help: 'Batch writes that failed while the database was down or full; each is retried after a backoff (100 ms doubling to 5 s).',
+    registers: [this.registry],
+  });
   private readonly purged = new Counter({
     name: 'credroam_audit_events_purged_total',
     help: 'Events deleted by the retention purge.',
@@ -242,6 +247,10 @@ export class AuditMetrics {
 
   databaseAvailable(up: boolean): void {
     this.databaseUp.set(up ? 1 : 0);
+  }
+
+  writeFailed(): void {
+    this.writeFailures.inc();
   }
 
   eventsPurged(count: number): void {

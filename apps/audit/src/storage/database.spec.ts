@@ -1,5 +1,5 @@
 import { QueryFailedError } from 'typeorm';
-import { isTransientDatabaseError } from './database';
+import { databaseErrorCode, isTransientDatabaseError } from './database';
 
 const driverError = (fields: Record<string, unknown>) =>
   Object.assign(new Error(String(fields.message ?? 'x')), fields);
@@ -16,6 +16,12 @@ describe('database error classification', () => {
     ['terminated', new Error('Connection terminated unexpectedly')],
     ['SQLite busy', driverError({ code: 'SQLITE_BUSY' })],
     ['SQLite I/O', driverError({ code: 'SQLITE_IOERR_WRITE' })],
+    ['a full disk under SQLite', new QueryFailedError('INSERT', [], driverError({ code: 'SQLITE_FULL' }))],
+    ['a full disk under PostgreSQL', driverError({ code: '53100' })],
+    [
+      'a crash recovery under way',
+      driverError({ code: '57P03', message: 'the database system is in recovery mode' }),
+    ],
   ])('waits out %s', (_label, error) => {
     expect(isTransientDatabaseError(error)).toBe(true);
   });
@@ -27,5 +33,19 @@ describe('database error classification', () => {
     ['a plain error', new Error('boom')],
   ])('does not wait out %s', (_label, error) => {
     expect(isTransientDatabaseError(error)).toBe(false);
+  });
+});
+
+describe('database error code', () => {
+  it('reads the driver code through TypeORM', () => {
+    expect(databaseErrorCode(new QueryFailedError('INSERT', [], driverError({ code: 'SQLITE_FULL' })))).toBe(
+      'SQLITE_FULL',
+    );
+    expect(databaseErrorCode(driverError({ code: 'ECONNREFUSED' }))).toBe('ECONNREFUSED');
+  });
+
+  it('gives null for an error without a well-formed code', () => {
+    expect(databaseErrorCode(new Error('boom'))).toBeNull();
+    expect(databaseErrorCode(driverError({ code: 'not a code; DROP TABLE' }))).toBeNull();
   });
 });

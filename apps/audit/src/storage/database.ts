@@ -105,3 +105,13 @@ export function isTransientDatabaseError(error: unknown): boolean {
   }
   return false;
 }
+
+/** The first code the driver put on a database error (SQLSTATE, `SQLITE_FULL`, `ECONNREFUSED`), for logs and health. */
+export function databaseErrorCode(error: unknown): string | null {
+  for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Za-z0-9_]{1,40}$/.test(code)) return code;
+    current = (current as { driverError?: unknown }).driverError ?? (current as { cause?: unknown }).cause;
+  }
+  return null;
+}

@@ -1,7 +1,9 @@
 // A throwaway PostgreSQL cluster for fault tests: the shared server on this machine must never be stopped.
 // initdb into a temp directory (as the postgres user when running as root: PostgreSQL refuses to run as root),
-// start and stop with pg_ctl on a free port, remove everything afterwards.
-import { execFileSync } from 'node:child_process';
+// start and stop with pg_ctl on a free port, remove everything afterwards. pg_ctl runs asynchronously: a suite
+// whose workstations run in the test process must not have them frozen while PostgreSQL starts or stops.
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,9 +32,10 @@ function postgresUser(): { uid: number; gid: number } | null {
 export interface PrivatePostgres {
   port: number;
   user: string;
-  start(): void;
-  stop(): void;
-  remove(): void;
+  start(): Promise<void>;
+  /** `fast` disconnects clients and shuts down cleanly; `immediate` is a crash (recovery from WAL at start). */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  remove(): Promise<void>;
 }
 
 export async function createPrivatePostgres(): Promise<PrivatePostgres> {
@@ -43,39 +46,42 @@ export async function createPrivatePostgres(): Promise<PrivatePostgres> {
   const data = join(dir, 'data');
   chmodSync(dir, 0o755);
   if (owner) chownSync(dir, owner.uid, owner.gid);
-  const run = (binary: string, args: string[]) =>
-    execFileSync(
+  const run = async (binary: string, args: string[]) => {
+    await promisify(execFile)(
       owner ? 'runuser' : join(BIN, binary),
       owner ? ['-u', 'postgres', '--', join(BIN, binary), ...args] : args,
-      {
-        stdio: 'pipe',
-        cwd: dir,
-      },
+      { cwd: dir },
     );
+  };
   const user = 'postgres';
-  run('initdb', ['-D', data, '-A', 'trust', '-U', user, '--no-sync', '-E', 'UTF8']);
+  await run('initdb', ['-D', data, '-A', 'trust', '-U', user, '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
   let running = false;
   const handle: PrivatePostgres = {
     port,
     user,
-    start() {
-      run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '30', 'start']);
+    async start() {
+      await run('pg_ctl', [
+        '-D',
+        data,
+        '-o',
+        options,
+        '-l',
+        join(dir, 'postgres.log'),
+        '-w',
+        '-t',
+        '30',
+        'start',
+      ]);
       running = true;
     },
-    stop() {
-      run('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '30', 'stop']);
+    async stop(mode = 'fast') {
+      await run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '30', 'stop']);
       running = false;
     },
-    remove() {
-      if (running) {
-        try {
-          handle.stop();
-        } catch {
-          // Already gone.
-        }
-      }
+    async remove() {
+      if (running) await handle.stop().catch(() => undefined); // Already gone.
       rmSync(dir, { recursive: true, force: true });
     },
   };

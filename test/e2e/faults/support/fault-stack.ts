@@ -40,11 +40,14 @@ export interface FaultStackOptions {
   replicas?: number;
   /** Added to every service's environment (e.g. CREDROAM_AMQP_MAX_MESSAGE_BYTES). */
   env?: Record<string, string>;
+  /** CREDROAM_AUDIT_DB of audit; default SQLite in `dir`. */
+  auditDb?: string;
 }
 
 export class FaultStack {
   readonly replicas: Replica[] = [];
-  readonly auditFile: string;
+  /** Audit's CREDROAM_AUDIT_DB: `sqlite:<file>` or a PostgreSQL URL (restartAudit moves it). */
+  auditDb: string;
   private readonly env: Record<ServiceName, Record<string, string>>;
   private readonly ports = new Map<string, number>();
   readonly policy: Policy;
@@ -66,7 +69,7 @@ export class FaultStack {
     generateKeys(keyDir, { transportKeyBits: 2048 });
     const sessionKeyFile = join(dir, 'session.key');
     writeFileSync(sessionKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
-    this.auditFile = join(dir, 'audit.sqlite');
+    this.auditDb = options.auditDb ?? `sqlite:${join(dir, 'audit.sqlite')}`;
     this.env = {
       'directory-gateway': {
         ...amqp,
@@ -88,7 +91,7 @@ export class FaultStack {
         ...testGrants().issuerEnv,
         CREDROAM_SYNC_RETRY_BASE_MS: '10',
       },
-      audit: { ...amqp, CREDROAM_AUDIT_DB: `sqlite:${this.auditFile}` },
+      audit: amqp,
     };
     this.policy = resolvePolicy(policyDefaultsSchema.parse(POLICY_DEFAULTS), [], {
       dn: slapd.user('alice').dn,
@@ -140,6 +143,7 @@ export class FaultStack {
         service === 'audit'
           ? {
               ...this.env.audit,
+              CREDROAM_AUDIT_DB: this.auditDb,
               CREDROAM_AUDIT_OPERATOR_TOKEN: OPERATOR_TOKEN,
               CREDROAM_AUDIT_PORT: String(port),
               CREDROAM_AUDIT_RETRY_DELAY_MS: '200',
@@ -175,6 +179,13 @@ export class FaultStack {
     const index = Number(name.slice(name.lastIndexOf('-') + 1));
     const fresh = await this.launch(replica.service, index);
     replica.process = fresh.process;
+  }
+
+  /** Stops audit (SIGTERM: it finishes its batch) and starts it again on another database; resolves when ready. */
+  async restartAudit(auditDb: string): Promise<void> {
+    await this.replica('audit-1').process.stop();
+    this.auditDb = auditDb;
+    await this.restart('audit-1');
   }
 
   /** The URL of audit's HTTP API. */

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Policy, type TokenType } from '@credroam/roaming';
 import { runCli } from '../../../../apps/agent/src/cli/cli';
-import { type GeneratedCertificate } from '../../../helpers/openssl';
+import { type GeneratedCertificate, type OpensslWorkspace } from '../../../helpers/openssl';
 import { type ListedToken } from '../../../support/agent-cli';
 import { prng } from '../../../support/prng';
 import {
@@ -29,6 +29,17 @@ const RETRYABLE =
 const UNDELIVERED = ['DIRECTORY_UNAVAILABLE', 'SERVICE_UNAVAILABLE', 'TIMEOUT'];
 /** Runs of a sync that ended in a retryable error, before the suite gives up on it. */
 const MAX_RUNS = 6;
+
+/** The certificates the workstations import, one after another: P-256, self-signed by OpenSSL. */
+export async function loadCertificates(
+  workspace: OpensslWorkspace,
+  count: number,
+): Promise<GeneratedCertificate[]> {
+  const made: GeneratedCertificate[] = [];
+  for (let i = 0; i < count; i++)
+    made.push(await workspace.selfSignedCertificate({ algorithm: 'p-256', subject: `/CN=alice ${i}` }));
+  return made;
+}
 
 export interface AgentRun {
   code: number;
