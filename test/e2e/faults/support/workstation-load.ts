@@ -61,6 +61,8 @@ export interface WorkstationLoadOptions {
   policy: Policy;
   /** The agent's attempts per request (CREDROAM_AGENT_RETRY_ATTEMPTS) and first backoff. */
   retry?: { attempts: number; baseMs: number };
+  /** How far each workstation's clock is off the servers' (ms, + ahead): its agent's clock port. */
+  clockSkewMs?: readonly number[];
 }
 
 type Change =
@@ -85,9 +87,11 @@ export class WorkstationLoad {
   private nextCertificate = 0;
   private plannedImports = 0;
   private readonly names: string[];
+  private readonly clockSkewMs: number[];
 
   constructor(private readonly options: WorkstationLoadOptions) {
     this.random = prng(options.seed);
+    this.clockSkewMs = options.servers.map((_, index) => options.clockSkewMs?.[index] ?? 0);
     this.model = new RoamingModel(options.servers.length, options.policy);
     this.names = options.servers.map((_, index) => `ws-${index}`);
     // The agent makes each store (mode 700) itself.
@@ -98,13 +102,24 @@ export class WorkstationLoad {
     return this.names.length;
   }
 
+  /** Sets workstation `index`'s clock `ms` off the servers' from its next agent run on (a step of its clock). */
+  setClockSkew(index: number, ms: number): void {
+    this.clockSkewMs[index] = ms;
+  }
+
+  /** The store of workstation `index`. */
+  store(index: number): string {
+    return join(this.options.dir, this.names[index]!);
+  }
+
   /** The agent's CLI in this process, on workstation `index`'s store. */
   async agent(index: number, args: string[], stdin = ''): Promise<AgentRun> {
     let stdout = '';
     let stderr = '';
     let retries = 0;
     const retry = this.options.retry ?? { attempts: 10, baseMs: 200 };
-    const code = await runCli(['--store', join(this.options.dir, this.names[index]!), ...args], {
+    const skew = this.clockSkewMs[index]!;
+    const code = await runCli(['--store', this.store(index), ...args], {
       io: {
         stdout: (text) => (stdout += text),
         stderr: (text) => (stderr += text),
@@ -114,7 +129,7 @@ export class WorkstationLoad {
         CREDROAM_AGENT_RETRY_ATTEMPTS: String(retry.attempts),
         CREDROAM_AGENT_RETRY_BASE_MS: String(retry.baseMs),
       },
-      now: Date.now,
+      now: () => Date.now() + skew,
       sleep: (ms) => {
         retries++;
         return new Promise((resolve) => setTimeout(resolve, ms));
