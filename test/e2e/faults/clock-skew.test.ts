@@ -174,23 +174,26 @@ describe(`clock skew: workstations 10 min off, service clocks stepping back (see
   it('directory-gateway and logon-events stepping their clocks back 25 s keep the directory stamp monotonic', async () => {
     const newestStamp = () => Math.max(...[0, 1, 2, 3].map((index) => lastStampAt(load, index)));
     let atStep = 0;
+    let firstAfter = { stamp: 0, gatewayClock: 0 };
     await runFault(
       `service clocks: ${STEPPED.join(', ')} stepped back ${SERVICE_STEP_MS / 1000} s`,
       async () => {
         await eachSyncsAgain([0, 1, 2, 3]);
         await serviceClock.advance(-SERVICE_STEP_MS);
         atStep = newestStamp();
-        // A round started after the step makes changes, so the gateway writes with its clock behind the stamp.
+        // A round started after the step makes changes: the gateway writes with its clock behind the stamp.
         await eachSyncsAgain([0, 1, 2, 3]);
+        firstAfter = { stamp: newestStamp(), gatewayClock: serviceClock.now() };
       },
     );
     const after = [0, 1, 2, 3].map((index) => lastStampAt(load, index));
-    const gatewayClock = serviceClock.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
     console.log(
-      `directory stamp ${new Date(atStep).toISOString()} at the step, ${new Date(Math.max(...after)).toISOString()} ` +
-        `after it; the gateway's clock now reads ${new Date(gatewayClock).toISOString()}, so the stamp is ` +
-        `${((Math.max(...after) - gatewayClock) / 1000).toFixed(1)} s ahead of the clock that wrote it`,
+      `directory stamp ${iso(atStep)} at the step, ${iso(firstAfter.stamp)} after a round of writes by a gateway ` +
+        `whose clock read ${iso(firstAfter.gatewayClock)} (${((firstAfter.stamp - firstAfter.gatewayClock) / 1000).toFixed(1)} s ` +
+        `earlier than the stamp; negative: its clock had caught up), ${iso(Math.max(...after))} at the end`,
     );
+    expect(firstAfter.stamp).toBeGreaterThan(atStep);
     // Every workstation ends on a stamp written after the step, by a gateway whose clock read earlier: still later.
     for (const [index, at] of after.entries()) {
       expect({ index, laterThanAtStep: at > atStep }).toEqual({ index, laterThanAtStep: true });
