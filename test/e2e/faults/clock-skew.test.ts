@@ -19,14 +19,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeRoamingTimestamp, unwrap } from '@credroam/roaming';
 import { CLOCK_OFFSET_NOISE_MS } from '../../../apps/agent/src/sync/server-clock';
-import { OpensslWorkspace, type GeneratedCertificate } from '../../helpers/openssl';
+import { OpensslWorkspace } from '../../helpers/openssl';
 import { useSlapd } from '../../helpers/slapd';
 import { waitFor } from '../../helpers/wait-for';
 import { testNamespace } from '../../support/messaging-fixtures';
 import { SharedClock } from '../../support/shared-clock';
 import { underLoad } from './support/after-fault';
 import { FaultStack } from './support/fault-stack';
-import { WorkstationLoad } from './support/workstation-load';
+import { aliceCertificates, WorkstationLoad } from './support/workstation-load';
 
 const SEED = process.env.CREDROAM_E2E_SEED ? Number(process.env.CREDROAM_E2E_SEED) : randomInt(2 ** 31);
 const MINUTES_10 = 600_000;
@@ -93,12 +93,7 @@ describe(`clock skew: workstations 10 min off, service clocks stepping back (see
         await rabbitmqctlAsync(['add_vhost', vhost]);
         await rabbitmqctlAsync(['set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*']);
       })(),
-      (async () => {
-        const made: GeneratedCertificate[] = [];
-        for (let i = 0; i < CERTIFICATES; i++)
-          made.push(await workspace.selfSignedCertificate({ algorithm: 'p-256', subject: `/CN=alice ${i}` }));
-        return made;
-      })(),
+      aliceCertificates(workspace, CERTIFICATES),
     ]);
     const brokerUrl = `amqp://guest:guest@127.0.0.1:5672/${vhost}`;
     const booted = Date.now();
@@ -112,18 +107,16 @@ describe(`clock skew: workstations 10 min off, service clocks stepping back (see
     });
     const ingress = `${brokerUrl}?namespace=${namespace}`;
     const loaded = Date.now();
-    load = new WorkstationLoad({
+    const http = stack.replica('logon-events-1').url!;
+    load = await WorkstationLoad.ofAlice({
       seed: SEED,
       dir: join(dir, 'workstations'),
-      user: 'alice',
-      password: 'alice-pass',
-      servers: [stack.replica('logon-events-1').url!, stack.replica('logon-events-1').url!, ingress, ingress],
+      http: [http, http],
+      ingress,
       certificates,
       policy: stack.policy,
       clockSkewMs: SKEWS,
     });
-    await load.logOn();
-    await load.round();
     console.log(
       `setup: vhost and certificates ${((booted - started) / 1000).toFixed(1)} s, ` +
         `services ${((loaded - booted) / 1000).toFixed(1)} s, log-on and a first round ${((Date.now() - loaded) / 1000).toFixed(1)} s`,

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Policy, type TokenType } from '@credroam/roaming';
 import { runCli } from '../../../../apps/agent/src/cli/cli';
-import { type GeneratedCertificate } from '../../../helpers/openssl';
+import { type GeneratedCertificate, type OpensslWorkspace } from '../../../helpers/openssl';
 import { type ListedToken } from '../../../support/agent-cli';
 import { prng } from '../../../support/prng';
 import {
@@ -96,6 +96,28 @@ export class WorkstationLoad {
     this.names = options.servers.map((_, index) => `ws-${index}`);
     // The agent makes each store (mode 700) itself.
     mkdirSync(options.dir, { recursive: true });
+  }
+
+  /**
+   * Alice's four workstations of the fault suites, logged on, a first round made: ws-0 and ws-1 over HTTP (a
+   * logon-events URL each), ws-2 and ws-3 over the AMQP ingress.
+   */
+  static async ofAlice(
+    options: Omit<WorkstationLoadOptions, 'user' | 'password' | 'servers'> & {
+      http: readonly [string, string];
+      ingress: string;
+    },
+  ): Promise<WorkstationLoad> {
+    const { http, ingress, ...rest } = options;
+    const load = new WorkstationLoad({
+      ...rest,
+      user: 'alice',
+      password: 'alice-pass',
+      servers: [...http, ingress, ingress],
+    });
+    await load.logOn();
+    await load.round();
+    return load;
   }
 
   get size(): number {
@@ -406,4 +428,15 @@ interface SyncSummary {
   correlationId: string;
   conflicts: { type: string; id: string; kind: string; winner: string }[];
   rejections: { code: string; side: string; tokenType: string | null; displayId: string }[];
+}
+
+/** The certificates the workstations import, one at a time (two cores, shared). */
+export async function aliceCertificates(
+  workspace: OpensslWorkspace,
+  count: number,
+): Promise<GeneratedCertificate[]> {
+  const made: GeneratedCertificate[] = [];
+  for (let i = 0; i < count; i++)
+    made.push(await workspace.selfSignedCertificate({ algorithm: 'p-256', subject: `/CN=alice ${i}` }));
+  return made;
 }
