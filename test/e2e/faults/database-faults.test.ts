@@ -23,7 +23,7 @@ import { brokerUrl, testNamespace } from '../../support/messaging-fixtures';
 import { createPrivatePostgres, type PrivatePostgres } from '../audit/support/private-postgres';
 import { aSyncCompletes, completedRows, underLoad, type AfterFaultFigures } from './support/after-fault';
 import { FaultStack } from './support/fault-stack';
-import { loadCertificates, WorkstationLoad } from './support/workstation-load';
+import { aliceCertificates, WorkstationLoad } from './support/workstation-load';
 
 const SEED = process.env.CREDROAM_E2E_SEED ? Number(process.env.CREDROAM_E2E_SEED) : randomInt(2 ** 31);
 /** How long PostgreSQL stays stopped. */
@@ -122,7 +122,7 @@ describe(`audit's database fails under load and audit recovers by itself (seed $
         await postgres.start();
         return postgresUrl(await createDatabase(postgres.port, postgres.user), postgres.port, postgres.user);
       })(),
-      loadCertificates(workspace, CERTIFICATES),
+      aliceCertificates(workspace, CERTIFICATES),
     ]);
     const booted = Date.now();
     stack = await FaultStack.start({

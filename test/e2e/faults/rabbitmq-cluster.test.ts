@@ -16,7 +16,7 @@ import { useSlapd } from '../../helpers/slapd';
 import { testNamespace } from '../../support/messaging-fixtures';
 import { aSyncCompletes, underLoad } from './support/after-fault';
 import { FaultStack } from './support/fault-stack';
-import { loadCertificates, WorkstationLoad } from './support/workstation-load';
+import { aliceCertificates, WorkstationLoad } from './support/workstation-load';
 
 const SEED = process.env.CREDROAM_E2E_SEED ? Number(process.env.CREDROAM_E2E_SEED) : randomInt(2 ** 31);
 const ENABLED = process.env.CREDROAM_SOAK === '1' || process.env.CREDROAM_CLUSTER === '1';
@@ -42,25 +42,17 @@ const CERTIFICATES = 14;
       const members = cluster.nodes[1]!.ctl(['cluster_status', '--formatter', 'json']);
       expect((JSON.parse(members) as { running_nodes: string[] }).running_nodes).toHaveLength(3);
       console.log(`three RabbitMQ nodes started and clustered in ${cluster.startSeconds.toFixed(1)} s`);
-      const certificates = await loadCertificates(workspace, CERTIFICATES);
+      const certificates = await aliceCertificates(workspace, CERTIFICATES);
       stack = await FaultStack.start({ slapd: slapd(), dir, brokerUrl: cluster.urls, namespace });
       const ingress = `${cluster.nodes[1]!.url}/?namespace=${namespace}`;
-      load = new WorkstationLoad({
+      load = await WorkstationLoad.ofAlice({
         seed: SEED,
         dir: join(dir, 'workstations'),
-        user: 'alice',
-        password: 'alice-pass',
-        servers: [
-          stack.replica('logon-events-1').url!,
-          stack.replica('logon-events-2').url!,
-          ingress,
-          ingress,
-        ],
+        http: [stack.replica('logon-events-1').url!, stack.replica('logon-events-2').url!],
+        ingress,
         certificates,
         policy: stack.policy,
       });
-      await load.logOn();
-      await load.round();
     }, 600_000);
 
     afterAll(async () => {

@@ -18,7 +18,7 @@ import { waitFor } from '../../helpers/wait-for';
 import { testNamespace } from '../../support/messaging-fixtures';
 import { aSyncCompletes, underLoad } from './support/after-fault';
 import { FaultStack, type ServiceName } from './support/fault-stack';
-import { loadCertificates, WorkstationLoad } from './support/workstation-load';
+import { aliceCertificates, WorkstationLoad } from './support/workstation-load';
 
 const SEED = process.env.CREDROAM_E2E_SEED ? Number(process.env.CREDROAM_E2E_SEED) : randomInt(2 ** 31);
 const SOAK = process.env.CREDROAM_SOAK === '1';
@@ -46,24 +46,21 @@ describe(`the stack under load survives broker and replica faults (seed ${SEED})
     workspace = await OpensslWorkspace.create();
     const [node, certificates] = await Promise.all([
       startPrivateRabbitMq(),
-      loadCertificates(workspace, CERTIFICATES),
+      aliceCertificates(workspace, CERTIFICATES),
     ]);
     broker = node;
     const booted = Date.now();
     stack = await FaultStack.start({ slapd: slapd(), dir, brokerUrl: broker.url, namespace });
     const ingress = `${broker.url}/?namespace=${namespace}`;
     const loaded = Date.now();
-    load = new WorkstationLoad({
+    load = await WorkstationLoad.ofAlice({
       seed: SEED,
       dir: join(dir, 'workstations'),
-      user: 'alice',
-      password: 'alice-pass',
-      servers: [stack.replica('logon-events-1').url!, stack.replica('logon-events-2').url!, ingress, ingress],
+      http: [stack.replica('logon-events-1').url!, stack.replica('logon-events-2').url!],
+      ingress,
       certificates,
       policy: stack.policy,
     });
-    await load.logOn();
-    await load.round();
     console.log(
       `setup: broker and certificates ${((booted - started) / 1000).toFixed(1)} s, ` +
         `services ${((loaded - booted) / 1000).toFixed(1)} s, log-on and a first round ${((Date.now() - loaded) / 1000).toFixed(1)} s`,

@@ -3,12 +3,15 @@ import { createHash } from 'node:crypto';
 import { createLogger, type Logger } from '@credroam/platform';
 import { machineIdSchema } from '@credroam/roaming';
 import { AgentStore } from '../store/agent-store';
+import { AtomicFileWriter } from '../store/atomic-file.writer';
+import { ClockOffsetFile } from '../store/clock-offset.file';
 import { StoreLayout } from '../store/store-layout';
 import { StoreLock } from '../store/store.lock';
 import { AgentApiClient } from '../sync/agent-api.client';
 import { AmqpLogonClient } from '../sync/amqp-logon.client';
 import { type LogonClient } from '../sync/logon-client';
 import { DEFAULT_RETRY, type RetryPolicy } from '../sync/retry';
+import { ServerClock } from '../sync/server-clock';
 import {
   DEFAULT_SECURITY,
   fetchTrusting,
@@ -54,7 +57,18 @@ export class CliContext {
     return this.environment.io;
   }
 
-  now = (): number => this.environment.now();
+  private serverClock: ServerClock | undefined;
+
+  /** This workstation's clock corrected by the offset last measured against logon-events' (server-clock.ts). */
+  get clock(): ServerClock {
+    this.serverClock ??= new ServerClock(
+      this.environment.now,
+      new ClockOffsetFile(this.layout, new AtomicFileWriter()),
+    );
+    return this.serverClock;
+  }
+
+  now = (): number => this.clock.now();
 
   /**
    * JSON log lines on stderr, silent unless CREDROAM_LOG_LEVEL asks for them (the CLI's own output is for people);
@@ -112,16 +126,18 @@ export class CliContext {
     if (refusal) throw new UsageError(refusal, true);
     const common = {
       server,
+      now: this.now,
+      onServerTime: this.clock.observe,
       retry: retryFromEnv(this.environment.env),
       ...(this.environment.sleep ? { sleep: this.environment.sleep } : {}),
     };
     if (url.protocol === 'amqp:' || url.protocol === 'amqps:') {
-      return new AmqpLogonClient({ ...common, transportCertificate, caPem: security.caPem, now: this.now });
+      return new AmqpLogonClient({ ...common, transportCertificate, caPem: security.caPem });
     }
     const fetch =
       this.environment.fetch ??
       (url.protocol === 'https:' && security.caPem !== null ? fetchTrusting(security.caPem) : undefined);
-    return new AgentApiClient({ ...common, now: this.now, ...(fetch ? { fetch } : {}) });
+    return new AgentApiClient({ ...common, ...(fetch ? { fetch } : {}) });
   };
 }
 

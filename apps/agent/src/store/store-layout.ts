@@ -55,6 +55,11 @@ export class StoreLayout {
     return join(this.root, 'session.json');
   }
 
+  /** How far the server's clock is from this workstation's (clock-offset.file). */
+  get clockFile(): string {
+    return join(this.root, 'clock.json');
+  }
+
   get lockFile(): string {
     return join(this.root, 'lock');
   }

@@ -10,6 +10,7 @@ import {
   parseWith,
   problemSchema,
   renewSessionResponseSchema,
+  refusalServerTime,
   RoamingError,
   syncResponseSchema,
   workstationEventResponseSchema,
@@ -17,6 +18,7 @@ import {
   type CreateSessionResponse,
   type KerberosSessionResponse,
   type ErrorCode,
+  type ErrorInfo,
   type RenewSessionResponse,
   type SyncRequest,
   type SyncResponse,
@@ -46,7 +48,12 @@ export interface AgentApiClientOptions {
   random?: () => number;
   /** The clock device proofs are dated with (renewal). */
   now?: () => number;
+  /** Told the server's time: from every answer's Date, and exactly from a CLOCK_SKEW refusal (server-clock.ts). */
+  onServerTime?: (serverTime: number) => void;
 }
+
+/** An HTTP Date has whole seconds: the server's time was somewhere in the second it names. */
+const DATE_HEADER_MIDPOINT_MS = 500;
 
 /** How much longer than the server's hold a long poll may take before it counts as timed out. */
 const LONG_POLL_GRACE_MS = 15_000;
@@ -69,6 +76,7 @@ export class AgentApiClient implements LogonClient {
   private readonly fetchImpl: FetchLike;
   private readonly timeoutMs: number;
   private readonly now: () => number;
+  private readonly onServerTime: (serverTime: number) => void;
   readonly server: string;
 
   constructor(options: AgentApiClientOptions) {
@@ -77,6 +85,7 @@ export class AgentApiClient implements LogonClient {
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.fetchImpl = options.fetch ?? fetch;
     this.now = options.now ?? Date.now;
+    this.onServerTime = options.onServerTime ?? (() => undefined);
   }
 
   /** Over HTTPS the password travels in clear inside TLS; logon-events seals it for the gateway at once. */
@@ -218,8 +227,13 @@ export class AgentApiClient implements LogonClient {
     }
     const text = await response.text().catch(() => '');
     onHeaders?.(response.headers);
+    const date = Date.parse(response.headers.get('date') ?? '');
+    if (Number.isFinite(date)) this.onServerTime(date + DATE_HEADER_MIDPOINT_MS);
     if (response.ok) return { done: this.validate(schema, text, path) };
     const problem = this.problem(text);
+    const serverTime = problem ? refusalServerTime(problem) : null;
+    // Dated by the server's own word, the next attempt's proof is fresh (the body is made again per attempt).
+    if (serverTime !== null) this.onServerTime(serverTime);
     const message = problem?.message ?? `server answered ${response.status} ${response.statusText}`.trim();
     if (response.status === 429) {
       return {
@@ -264,16 +278,10 @@ export class AgentApiClient implements LogonClient {
     return parsed.value;
   }
 
-  private problem(text: string): { code: ErrorCode; message: string; retryable: boolean } | null {
+  private problem(text: string): ErrorInfo | null {
     try {
       const parsed = problemSchema.safeParse(JSON.parse(text));
-      return parsed.success
-        ? {
-            code: parsed.data.error.code,
-            message: parsed.data.error.message,
-            retryable: parsed.data.error.retryable,
-          }
-        : null;
+      return parsed.success ? parsed.data.error : null;
     } catch {
       return null;
     }

@@ -7,6 +7,7 @@ import {
   ingressReplySchemas,
   ingressTransportCertificateSchema,
   parseWith,
+  refusalServerTime,
   renewSessionResponseSchema,
   RoamingError,
   syncResponseSchema,
@@ -45,6 +46,8 @@ export interface AmqpLogonClientOptions {
   /** For amqps://: the CA (PEM) that alone is trusted for the broker's certificate; default the system's CAs. */
   caPem?: string | null;
   now: () => number;
+  /** Told the server's time named by a CLOCK_SKEW refusal (server-clock.ts). */
+  onServerTime?: (serverTime: number) => void;
   retry?: RetryPolicy;
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -206,6 +209,9 @@ export class AmqpLogonClient implements LogonClient {
       throw new RoamingError('CONTRACT_VIOLATION', `the ${kind} answer on the broker breaks the contract`);
     }
     if (reply.data.ok) return { done: reply.data.value };
+    const serverTime = refusalServerTime(reply.data.error);
+    // Dated by the server's own word, the next attempt's proof is fresh (outgoing() is made again per attempt).
+    if (serverTime !== null) this.options.onServerTime?.(serverTime);
     const failure = RoamingError.fromInfo(reply.data.error);
     if (failure.retryable) return { retry: failure };
     throw failure;

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { INGRESS_FRESHNESS_MS, RoamingError, type RoamingEvent } from '@credroam/roaming';
+import { INGRESS_FRESHNESS_MS, RoamingError, SERVER_TIME_DETAIL, type RoamingEvent } from '@credroam/roaming';
 import { signDeviceProof, spkiDer } from '@credroam/sealing';
 import { ChangeNotifier } from '../changes/change-notifier';
 import { ChangeWaitsService } from '../changes/change-waits.service';
@@ -85,7 +85,6 @@ describe('AgentService', () => {
     const refusals: [string, ReturnType<typeof amqp> | { transport: 'amqp'; proof: null }, RegExp][] = [
       ['the same message again', signed, /already processed/],
       ['no proof', { transport: 'amqp', proof: null }, /must carry a device proof/],
-      ['a stale proof', amqp(NOW - INGRESS_FRESHNESS_MS - 1_000), /121 s from this server's clock/],
       [
         'another device key',
         amqp(NOW, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey),
@@ -99,6 +98,22 @@ describe('AgentService', () => {
       });
     }
     expect(syncs.sync).toHaveBeenCalledTimes(1);
+  });
+
+  it("refuses a proof dated beyond the freshness window as CLOCK_SKEW, naming the server's time", async () => {
+    const { agent, syncs } = setup(100);
+    for (const [issuedAt, message] of [
+      [NOW - INGRESS_FRESHNESS_MS - 1_000, /dated 121 s behind this server's clock .*clock is off/],
+      [NOW + 600_000, /dated 600 s ahead of this server's clock .*clock is off/],
+    ] as const) {
+      await expect(agent.sync('good', {}, amqp(issuedAt), 'c')).rejects.toMatchObject({
+        code: 'CLOCK_SKEW',
+        retryable: true,
+        message,
+        details: { [SERVER_TIME_DETAIL]: NOW },
+      });
+    }
+    expect(syncs.sync).not.toHaveBeenCalled();
   });
 
   it('refuses a bad token before any work', async () => {

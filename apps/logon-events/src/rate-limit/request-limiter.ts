@@ -8,6 +8,16 @@ export interface RateSettings {
   perSecond: number;
 }
 
+/**
+ * The Retry-After of a refusal: what the window has left, at least a second, and never more than a whole window.
+ * The memory store measures what is left with the wall clock while its windows end on (monotonic) timers, so after
+ * this server's clock stepped back it reports the step on top (26 s of a 15 s window were seen): a window cannot
+ * have more than its length left, and the agent would otherwise wait out the step too.
+ */
+export function retryAfterSeconds(msBeforeNext: number, windowSeconds: number): number {
+  return Math.max(1, Math.min(Math.ceil(msBeforeNext / 1000), Math.ceil(windowSeconds)));
+}
+
 /** Which limit a request ran into: the names of the RATE_LIMITED message and of the security.rate-limited event. */
 export type LimitName = 'client' | 'logon' | 'user';
 
@@ -30,10 +40,10 @@ export class RequestLimiter {
       await this.store.consume(key);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      if (rejection.consumedPoints === this.store.points + 1) onFirstRefusal(retryAfterSeconds);
+      const retryAfter = retryAfterSeconds(rejection.msBeforeNext, this.store.duration);
+      if (rejection.consumedPoints === this.store.points + 1) onFirstRefusal(retryAfter);
       throw new RoamingError('RATE_LIMITED', `too many requests (per ${this.limit}); retry later`, {
-        retryAfterSeconds,
+        retryAfterSeconds: retryAfter,
       });
     }
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { INGRESS_FRESHNESS_MS, RoamingError, unwrap } from '@credroam/roaming';
+import { freshnessRefusal, INGRESS_FRESHNESS_MS, RoamingError, unwrap } from '@credroam/roaming';
 import { devicePublicKey, verifyDeviceProof } from '@credroam/sealing';
 import { type SessionClaims } from './session-token';
 
@@ -24,13 +24,8 @@ export class DeviceProofVerifier {
     if (proof === null) {
       throw new RoamingError('UNAUTHENTICATED', 'a sync over AMQP must carry a device proof in its headers');
     }
-    if (Math.abs(now - proof.issuedAt) > INGRESS_FRESHNESS_MS) {
-      throw new RoamingError(
-        'UNAUTHENTICATED',
-        `the device proof was made ${Math.round((now - proof.issuedAt) / 1000)} s from this server's clock ` +
-          `(limit ${INGRESS_FRESHNESS_MS / 1000} s): a replay, or the workstation clock is wrong`,
-      );
-    }
+    const stale = freshnessRefusal('the device proof', proof.issuedAt, now);
+    if (stale) throw stale;
     const key = unwrap(devicePublicKey(claims.devicePublicKey));
     if (!verifyDeviceProof(key, proof.issuedAt, proof.message, proof.signature)) {
       throw new RoamingError('UNAUTHENTICATED', "the device proof does not match the session's device key");

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { INGRESS_FRESHNESS_MS, unwrap } from '@credroam/roaming';
+import { INGRESS_FRESHNESS_MS, SERVER_TIME_DETAIL, unwrap } from '@credroam/roaming';
 import {
   deviceKeyHash,
   openServiceSecret,
@@ -54,11 +54,21 @@ describe('crypto.reseal-password', () => {
   it.each([
     ['another login', { login: 'bob' }, /another login/],
     ['another device key', { device: deviceKeyOf() }, /another device key/],
-    ['a stale copy (a replay)', { issuedAt: NOW - INGRESS_FRESHNESS_MS - 5_000 }, /125 s ago .*replay/],
-    ['a clock far ahead', { issuedAt: NOW + INGRESS_FRESHNESS_MS + 60_000 }, /180 s in the future/],
   ])('refuses a password bound to %s as UNAUTHENTICATED', (_label, binding, message) => {
     const result = reseal(sealedPassword(binding));
     expect(result).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', message } });
+    expect(JSON.stringify(result)).not.toContain(PASSWORD);
+  });
+
+  it.each([
+    ['a stale copy (a replay)', { issuedAt: NOW - INGRESS_FRESHNESS_MS - 5_000 }, /125 s behind .*replay/],
+    ['a clock far ahead', { issuedAt: NOW + INGRESS_FRESHNESS_MS + 60_000 }, /180 s ahead .*clock is off/],
+  ])("refuses a password dated by %s as CLOCK_SKEW, naming the server's time", (_label, binding, message) => {
+    const result = reseal(sealedPassword(binding));
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'CLOCK_SKEW', retryable: true, message, details: { [SERVER_TIME_DETAIL]: NOW } },
+    });
     expect(JSON.stringify(result)).not.toContain(PASSWORD);
   });
 

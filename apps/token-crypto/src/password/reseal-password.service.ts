@@ -1,6 +1,6 @@
 import {
   fail,
-  INGRESS_FRESHNESS_MS,
+  freshnessRefusal,
   ok,
   type Result,
   type RpcRequest,
@@ -44,6 +44,8 @@ export class ResealPasswordService {
     try {
       const refused = this.refusal(binding, request);
       if (refused) return fail('UNAUTHENTICATED', refused);
+      const stale = freshnessRefusal('the sealed password', binding.issuedAt, this.now());
+      if (stale) return { ok: false, error: stale.toInfo() };
       const sealed = sealServiceSecret(channelKey.value, verifyPasswordPurpose(request.login), password);
       return sealed.ok ? ok({ sealedPassword: sealed.value.toString('base64') }) : sealed;
     } finally {
@@ -59,13 +61,6 @@ export class ResealPasswordService {
     if (binding.login !== request.login) return 'the sealed password was made for another login';
     if (binding.deviceKeyHash !== deviceKeyHash(request.devicePublicKey)) {
       return 'the sealed password was made for another device key';
-    }
-    const offset = Math.round((this.now() - binding.issuedAt) / 1000);
-    if (Math.abs(offset) * 1000 > INGRESS_FRESHNESS_MS) {
-      return (
-        `the sealed password was made ${Math.abs(offset)} s ${offset > 0 ? 'ago' : 'in the future'} by this ` +
-        `server's clock (limit ${INGRESS_FRESHNESS_MS / 1000} s): a replay, or the workstation clock is wrong`
-      );
     }
     return null;
   }

@@ -163,6 +163,7 @@ export const FAILURE_EVENT_CODE_BY_ERROR: Readonly<Record<ErrorCode, FailureEven
   FORBIDDEN: 1001,
   RATE_LIMITED: 1001,
   SESSION_EXPIRED: 1001,
+  CLOCK_SKEW: 1001,
   NOT_FOUND: 1001,
   UNSUPPORTED_MEDIA_TYPE: 1001,
   // A refused internal request is an access failure, as Windows reports a denied directory access.

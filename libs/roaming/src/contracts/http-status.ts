@@ -29,6 +29,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'INVALID_CREDENTIALS':
     case 'KERBEROS_REFUSED':
     case 'KERBEROS_FOREIGN_REALM':
+    case 'CLOCK_SKEW':
       return 401;
     case 'KERBEROS_NOT_CONFIGURED':
       return 501;

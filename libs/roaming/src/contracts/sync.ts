@@ -10,6 +10,7 @@ import {
   reportedValueSchema,
   windowsCertificateSchema,
 } from '../reconcile/model';
+import { RoamingError, type ErrorInfo } from '../errors/roaming-error';
 import { describeUntrusted } from '../tokens/token-id';
 import { tokenKeyString } from '../tokens/token-key';
 import { tokenMetaSchema, tokenMetaShape, withIdentifierRule, type TokenMeta } from '../tokens/token-meta';
@@ -447,6 +448,36 @@ export type IngressEnvelope = z.output<typeof ingressEnvelopeSchema>;
  * older ones are refused as possible replays, so workstation clocks must keep within it.
  */
 export const INGRESS_FRESHNESS_MS = 120_000;
+
+/** The detail of a CLOCK_SKEW refusal that names the server's time (ms UTC) when it refused. */
+export const SERVER_TIME_DETAIL = 'serverTime';
+
+/** The server's time a CLOCK_SKEW refusal names, or null for any other error. */
+export function refusalServerTime(error: { code: string; details?: ErrorInfo['details'] }): number | null {
+  const serverTime = error.details?.[SERVER_TIME_DETAIL];
+  return error.code === 'CLOCK_SKEW' && typeof serverTime === 'number' && Number.isFinite(serverTime)
+    ? serverTime
+    : null;
+}
+
+/**
+ * The refusal of something a workstation dated (a device proof, a sealed logon password) outside
+ * INGRESS_FRESHNESS_MS of this server's clock, or null when it is fresh. A replay and a workstation clock that is
+ * off look the same here, so the refusal is CLOCK_SKEW (retryable), not a generic UNAUTHENTICATED: it says by how
+ * much and which way the clocks disagree, and names the server's time, by which the agent dates its next attempt
+ * (a replay gains nothing from it: a new date needs a new signature by the device key).
+ */
+export function freshnessRefusal(what: string, issuedAt: number, now: number): RoamingError | null {
+  const offsetMs = issuedAt - now;
+  if (Math.abs(offsetMs) <= INGRESS_FRESHNESS_MS) return null;
+  const seconds = Math.round(Math.abs(offsetMs) / 1000);
+  return new RoamingError(
+    'CLOCK_SKEW',
+    `${what} was dated ${seconds} s ${offsetMs > 0 ? 'ahead of' : 'behind'} this server's clock (limit ` +
+      `${INGRESS_FRESHNESS_MS / 1000} s): the workstation's clock is off (set it, e.g. with NTP), or this is a replay`,
+    { [SERVER_TIME_DETAIL]: now, offsetSeconds: Math.round(offsetMs / 1000) },
+  );
+}
 
 /** AMQP headers of a sync message: when the proof was made (ms UTC, decimal) and the signature (base64). */
 export const INGRESS_PROOF_HEADERS = Object.freeze({

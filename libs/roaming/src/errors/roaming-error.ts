@@ -52,6 +52,9 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'RATE_LIMITED',
   'SESSION_EXPIRED',
+  // something the workstation dated (a device proof, a sealed logon password) is too far from the server's clock:
+  // the refusal names the server's time, by which the agent dates its next attempt (contracts/sync.ts)
+  'CLOCK_SKEW',
   'NOT_FOUND',
   'UNSUPPORTED_MEDIA_TYPE',
   // internal RPCs: the grant logon-events signs for a request that touches a user's secrets
@@ -74,6 +77,7 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'TIMEOUT',
   'SERVICE_UNAVAILABLE',
   'RATE_LIMITED',
+  'CLOCK_SKEW',
 ]);
 
 export function isRetryable(code: ErrorCode): boolean {

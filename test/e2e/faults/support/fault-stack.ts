@@ -42,6 +42,8 @@ export interface FaultStackOptions {
   env?: Record<string, string>;
   /** CREDROAM_AUDIT_DB of audit; default SQLite in `dir`. */
   auditDb?: string;
+  /** Extra environment of one replica (by name, e.g. `directory-gateway-1`): a clock of its own (libfaketime). */
+  replicaEnv?: (name: string) => Record<string, string>;
 }
 
 export class FaultStack {
@@ -139,8 +141,8 @@ export class FaultStack {
       name: `fault-${name}`,
       script: 'scripts/lib/run-service.cjs',
       args: [service],
-      env:
-        service === 'audit'
+      env: {
+        ...(service === 'audit'
           ? {
               ...this.env.audit,
               CREDROAM_AUDIT_DB: this.auditDb,
@@ -148,7 +150,9 @@ export class FaultStack {
               CREDROAM_AUDIT_PORT: String(port),
               CREDROAM_AUDIT_RETRY_DELAY_MS: '200',
             }
-          : { ...this.env[service], ...(port === undefined ? {} : { CREDROAM_LOGON_PORT: String(port) }) },
+          : { ...this.env[service], ...(port === undefined ? {} : { CREDROAM_LOGON_PORT: String(port) }) }),
+        ...(this.options.replicaEnv?.(name) ?? {}),
+      },
       ready: service === 'audit' ? { http: `${url}/health/ready` } : { line: new RegExp(`${service} ready`) },
       // Generous: several services boot at once on two shared cores.
       readyTimeoutMs: 120_000,

@@ -31,16 +31,6 @@ const UNDELIVERED = ['DIRECTORY_UNAVAILABLE', 'SERVICE_UNAVAILABLE', 'TIMEOUT'];
 const MAX_RUNS = 6;
 
 /** The certificates the workstations import, one after another: P-256, self-signed by OpenSSL. */
-export async function loadCertificates(
-  workspace: OpensslWorkspace,
-  count: number,
-): Promise<GeneratedCertificate[]> {
-  const made: GeneratedCertificate[] = [];
-  for (let i = 0; i < count; i++)
-    made.push(await workspace.selfSignedCertificate({ algorithm: 'p-256', subject: `/CN=alice ${i}` }));
-  return made;
-}
-
 export interface AgentRun {
   code: number;
   stdout: string;
@@ -72,6 +62,8 @@ export interface WorkstationLoadOptions {
   policy: Policy;
   /** The agent's attempts per request (CREDROAM_AGENT_RETRY_ATTEMPTS) and first backoff. */
   retry?: { attempts: number; baseMs: number };
+  /** How far each workstation's clock is off the servers' (ms, + ahead): its agent's clock port. */
+  clockSkewMs?: readonly number[];
 }
 
 type Change =
@@ -96,17 +88,51 @@ export class WorkstationLoad {
   private nextCertificate = 0;
   private plannedImports = 0;
   private readonly names: string[];
+  private readonly clockSkewMs: number[];
 
   constructor(private readonly options: WorkstationLoadOptions) {
     this.random = prng(options.seed);
+    this.clockSkewMs = options.servers.map((_, index) => options.clockSkewMs?.[index] ?? 0);
     this.model = new RoamingModel(options.servers.length, options.policy);
     this.names = options.servers.map((_, index) => `ws-${index}`);
     // The agent makes each store (mode 700) itself.
     mkdirSync(options.dir, { recursive: true });
   }
 
+  /**
+   * Alice's four workstations of the fault suites, logged on, a first round made: ws-0 and ws-1 over HTTP (a
+   * logon-events URL each), ws-2 and ws-3 over the AMQP ingress.
+   */
+  static async ofAlice(
+    options: Omit<WorkstationLoadOptions, 'user' | 'password' | 'servers'> & {
+      http: readonly [string, string];
+      ingress: string;
+    },
+  ): Promise<WorkstationLoad> {
+    const { http, ingress, ...rest } = options;
+    const load = new WorkstationLoad({
+      ...rest,
+      user: 'alice',
+      password: 'alice-pass',
+      servers: [...http, ingress, ingress],
+    });
+    await load.logOn();
+    await load.round();
+    return load;
+  }
+
   get size(): number {
     return this.names.length;
+  }
+
+  /** Sets workstation `index`'s clock `ms` off the servers' from its next agent run on (a step of its clock). */
+  setClockSkew(index: number, ms: number): void {
+    this.clockSkewMs[index] = ms;
+  }
+
+  /** The store of workstation `index`. */
+  store(index: number): string {
+    return join(this.options.dir, this.names[index]!);
   }
 
   /** The agent's CLI in this process, on workstation `index`'s store. */
@@ -115,7 +141,8 @@ export class WorkstationLoad {
     let stderr = '';
     let retries = 0;
     const retry = this.options.retry ?? { attempts: 10, baseMs: 200 };
-    const code = await runCli(['--store', join(this.options.dir, this.names[index]!), ...args], {
+    const skew = this.clockSkewMs[index]!;
+    const code = await runCli(['--store', this.store(index), ...args], {
       io: {
         stdout: (text) => (stdout += text),
         stderr: (text) => (stderr += text),
@@ -125,7 +152,7 @@ export class WorkstationLoad {
         CREDROAM_AGENT_RETRY_ATTEMPTS: String(retry.attempts),
         CREDROAM_AGENT_RETRY_BASE_MS: String(retry.baseMs),
       },
-      now: Date.now,
+      now: () => Date.now() + skew,
       sleep: (ms) => {
         retries++;
         return new Promise((resolve) => setTimeout(resolve, ms));
@@ -402,4 +429,15 @@ interface SyncSummary {
   correlationId: string;
   conflicts: { type: string; id: string; kind: string; winner: string }[];
   rejections: { code: string; side: string; tokenType: string | null; displayId: string }[];
+}
+
+/** The certificates the workstations import, one at a time (two cores, shared). */
+export async function aliceCertificates(
+  workspace: OpensslWorkspace,
+  count: number,
+): Promise<GeneratedCertificate[]> {
+  const made: GeneratedCertificate[] = [];
+  for (let i = 0; i < count; i++)
+    made.push(await workspace.selfSignedCertificate({ algorithm: 'p-256', subject: `/CN=alice ${i}` }));
+  return made;
 }
