@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { amqpNames, MessageConsumer, type AmqpConfig, type MessageDelivery } from '@credroam/messaging';
 import {
   correlationIdSchema,
+  ingressMessageSchema,
   INGRESS_PROOF_HEADERS,
   INGRESS_ROUTING_KEY,
   RoamingError,
@@ -9,10 +10,20 @@ import {
   type IngressTransportCertificate,
 } from '@credroam/roaming';
 import { type AgentService } from '../agent/agent.service';
+import { BODY_LIMITS } from '../agent/body-limits';
 import { type CryptoRepository, type LogSink } from '../repositories/logon.repositories';
 import { type DeviceProof } from '../sessions/device-proof.verifier';
 
 type Reply = { ok: true; value: unknown } | { ok: false; error: ErrorInfo };
+
+/**
+ * The fields each kind of message may carry, as the contract declares them. The use-cases validate the body and
+ * the token; a field beside them (a `userDn`, a `body` on a certificate question) is refused here, as HTTP refuses
+ * an unknown field, instead of being ignored.
+ */
+const INGRESS_FIELDS: ReadonlyMap<unknown, ReadonlySet<string>> = new Map(
+  ingressMessageSchema.options.map((option) => [option.shape.kind.value, new Set(Object.keys(option.shape))]),
+);
 /** An agent's request as it arrived (amqplib's message, through libs/messaging's consumer). */
 type ConsumeMessage = MessageDelivery['raw'];
 
@@ -72,13 +83,7 @@ export class IngressConsumer {
 
   private async dispatch(message: ConsumeMessage, correlationId: string): Promise<Reply> {
     try {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(message.content.toString('utf8'));
-      } catch {
-        throw new RoamingError('INVALID_INPUT', 'the message is not JSON');
-      }
-      const { kind, body, sessionToken } = (parsed ?? {}) as Record<string, unknown>;
+      const { kind, body, sessionToken } = envelopeOf(message.content);
       if (kind === 'transport-certificate') {
         return { ok: true, value: await this.transportCertificate(correlationId) };
       }
@@ -99,10 +104,7 @@ export class IngressConsumer {
       if (kind === 'report-event') {
         return { ok: true, value: await this.agent.reportEvent(token, body, caller, correlationId) };
       }
-      throw new RoamingError(
-        'INVALID_INPUT',
-        'kind must be "transport-certificate", "create-session", "renew-session", "sync" or "report-event"',
-      );
+      throw new RoamingError('INVALID_INPUT', `kind ${String(kind)} is not handled`);
     } catch (error) {
       const info = error instanceof RoamingError ? error : new RoamingError('INTERNAL', 'internal error');
       return { ok: false, error: info.toInfo() };
@@ -113,6 +115,43 @@ export class IngressConsumer {
     const { certificatePem } = await this.crypto.transportCertificate(correlationId);
     return { transportCertificatePem: certificatePem };
   }
+}
+
+/**
+ * A message's kind and fields, within the size its kind may have (BODY_LIMITS, as over HTTP). A message over the
+ * sync limit is refused before it is parsed: JSON.parse of tens of megabytes would hold the consumer for seconds.
+ */
+export function envelopeOf(content: Buffer): Record<string, unknown> {
+  if (content.length > BODY_LIMITS.sync)
+    throw new RoamingError('VALUE_TOO_LARGE', 'the message is too large');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content.toString('utf8'));
+  } catch {
+    throw new RoamingError('INVALID_INPUT', 'the message is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new RoamingError('INVALID_INPUT', 'the message must be a JSON object');
+  }
+  const envelope = parsed as Record<string, unknown>;
+  const fields = INGRESS_FIELDS.get(envelope.kind);
+  if (!fields) {
+    throw new RoamingError(
+      'INVALID_INPUT',
+      `kind must be one of ${[...INGRESS_FIELDS.keys()].map((kind) => `"${String(kind)}"`).join(', ')}`,
+    );
+  }
+  if (envelope.kind !== 'sync' && content.length > BODY_LIMITS.small) {
+    throw new RoamingError('VALUE_TOO_LARGE', 'the message is too large');
+  }
+  const unknown = Object.keys(envelope).filter((field) => !fields.has(field));
+  if (unknown.length > 0) {
+    throw new RoamingError(
+      'INVALID_INPUT',
+      `a ${String(envelope.kind)} message has no field ${unknown.join(', ')}`,
+    );
+  }
+  return envelope;
 }
 
 /** The device proof in a message's headers; null when it carries none or a malformed one. */
