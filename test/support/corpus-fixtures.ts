@@ -4,7 +4,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { type RpcClient } from '@credroam/messaging';
 import { type RoamingEvent } from '@credroam/roaming';
 import { SessionTokenSigner, type SessionClaims } from '../../apps/logon-events/src/sessions/session-token';
+import { type ServiceProcess } from '../helpers/service-process';
 import { type TestDirectory } from './gateway-fixtures';
+import { serviceChannelKey, startGatewayProcess } from './gateway-process';
+import { startLogonStack, type LogonStack } from './logon-stack';
 import { type BrokerProbe } from './messaging-fixtures';
 
 /** The events a refused request may publish: its refusal's own, never a change. */
@@ -47,6 +50,45 @@ export function hostileSessions(
     expired: new SessionTokenSigner(sessionKey).sign({ ...claims, exp: Date.now() - 1 }),
     edited: `${Buffer.from(JSON.stringify(bob)).toString('base64url')}.${signature}`,
     claims,
+  };
+}
+
+/**
+ * directory-gateway, token-crypto and logon-events as processes on `directory`, with rate limits out of the way
+ * (a corpus sends hundreds of requests from one client). Stop `processes` in this order.
+ */
+export async function startCorpusStack(
+  directory: TestDirectory,
+  namespace: string,
+  name: string,
+): Promise<{ stack: LogonStack; processes: ServiceProcess[] }> {
+  const key = serviceChannelKey(directory);
+  const gateway = await startGatewayProcess(directory, namespace, `gateway-${name}`, {
+    CREDROAM_SERVICE_CHANNEL_KEY_FILE: key.file,
+  });
+  try {
+    const stack = await startLogonStack(directory, namespace, key.file, {
+      CREDROAM_RATE_CLIENT_BURST: '100000',
+      CREDROAM_RATE_CLIENT_PER_SECOND: '100000',
+      CREDROAM_RATE_USER_BURST: '100000',
+    });
+    return { stack, processes: [...stack.processes, gateway] };
+  } catch (error) {
+    await gateway.stop();
+    throw error;
+  }
+}
+
+/** An empty sync body of a machine that holds nothing yet (first use), with what a case overrides. */
+export function firstUseSync(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    trigger: 'logon',
+    machine: 'ws-01',
+    lastStamp: null,
+    baseStatus: 'first-use',
+    manifest: { tokens: [], base: null },
+    uploads: [],
+    ...overrides,
   };
 }
 

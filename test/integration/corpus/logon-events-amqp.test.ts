@@ -30,14 +30,15 @@ import { useSlapd } from '../../helpers/slapd';
 import { waitFor } from '../../helpers/wait-for';
 import {
   filled,
+  firstUseSync,
   hostileSessions,
   mapStrings,
   publishedTypes,
   readStates,
   REFUSAL_EVENTS,
+  startCorpusStack,
 } from '../../support/corpus-fixtures';
-import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
-import { deviceKey, startLogonStack, type DeviceKey, type LogonStack } from '../../support/logon-stack';
+import { deviceKey, type DeviceKey, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testConfig, testNamespace } from '../../support/messaging-fixtures';
 
 /** Whose device key signs a sync or report-event message (INGRESS_PROOF_HEADERS), and how. */
@@ -270,14 +271,7 @@ describe('the hostile-input corpus against the AMQP ingress of logon-events', ()
     const content = json({
       kind: 'sync',
       sessionToken: values.$ALICE_SESSION,
-      body: {
-        trigger: 'logon',
-        machine: 'ws-01',
-        lastStamp: null,
-        baseStatus: 'first-use',
-        manifest: { tokens: [], base: null },
-        uploads: [],
-      },
+      body: firstUseSync(),
     });
     const reply = await ask(content, { headers: proofHeaders('alice', content) });
     return ingressReplySchemas.sync.parse(JSON.parse(reply.content.toString('utf8')));
@@ -288,18 +282,7 @@ describe('the hostile-input corpus against the AMQP ingress of logon-events', ()
     channel = probe.channel;
     replies = (await channel.assertQueue('', { exclusive: true, autoDelete: true })).queue;
     events = await probe.observe('corpus-amqp', ['#']);
-    const key = serviceChannelKey(slapd());
-    processes.push(
-      await startGatewayProcess(slapd(), namespace, 'gateway-corpus-amqp', {
-        CREDROAM_SERVICE_CHANNEL_KEY_FILE: key.file,
-      }),
-    );
-    stack = await startLogonStack(slapd(), namespace, key.file, {
-      CREDROAM_RATE_CLIENT_BURST: '100000',
-      CREDROAM_RATE_CLIENT_PER_SECOND: '100000',
-      CREDROAM_RATE_USER_BURST: '100000',
-    });
-    processes = [...stack.processes, ...processes];
+    ({ stack, processes } = await startCorpusStack(slapd(), namespace, 'corpus-amqp'));
     gateway = new RpcClient(testConfig(namespace), 'directory-gateway');
     await gateway.connect();
 

@@ -24,9 +24,9 @@ import {
   publishedTypes,
   readStates,
   REFUSAL_EVENTS,
+  startCorpusStack,
 } from '../../support/corpus-fixtures';
-import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
-import { deviceKey, http, startLogonStack, type LogonStack } from '../../support/logon-stack';
+import { deviceKey, http, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testConfig, testNamespace } from '../../support/messaging-fixtures';
 
 /** Who the request claims to be. */
@@ -127,17 +127,7 @@ describe('the hostile-input corpus against logon-events over HTTP', () => {
   beforeAll(async () => {
     probe = await BrokerProbe.open(namespace);
     events = await probe.observe('corpus-http', ['#']);
-    const key = serviceChannelKey(slapd());
-    const gatewayProcess = await startGatewayProcess(slapd(), namespace, 'gateway-corpus', {
-      CREDROAM_SERVICE_CHANNEL_KEY_FILE: key.file,
-    });
-    processes.push(gatewayProcess);
-    stack = await startLogonStack(slapd(), namespace, key.file, {
-      CREDROAM_RATE_CLIENT_BURST: '100000',
-      CREDROAM_RATE_CLIENT_PER_SECOND: '100000',
-      CREDROAM_RATE_USER_BURST: '100000',
-    });
-    processes = [...stack.processes, ...processes];
+    ({ stack, processes } = await startCorpusStack(slapd(), namespace, 'corpus-http'));
     gateway = new RpcClient(testConfig(namespace), 'directory-gateway');
     await gateway.connect();
     sessions = { alice: await logon('alice', alice, 'ws-01'), bob: await logon('bob', bob, 'ws-02') };
