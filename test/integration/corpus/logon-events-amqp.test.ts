@@ -133,8 +133,13 @@ type Message = z.output<typeof caseSchema>['message'];
 
 const CASES = loadCorpus('logon-events-amqp', caseSchema);
 
-/** Besides refusals: the first of a replayed renewal succeeds (the second is the case), writing nothing. */
-const ALSO_PUBLISHED = new Set(['security.request-refused', 'session.renewal-refused', 'session.renewed']);
+/** Besides refusals: the first of a replayed logon or renewal succeeds (the second is the case), writing nothing. */
+const ALSO_PUBLISHED = new Set([
+  'security.request-refused',
+  'session.renewal-refused',
+  'session.opened',
+  'session.renewed',
+]);
 
 /** Any reply of the ingress: the Result of one of its kinds. */
 const replySchema = rpcReplySchema(z.unknown());
