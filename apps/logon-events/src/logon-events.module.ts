@@ -18,7 +18,8 @@ import { type LogonEventsConfig } from './config/logon-events.config';
 import { AgentController } from './http/agent.controller';
 import { DocsController } from './http/docs.controller';
 import { HealthController } from './http/health.controller';
-import { BODY_LIMITS, jsonBody, SessionGate } from './http/request-body';
+import { BODY_LIMITS } from './agent/body-limits';
+import { jsonBody, SessionGate } from './http/request-body';
 import { logonProviders } from './logon-events.providers';
 
 @Module({})

@@ -13,6 +13,7 @@ import {
 } from '@credroam/messaging';
 import { watchChangeWaits } from '@credroam/observability';
 import { type Logger } from '@credroam/platform';
+import { INGRESS_FRESHNESS_MS } from '@credroam/roaming';
 import { AgentService } from './agent/agent.service';
 import { ChangeFeedLifecycle } from './changes/change-feed.lifecycle';
 import { ChangeNotifier } from './changes/change-notifier';
@@ -33,6 +34,7 @@ import {
 import { RpcCryptoRepository } from './repositories/rpc-crypto.repository';
 import { RpcDirectoryRepository } from './repositories/rpc-directory.repository';
 import { DeviceProofVerifier } from './sessions/device-proof.verifier';
+import { ReplayMemory } from './sessions/replay-memory';
 import { PolicyCache } from './sessions/policy.cache';
 import { SessionRenewalService } from './sessions/session-renewal.service';
 import { SessionTokenSigner } from './sessions/session-token';
@@ -82,6 +84,9 @@ export function logonProviders(config: LogonEventsConfig, amqp: AmqpConfig, log:
             signer,
             policies,
             failures: new LogonFailureMonitor(config.logonFailures, rateStore),
+            // A sealed password may have been made up to the freshness limit ahead of this clock, and stays good
+            // that long after its making.
+            sealedPasswords: new ReplayMemory(2 * INGRESS_FRESHNESS_MS),
           },
           { serviceChannelKey: config.serviceChannelKey, sessionLifetimeMs: config.sessionLifetimeMs },
         ),

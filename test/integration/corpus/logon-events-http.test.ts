@@ -2,7 +2,6 @@
 // processes: logon-events, token-crypto and directory-gateway on a throwaway slapd and RabbitMQ. Each case gets its
 // documented status and code in the one problem format; after each, a good request still succeeds; at the end the
 // directory entries are unchanged and the only events published are refusals.
-import { randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { z } from 'zod';
 import { RpcClient } from '@credroam/messaging';
@@ -13,15 +12,21 @@ import {
   renewalProofMessage,
   syncResponseSchema,
   type CreateSessionResponse,
-  type RoamingEvent,
 } from '@credroam/roaming';
 import { signDeviceProof } from '@credroam/sealing';
-import { SessionTokenSigner } from '../../../apps/logon-events/src/sessions/session-token';
 import { expectSchema, loadCorpus } from '../../corpus/corpus';
 import { type ServiceProcess } from '../../helpers/service-process';
 import { useSlapd } from '../../helpers/slapd';
-import { serviceChannelKey, startGatewayProcess } from '../../support/gateway-process';
-import { deviceKey, http, startLogonStack, type LogonStack } from '../../support/logon-stack';
+import {
+  filled,
+  hostileSessions,
+  mapStrings,
+  publishedTypes,
+  readStates,
+  REFUSAL_EVENTS,
+  startCorpusStack,
+} from '../../support/corpus-fixtures';
+import { deviceKey, http, type LogonStack } from '../../support/logon-stack';
 import { BrokerProbe, testConfig, testNamespace } from '../../support/messaging-fixtures';
 
 /** Who the request claims to be. */
@@ -84,18 +89,6 @@ type Case = z.output<typeof caseSchema>;
 
 const CASES = loadCorpus('logon-events-http', caseSchema);
 
-/** The events a refusal may publish: the refusal's own, never a change. */
-const REFUSAL_EVENTS = new Set([
-  'logon.failed',
-  'logon.failures-exceeded',
-  'sync.started',
-  'sync.failed',
-  // A sync blocked by the policy or refusing tokens completes, with nothing written (the entries are compared).
-  'sync.completed',
-  'token.rejected',
-  'policy.limit-exceeded',
-]);
-
 describe('the hostile-input corpus against logon-events over HTTP', () => {
   const slapd = useSlapd({
     users: [
@@ -116,17 +109,6 @@ describe('the hostile-input corpus against logon-events over HTTP', () => {
   let tokens: Record<(typeof AUTH)[number], string | null>;
   let before: unknown[];
 
-  const readStates = () =>
-    Promise.all(
-      ['alice', 'bob'].map((uid) =>
-        gateway.call(
-          'directory.read-state',
-          { userDn: slapd().user(uid).dn },
-          { correlationId: randomUUID() },
-        ),
-      ),
-    );
-
   const logon = async (user: 'alice' | 'bob', device: typeof alice, machine: string) =>
     createSessionResponseSchema.parse(
       (
@@ -145,41 +127,23 @@ describe('the hostile-input corpus against logon-events over HTTP', () => {
   beforeAll(async () => {
     probe = await BrokerProbe.open(namespace);
     events = await probe.observe('corpus-http', ['#']);
-    const key = serviceChannelKey(slapd());
-    const gatewayProcess = await startGatewayProcess(slapd(), namespace, 'gateway-corpus', {
-      CREDROAM_SERVICE_CHANNEL_KEY_FILE: key.file,
-    });
-    processes.push(gatewayProcess);
-    stack = await startLogonStack(slapd(), namespace, key.file, {
-      CREDROAM_RATE_CLIENT_BURST: '100000',
-      CREDROAM_RATE_CLIENT_PER_SECOND: '100000',
-      CREDROAM_RATE_USER_BURST: '100000',
-    });
-    processes = [...stack.processes, ...processes];
+    ({ stack, processes } = await startCorpusStack(slapd(), namespace, 'corpus-http'));
     gateway = new RpcClient(testConfig(namespace), 'directory-gateway');
     await gateway.connect();
     sessions = { alice: await logon('alice', alice, 'ws-01'), bob: await logon('bob', bob, 'ws-02') };
-    const [payload, signature] = sessions.alice.sessionToken.split('.') as [string, string];
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const aliceClaims = {
-      login: 'alice',
-      dn: slapd().user('alice').dn,
-      stableId: claims.stableId as string,
-      machine: 'ws-01',
-      devicePublicKey: alice.publicKey,
-      transport: 'http' as const,
-      authAt: Date.now(),
-      exp: Date.now() + 600_000,
-    };
+    const hostile = hostileSessions(slapd(), sessions.alice.sessionToken, stack.sessionKey, {
+      publicKey: alice.publicKey,
+      transport: 'http',
+    });
     tokens = {
       none: null,
       alice: sessions.alice.sessionToken,
       bob: sessions.bob.sessionToken,
-      forged: new SessionTokenSigner(randomBytes(32)).sign(aliceClaims),
-      expired: new SessionTokenSigner(stack.sessionKey).sign({ ...aliceClaims, exp: Date.now() - 1 }),
-      edited: `${Buffer.from(JSON.stringify({ ...claims, dn: slapd().user('bob').dn, login: 'bob' })).toString('base64url')}.${signature}`,
+      forged: hostile.forged,
+      expired: hostile.expired,
+      edited: hostile.edited,
     };
-    before = await readStates();
+    before = await readStates(gateway, slapd(), ['alice', 'bob']);
     // The logons above published their events: what the cases publish is counted from here.
     while ((await probe.channel.get(events, { noAck: true })) !== false);
   }, 120_000);
@@ -190,18 +154,12 @@ describe('the hostile-input corpus against logon-events over HTTP', () => {
     await probe?.cleanUp();
   }, 30_000);
 
-  const substitute = (value: unknown): unknown => {
-    if (typeof value === 'string') {
-      return value
+  const substitute = (value: unknown): unknown =>
+    mapStrings(value, (text) =>
+      text
         .replaceAll('$ALICE_DEVICE_KEY', alice.publicKey)
-        .replaceAll('$ALICE_SESSION', sessions.alice.sessionToken);
-    }
-    if (Array.isArray(value)) return value.map(substitute);
-    if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substitute(item)]));
-    }
-    return value;
-  };
+        .replaceAll('$ALICE_SESSION', sessions.alice.sessionToken),
+    );
 
   const generated = (gen: NonNullable<Case['request']['gen']>): string => {
     switch (gen.name) {
@@ -225,18 +183,8 @@ describe('the hostile-input corpus against logon-events over HTTP', () => {
             : [],
         });
       }
-      case 'fill': {
-        const fill = gen.char.repeat(gen.length);
-        const walk = (value: unknown): unknown =>
-          value === '$FILL'
-            ? fill
-            : Array.isArray(value)
-              ? value.map(walk)
-              : value && typeof value === 'object'
-                ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, walk(item)]))
-                : value;
-        return JSON.stringify(substitute(walk(gen.body)));
-      }
+      case 'fill':
+        return JSON.stringify(substitute(filled(gen.body, gen.char, gen.length)));
       case 'deepArrays':
         return `${'['.repeat(gen.depth)}${']'.repeat(gen.depth)}`;
       case 'renewal':
@@ -343,13 +291,8 @@ describe('the hostile-input corpus against logon-events over HTTP', () => {
   );
 
   it('wrote nothing: both directory entries unchanged, only refusals published', async () => {
-    expect(await readStates()).toEqual(before);
-    const published: string[] = [];
-    for (;;) {
-      const message = await probe.channel.get(events, { noAck: true });
-      if (message === false) break;
-      published.push((JSON.parse(message.content.toString('utf8')) as RoamingEvent).type);
-    }
+    expect(await readStates(gateway, slapd(), ['alice', 'bob'])).toEqual(before);
+    const published = await publishedTypes(probe, events);
     expect(published.filter((type) => !REFUSAL_EVENTS.has(type))).toEqual([]);
     console.log(`corpus logon-events-http: ${CASES.length} cases; events published: ${published.length}`);
   });

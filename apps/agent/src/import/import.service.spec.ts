@@ -64,6 +64,25 @@ describe('ImportService', () => {
     expect(key).toMatchObject({ type: 'private-key', linkedCertificate: certificate.thumbprint });
   });
 
+  it('is all or nothing: a write failing part-way puts back the key it linked and removes the certificate', () => {
+    let failRecords = false;
+    const failing = agentFixture({
+      beforeRename: (_temp, final) => {
+        if (failRecords && final.endsWith('token-records.json')) throw new Error('ENOSPC stand-in');
+      },
+    });
+    try {
+      const importer = new ImportService(failing.store, () => NOW);
+      importer.importFile(Buffer.from(certificate.keyPem));
+      const before = failing.store.tokens.list();
+      failRecords = true;
+      expect(() => importer.importFile(Buffer.from(certificate.certPem))).toThrow('ENOSPC stand-in');
+      expect(failing.store.tokens.list()).toEqual(before);
+    } finally {
+      failing.dispose();
+    }
+  });
+
   it('needs a login, since hashes use the user hash key', () => {
     fixture.store.writer.remove(fixture.store.layout.sessionFile);
     expect(() => service.importFile(certificate.certDer)).toThrow(/not logged in/);

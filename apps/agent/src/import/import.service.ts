@@ -3,6 +3,7 @@ import { RoamingError, NO_FLAGS, type TokenMeta } from '@credroam/roaming';
 import { parseCertificate, tokenHash, type ParsedCertificate } from '@credroam/sealing';
 import { NO_PROGRESS, type Progress } from '../progress/progress';
 import { type AgentStore } from '../store/agent-store';
+import { type StoredToken } from '../store/token.repository';
 import { requireSession } from '../sync/credentials';
 import { linkKeys, parseCredentialFile, type ParsedCredential } from './credential-file.parser';
 
@@ -12,6 +13,9 @@ export interface ImportedToken {
   status: 'added' | 'updated' | 'unchanged';
   linkedCertificate?: string;
 }
+
+/** What one write of an import replaced: the token as it was, or none (content null) when it was new. */
+type Replaced = StoredToken | { meta: TokenMeta; content: null };
 
 /**
  * Turns a credential file into tokens: hashed with the user's hash key (so a login is needed), stamped with the
@@ -35,16 +39,49 @@ export class ImportService {
     });
     const credentials = linkKeys(parsed.value, storedCertificates);
     const modifiedAt = this.now();
-    const results = credentials.map((credential, index) => {
-      progress(`import: token ${index + 1}/${credentials.length}`);
-      return this.put(credential, hashKey, modifiedAt);
-    });
-    this.linkStoredKeys(credentials, modifiedAt);
-    this.store.records.markImported(results.filter((result) => result.status !== 'unchanged'));
-    return results;
+    const replaced: Replaced[] = [];
+    try {
+      const results = credentials.map((credential, index) => {
+        progress(`import: token ${index + 1}/${credentials.length}`);
+        return this.put(credential, hashKey, modifiedAt, replaced);
+      });
+      this.linkStoredKeys(credentials, modifiedAt, replaced);
+      this.store.records.markImported(results.filter((result) => result.status !== 'unchanged'));
+      return results;
+    } catch (error) {
+      this.undo(replaced);
+      throw error;
+    }
   }
 
-  private put(credential: ParsedCredential, hashKey: Buffer, modifiedAt: number): ImportedToken {
+  /**
+   * Puts back what an import that failed part-way (a full disk) had replaced, newest first, so that an import is
+   * all or nothing: a PKCS#12 file never lands as its certificate without its key, nor a token without its record.
+   */
+  private undo(replaced: Replaced[]): void {
+    for (const previous of replaced.reverse()) {
+      try {
+        if (previous.content === null) this.store.tokens.delete(previous.meta);
+        else this.store.tokens.put(previous);
+      } catch {
+        // Removing a file frees space and restoring one takes back what it held: this only fails when the
+        // store itself went away, and the import's own error is the one to report.
+      }
+    }
+  }
+
+  /** Writes a token of this import, remembering what it replaces (the old token, or none) for undo. */
+  private write(token: StoredToken, replaced: Replaced[]): void {
+    replaced.push(this.store.tokens.get(token.meta) ?? { meta: token.meta, content: null });
+    this.store.tokens.put(token);
+  }
+
+  private put(
+    credential: ParsedCredential,
+    hashKey: Buffer,
+    modifiedAt: number,
+    replaced: Replaced[],
+  ): ImportedToken {
     const hash = tokenHash(hashKey, credential.content);
     const existing = this.store.tokens.get(credential);
     const linkedCertificate = credential.linkedCertificate ?? existing?.meta.linkedCertificate;
@@ -65,12 +102,12 @@ export class ImportService {
       flags: existing?.meta.flags ?? NO_FLAGS,
       ...(linkedCertificate ? { linkedCertificate } : {}),
     };
-    this.store.tokens.put({ meta, content: credential.content });
+    this.write({ meta, content: credential.content }, replaced);
     return { ...summary, status: existing ? 'updated' : 'added' };
   }
 
   /** A certificate imported after its key: link the stored key now, so the key roams with it. */
-  private linkStoredKeys(credentials: ParsedCredential[], modifiedAt: number): void {
+  private linkStoredKeys(credentials: ParsedCredential[], modifiedAt: number, replaced: Replaced[]): void {
     const certificates = credentials.flatMap((c): ParsedCertificate[] =>
       c.certificate ? [c.certificate] : [],
     );
@@ -90,10 +127,13 @@ export class ImportService {
         certificates,
       );
       if (linked?.linkedCertificate) {
-        this.store.tokens.put({
-          meta: { ...token.meta, linkedCertificate: linked.linkedCertificate, modifiedAt },
-          content: token.content,
-        });
+        this.write(
+          {
+            meta: { ...token.meta, linkedCertificate: linked.linkedCertificate, modifiedAt },
+            content: token.content,
+          },
+          replaced,
+        );
       }
     }
   }

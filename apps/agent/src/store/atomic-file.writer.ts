@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { RoamingError } from '@credroam/roaming';
 
 /** Temp files are hidden and suffixed, so readers skip them and a store open can sweep what a crash left. */
 export const TEMP_PREFIX = '.';
@@ -23,20 +24,21 @@ export class AtomicFileWriter {
     const dir = dirname(path);
     const temp = join(dir, `${TEMP_PREFIX}${basename(path)}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const fd = openSync(temp, 'wx', mode);
     try {
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
+      const fd = openSync(temp, 'wx', mode);
+      try {
+        let written = 0;
+        while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       this.hooks.beforeRename?.(temp, path);
       renameSync(temp, path);
     } catch (error) {
+      // A temp file cut short by a full disk is removed at once: it would hold the space the next attempt needs.
       removeQuietly(temp);
-      throw error;
+      throw storeWriteError(path, error);
     }
     syncDirectory(dir);
   }
@@ -64,6 +66,17 @@ export class AtomicFileWriter {
     }
     return removed;
   }
+}
+
+/** Errors of the file system that say the store cannot take a write now; the file kept its old content. */
+const UNWRITABLE = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE']);
+
+/** A file system error as STORE_UNWRITABLE when it says the store cannot take a write; else the error itself. */
+export function storeWriteError(path: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined || !UNWRITABLE.has(code)) return error;
+  const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : code;
+  return new RoamingError('STORE_UNWRITABLE', `cannot write ${path} (${why}); it keeps its previous content`);
 }
 
 export function isTempName(name: string): boolean {

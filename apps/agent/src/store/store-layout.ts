@@ -1,7 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { type TokenType } from '@credroam/roaming';
+import { RoamingError, type TokenType } from '@credroam/roaming';
 
 /**
  * Where the agent keeps everything of one user on this machine. Every path is built here from fixed names;
@@ -78,8 +78,15 @@ export class StoreLayout {
    * enough is for assertStoreIsPrivate to say, not to be fixed silently.
    */
   ensure(): void {
-    mkdirSync(this.root, { recursive: true, mode: 0o700 });
-    mkdirSync(this.tokensDir, { recursive: true, mode: 0o700 });
+    for (const dir of [this.root, this.tokensDir]) {
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
+        throw new RoamingError('FORBIDDEN', `refusing the store: ${dir} is not a directory; remove it`);
+      }
+    }
   }
 
   exists(): boolean {

@@ -1,6 +1,6 @@
 import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
-import { RoamingError } from '@credroam/roaming';
+import { RoamingError, TOKEN_TYPES } from '@credroam/roaming';
 import { type StoreLayout } from './store-layout';
 
 /** Group and others: none of their bits may be set on the store or on the files that hold its secrets. */
@@ -8,9 +8,10 @@ const OTHERS = 0o077;
 
 /**
  * Refuses a store that is not private to the user running the agent, before anything is read from it: the
- * directory must belong to this user and be closed to others, and the state, session and device key files must be
- * closed to others and must not be symlinks leading out of the store (someone could point them at a file they
- * read, or make the agent overwrite one). Says which file and why, and what to run.
+ * directory and the token directories must belong to this user, be closed to others and be real directories, and
+ * every file of fixed name must belong to this user, be closed to others and not be a symlink leading out of the
+ * store (someone could point it at a file they read, or make the agent overwrite one; a file of another owner
+ * could be replaced under the agent by that owner). Says which file and why, and what to run.
  */
 export function assertStoreIsPrivate(
   layout: StoreLayout,
@@ -27,17 +28,41 @@ export function assertStoreIsPrivate(
     );
   }
   const realRoot = realpathSync(layout.root);
+  for (const dir of [layout.tokensDir, ...TOKEN_TYPES.map((type) => layout.tokenTypeDir(type))]) {
+    assertDirectoryIsPrivate(dir, uid);
+  }
   for (const [label, file] of [
     ['state file', layout.stateFile],
     ['state backup', layout.stateBackupFile],
     ['session file', layout.sessionFile],
     ['device key file', layout.deviceKeyFile],
+    ['token records', layout.tokenRecordsFile],
+    ['Windows roamed file', layout.windowsRoamedFile],
+    ['lock file', layout.lockFile],
   ] as const) {
-    assertFileIsPrivate(label, file, realRoot);
+    assertFileIsPrivate(label, file, realRoot, uid);
   }
 }
 
-function assertFileIsPrivate(label: string, file: string, realRoot: string): void {
+/** A directory of the store: absent, or a real directory (never a symlink) of this user, closed to others. */
+function assertDirectoryIsPrivate(dir: string, uid: number | undefined): void {
+  let stats: Stats;
+  try {
+    stats = lstatSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (!stats.isDirectory()) refuse(`${dir} is not a directory (a symlink?); remove it`);
+  if (uid !== undefined && stats.uid !== uid) {
+    refuse(`${dir} belongs to uid ${stats.uid}, not to this user (uid ${uid})`);
+  }
+  if ((stats.mode & OTHERS) !== 0) {
+    refuse(`${dir} is open to other users (mode ${octal(stats.mode)}): run "chmod 700 ${dir}"`);
+  }
+}
+
+function assertFileIsPrivate(label: string, file: string, realRoot: string, uid: number | undefined): void {
   let stats: Stats;
   try {
     stats = lstatSync(file);
@@ -59,6 +84,9 @@ function assertFileIsPrivate(label: string, file: string, realRoot: string): voi
     stats = statSync(file);
   }
   if (!stats.isFile()) refuse(`${label} ${file} is not a regular file`);
+  if (uid !== undefined && stats.uid !== uid) {
+    refuse(`${label} ${file} belongs to uid ${stats.uid}, not to this user (uid ${uid}); remove it`);
+  }
   if ((stats.mode & OTHERS) !== 0) {
     refuse(`${label} ${file} is open to other users (mode ${octal(stats.mode)}): run "chmod 600 ${file}"`);
   }

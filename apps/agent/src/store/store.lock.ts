@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { RoamingError } from '@credroam/roaming';
+import { storeWriteError } from './atomic-file.writer';
 
 const LOCK_POLL_MS = 100;
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -25,12 +26,10 @@ export class StoreLock {
   acquire(): () => void {
     for (let attempt = 0; attempt < 2; attempt += 1) {
       try {
-        const fd = openSync(this.path, 'wx', 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
+        this.create();
         return () => this.release();
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw storeWriteError(this.path, error);
         const owner = this.owner();
         if (owner !== null && owner !== process.pid && isAlive(owner)) {
           throw new StoreBusyError(owner);
@@ -55,6 +54,19 @@ export class StoreLock {
         await sleep(LOCK_POLL_MS);
       }
     }
+  }
+
+  /** The lock file with this process's pid; none left behind when the pid cannot be written (a full disk). */
+  private create(): void {
+    const fd = openSync(this.path, 'wx', 0o600);
+    try {
+      writeSync(fd, String(process.pid));
+    } catch (error) {
+      closeSync(fd);
+      this.release();
+      throw error;
+    }
+    closeSync(fd);
   }
 
   private owner(): number | null {

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
@@ -95,6 +95,13 @@ export class TokenRepository {
   private readFile(file: string, type: TokenType, name: string): StoredToken | { reason: string } {
     let text: string;
     try {
+      // A symlink here was not written by this store (it writes by rename): it could lead anywhere. A file of
+      // another owner could be rewritten under the agent by that owner.
+      const stats = lstatSync(file);
+      if (stats.isSymbolicLink()) return { reason: 'a symlink, not a token file' };
+      const uid = process.getuid?.();
+      if (uid !== undefined && stats.uid !== uid)
+        return { reason: `belongs to uid ${stats.uid}, not to this user` };
       text = readFileSync(file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

@@ -8,12 +8,14 @@ import {
   encodeDirectoryToken,
   encodePurgeWatermark,
   encodeRoamingTimestamp,
+  MAX_TIMESTAMP_MS,
   RoamingError,
   type DirectoryAddition,
   tokenKeyString,
   type DirectoryEntry,
   type DirectoryState,
   type DirectoryToken,
+  type ErrorCode,
   type TokenKey,
   type TokenType,
   type ReportedValue,
@@ -69,8 +71,21 @@ export class RoamingStateService {
     private readonly clock: () => number = Date.now,
   ) {}
 
+  /**
+   * The entry's stamp is checked as it is read back: one of the wrong size or with a time no FILETIME conversion
+   * accepts (written by hand or by a broken tool) is refused with its codec code, here, rather than travelling on
+   * to fail a contract further along as an internal error. Nothing syncs until it is repaired in the directory.
+   */
   async readState(userDn: string): Promise<ReadStateResult> {
     const entry = await this.entries.read(userDn);
+    const problem = entry.stamp ? stampProblem(entry.stamp) : null;
+    if (problem) {
+      throw new RoamingError(
+        problem.code,
+        `the msPKIRoamingTimeStamp of ${userDn} is unusable (${problem.message}): a directory administrator ` +
+          'must replace or remove it',
+      );
+    }
     return { stamp: entry.stamp, state: decodeEntry(entry).state };
   }
 
@@ -191,6 +206,17 @@ export class RoamingStateService {
     if (!stamp.ok) throw RoamingError.fromInfo(stamp.error);
     return { stamp: stamp.value, createdAt };
   }
+}
+
+/** Why a stamp read back cannot be used: not 16 bytes, or a time beyond any timestamp the contracts carry. */
+function stampProblem(bytes: Buffer): { code: ErrorCode; message: string } | null {
+  const stamp = decodeRoamingTimestamp(bytes);
+  if (!stamp.ok) return stamp.error;
+  const { createdAt, modifiedAt } = stamp.value;
+  if (Math.max(createdAt, modifiedAt) > MAX_TIMESTAMP_MS) {
+    return { code: 'FILETIME_OUT_OF_RANGE', message: 'a time after the year 9999' };
+  }
+  return null;
 }
 
 function sameStamp(current: Buffer | null, expected: Buffer | null): boolean {

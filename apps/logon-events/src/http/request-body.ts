@@ -5,13 +5,6 @@ import { type NextFunction, type Request, type Response } from 'express';
 import { bearerToken } from '../agent/agent.service';
 import { SessionsService } from '../sessions/sessions.service';
 
-/**
- * The largest body of each kind of request. A sync carries the sealed content of every changed token, bounded by
- * the policy's total size (64 MB covers the default 16 MiB once sealed and base64-encoded); everything else is a
- * few hundred bytes of JSON.
- */
-export const BODY_LIMITS = Object.freeze({ sync: 64 * 1024 * 1024, small: 16 * 1024 });
-
 type Middleware = (request: Request, response: Response, next: NextFunction) => void;
 
 /**

@@ -10,6 +10,7 @@ import {
 import {
   correlationIdSchema,
   ingressEnvelopeSchema,
+  ingressMessageSchema,
   INGRESS_PROOF_HEADERS,
   INGRESS_ROUTING_KEY,
   RoamingError,
@@ -18,10 +19,20 @@ import {
   type IngressTransportCertificate,
 } from '@credroam/roaming';
 import { type AgentService } from '../agent/agent.service';
+import { BODY_LIMITS } from '../agent/body-limits';
 import { type CryptoRepository, type LogSink } from '../repositories/logon.repositories';
 import { type DeviceProof } from '../sessions/device-proof.verifier';
 
 type Reply = { ok: true; value: unknown } | { ok: false; error: ErrorInfo };
+
+/**
+ * The fields each kind of message may carry, as the contract declares them. The use-cases validate the body and
+ * the token; a field beside them (a `userDn`, a `body` on a certificate question) is refused here, as HTTP refuses
+ * an unknown field, instead of being ignored.
+ */
+const INGRESS_FIELDS: ReadonlyMap<unknown, ReadonlySet<string>> = new Map(
+  ingressMessageSchema.options.map((option) => [option.shape.kind.value, new Set(Object.keys(option.shape))]),
+);
 /** An agent's request as it arrived (amqplib's message, through libs/messaging's consumer). */
 type ConsumeMessage = MessageDelivery['raw'];
 /** A message that is an agent request: its envelope read, the raw message kept for the device proof. */
@@ -93,6 +104,7 @@ export class IngressConsumer {
     correlationId: string,
   ): Promise<Reply> {
     try {
+      checkKindShape(message.content, { kind, body, sessionToken });
       if (kind === 'transport-certificate') {
         return { ok: true, value: await this.transportCertificate(correlationId) };
       }
@@ -133,6 +145,22 @@ function decodeIngress(message: ConsumeMessage, body: unknown): Decoded<IngressR
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
     .join('; ');
   return { ok: false, problem: `not an agent request: ${problem}`, correlationId };
+}
+
+/**
+ * An agent request within the size its kind may have (BODY_LIMITS, as over HTTP: the consumer's gate admits up to
+ * the sync limit) and with only the fields its kind has: a `body` on a certificate question, a session token beside
+ * a logon, is refused INVALID_INPUT as HTTP refuses an unknown field, instead of being ignored.
+ */
+export function checkKindShape(content: Buffer, envelope: IngressEnvelope): void {
+  const limit = envelope.kind === 'sync' ? BODY_LIMITS.sync : BODY_LIMITS.small;
+  if (content.length > limit) throw new RoamingError('VALUE_TOO_LARGE', 'the message is too large');
+  const fields = INGRESS_FIELDS.get(envelope.kind);
+  const unknown = Object.entries(envelope)
+    .filter(([field, value]) => value !== undefined && !fields?.has(field))
+    .map(([field]) => field);
+  if (unknown.length > 0)
+    throw new RoamingError('INVALID_INPUT', `a ${envelope.kind} message has no field ${unknown.join(', ')}`);
 }
 
 /** The device proof in a message's headers; null when it carries none or a malformed one. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { freshnessRefusal, INGRESS_FRESHNESS_MS, RoamingError, unwrap } from '@credroam/roaming';
 import { devicePublicKey, verifyDeviceProof } from '@credroam/sealing';
+import { ReplayMemory } from './replay-memory';
 import { type SessionClaims } from './session-token';
 
 /** A message's device proof as it arrived: the bytes it signs, when it was made and the signature. */
@@ -10,15 +11,13 @@ export interface DeviceProof {
   signature: string;
 }
 
-const MAX_REMEMBERED = 100_000;
-
 /**
  * Checks that a message over the shared broker was signed by the session's device key, recently, and not seen
  * before. A replay is refused for as long as its proof is fresh on this replica; after that the freshness check
  * refuses it everywhere.
  */
 export class DeviceProofVerifier {
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new ReplayMemory(INGRESS_FRESHNESS_MS);
 
   verify(claims: SessionClaims, proof: DeviceProof | null, now: number): void {
     if (proof === null) {
@@ -30,19 +29,10 @@ export class DeviceProofVerifier {
     if (!verifyDeviceProof(key, proof.issuedAt, proof.message, proof.signature)) {
       throw new RoamingError('UNAUTHENTICATED', "the device proof does not match the session's device key");
     }
-    this.forgetStale(now);
     // Keyed by what was signed, not by the signature: an ECDSA signature has a second valid form (s → n − s).
     const signed = `${proof.issuedAt}:${createHash('sha256').update(proof.message).digest('base64')}`;
-    if (this.seen.has(signed)) {
+    if (this.seen.seenBefore(signed, proof.issuedAt, now)) {
       throw new RoamingError('UNAUTHENTICATED', 'this message was already processed (a replay)');
-    }
-    this.seen.set(signed, proof.issuedAt);
-  }
-
-  private forgetStale(now: number): void {
-    for (const [signed, issuedAt] of this.seen) {
-      if (Math.abs(now - issuedAt) <= INGRESS_FRESHNESS_MS && this.seen.size < MAX_REMEMBERED) break;
-      this.seen.delete(signed);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  INGRESS_FRESHNESS_MS,
   POLICY_DEFAULTS,
   POLICY_KNOBS,
   RoamingError,
@@ -10,6 +11,7 @@ import { openServiceSecret, sealServiceSecret } from '@credroam/sealing';
 import { type CryptoRepository, type DirectoryRepository } from '../repositories/logon.repositories';
 import { ALICE } from '../testing/session-claims';
 import { PolicyCache } from './policy.cache';
+import { ReplayMemory } from './replay-memory';
 import { SessionTokenSigner } from './session-token';
 import { RateLimitStore } from '../rate-limit/rate-limit.store';
 import { LogonFailureMonitor } from './logon-failure.monitor';
@@ -57,14 +59,15 @@ function setup() {
       items: [],
       hashKeyEnvelope: Buffer.from('hash key').toString('base64'),
     })),
-    // Stands in for token-crypto: the fake "transport envelope" is "cms:" + password.
+    // Stands in for token-crypto: the fake "transport envelope" is "cms:" + password, then "#" + what makes two
+    // sealings of one password differ (as a real envelope's random key does).
     resealPassword: jest.fn(async (request: RpcRequest<'crypto.reseal-password'>) => {
       const opened = Buffer.from(request.sealedPassword, 'base64').toString();
       if (!opened.startsWith('cms:')) throw new RoamingError('INTEGRITY_CHECK_FAILED', 'not opened');
       const sealed = sealServiceSecret(
         channelKey,
         `verify-password:${request.login}`,
-        Buffer.from(opened.slice('cms:'.length)),
+        Buffer.from(opened.slice('cms:'.length).split('#')[0]!),
       );
       if (!sealed.ok) throw RoamingError.fromInfo(sealed.error);
       return { sealedPassword: sealed.value.toString('base64') };
@@ -85,6 +88,7 @@ function setup() {
         { threshold: 2, windowMs: 60_000 },
         new RateLimitStore({ redisUrl: null, namespace: 'credroam-unit' }, log),
       ),
+      sealedPasswords: new ReplayMemory(2 * INGRESS_FRESHNESS_MS),
     },
     { serviceChannelKey: channelKey, sessionLifetimeMs: 15 * 60_000 },
   );
@@ -162,14 +166,28 @@ describe('SessionsService', () => {
     expect(directory.verifyPassword).not.toHaveBeenCalled();
   });
 
+  it('refuses a sealed password used a second time (a replay read off the broker) before any bind', async () => {
+    const { service, directory } = setup();
+    const { password: _password, ...rest } = body;
+    void _password;
+    const request = { ...rest, sealedPassword: Buffer.from('cms:alice-pass#1').toString('base64') };
+    await service.createSession(request, from('amqp'), 'c');
+    await expect(service.createSession(request, from('amqp'), 'c')).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'this sealed password was already used (a replay)',
+    });
+    expect(directory.verifyPassword).toHaveBeenCalledTimes(1);
+  });
+
   it('has token-crypto re-seal a sealed password for the gateway, over AMQP and HTTP', async () => {
     const { service, crypto, seen, published } = setup();
     const { password: _password, ...rest } = body;
     void _password;
-    const sealed = (password: string) => Buffer.from(`cms:${password}`).toString('base64');
+    const sealed = (password: string, nonce = '') =>
+      Buffer.from(`cms:${password}#${nonce}`).toString('base64');
     for (const transport of ['amqp', 'http'] as const) {
       const session = await service.createSession(
-        { ...rest, sealedPassword: sealed('alice-pass') },
+        { ...rest, sealedPassword: sealed('alice-pass', transport) },
         from(transport),
         'c',
       );
@@ -184,7 +202,7 @@ describe('SessionsService', () => {
     }
     // Before the password is checked, the grant covers the logon attempt only: its login and device.
     expect(crypto.resealPassword).toHaveBeenCalledWith(
-      { login: 'alice', devicePublicKey: DEVICE_KEY, sealedPassword: sealed('alice-pass') },
+      { login: 'alice', devicePublicKey: DEVICE_KEY, sealedPassword: sealed('alice-pass', 'amqp') },
       { login: 'alice', stableId: null, dn: null, devicePublicKey: DEVICE_KEY },
       'c',
     );

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Grantee } from '@credroam/grants';
 import { sealServiceSecret } from '@credroam/sealing';
 import {
@@ -24,6 +25,7 @@ import {
   type LogSink,
 } from '../repositories/logon.repositories';
 import { type LogonFailureMonitor } from './logon-failure.monitor';
+import { type ReplayMemory } from './replay-memory';
 import { PolicyCache, type EffectivePolicyWire } from './policy.cache';
 import { renewableUntil } from './session-renewal.service';
 import { checkTransport, SessionTokenSigner, type SessionClaims } from './session-token';
@@ -55,6 +57,8 @@ export interface SessionsDependencies {
   policies: PolicyCache;
   log: LogSink;
   failures: LogonFailureMonitor;
+  /** The sealed passwords this replica has accepted, while they are fresh: a second use is a replay. */
+  sealedPasswords: ReplayMemory;
 }
 
 /** The logon use-case: authenticate, register the device key, hand out token, certificate, policy and hash key. */
@@ -247,6 +251,13 @@ export class SessionsService {
         attempt,
         correlationId,
       );
+      // The binding keeps a sealed password good for INGRESS_FRESHNESS_MS either side of its making, and whoever
+      // reads the broker sees it: its first use spends it, so a copy cannot log the same device on again.
+      const now = this.deps.clock.now();
+      const digest = createHash('sha256').update(request.sealedPassword).digest('base64');
+      if (this.deps.sealedPasswords.seenBefore(digest, now, now)) {
+        throw new RoamingError('UNAUTHENTICATED', 'this sealed password was already used (a replay)');
+      }
       return resealed.sealedPassword;
     }
     // The schemas require exactly one of the two forms, so the clear password is here.

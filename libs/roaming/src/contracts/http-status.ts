@@ -64,6 +64,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'CONTRACT_VIOLATION':
     case 'DIRECTORY_SCHEMA_MISSING':
     case 'KEY_UNAVAILABLE':
+    case 'STORE_UNWRITABLE':
     case 'INTERNAL':
       return 500;
     case 'DIRECTORY_UNAVAILABLE':

@@ -62,6 +62,8 @@ export const ERROR_CODES = [
   'GRANT_INVALID',
   'GRANT_EXPIRED',
   'GRANT_MISMATCH',
+  // the agent's local store: a file it cannot write (disk full, read-only, I/O error); nothing was half-written
+  'STORE_UNWRITABLE',
   // anything else
   'TIMEOUT',
   'SERVICE_UNAVAILABLE',
