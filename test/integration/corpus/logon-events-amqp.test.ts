@@ -133,8 +133,12 @@ type Message = z.output<typeof caseSchema>['message'];
 
 const CASES = loadCorpus('logon-events-amqp', caseSchema);
 
-/** Besides refusals: the first of a replayed logon or renewal succeeds (the second is the case), writing nothing. */
+/**
+ * Besides refusals: the first of a replayed logon or renewal succeeds (the second is the case), writing nothing;
+ * what is not an agent request is dead-lettered and announced.
+ */
 const ALSO_PUBLISHED = new Set([
+  'message.dead-lettered',
   'security.request-refused',
   'session.renewal-refused',
   'session.opened',
@@ -380,6 +384,7 @@ describe('the hostile-input corpus against the AMQP ingress of logon-events', ()
         }[message.replyTo];
         await publish(content, { ...options, ...(replyTo ? { replyTo } : {}) });
       } else {
+        const deadLettersBefore = await probe.readyCount(probe.names.deadLetterQueue);
         const reply = await ask(content, options);
         const answer = replySchema.parse(JSON.parse(reply.content.toString('utf8')));
         expect(answer.ok ? 'ok' : answer.error.code).toBe(want.code);
@@ -389,6 +394,14 @@ describe('the hostile-input corpus against the AMQP ingress of logon-events', ()
         if (typeof message.correlationId === 'string') {
           expect(reply.properties.correlationId).toBe(message.correlationId);
         }
+        // What is not an agent request at all is dead-lettered as well as answered; a request with a bad field
+        // is only answered, as over HTTP.
+        const deadLettered = want.code === 'CONTRACT_VIOLATION' ? 1 : 0;
+        await waitFor(
+          async () =>
+            (await probe.readyCount(probe.names.deadLetterQueue)) === deadLettersBefore + deadLettered,
+          { description: `${deadLettered} message(s) dead-lettered`, timeoutMs: 5_000 },
+        );
       }
       // Still serving: alice's next good signed sync succeeds.
       expect(await goodSync()).toMatchObject({ ok: true });
@@ -402,11 +415,13 @@ describe('the hostile-input corpus against the AMQP ingress of logon-events', ()
     20_000,
   );
 
-  it('wrote nothing: both entries unchanged, only refusals published, nothing dead-lettered', async () => {
+  it('wrote nothing: both entries unchanged, only refusals published, each dead letter announced', async () => {
     expect(await readStates(gateway, slapd(), ['alice', 'bob'])).toEqual(before);
     const published = await publishedTypes(probe, events);
     expect(published.filter((type) => !REFUSAL_EVENTS.has(type) && !ALSO_PUBLISHED.has(type))).toEqual([]);
-    expect(await probe.readyCount(probe.names.deadLetterQueue)).toBe(0);
+    expect(published.filter((type) => type === 'message.dead-lettered')).toHaveLength(
+      await probe.readyCount(probe.names.deadLetterQueue),
+    );
     console.log(`corpus logon-events-amqp: ${CASES.length} cases; events published: ${published.length}`);
   });
 });
