@@ -292,7 +292,9 @@ describe('Kerberos logon against a Samba AD KDC', () => {
     expect(late.status).toBe(401);
     const problem = (await late.json()) as { error: { code: string; message: string } };
     expect(problem.error.code).toBe('KERBEROS_REFUSED');
-    expect(problem.error.message).toMatch(/ticket expired/i);
+    // libkrb5 checks the authenticator's age and the ticket's end against the same tolerance, in an order of its
+    // own: a token this stale fails both, and either refusal is the service refusing it.
+    expect(problem.error.message).toMatch(/ticket expired|clock skew too great/i);
     const [refused] = await eventsOfType('logon.kerberos-refused', 1);
     expect(refused).toMatchObject({ user: null, machine: 'ws-late', payload: { reason: 'ticket-refused' } });
   }, 30_000);
