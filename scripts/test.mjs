@@ -46,10 +46,11 @@ async function ensureServices() {
   }
 }
 
-/** A whole-tree check (types, lint) counts as one test: it passes or fails as a unit. */
-function check(label, command, args) {
+/** A whole-tree check (build, types, lint) counts as one test: it passes or fails as a unit. */
+async function check(label, command, args) {
   console.log(`[test] ${label}`);
-  const status = run(command, args).status;
+  const child = spawn(command, args, { cwd: root, stdio: 'inherit', env: process.env });
+  const status = await new Promise((resolve) => child.once('close', (code) => resolve(code)));
   if (status === 0) results.passed++;
   else {
     console.error(`[test] ${label} failed`);
@@ -85,22 +86,22 @@ ensureDependencies();
 await ensureServices();
 const jestArgs = process.argv.slice(2);
 // The integration and e2e suites run the built services as separate processes.
-check('building (npm run build)', 'npm', ['run', '--silent', 'build']);
-if (jestArgs.length === 0) {
-  check('type-checking tests too (tsc --noEmit)', process.execPath, [
-    require.resolve('typescript/bin/tsc'),
-    '-p',
-    'tsconfig.json',
-    '--noEmit',
-  ]);
-  check('linting (eslint, prettier)', 'npm', ['run', '--silent', 'lint']);
-}
+await check('building (npm run build)', 'npm', ['run', '--silent', 'build']);
 if (jestArgs.length > 0) await runJest('report', jestArgs);
 else {
-  // Jest gives one worker on two cores and the suites that start services run one at a time; the unit specs,
-  // pure CPU with no timing in them, take the other core meanwhile.
+  // Jest gives one worker on two cores, and the suites that start services run one at a time: the whole-tree
+  // checks and the unit specs, pure CPU with no timing in them, take the other core meanwhile.
   await Promise.all([
-    runJest('unit', ['--selectProjects', 'unit']),
+    (async () => {
+      await runJest('unit', ['--selectProjects', 'unit']);
+      await check('type-checking tests too (tsc --noEmit)', process.execPath, [
+        require.resolve('typescript/bin/tsc'),
+        '-p',
+        'tsconfig.json',
+        '--noEmit',
+      ]);
+      await check('linting (eslint, prettier)', 'npm', ['run', '--silent', 'lint']);
+    })(),
     runJest('report', ['--selectProjects', 'integration', 'e2e', 'deployment']),
   ]);
 }
