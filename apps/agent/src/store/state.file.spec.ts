@@ -2,11 +2,11 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { agentFixture, NOW, type AgentFixture } from '../testing/agent-fixtures';
 import { type AgentState } from './state.file';
 
-const state = (syncedAt: number): AgentState => ({
+const state = (syncedAt: number, stampByte = 1): AgentState => ({
   format: 1,
   machine: 'ws-a',
   base: { directoryCreatedAt: NOW - 10_000, syncedAt, entries: [] },
-  lastStamp: Buffer.alloc(16, 1).toString('base64'),
+  lastStamp: Buffer.alloc(16, stampByte).toString('base64'),
   lastSync: null,
 });
 
@@ -30,6 +30,15 @@ describe('StateFile', () => {
     expect(fixture.store.state.read()).toEqual({ health: 'ok', state: state(NOW) });
     const backup = JSON.parse(readFileSync(fixture.store.layout.stateBackupFile, 'utf8'));
     expect(backup).toEqual(state(NOW - 1));
+  });
+
+  it('keeps the backup of the previous merge base through writes that only move the sync times', () => {
+    fixture.store.state.write(state(NOW - 2, 1));
+    fixture.store.state.write(state(NOW - 1, 2));
+    fixture.store.state.write(state(NOW, 2));
+    expect(JSON.parse(readFileSync(fixture.store.layout.stateBackupFile, 'utf8'))).toEqual(state(NOW - 2, 1));
+    fixture.store.state.write(state(NOW + 1, 3));
+    expect(JSON.parse(readFileSync(fixture.store.layout.stateBackupFile, 'utf8'))).toEqual(state(NOW, 2));
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import {
   machineBaseSchema,
@@ -71,12 +72,15 @@ export class StateFile {
 
   /**
    * Keeps the current file (when it is valid) as the backup, then replaces it atomically. The first state file
-   * is its own backup, so a deleted state file is told apart from a store that never synced.
+   * is its own backup, so a deleted state file is told apart from a store that never synced. A write that only
+   * moves the times of the last sync (an up-to-date sync, most logons) keeps the backup it has: it already holds
+   * this merge base, and two durable writes fewer is most of what such a logon costs the workstation.
    */
   write(state: AgentState): void {
     const checked = parseWith(agentStateSchema, state);
     if (!checked.ok) throw new Error(`refusing to write an invalid state file: ${checked.error.message}`);
-    if (this.read().health === 'ok') this.backupCurrent();
+    const current = this.read();
+    if (current.health === 'ok' && !sameMergeBase(current.state, checked.value)) this.backupCurrent();
     this.writer.write(this.layout.stateFile, `${JSON.stringify(checked.value)}\n`);
     if (!existsSync(this.layout.stateBackupFile)) this.backupCurrent();
   }
@@ -84,4 +88,14 @@ export class StateFile {
   private backupCurrent(): void {
     this.writer.write(this.layout.stateBackupFile, readFileSync(this.layout.stateFile));
   }
+}
+
+function sameMergeBase(a: AgentState, b: AgentState): boolean {
+  const mergeBase = (state: AgentState) => ({
+    machine: state.machine,
+    lastStamp: state.lastStamp,
+    directoryCreatedAt: state.base?.directoryCreatedAt,
+    entries: state.base?.entries,
+  });
+  return isDeepStrictEqual(mergeBase(a), mergeBase(b));
 }

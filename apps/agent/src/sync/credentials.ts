@@ -11,11 +11,14 @@ import { type DeviceKeyPair } from '../store/device-keys';
 import { type AgentStore } from '../store/agent-store';
 import { type Session } from '../store/session.file';
 
-/** What every command that hashes, seals or opens needs: a live session, the device key and the hash key. */
+/**
+ * What every command that hashes, seals or opens needs: a live session, the device key and the hash key. The keys
+ * are opened on first use (a sync with nothing to download needs neither).
+ */
 export interface UnlockedSession {
-  session: Session;
-  deviceKey: DeviceKeyPair;
-  hashKey: Buffer;
+  readonly session: Session;
+  readonly deviceKey: DeviceKeyPair;
+  readonly hashKey: Buffer;
 }
 
 /**
@@ -35,7 +38,15 @@ export function requireSession(store: AgentStore, now: number): UnlockedSession 
   const deviceKey = store.deviceKeys.load();
   if (!deviceKey)
     throw new RoamingError('UNAUTHENTICATED', 'the device key is missing: run "credroam-agent login"');
-  return { session, deviceKey, hashKey: openHashKey(session.hashKeyEnvelope, deviceKey.privateKey) };
+  let hashKey: Buffer | undefined;
+  return {
+    session,
+    deviceKey,
+    get hashKey() {
+      hashKey ??= openHashKey(session.hashKeyEnvelope, deviceKey.privateKey);
+      return hashKey;
+    },
+  };
 }
 
 export function openHashKey(envelope: string, privateKey: KeyObject): Buffer {

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   describeUntrusted,
   isSafeTokenId,
@@ -99,7 +100,7 @@ export function applySyncResponse(input: ApplyInput): AppliedSync {
     }
     return count;
   });
-  if (windows) {
+  if (windows && !sameWindowsValues(store.windows.read(), windows)) {
     localWrite(1003, 'writing the Windows-roamed values', () =>
       store.windows.write({ ...windows, syncedAt: now }),
     );
@@ -146,6 +147,14 @@ function windowsRoamed(response: SyncResponse): Omit<WindowsRoamed, 'syncedAt'> 
     certificates: response.windowsCertificates,
     windowsOnly: response.reported.filter((value) => value.windows && value.windows.kind !== 'certificate'),
   };
+}
+
+/** Unchanged Windows values are not written again (their file's time is not shown anywhere). */
+function sameWindowsValues(stored: WindowsRoamed, received: Omit<WindowsRoamed, 'syncedAt'>): boolean {
+  return (
+    isDeepStrictEqual(stored.certificates, received.certificates) &&
+    isDeepStrictEqual(stored.windowsOnly, received.windowsOnly)
+  );
 }
 
 /** The records only inform `status`: failing to write them must not turn an applied sync into a failure. */

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   RoamingError,
@@ -230,11 +230,31 @@ describe('SyncService', () => {
       expect(fixture.store.windows.read().certificates).toHaveLength(1);
     });
 
+    it('does not write them again while they are unchanged', async () => {
+      const thumbprint = certificateThumbprint(certificate());
+      answer = () => windowsAnswer(thumbprint, certificate());
+      await service.sync('pulse');
+      const written = statSync(fixture.store.layout.windowsRoamedFile).ino;
+      await service.sync('pulse');
+      expect(statSync(fixture.store.layout.windowsRoamedFile).ino).toBe(written);
+    });
+
     it('writes nothing when a certificate is not the one its thumbprint names', async () => {
       answer = () => windowsAnswer('B6AF1EF9D302A7332208091CC8C1EFF836F60620', certificate());
       await expect(service.sync('pulse')).rejects.toMatchObject({ code: 'THUMBPRINT_MISMATCH' });
       expect(fixture.store.windows.read().certificates).toEqual([]);
       expect(fixture.store.state.read().health).toBe('missing');
+    });
+  });
+
+  it('opens no key for a sync with nothing to upload or download, and fails the first use of a broken one', async () => {
+    writeFileSync(fixture.store.layout.deviceKeyFile, 'not a key', { mode: 0o600 });
+    await expect(service.sync('logon')).resolves.toMatchObject({ downloaded: 0 });
+    const token = fixture.token('master-key', 'Preferred', Buffer.from('from elsewhere'));
+    answer = () => response({ status: 'synced', downloads: [{ token: token.meta, envelope: 'AAAA' }] });
+    await expect(service.sync('logon')).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: expect.stringMatching(/device key is unreadable/),
     });
   });
 

@@ -9,6 +9,7 @@ import {
   type SyncResponse,
   type SyncTrigger,
   type TokenMeta,
+  type Upload,
 } from '@credroam/roaming';
 import { type Logger } from '@credroam/platform';
 import { sealEnvelope } from '@credroam/sealing';
@@ -70,6 +71,17 @@ export function changedSinceBase<T extends { meta: TokenMeta }>(
     const entry = entries.get(tokenKeyString(meta));
     return !entry || entry.tombstone || entry.hash !== meta.hash;
   });
+}
+
+/** The changed tokens' contents sealed to the transport certificate (parsed only when something changed). */
+function sealedUploads(changed: readonly StoredToken[], transportCertificatePem: string): Upload[] {
+  if (changed.length === 0) return [];
+  const transport = transportCertificate(transportCertificatePem);
+  return changed.map((token) => ({
+    type: token.meta.type,
+    id: token.meta.id,
+    envelope: unwrap(sealEnvelope(token.content, [{ certificate: transport }])).toString('base64'),
+  }));
 }
 
 /**
@@ -144,14 +156,9 @@ export class SyncService {
     const base = withoutBrokenFiles(state?.base ?? null, problems);
     const selfHealed = stateProblem(stateRead, session.machine);
 
-    const transport = transportCertificate(session.transportCertificatePem);
     const byKey = new Map<string, StoredToken>(tokens.map((token) => [tokenKeyString(token.meta), token]));
     progress(`sync: sealing the changes of ${tokens.length} token(s)`);
-    const uploads = changedSinceBase(tokens, base).map((token) => ({
-      type: token.meta.type,
-      id: token.meta.id,
-      envelope: unwrap(sealEnvelope(token.content, [{ certificate: transport }])).toString('base64'),
-    }));
+    const uploads = sealedUploads(changedSinceBase(tokens, base), session.transportCertificatePem);
     const request = parseWith(syncRequestSchema, {
       trigger,
       machine: session.machine,
