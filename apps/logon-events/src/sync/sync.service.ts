@@ -56,7 +56,9 @@ export class SyncService {
     const startedAt = this.deps.clock.now();
     const who = { correlationId, user: claims.login, machine: claims.machine };
     const { trigger } = request;
-    await this.publish([this.factory.event('sync.started', { ...who, payload: { trigger } })]);
+    // The broker's confirm of sync.started is awaited beside the directory read, not before it (one round trip off
+    // every logon); it is handed to the publisher's channel first, which keeps this sync's events in order.
+    const started = this.publish([this.factory.event('sync.started', { ...who, payload: { trigger } })]);
     const attempts = { count: 1 };
     try {
       const written = await this.writes.run(session, request, correlationId, attempts, (retry) =>
@@ -82,6 +84,7 @@ export class SyncService {
         },
         (type, fields) => this.factory.event(type, fields),
       );
+      await started;
       await this.publish(outcome.events);
       const { status } = outcome.response;
       this.deps.log.info({ ...who, status, attempts: attempts.count }, 'sync done');
@@ -94,6 +97,7 @@ export class SyncService {
       this.deps.log.warn({ ...who, code: info.code }, 'sync failed');
       const failure = { code: info.code, message: info.message.slice(0, 2048) };
       const payload = { trigger, error: failure, attempts: Math.min(attempts.count, 100) };
+      await started;
       await this.publish([this.factory.event('sync.failed', { ...who, payload })]);
       throw info;
     }
