@@ -49,7 +49,11 @@ export class LogonEventsModule implements NestModule {
     consumer.apply(SessionGate, jsonBody(BODY_LIMITS.sync)).forRoutes(post(AGENT_API_PATHS.sync));
     consumer
       .apply(SessionGate, jsonBody(BODY_LIMITS.small))
-      .forRoutes(post(AGENT_API_PATHS.events), post(AGENT_API_PATHS.changes));
+      .forRoutes(
+        post(AGENT_API_PATHS.syncCheck),
+        post(AGENT_API_PATHS.events),
+        post(AGENT_API_PATHS.changes),
+      );
     consumer
       .apply(jsonBody(BODY_LIMITS.small))
       .forRoutes(

@@ -5,6 +5,7 @@ import {
   machineBaseSchema,
   machineIdSchema,
   parseWith,
+  settledMarkSchema,
   stampSchema,
   syncTriggerSchema,
   timestampMsSchema,
@@ -30,6 +31,14 @@ export const agentStateSchema = z
       })
       .strict()
       .nullable(),
+    /**
+     * The last sync was settled (its answer carried `mark`) and left the tokens whose manifest digest is `manifest`:
+     * while they are unchanged, the next sync is a check (POST /v1/sync/check). Absent: send the manifest.
+     */
+    settled: z
+      .object({ mark: settledMarkSchema, manifest: z.string().regex(/^[A-Za-z0-9_-]{43}$/) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type AgentState = z.output<typeof agentStateSchema>;

@@ -12,6 +12,7 @@ import {
   renewSessionResponseSchema,
   refusalServerTime,
   RoamingError,
+  syncCheckResponseSchema,
   syncResponseSchema,
   workstationEventResponseSchema,
   type ChangeNotice,
@@ -20,6 +21,8 @@ import {
   type ErrorCode,
   type ErrorInfo,
   type RenewSessionResponse,
+  type SyncCheckRequest,
+  type SyncCheckResponse,
   type SyncRequest,
   type SyncResponse,
   type WaitForChangeRequest,
@@ -144,6 +147,13 @@ export class AgentApiClient implements LogonClient {
     trace?: SyncTrace,
   ): Promise<SyncResponse> {
     return this.post(AGENT_API_PATHS.sync, () => body, syncResponseSchema, {
+      ...trace?.headers,
+      authorization: `Bearer ${sessionToken}`,
+    });
+  }
+
+  checkSync(sessionToken: string, body: SyncCheckRequest, trace?: SyncTrace): Promise<SyncCheckResponse> {
+    return this.post(AGENT_API_PATHS.syncCheck, () => body, syncCheckResponseSchema, {
       ...trace?.headers,
       authorization: `Bearer ${sessionToken}`,
     });

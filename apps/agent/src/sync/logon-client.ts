@@ -3,6 +3,8 @@ import {
   type ChangeNotice,
   type CreateSessionResponse,
   type RenewSessionResponse,
+  type SyncCheckRequest,
+  type SyncCheckResponse,
   type SyncRequest,
   type SyncResponse,
   type WaitForChangeRequest,
@@ -43,6 +45,11 @@ export interface LogonClient {
     deviceKey: DeviceKeyPair,
     trace?: SyncTrace,
   ): Promise<SyncResponse>;
+  /**
+   * The settled check of a steady sync (`POST /v1/sync/check`); absent where the transport has none (the broker
+   * ingress takes whole syncs only).
+   */
+  checkSync?(sessionToken: string, body: SyncCheckRequest, trace?: SyncTrace): Promise<SyncCheckResponse>;
   /** A new session for this one (expired or not), proven by the device key: never the password. */
   renewSession(sessionToken: string, deviceKey: DeviceKeyPair): Promise<RenewSessionResponse>;
   /**

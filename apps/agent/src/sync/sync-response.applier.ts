@@ -15,6 +15,7 @@ import { type StoredToken } from '../store/token.repository';
 import { type WindowsRoamed } from '../store/windows-roamed.file';
 import { type UnlockedSession } from './credentials';
 import { localWrite } from './local-failure';
+import { manifestDigest } from './manifest-digest';
 import { recordSync } from './sync-records';
 
 export interface AppliedSync {
@@ -111,6 +112,9 @@ export function applySyncResponse(input: ApplyInput): AppliedSync {
       machine: unlocked.session.machine,
       base: response.base,
       lastStamp: response.stamp,
+      ...(response.settled === undefined
+        ? {}
+        : { settled: { mark: response.settled, manifest: manifestDigest([...present.values()]) } }),
       lastSync: {
         at: now,
         trigger,

@@ -4,6 +4,8 @@ import {
   RoamingError,
   unwrap,
   type MachineBase,
+  type SyncCheckRequest,
+  type SyncCheckResponse,
   type SyncRequest,
   type SyncResponse,
   type TokenMeta,
@@ -36,6 +38,8 @@ describe('SyncService', () => {
   let sent: SyncRequest[];
   let answer: (request: SyncRequest) => SyncResponse;
   let reported: WorkstationEventRequest[];
+  let checks: SyncCheckRequest[];
+  let checkAnswer: (request: SyncCheckRequest) => SyncCheckResponse;
   let service: SyncService;
 
   beforeEach(() => {
@@ -43,10 +47,23 @@ describe('SyncService', () => {
     sent = [];
     reported = [];
     answer = () => response();
+    checks = [];
+    checkAnswer = (request) => ({
+      status: 'up-to-date',
+      code: 1,
+      correlationId: 'c-check',
+      stamp: request.stamp,
+      syncedAt: NOW + 1,
+      settled: request.settled,
+    });
     const client = {
       sync: async (_token: string, request: SyncRequest) => {
         sent.push(request);
         return answer(request);
+      },
+      checkSync: async (_token: string, request: SyncCheckRequest) => {
+        checks.push(request);
+        return checkAnswer(request);
       },
       reportEvent: async (_token: string, body: WorkstationEventRequest) => {
         reported.push(body);
@@ -62,6 +79,61 @@ describe('SyncService', () => {
   afterEach(() => fixture.dispose());
 
   const device = () => fixture.store.deviceKeys.load()!;
+
+  describe('a steady sync after a settled one', () => {
+    const MARK = 'M'.repeat(22);
+    const settle = async () => {
+      const token = fixture.token('master-key', 'Preferred', Buffer.from('kept'));
+      fixture.store.tokens.put(token);
+      answer = () => response({ base: baseOf(token.meta), settled: MARK });
+      await service.sync('logon');
+      return token;
+    };
+
+    it('asks the check instead of sending the manifest, and records the sync it stands for', async () => {
+      const token = await settle();
+      expect(fixture.store.state.read()).toMatchObject({ state: { settled: { mark: MARK } } });
+      const outcome = await service.sync('unlock');
+      expect(sent).toHaveLength(1);
+      expect(checks).toEqual([
+        { trigger: 'unlock', machine: 'ws-a', stamp: SYNC_STAMP, syncedAt: NOW - 100, settled: MARK },
+      ]);
+      expect(outcome.response).toMatchObject({
+        status: 'up-to-date',
+        correlationId: 'c-check',
+        settled: MARK,
+      });
+      expect(fixture.store.state.read()).toMatchObject({
+        state: {
+          base: { ...baseOf(token.meta), syncedAt: NOW + 1 },
+          lastStamp: SYNC_STAMP,
+          lastSync: { status: 'up-to-date', correlationId: 'c-check', trigger: 'unlock' },
+          settled: { mark: MARK },
+        },
+      });
+    });
+
+    it('sends the manifest when the check says the directory changed', async () => {
+      await settle();
+      checkAnswer = () => ({ status: 'changed', correlationId: 'c-miss', reason: 'directory-changed' });
+      answer = () => response({ correlationId: 'c-full' });
+      const outcome = await service.sync('logon');
+      expect(checks).toHaveLength(1);
+      expect(sent).toHaveLength(2);
+      expect(outcome.response.correlationId).toBe('c-full');
+      // That answer was not settled: the next sync sends its manifest again.
+      await service.sync('logon');
+      expect({ checks: checks.length, sent: sent.length }).toEqual({ checks: 1, sent: 3 });
+    });
+
+    it('sends the manifest when a token changed here since', async () => {
+      await settle();
+      fixture.store.tokens.put(fixture.token('stored-credential', 'mail', Buffer.from('new')));
+      await service.sync('store-change');
+      expect(checks).toEqual([]);
+      expect(sent[1]?.uploads.map((upload) => upload.id)).toEqual(['mail']);
+    });
+  });
   const sealForDevice = (content: Buffer) =>
     unwrap(sealEnvelope(content, [{ publicKey: device().publicKey }])).toString('base64');
 

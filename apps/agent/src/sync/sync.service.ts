@@ -6,6 +6,7 @@ import {
   tokenKeyString,
   unwrap,
   type MachineBase,
+  type SyncCheckResponse,
   type SyncResponse,
   type SyncTrigger,
   type TokenMeta,
@@ -21,6 +22,7 @@ import { type StoredToken, type TokenFileProblem } from '../store/token.reposito
 import { requireSession, transportCertificate } from './credentials';
 import { FailureReporter } from './failure-reporter';
 import { LocalFailure } from './local-failure';
+import { manifestDigest } from './manifest-digest';
 import { SessionRenewal } from './session-renewal';
 import { type LogonClient } from './logon-client';
 import { startSyncTrace } from './sync-trace';
@@ -82,6 +84,31 @@ function sealedUploads(changed: readonly StoredToken[], transportCertificatePem:
     id: token.meta.id,
     envelope: unwrap(sealEnvelope(token.content, [{ certificate: transport }])).toString('base64'),
   }));
+}
+
+/**
+ * A check's up-to-date answer as the sync answer it stands for: nothing to apply, the same base at the server's new
+ * time, still settled. (What the last full answer reported, conflicts and held-back tokens, stays in the records.)
+ */
+function checkedResponse(
+  answer: Extract<SyncCheckResponse, { status: 'up-to-date' }>,
+  base: MachineBase,
+): SyncResponse {
+  return {
+    status: 'up-to-date',
+    code: answer.code,
+    correlationId: answer.correlationId,
+    stamp: answer.stamp,
+    downloads: [],
+    localDeletions: [],
+    conflicts: [],
+    rejections: [],
+    reported: [],
+    base: { ...base, syncedAt: answer.syncedAt },
+    fullResync: null,
+    block: null,
+    settled: answer.settled,
+  };
 }
 
 /**
@@ -157,30 +184,48 @@ export class SyncService {
     const selfHealed = stateProblem(stateRead, session.machine);
 
     const byKey = new Map<string, StoredToken>(tokens.map((token) => [tokenKeyString(token.meta), token]));
-    progress(`sync: sealing the changes of ${tokens.length} token(s)`);
-    const uploads = sealedUploads(changedSinceBase(tokens, base), session.transportCertificatePem);
-    const request = parseWith(syncRequestSchema, {
-      trigger,
-      machine: session.machine,
-      // Without a base the stamp proves nothing: never take the "up to date" fast path then.
-      lastStamp: base ? (state?.lastStamp ?? null) : null,
-      baseStatus: base ? 'kept' : selfHealed === null ? 'first-use' : 'lost',
-      manifest: { tokens: tokens.map((token) => token.meta), base },
-      uploads,
-    });
-    if (!request.ok) throw RoamingError.fromInfo(request.error);
-
-    progress(`sync: sending ${uploads.length} change(s) to the server`);
     const syncTrace = startSyncTrace();
-    const response = await client
-      .sync(session.sessionToken, request.value, unlocked.deviceKey, syncTrace)
-      .catch(async (error: unknown) => {
+    const withRenewal = async <T>(call: (sessionToken: string) => Promise<T>): Promise<T> =>
+      call(session.sessionToken).catch(async (error: unknown) => {
         // Expired by the server's clock although not by ours: renew, then send the same request once more.
         if (!(error instanceof RoamingError && error.code === 'SESSION_EXPIRED')) throw error;
         await renewal.ensureFresh({ force: true });
-        const renewed = requireSession(this.store, this.now()).session.sessionToken;
-        return client.sync(renewed, request.value, unlocked.deviceKey, syncTrace);
+        return call(requireSession(this.store, this.now()).session.sessionToken);
       });
+
+    const check = client.checkSync?.bind(client);
+    const settled = state?.settled;
+    let response: SyncResponse | null = null;
+    if (check && settled && base && state.lastStamp && problems.length === 0) {
+      if (manifestDigest(tokens.map((token) => token.meta)) === settled.manifest) {
+        progress('sync: nothing changed here; asking whether the directory did');
+        const body = { trigger, machine: session.machine, stamp: state.lastStamp, syncedAt: base.syncedAt };
+        const answer = await withRenewal((token) =>
+          check(token, { ...body, settled: settled.mark }, syncTrace),
+        );
+        if (answer.status === 'up-to-date') response = checkedResponse(answer, base);
+      }
+    }
+    let uploaded = 0;
+    if (response === null) {
+      progress(`sync: sealing the changes of ${tokens.length} token(s)`);
+      const uploads = sealedUploads(changedSinceBase(tokens, base), session.transportCertificatePem);
+      uploaded = uploads.length;
+      const request = parseWith(syncRequestSchema, {
+        trigger,
+        machine: session.machine,
+        // Without a base the stamp proves nothing: never take the "up to date" fast path then.
+        lastStamp: base ? (state?.lastStamp ?? null) : null,
+        baseStatus: base ? 'kept' : selfHealed === null ? 'first-use' : 'lost',
+        manifest: { tokens: tokens.map((token) => token.meta), base },
+        uploads,
+      });
+      if (!request.ok) throw RoamingError.fromInfo(request.error);
+      progress(`sync: sending ${uploads.length} change(s) to the server`);
+      response = await withRenewal((token) =>
+        client.sync(token, request.value, unlocked.deviceKey, syncTrace),
+      );
+    }
     progress(
       `sync: applying ${response.downloads.length} download(s), ${response.localDeletions.length} deletion(s)`,
     );
@@ -217,7 +262,7 @@ export class SyncService {
         trigger,
         status: response.status,
         code: response.code,
-        uploaded: uploads.length,
+        uploaded,
         downloaded: applied.downloaded,
         deleted: applied.deleted,
         fullResync: response.fullResync,
@@ -227,7 +272,7 @@ export class SyncService {
     return {
       ...applied,
       response,
-      uploaded: uploads.length,
+      uploaded,
       selfHealed,
       skippedFiles: problems.length,
       traceId: syncTrace.traceId,

@@ -94,6 +94,24 @@ export class RoamingEntryRepository {
     };
   }
 
+  /** The stamp alone: one attribute of one entry, for the settled check of a steady sync. */
+  async readStamp(userDn: string): Promise<Buffer | null> {
+    const entries = await this.pool.search(
+      userDn,
+      {
+        scope: 'base',
+        filter: '(objectClass=*)',
+        attributes: [STAMP_ATTRIBUTE],
+        explicitBufferAttributes: [STAMP_ATTRIBUTE],
+      },
+      'reading the roaming stamp',
+    );
+    const [entry] = entries;
+    if (!entry) throw new RoamingError('USER_NOT_FOUND', 'the user entry is not visible to the gateway');
+    const [stamp] = valuesOf(entry, STAMP_ATTRIBUTE);
+    return stamp === undefined ? null : Buffer.isBuffer(stamp) ? stamp : Buffer.from(stamp, 'latin1');
+  }
+
   /**
    * One LDAP modify: the stamp is replaced (or removed) by value (delete the old bytes, add the new), so the whole
    * modify fails if anyone wrote since `expectedStamp` was read; values are removed by their exact stored form.

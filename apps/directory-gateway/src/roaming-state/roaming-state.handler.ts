@@ -23,6 +23,14 @@ export class RoamingStateHandler {
     });
   }
 
+  @MessagePattern(RPC_PATTERNS.readStamp)
+  readStamp(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
+    return this.rpc.run(RPC_PATTERNS.readStamp, message, ctx, async ({ userDn }) => {
+      const stamp = await this.roamingState.readStamp(userDn);
+      return { stamp: stamp?.toString('base64') ?? null };
+    });
+  }
+
   @MessagePattern(RPC_PATTERNS.readValues)
   readValues(@Payload() message: unknown, @Ctx() ctx: RmqContext) {
     return this.rpc.run(RPC_PATTERNS.readValues, message, ctx, async ({ userDn, keys }) => {

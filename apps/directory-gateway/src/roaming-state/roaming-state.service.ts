@@ -78,15 +78,12 @@ export class RoamingStateService {
    */
   async readState(userDn: string): Promise<ReadStateResult> {
     const entry = await this.entries.read(userDn);
-    const problem = entry.stamp ? stampProblem(entry.stamp) : null;
-    if (problem) {
-      throw new RoamingError(
-        problem.code,
-        `the msPKIRoamingTimeStamp of ${userDn} is unusable (${problem.message}): a directory administrator ` +
-          'must replace or remove it',
-      );
-    }
-    return { stamp: entry.stamp, state: decodeEntry(entry).state };
+    return { stamp: usableStamp(userDn, entry.stamp), state: decodeEntry(entry).state };
+  }
+
+  /** The stamp alone, checked as readState checks it (a steady sync compares it with its own). */
+  async readStamp(userDn: string): Promise<Buffer | null> {
+    return usableStamp(userDn, await this.entries.readStamp(userDn));
   }
 
   /** The sealed content of the live credroam tokens among `keys`, as stored now (for re-sealing downloads). */
@@ -217,6 +214,18 @@ function stampProblem(bytes: Buffer): { code: ErrorCode; message: string } | nul
     return { code: 'FILETIME_OUT_OF_RANGE', message: 'a time after the year 9999' };
   }
   return null;
+}
+
+function usableStamp(userDn: string, stamp: Buffer | null): Buffer | null {
+  const problem = stamp ? stampProblem(stamp) : null;
+  if (problem) {
+    throw new RoamingError(
+      problem.code,
+      `the msPKIRoamingTimeStamp of ${userDn} is unusable (${problem.message}): a directory administrator ` +
+        'must replace or remove it',
+    );
+  }
+  return stamp;
 }
 
 function sameStamp(current: Buffer | null, expected: Buffer | null): boolean {

@@ -6,6 +6,7 @@ import {
   type KerberosSessionResponse,
   type PolicyResponse,
   type RenewSessionResponse,
+  type SyncCheckResponse,
   type SyncResponse,
   type WorkstationEventResponse,
 } from '@credroam/roaming';
@@ -100,6 +101,18 @@ export class AgentService {
     const claims = await this.signedSession(token, caller, correlationId);
     const effective = await this.deps.sessions.policyFor(claims, correlationId);
     return this.deps.syncs.sync({ claims, policy: effective.policy }, body, correlationId);
+  }
+
+  /** The settled check of a steady sync (HTTP only, as the agent's AMQP client always sends its manifest). */
+  async checkSync(
+    token: string | undefined,
+    body: unknown,
+    caller: Caller,
+    correlationId: string,
+  ): Promise<SyncCheckResponse> {
+    const claims = await this.signedSession(token, caller, correlationId);
+    const effective = await this.deps.sessions.policyFor(claims, correlationId);
+    return this.deps.syncs.check({ claims, policy: effective.policy }, body, correlationId);
   }
 
   async policy(token: string | undefined, caller: Caller, correlationId: string): Promise<PolicyResponse> {

@@ -54,6 +54,13 @@ export class AgentController {
     return this.agent.sync(token, body, caller(request), tagged(request, response));
   }
 
+  @Post(AGENT_API_PATHS.syncCheck)
+  @HttpCode(200)
+  checkSync(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const token = bearerToken(request.header('authorization'));
+    return this.agent.checkSync(token, body, caller(request), tagged(request, response));
+  }
+
   @Post(AGENT_API_PATHS.events)
   @HttpCode(202)
   reportEvent(

@@ -9,6 +9,8 @@ import {
   problemSchema,
   renewSessionRequestSchema,
   renewSessionResponseSchema,
+  syncCheckRequestSchema,
+  syncCheckResponseSchema,
   syncRequestSchema,
   syncResponseSchema,
   waitForChangeRequestSchema,
@@ -100,6 +102,20 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'Sync answer', content: json('SyncResponse') }, ...errors },
         },
       },
+      [AGENT_API_PATHS.syncCheck]: {
+        post: {
+          summary:
+            'A steady logon: with nothing changed on the workstation since a settled sync, up-to-date (the sync ' +
+            'is done) while the directory stamp, the policy and the base age are that sync’s, else changed (send ' +
+            'the manifest to /v1/sync)',
+          security: bearer,
+          requestBody: { required: true, content: json('SyncCheckRequest') },
+          responses: {
+            '200': { description: 'Check answer', content: json('SyncCheckResponse') },
+            ...errors,
+          },
+        },
+      },
       [AGENT_API_PATHS.events]: {
         post: {
           summary: 'Report a failure met on the workstation (Windows codes 1001-1007), for the audit',
@@ -156,6 +172,8 @@ export function openApiDocument(): Record<string, unknown> {
         WorkstationEventResponse: jsonSchema(workstationEventResponseSchema, 'output'),
         SyncRequest: jsonSchema(syncRequestSchema, 'input'),
         SyncResponse: jsonSchema(syncResponseSchema, 'output'),
+        SyncCheckRequest: jsonSchema(syncCheckRequestSchema, 'input'),
+        SyncCheckResponse: jsonSchema(syncCheckResponseSchema, 'output'),
         PolicyResponse: jsonSchema(policyResponseSchema, 'output'),
         WaitForChangeRequest: jsonSchema(waitForChangeRequestSchema, 'input'),
         ChangeNotice: jsonSchema(changeNoticeSchema, 'output'),

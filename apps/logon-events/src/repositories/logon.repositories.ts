@@ -27,6 +27,7 @@ export interface DirectoryRepository {
     correlationId: string,
   ): Promise<RpcResponse<'directory.check-account'>>;
   readState(userDn: string, correlationId: string): Promise<RpcResponse<'directory.read-state'>>;
+  readStamp(userDn: string, correlationId: string): Promise<RpcResponse<'directory.read-stamp'>>;
   applyChanges(
     request: RpcRequest<'directory.apply-changes'>,
     grantee: Grantee,

@@ -5,7 +5,7 @@ import { type DirectoryRepository } from './logon.repositories';
 
 /**
  * The directory repository over directory-gateway's RPC queue. Password and account checks, reads of sealed values
- * and writes carry a grant for the user they concern; metadata reads (lookup, state, policy) need none.
+ * and writes carry a grant for the user they concern; metadata reads (lookup, state, stamp, policy) need none.
  */
 export class RpcDirectoryRepository implements DirectoryRepository {
   constructor(private readonly client: GrantedRpcClient) {}
@@ -32,6 +32,10 @@ export class RpcDirectoryRepository implements DirectoryRepository {
 
   readState(userDn: string, correlationId: string) {
     return this.client.rpc.call(RPC_PATTERNS.readState, { userDn }, { correlationId });
+  }
+
+  readStamp(userDn: string, correlationId: string) {
+    return this.client.rpc.call(RPC_PATTERNS.readStamp, { userDn }, { correlationId });
   }
 
   applyChanges(

@@ -36,6 +36,8 @@ export interface SyncOutcomeInput {
   downloadedCertificates: ReadonlyMap<string, CertificateMetadata>;
   startedAt: number;
   now: number;
+  /** The mark of the session's policy (settled-mark.ts), which a settled answer carries. */
+  settledMark: string;
 }
 
 export type MakeEvent = <T extends EventType>(type: T, fields: EventFields<T>) => RoamingEvent;
@@ -56,6 +58,11 @@ export function buildSyncOutcome(
     plan.downloads.map(({ token }) => tokenKeyString(token)).filter((key) => !delivered.has(key)),
   );
   const rejections = [...plan.rejections, ...written.rejections, ...input.undeliverable];
+  // Settled: the agent, once it applies this answer, and the directory agree on everything reconcile decides, so
+  // its next sync may be a check of the stamp. Not while a download or an upload is left for later. A full resync
+  // settles too: the base it hands out is whole (a stale base is the next check's to catch, by its age).
+  const settled =
+    !plan.blocked && written.stamp !== null && written.rejections.length === 0 && undelivered.size === 0;
   const common = {
     correlationId,
     stamp: written.stamp,
@@ -66,6 +73,7 @@ export function buildSyncOutcome(
       : { windowsCertificates: written.windowsCertificates }),
     base: responseBase(input, undelivered),
     fullResync: plan.fullResync,
+    ...(settled ? { settled: input.settledMark } : {}),
   };
   if (plan.blocked) {
     const { limit } = plan.blocked;

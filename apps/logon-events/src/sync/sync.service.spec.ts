@@ -1,6 +1,7 @@
 import {
   encodeRoamingTimestamp,
   RoamingError,
+  syncCheckResponseSchema,
   syncResponseSchema,
   tokenKeyString,
   unwrap,
@@ -30,6 +31,7 @@ import {
   type EventSink,
 } from '../repositories/logon.repositories';
 import { type SyncSession } from './sync-session';
+import { settledMark } from './settled-mark';
 import { SyncService } from './sync.service';
 import { sessionClaims } from '../testing/session-claims';
 
@@ -65,6 +67,11 @@ class FakeDirectory implements DirectoryRepository {
   async readState() {
     this.reads += 1;
     return { stamp: this.stamp, state: this.state };
+  }
+  stampReads = 0;
+  async readStamp() {
+    this.stampReads += 1;
+    return { stamp: this.stamp };
   }
   async applyChanges(request: RpcRequest<'directory.apply-changes'>, grantee: Grantee) {
     this.grantees.push(grantee);
@@ -191,6 +198,97 @@ const logonWithBase = (lastStamp: string | null) => ({
 });
 
 describe('SyncService', () => {
+  describe('the settled check', () => {
+    const stamp = stampAt(T0 - 5000);
+    const settledSync = async () => {
+      const setUp = setup(directoryState([directoryEntry(alice)]), stamp);
+      const answer = await setUp.saga.sync(session, logonWithBase(stamp), 'corr-full');
+      setUp.events.events = [];
+      return { ...setUp, answer };
+    };
+    const checkOf = (settled: string | undefined, overrides: Record<string, unknown> = {}) => ({
+      trigger: 'logon',
+      machine: 'ws-01',
+      stamp,
+      syncedAt: T0 - 60_000,
+      settled,
+      ...overrides,
+    });
+
+    it('marks an answer that leaves nothing for later as settled, under the mark of its policy', async () => {
+      const { answer } = await settledSync();
+      expect(answer.settled).toBe(settledMark(session.policy));
+      const other = settledMark({ ...session.policy, tombstoneDays: session.policy.tombstoneDays + 1 });
+      expect(other).not.toBe(answer.settled);
+    });
+
+    it('answers up to date from one stamp read, audited as a completed sync, while nothing moved', async () => {
+      const { answer, directory, events, saga } = await settledSync();
+      const checked = await saga.check(session, checkOf(answer.settled), 'corr-check');
+      expect(syncCheckResponseSchema.parse(checked)).toEqual({
+        status: 'up-to-date',
+        code: 1,
+        correlationId: 'corr-check',
+        stamp,
+        syncedAt: T0,
+        settled: answer.settled,
+      });
+      expect({ reads: directory.reads, stampReads: directory.stampReads }).toEqual({
+        reads: 1,
+        stampReads: 1,
+      });
+      expect(events.types()).toEqual(['sync.started', 'sync.completed']);
+      expect(events.events[1]).toMatchObject({
+        correlationId: 'corr-check',
+        code: 1,
+        payload: { upToDate: true },
+      });
+    });
+
+    it('sends the workstation to a full sync, auditing nothing, when the stamp, the policy or the base age moved', async () => {
+      const { answer, directory, events, saga } = await settledSync();
+      directory.stamp = stampAt(T0 - 10);
+      await expect(saga.check(session, checkOf(answer.settled), 'c1')).resolves.toMatchObject({
+        status: 'changed',
+        reason: 'directory-changed',
+      });
+      directory.stamp = stamp;
+      const stricter = { ...session, policy: { ...session.policy, maxTokens: 1 } };
+      await expect(saga.check(stricter, checkOf(answer.settled), 'c2')).resolves.toMatchObject({
+        reason: 'policy-changed',
+      });
+      const disabled = { ...session, policy: { ...session.policy, enabled: false } };
+      await expect(saga.check(disabled, checkOf(settledMark(disabled.policy)), 'c3')).resolves.toMatchObject({
+        reason: 'policy-changed',
+      });
+      const old = T0 - (session.policy.tombstoneDays * 86_400_000 + 1);
+      await expect(
+        saga.check(session, checkOf(answer.settled, { syncedAt: old }), 'c4'),
+      ).resolves.toMatchObject({
+        reason: 'stale-base',
+      });
+      expect(events.events).toEqual([]);
+      expect(directory.stampReads).toBe(1);
+    });
+
+    it("refuses a check for another machine than the session's, and a body off the contract", async () => {
+      const { answer, saga } = await settledSync();
+      await expect(
+        saga.check(session, checkOf(answer.settled, { machine: 'ws-02' }), 'c'),
+      ).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      await expect(saga.check(session, checkOf(undefined), 'c')).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
+      await expect(saga.check(session, checkOf(answer.settled, { manifest: [] }), 'c')).rejects.toMatchObject(
+        {
+          code: 'INVALID_INPUT',
+        },
+      );
+    });
+  });
+
   it('answers up to date after exactly one directory read and no crypto call when nothing changed', async () => {
     const stamp = stampAt(T0 - 5000);
     const { directory, crypto, events, saga } = setup(directoryState([directoryEntry(alice)]), stamp);
@@ -390,6 +488,8 @@ describe('SyncService', () => {
       expect.objectContaining({ side: 'directory', code: 'SERVICE_UNAVAILABLE' }),
     ]);
     expect(response.base.entries).toEqual([baseEntry(alice)]);
+    // Left for the next sync, which must therefore send its manifest.
+    expect(response.settled).toBeUndefined();
   });
 
   it('writes nothing for an upload token-crypto refuses, and reports it', async () => {
@@ -411,5 +511,6 @@ describe('SyncService', () => {
     expect(response.rejections).toEqual([expect.objectContaining({ code: 'THUMBPRINT_MISMATCH' })]);
     expect(response.base.entries).toEqual([]);
     expect(events.types()).toContain('token.rejected');
+    expect(response.settled).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import {
   syncRequestSchema,
   unwrap,
   type RoamingEvent,
+  type SyncCheckResponse,
   type SyncResponse,
 } from '@credroam/roaming';
 import { EventFactory } from '../events/event.factory';
@@ -15,6 +16,8 @@ import {
   type LogSink,
 } from '../repositories/logon.repositories';
 import { DownloadSealer } from './download.sealer';
+import { settledMark } from './settled-mark';
+import { SyncCheck } from './sync-check';
 import { buildSyncOutcome } from './sync-outcome.builder';
 import { type SyncSession } from './sync-session';
 import { SyncWriteLoop, type SyncSettings } from './sync-write.loop';
@@ -36,6 +39,7 @@ export class SyncService {
   private readonly factory: EventFactory;
   private readonly writes: SyncWriteLoop;
   private readonly downloads: DownloadSealer;
+  private readonly checks: SyncCheck;
 
   constructor(
     private readonly deps: SyncDependencies,
@@ -44,6 +48,12 @@ export class SyncService {
     this.factory = new EventFactory(deps.clock);
     this.writes = new SyncWriteLoop(deps.directory, new UploadSealer(deps.crypto), deps.clock, settings);
     this.downloads = new DownloadSealer(deps.directory, deps.crypto);
+    this.checks = new SyncCheck(deps.directory, deps.clock, this.factory, (events) => this.publish(events));
+  }
+
+  /** The settled check of a steady sync (sync-check.ts), for the session's own user only. */
+  check(session: SyncSession, body: unknown, correlationId: string): Promise<SyncCheckResponse> {
+    return this.checks.check(session, body, correlationId);
   }
 
   /** Validates `body`, then runs the sync for the session's own user only. */
@@ -81,6 +91,7 @@ export class SyncService {
           downloadedCertificates: certificates,
           startedAt,
           now: this.deps.clock.now(),
+          settledMark: settledMark(session.policy),
         },
         (type, fields) => this.factory.event(type, fields),
       );

@@ -40,7 +40,7 @@ export interface RequestSubject {
 
 /**
  * The RPCs that need a grant, and how to read each one's subject from its payload. Reads that reveal only
- * metadata (lookup-user, read-state, resolve-policy) and requests about no user (health, the transport
+ * metadata (lookup-user, read-state, read-stamp, resolve-policy) and requests about no user (health, the transport
  * certificate, inspecting a file the caller holds anyway) stay open to services.
  */
 export const GRANTED_RPCS = Object.freeze({

@@ -62,6 +62,7 @@ export const RPC_PATTERNS = Object.freeze({
   verifyPassword: 'directory.verify-password',
   checkAccount: 'directory.check-account',
   readState: 'directory.read-state',
+  readStamp: 'directory.read-stamp',
   readValues: 'directory.read-values',
   applyChanges: 'directory.apply-changes',
   purgeUser: 'directory.purge-user',
@@ -203,6 +204,13 @@ export const readStateRequestSchema = z.object({ userDn: distinguishedNameSchema
 export const readStateResponseSchema = z
   .object({ stamp: stampSchema.nullable(), state: directoryStateSchema })
   .strict();
+
+/**
+ * The entry's stamp alone (one search of one attribute, nothing decoded): what a steady sync compares with the stamp
+ * its workstation holds (DESIGN.md section 6, the settled check).
+ */
+export const readStampRequestSchema = readStateRequestSchema;
+export const readStampResponseSchema = z.object({ stamp: stampSchema.nullable() }).strict();
 
 /** A value to add: a live token with its sealed content, or a tombstone, which has none. */
 export const directoryAdditionSchema = z
@@ -431,6 +439,11 @@ export const RPC_CONTRACTS = Object.freeze({
     service: 'directory-gateway',
     request: readStateRequestSchema,
     response: readStateResponseSchema,
+  },
+  [RPC_PATTERNS.readStamp]: {
+    service: 'directory-gateway',
+    request: readStampRequestSchema,
+    response: readStampResponseSchema,
   },
   [RPC_PATTERNS.readValues]: {
     service: 'directory-gateway',

@@ -13,7 +13,13 @@ import {
 import { RoamingError, type ErrorInfo } from '../errors/roaming-error';
 import { describeUntrusted } from '../tokens/token-id';
 import { tokenKeyString } from '../tokens/token-key';
-import { tokenMetaSchema, tokenMetaShape, withIdentifierRule, type TokenMeta } from '../tokens/token-meta';
+import {
+  timestampMsSchema,
+  tokenMetaSchema,
+  tokenMetaShape,
+  withIdentifierRule,
+  type TokenMeta,
+} from '../tokens/token-meta';
 import {
   certificatePemSchema,
   devicePublicKeySchema,
@@ -41,6 +47,8 @@ export const AGENT_API_PATHS = Object.freeze({
   policy: '/v1/policy',
   events: '/v1/events',
   changes: '/v1/changes/wait',
+  /** A steady logon's cheap question: is the directory still where this workstation's last settled sync left it? */
+  syncCheck: '/v1/sync/check',
   /** create-session with a Kerberos ticket: `Authorization: Negotiate <SPNEGO token>`, no password. */
   kerberosSessions: '/v1/sessions/kerberos',
 } as const);
@@ -306,6 +314,58 @@ export const syncRequestSchema = z
   });
 export type SyncRequest = z.output<typeof syncRequestSchema>;
 
+/**
+ * The mark of a settled sync: one that left the workstation and the directory in agreement (nothing undelivered,
+ * no upload refused, the base kept), under the effective policy this mark fingerprints. A workstation that holds
+ * it and has changed nothing since may ask `POST /v1/sync/check` instead of sending its manifest.
+ */
+export const settledMarkSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{22}$/, { message: 'settled must be the mark a sync answer carried' });
+
+/**
+ * Body of `POST /v1/sync/check`: nothing changed on this workstation since its last settled sync (its tokens are the
+ * ones that sync left), so the sync is complete if the directory's stamp is still `stamp`. `syncedAt` is that
+ * sync's base time, `settled` the mark its answer carried.
+ */
+export const syncCheckRequestSchema = z
+  .object({
+    trigger: syncTriggerSchema,
+    machine: machineIdSchema,
+    stamp: stampSchema,
+    syncedAt: timestampMsSchema,
+    settled: settledMarkSchema,
+  })
+  .strict();
+export type SyncCheckRequest = z.output<typeof syncCheckRequestSchema>;
+
+export const SYNC_CHECK_MISSES = ['directory-changed', 'policy-changed', 'stale-base'] as const;
+
+/**
+ * `up-to-date`: the sync is done (audited as one, code 1); the base's new time is `syncedAt`. `changed`: the
+ * directory, the policy or the base's age calls for a full sync (`POST /v1/sync`); nothing was done or audited.
+ */
+export const syncCheckResponseSchema = z.discriminatedUnion('status', [
+  z
+    .object({
+      status: z.literal('up-to-date'),
+      code: z.literal(1),
+      correlationId: correlationIdSchema,
+      stamp: stampSchema,
+      syncedAt: timestampMsSchema,
+      settled: settledMarkSchema,
+    })
+    .strict(),
+  z
+    .object({
+      status: z.literal('changed'),
+      correlationId: correlationIdSchema,
+      reason: z.enum(SYNC_CHECK_MISSES),
+    })
+    .strict(),
+]);
+export type SyncCheckResponse = z.output<typeof syncCheckResponseSchema>;
+
 /** A token for this workstation: its metadata and its content sealed to the device key. */
 export const downloadSchema = z.object({ token: tokenMetaSchema, envelope: envelopeSchema }).strict();
 export type Download = z.output<typeof downloadSchema>;
@@ -340,6 +400,8 @@ export const syncResponseSchema = z
     base: machineBaseSchema,
     fullResync: z.enum(FULL_RESYNC_REASONS).nullable(),
     block: blockSchema.nullable(),
+    /** Present when the sync is settled (settledMarkSchema): the workstation keeps it for its next check. */
+    settled: settledMarkSchema.optional(),
   })
   .strict()
   .superRefine((response, ctx) => {

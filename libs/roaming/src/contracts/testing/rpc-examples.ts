@@ -50,6 +50,10 @@ export const RPC_EXAMPLES: { [P in RpcPattern]: { request: RpcRequest<P>; respon
     request: { userDn: USER_DN },
     response: { stamp: STAMP, state: directoryState() },
   },
+  'directory.read-stamp': {
+    request: { userDn: USER_DN },
+    response: { stamp: STAMP },
+  },
   'directory.read-values': {
     request: { userDn: USER_DN, keys: [{ type: directoryToken().type, id: directoryToken().id }] },
     response: { values: [{ token: directoryToken(), keyVersion: 3, sealed: SEALED }] },
