@@ -8,6 +8,7 @@ import {
   policyResponseSchema,
   problemSchema,
   stampModifiedAt,
+  syncCheckResponseSchema,
   syncResponseSchema,
   unwrap,
   type RoamingEvent,
@@ -224,6 +225,80 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
       description: 'the RPC log lines',
     });
     expect(rpcsHandledFor(upToDate.correlationId)).toEqual(['directory-gateway directory.read-state']);
+  });
+
+  it('answers the settled check of a workstation that changed nothing from one stamp read, until another machine writes', async () => {
+    const session = createSessionResponseSchema.parse((await logon('alice', 'alice-pass')).body);
+    // A full sync that leaves nothing for later (everything alice has downloads to this new store) is settled.
+    const full = syncResponseSchema.parse(
+      (
+        await http(stack.url, 'POST', AGENT_API_PATHS.sync, {
+          token: session.sessionToken,
+          body: emptySync(),
+        })
+      ).body,
+    );
+    expect(full.settled).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const check = (token: string | undefined, overrides: Record<string, unknown> = {}) =>
+      http(stack.url, 'POST', AGENT_API_PATHS.syncCheck, {
+        token,
+        body: {
+          trigger: 'unlock',
+          machine: 'ws-01',
+          stamp: full.stamp,
+          syncedAt: full.base.syncedAt,
+          settled: full.settled,
+          ...overrides,
+        },
+      });
+    const settled = await check(session.sessionToken);
+    expect(settled.status).toBe(200);
+    const upToDate = syncCheckResponseSchema.parse(settled.body);
+    expect(upToDate).toMatchObject({
+      status: 'up-to-date',
+      code: 1,
+      stamp: full.stamp,
+      settled: full.settled,
+    });
+    if (upToDate.status !== 'up-to-date') return;
+    expect(upToDate.syncedAt).toBeGreaterThanOrEqual(full.base.syncedAt);
+    // Audited as the completed sync it is; it cost one read of one attribute.
+    const published = await eventsOf(upToDate.correlationId, 2);
+    expect(published.map((event) => event.type)).toEqual(['sync.started', 'sync.completed']);
+    expect(published[1]).toMatchObject({ code: 1, payload: { upToDate: true, trigger: 'unlock' } });
+    await waitFor(() => rpcsHandledFor(upToDate.correlationId).length > 0, {
+      description: 'the RPC log lines',
+    });
+    expect(rpcsHandledFor(upToDate.correlationId)).toEqual(['directory-gateway directory.read-stamp']);
+
+    // Not without the session, nor off the contract, nor for another machine.
+    expect((await check(undefined)).status).toBe(401);
+    expect((await check(session.sessionToken, { settled: 'not a mark' })).status).toBe(400);
+    expect((await check(session.sessionToken, { machine: 'ws-02' })).status).toBe(403);
+    // Another mark is another policy: a full sync.
+    const otherPolicy = syncCheckResponseSchema.parse(
+      (await check(session.sessionToken, { settled: 'A'.repeat(22) })).body,
+    );
+    expect(otherPolicy).toMatchObject({ status: 'changed', reason: 'policy-changed' });
+
+    // Another of alice's machines writes: the check misses, and only the full sync brings the new token.
+    const second = createSessionResponseSchema.parse((await logon('alice', 'alice-pass', 'ws-02')).body);
+    const { token, upload } = agentUpload(second, aliceDevice, Date.now() - 1000);
+    const written = await http(stack.url, 'POST', AGENT_API_PATHS.sync, {
+      token: second.sessionToken,
+      body: {
+        ...emptySync(),
+        machine: 'ws-02',
+        manifest: { tokens: [token], base: null },
+        uploads: [upload],
+      },
+    });
+    expect(syncResponseSchema.parse(written.body).status).toBe('synced');
+    const missed = syncCheckResponseSchema.parse((await check(session.sessionToken)).body);
+    expect(missed).toMatchObject({ status: 'changed', reason: 'directory-changed' });
+    await waitFor(() => rpcsHandledFor(missed.correlationId).length > 0, { description: 'the stamp read' });
+    expect(rpcsHandledFor(missed.correlationId)).toEqual(['directory-gateway directory.read-stamp']);
+    expect((await drain()).filter((event) => event.correlationId === missed.correlationId)).toEqual([]);
   });
 
   it('lands concurrent uploads from four machines after compare-and-swap retries', async () => {

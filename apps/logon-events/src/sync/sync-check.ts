@@ -25,7 +25,7 @@ const NOTHING = {
 };
 
 /**
- * The settled check (DESIGN.md section 6): a workstation that changed nothing since a settled sync asks whether the
+ * The settled check (apps/logon-events/README.md): a workstation that changed nothing since a settled sync asks whether the
  * directory did. Reconcile would plan nothing when the stamp, the policy and the base's age are those of that sync
  * (a tombstone due for purge waits for the next write, as it does while nobody logs on), so one stamp read answers
  * it: the sync is complete and audited as one. Anything else is a miss, and the agent sends its manifest.

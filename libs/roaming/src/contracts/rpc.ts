@@ -207,7 +207,7 @@ export const readStateResponseSchema = z
 
 /**
  * The entry's stamp alone (one search of one attribute, nothing decoded): what a steady sync compares with the stamp
- * its workstation holds (DESIGN.md section 6, the settled check).
+ * its workstation holds (the settled check: apps/logon-events/README.md).
  */
 export const readStampRequestSchema = readStateRequestSchema;
 export const readStampResponseSchema = z.object({ stamp: stampSchema.nullable() }).strict();

@@ -8,7 +8,8 @@ import {
   lostUpdateViolations,
   resurrectionViolations,
 } from './testing/merge-properties';
-import { planWritesDirectory } from './apply-plan';
+import { isPlanEmpty, planWritesDirectory } from './apply-plan';
+import { reconcile } from './reconcile';
 import { type SyncPlan } from './model';
 import { DAY_MS } from './reconcile';
 import { hashOf } from './testing/builders';
@@ -61,6 +62,27 @@ describe('reconcile: properties over random multi-machine histories', () => {
           const world = run(newWorld(), history);
           sync(world, machine);
           expect(idempotenceViolation(world, machine)).toBeNull();
+        },
+      ),
+    );
+  });
+
+  it('lets the settled check answer a later sync: with nothing changed on either side since one that was not blocked, a sync within the tombstone lifetime plans nothing but purges of tombstones that expired meanwhile', () => {
+    checkProperty(
+      fc.property(
+        historyArb({ loseState: true }),
+        fc.integer({ min: 0, max: MACHINES - 1 }),
+        fc.integer({ min: 0, max: 3 * DAY_MS }),
+        (history, machine, laterMs) => {
+          const world = run(newWorld(), history);
+          fc.pre(!sync(world, machine).blocked);
+          const local = world.machines[machine]!;
+          const now = world.now + laterMs;
+          // The check sends anything older to a full sync (stale-base).
+          fc.pre(local.base !== null && local.base.syncedAt >= now - world.policy.tombstoneDays * DAY_MS);
+          const later = reconcile({ local, directory: world.directory, policy: world.policy, now });
+          expect(isPlanEmpty({ ...later, purges: [] })).toBe(true);
+          expect(later.purges.every((purge) => purge.reason === 'expired-tombstone')).toBe(true);
         },
       ),
     );
