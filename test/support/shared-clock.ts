@@ -9,8 +9,16 @@ import { join } from 'node:path';
 /** Debian's multiarch path of libfaketime's thread-safe build (Node is multithreaded). */
 const MULTIARCH: Partial<Record<NodeJS.Architecture, string>> = { x64: 'x86_64', arm64: 'aarch64' };
 export const LIBFAKETIME = `/usr/lib/${MULTIARCH[process.arch] ?? process.arch}-linux-gnu/faketime/libfaketimeMT.so.1`;
-/** How often (s) a service re-reads the shared offset; a move waits this long, plus margin, to reach them all. */
+/** How often (s) a service re-reads the shared offset (FAKETIME_CACHE_DURATION). */
 const REREAD_SECONDS = 1;
+/**
+ * How long a move takes to reach every service. libfaketime re-reads the file once the real clock's whole seconds
+ * since its last read exceed the cache duration (`now.tv_sec - last_data_fetch > cache_duration`), so a move written
+ * just after a read is seen up to REREAD_SECONDS + 1 s later. Waiting 1.5 s missed that window now and then: the
+ * session-renewal suite got GRANT_EXPIRED when logon-events still issued grants at the old time and the gateway
+ * checked them at the new one.
+ */
+const MOVE_REACHES_ALL_MS = (REREAD_SECONDS + 1) * 1000 + 500;
 
 function seconds(ms: number): string {
   return `${ms < 0 ? '-' : '+'}${(Math.abs(ms) / 1000).toFixed(3)}`;
@@ -60,7 +68,7 @@ export class SharedClock {
   async advance(ms: number): Promise<void> {
     this.offsetMs += ms;
     this.write();
-    await new Promise((resolve) => setTimeout(resolve, REREAD_SECONDS * 1000 + 500));
+    await new Promise((resolve) => setTimeout(resolve, MOVE_REACHES_ALL_MS));
   }
 
   private write(): void {

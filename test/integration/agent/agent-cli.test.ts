@@ -291,12 +291,14 @@ describe('credroam-agent against the real logon stack', () => {
       });
       expectOk(retried);
       expect(JSON.parse(retried.stdout)).toMatchObject({ status: 'up-to-date' });
-      // What logon-events saw of that run: one attempt refused, the one after the wait let in.
+      // What logon-events saw of that run: one attempt refused, the one after the wait let in (a settled store
+      // asks the check).
+      const syncPaths: (string | undefined)[] = [AGENT_API_PATHS.sync, AGENT_API_PATHS.syncCheck];
       const syncStatuses = () =>
         limitedLogon
           .logLines(from)
           .map((line) => line as { msg?: string; req?: { path?: string }; res?: { statusCode?: number } })
-          .filter((line) => line.msg === 'request completed' && line.req?.path === AGENT_API_PATHS.sync)
+          .filter((line) => line.msg === 'request completed' && syncPaths.includes(line.req?.path))
           .map((line) => line.res?.statusCode);
       await waitFor(() => syncStatuses().length === 2, { description: 'both sync requests logged' });
       expect(syncStatuses()).toEqual([429, 200]);
