@@ -1,12 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   AGENT_API_PATHS,
+  AGENT_FEATURES_HEADER,
   changeNoticeSchema,
   createSessionResponseSchema,
   INGRESS_PROOF_HEADERS,
   ingressReplySchemas,
   policyResponseSchema,
   problemSchema,
+  SETTLED_CHECK_FEATURE,
   stampModifiedAt,
   syncCheckResponseSchema,
   syncResponseSchema,
@@ -229,14 +231,17 @@ describe('logon-events as its own process with directory-gateway, token-crypto, 
 
   it('answers the settled check of a workstation that changed nothing from one stamp read, until another machine writes', async () => {
     const session = createSessionResponseSchema.parse((await logon('alice', 'alice-pass')).body);
-    // A full sync that leaves nothing for later (everything alice has downloads to this new store) is settled.
+    // A full sync that leaves nothing for later (everything alice has downloads to this new store) is settled, and
+    // says so to an agent that understands the mark; an older agent's strict schema never sees it.
+    const fullSync = (headers: Record<string, string>) =>
+      http(stack.url, 'POST', AGENT_API_PATHS.sync, {
+        token: session.sessionToken,
+        body: emptySync(),
+        headers,
+      });
+    expect((await fullSync({})).body).not.toHaveProperty('settled');
     const full = syncResponseSchema.parse(
-      (
-        await http(stack.url, 'POST', AGENT_API_PATHS.sync, {
-          token: session.sessionToken,
-          body: emptySync(),
-        })
-      ).body,
+      (await fullSync({ [AGENT_FEATURES_HEADER]: `future-thing, ${SETTLED_CHECK_FEATURE}` })).body,
     );
     expect(full.settled).toMatch(/^[A-Za-z0-9_-]{22}$/);
     const check = (token: string | undefined, overrides: Record<string, unknown> = {}) =>

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
   AGENT_API_PATHS,
+  AGENT_FEATURES_HEADER,
   changeNoticeSchema,
   createSessionRequestSchema,
   createSessionResponseSchema,
@@ -12,6 +13,7 @@ import {
   renewSessionResponseSchema,
   refusalServerTime,
   RoamingError,
+  SETTLED_CHECK_FEATURE,
   syncCheckResponseSchema,
   syncResponseSchema,
   workstationEventResponseSchema,
@@ -149,6 +151,7 @@ export class AgentApiClient implements LogonClient {
     return this.post(AGENT_API_PATHS.sync, () => body, syncResponseSchema, {
       ...trace?.headers,
       authorization: `Bearer ${sessionToken}`,
+      [AGENT_FEATURES_HEADER]: SETTLED_CHECK_FEATURE,
     });
   }
 

@@ -92,15 +92,18 @@ export class AgentService {
     return this.deps.renewals.renew(proven, correlationId);
   }
 
+  /** `settledCheck`: the agent understands the settled mark (it said so in AGENT_FEATURES_HEADER). */
   async sync(
     token: string | undefined,
     body: unknown,
     caller: Caller,
     correlationId: string,
+    { settledCheck = false }: { settledCheck?: boolean } = {},
   ): Promise<SyncResponse> {
     const claims = await this.signedSession(token, caller, correlationId);
     const effective = await this.deps.sessions.policyFor(claims, correlationId);
-    return this.deps.syncs.sync({ claims, policy: effective.policy }, body, correlationId);
+    const session = { claims, policy: effective.policy };
+    return this.deps.syncs.sync(session, body, correlationId, { settledCheck });
   }
 
   /** The settled check of a steady sync (HTTP only, as the agent's AMQP client always sends its manifest). */

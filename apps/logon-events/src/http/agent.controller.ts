@@ -1,5 +1,10 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { AGENT_API_PATHS } from '@credroam/roaming';
+import {
+  AGENT_API_PATHS,
+  AGENT_FEATURES_HEADER,
+  agentHasFeature,
+  SETTLED_CHECK_FEATURE,
+} from '@credroam/roaming';
 import { correlationIdOf, CORRELATION_HEADER } from '@credroam/platform';
 import { type Request, type Response } from 'express';
 import { AgentService, bearerToken, type Caller } from '../agent/agent.service';
@@ -51,7 +56,8 @@ export class AgentController {
   @HttpCode(200)
   sync(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const token = bearerToken(request.header('authorization'));
-    return this.agent.sync(token, body, caller(request), tagged(request, response));
+    const settledCheck = agentHasFeature(request.header(AGENT_FEATURES_HEADER), SETTLED_CHECK_FEATURE);
+    return this.agent.sync(token, body, caller(request), tagged(request, response), { settledCheck });
   }
 
   @Post(AGENT_API_PATHS.syncCheck)

@@ -36,8 +36,8 @@ export interface SyncOutcomeInput {
   downloadedCertificates: ReadonlyMap<string, CertificateMetadata>;
   startedAt: number;
   now: number;
-  /** The mark of the session's policy (settled-mark.ts), which a settled answer carries. */
-  settledMark: string;
+  /** The mark of the session's policy (settled-mark.ts), which a settled answer carries; null: an agent without it. */
+  settledMark: string | null;
 }
 
 export type MakeEvent = <T extends EventType>(type: T, fields: EventFields<T>) => RoamingEvent;
@@ -59,10 +59,14 @@ export function buildSyncOutcome(
   );
   const rejections = [...plan.rejections, ...written.rejections, ...input.undeliverable];
   // Settled: the agent, once it applies this answer, and the directory agree on everything reconcile decides, so
-  // its next sync may be a check of the stamp. Not while a download or an upload is left for later. A full resync
-  // settles too: the base it hands out is whole (a stale base is the next check's to catch, by its age).
-  const settled =
-    !plan.blocked && written.stamp !== null && written.rejections.length === 0 && undelivered.size === 0;
+  // its next sync may be a check of the stamp. Not while a download or an upload is left for later, nor while a
+  // token is held back: every full sync reports those again, and a check reports nothing (a workstation holding
+  // one keeps sending its manifest). A full resync settles too: the base it hands out is whole (a stale base is the
+  // next check's to catch, by its age).
+  const settledMark =
+    !plan.blocked && written.stamp !== null && rejections.length === 0 && undelivered.size === 0
+      ? input.settledMark
+      : null;
   const common = {
     correlationId,
     stamp: written.stamp,
@@ -73,7 +77,7 @@ export function buildSyncOutcome(
       : { windowsCertificates: written.windowsCertificates }),
     base: responseBase(input, undelivered),
     fullResync: plan.fullResync,
-    ...(settled ? { settled: input.settledMark } : {}),
+    ...(settledMark === null ? {} : { settled: settledMark }),
   };
   if (plan.blocked) {
     const { limit } = plan.blocked;

@@ -202,7 +202,9 @@ describe('SyncService', () => {
     const stamp = stampAt(T0 - 5000);
     const settledSync = async () => {
       const setUp = setup(directoryState([directoryEntry(alice)]), stamp);
-      const answer = await setUp.saga.sync(session, logonWithBase(stamp), 'corr-full');
+      const answer = await setUp.saga.sync(session, logonWithBase(stamp), 'corr-full', {
+        settledCheck: true,
+      });
       setUp.events.events = [];
       return { ...setUp, answer };
     };
@@ -220,6 +222,30 @@ describe('SyncService', () => {
       expect(answer.settled).toBe(settledMark(session.policy));
       const other = settledMark({ ...session.policy, tombstoneDays: session.policy.tombstoneDays + 1 });
       expect(other).not.toBe(answer.settled);
+    });
+
+    it('does not mark an answer that reports a token held back: every full sync reports it again', async () => {
+      const { saga } = setup(directoryState([directoryEntry(alice)]), stamp);
+      const credential = localToken({
+        type: 'stored-credential',
+        id: 'mail',
+        content: 'secret',
+        at: T0 - 100,
+      });
+      const request = {
+        ...logonWithBase(stamp),
+        manifest: manifest([localToken(alice), credential], machineBase([baseEntry(alice)])),
+      };
+      const withoutCredentials = { ...session, policy: { ...session.policy, roamStoredCredentials: false } };
+      const answer = await saga.sync(withoutCredentials, request, 'corr-held', { settledCheck: true });
+      expect(answer.rejections).toEqual([expect.objectContaining({ code: 'POLICY_FILTERED' })]);
+      expect(answer).not.toHaveProperty('settled');
+    });
+
+    it('leaves the mark out for an agent that did not say it understands it (its schema would refuse it)', async () => {
+      const { saga } = setup(directoryState([directoryEntry(alice)]), stamp);
+      const answer = await saga.sync(session, logonWithBase(stamp), 'corr-old-agent');
+      expect(answer).not.toHaveProperty('settled');
     });
 
     it('answers up to date from one stamp read, audited as a completed sync, while nothing moved', async () => {
@@ -482,7 +508,9 @@ describe('SyncService', () => {
     const { directory, saga } = setup(directoryState([directoryEntry(edited)]), stampAt(T0 - 2000));
     directory.readStoredValues = () =>
       Promise.reject(new RoamingError('SERVICE_UNAVAILABLE', 'no read-values RPC'));
-    const response = await saga.sync(session, logonWithBase(stampAt(T0 - 5000)), 'corr-undelivered');
+    const response = await saga.sync(session, logonWithBase(stampAt(T0 - 5000)), 'corr-undelivered', {
+      settledCheck: true,
+    });
     expect(syncResponseSchema.parse(response).downloads).toEqual([]);
     expect(response.rejections).toEqual([
       expect.objectContaining({ side: 'directory', code: 'SERVICE_UNAVAILABLE' }),
@@ -506,7 +534,7 @@ describe('SyncService', () => {
         },
       })),
     });
-    const response = await saga.sync(session, firstUpload(), 'corr-refused');
+    const response = await saga.sync(session, firstUpload(), 'corr-refused', { settledCheck: true });
     expect(directory.writes).toEqual([]);
     expect(response.rejections).toEqual([expect.objectContaining({ code: 'THUMBPRINT_MISMATCH' })]);
     expect(response.base.entries).toEqual([]);

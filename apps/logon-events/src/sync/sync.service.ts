@@ -56,8 +56,16 @@ export class SyncService {
     return this.checks.check(session, body, correlationId);
   }
 
-  /** Validates `body`, then runs the sync for the session's own user only. */
-  async sync(session: SyncSession, body: unknown, correlationId: string): Promise<SyncResponse> {
+  /**
+   * Validates `body`, then runs the sync for the session's own user only. A settled answer carries its mark only
+   * when `settledCheck` says the agent understands it.
+   */
+  async sync(
+    session: SyncSession,
+    body: unknown,
+    correlationId: string,
+    { settledCheck = false }: { settledCheck?: boolean } = {},
+  ): Promise<SyncResponse> {
     const request = unwrap(parseWith(syncRequestSchema, body, 'INVALID_INPUT'));
     const { claims } = session;
     if (request.machine !== claims.machine) {
@@ -91,7 +99,7 @@ export class SyncService {
           downloadedCertificates: certificates,
           startedAt,
           now: this.deps.clock.now(),
-          settledMark: settledMark(session.policy),
+          settledMark: settledCheck ? settledMark(session.policy) : null,
         },
         (type, fields) => this.factory.event(type, fields),
       );

@@ -339,6 +339,19 @@ export const syncCheckRequestSchema = z
   .strict();
 export type SyncCheckRequest = z.output<typeof syncCheckRequestSchema>;
 
+/**
+ * The request header by which an agent says what it understands beyond the original protocol (a comma-separated
+ * list). A sync answer carries `settled` only to an agent that lists SETTLED_CHECK_FEATURE: an older agent checks
+ * answers against its own strict schema and would refuse the field.
+ */
+export const AGENT_FEATURES_HEADER = 'x-credroam-agent-features';
+export const SETTLED_CHECK_FEATURE = 'settled-check';
+
+/** Whether an AGENT_FEATURES_HEADER value lists `feature`. */
+export function agentHasFeature(header: string | undefined, feature: string): boolean {
+  return (header ?? '').split(',').some((item) => item.trim().toLowerCase() === feature);
+}
+
 export const SYNC_CHECK_MISSES = ['directory-changed', 'policy-changed', 'stale-base'] as const;
 
 /**
