@@ -16,8 +16,13 @@ import {
 import { loadLogonEventsConfig } from './config/logon-events.config';
 import { LogonEventsModule } from './logon-events.module';
 
-/** A client has this long to send its headers, and a minute for a whole request (a sync of 64 MB included). */
-const EDGE_TIMEOUTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000 };
+/**
+ * A client has this long to send its headers, and a minute for a whole request (a sync of 64 MB included). An idle
+ * connection is kept 65 s: longer than the 60-s idle timeout of the usual load balancer or ingress in front, so
+ * that the proxy ends an idle connection, never logon-events under it; and a busy client (bench:storm's load
+ * generator) no longer reuses one the server has just closed, which failed syncs with "other side closed" at 5 s.
+ */
+const EDGE_TIMEOUTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 65_000 };
 
 async function bootstrap(): Promise<void> {
   const logger = createLogger('logon-events');

@@ -114,12 +114,24 @@ describe('AgentApiClient', () => {
     expect(calls).toHaveLength(1);
   });
 
-  it('gives up after the bounded attempts as unreachable', async () => {
-    const { api, sleeps } = client(Array.from({ length: 4 }, () => new TypeError('fetch failed')));
+  it('gives up after the bounded attempts as unreachable, saying why the connection failed', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8440'), { code: 'ECONNREFUSED' });
+    const { api, sleeps } = client(
+      Array.from({ length: 4 }, () => new TypeError('fetch failed', { cause: refused })),
+    );
     await expect(api.sync('session-token-0123456789', REQUEST)).rejects.toMatchObject({
       code: 'SERVICE_UNAVAILABLE',
+      message: expect.stringMatching(/is unreachable \(ECONNREFUSED\)$/),
     });
     expect(sleeps).toHaveLength(3);
+  });
+
+  it("names a connection the server closed under the request by undici's words, not its internal code", async () => {
+    const closed = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+    const { api } = client(Array.from({ length: 4 }, () => new TypeError('fetch failed', { cause: closed })));
+    await expect(api.sync('session-token-0123456789', REQUEST)).rejects.toMatchObject({
+      message: expect.stringMatching(/is unreachable \(other side closed\)$/),
+    });
   });
 
   it('does not retry an expired session', async () => {

@@ -41,7 +41,7 @@ import {
 } from './logon-client';
 import { retrier, withRetries, type Attempt, type Retrier, type RetryPolicy } from './retry';
 import { type SyncTrace } from './sync-trace';
-import { serverTlsError, type FetchLike } from './transport-security';
+import { connectionFailureReason, serverTlsError, type FetchLike } from './transport-security';
 
 export interface AgentApiClientOptions {
   server: string;
@@ -234,7 +234,9 @@ export class AgentApiClient implements LogonClient {
       return {
         retry: new RoamingError(
           timedOut ? 'TIMEOUT' : 'SERVICE_UNAVAILABLE',
-          timedOut ? `server ${this.server} did not answer in time` : `server ${this.server} is unreachable`,
+          timedOut
+            ? `server ${this.server} did not answer in time`
+            : `server ${this.server} is unreachable (${connectionFailureReason(error)})`,
         ),
       };
     }

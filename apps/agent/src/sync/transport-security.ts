@@ -67,6 +67,18 @@ export function serverTlsError(error: unknown, server: string): RoamingError | n
   return new RoamingError('SERVICE_UNAVAILABLE', `${describeTlsFailure(failure, server)}${advice}`);
 }
 
+/**
+ * Why a connection failed, in the system's words (ECONNREFUSED, ENOTFOUND, "other side closed"), so that an admin
+ * can tell a server that is down from a name that does not resolve or a connection cut under way.
+ */
+export function connectionFailureReason(error: unknown): string {
+  // fetch wraps the socket's error as the cause of a bare "fetch failed".
+  const failure = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  if (!(failure instanceof Error)) return String(failure);
+  const code = (failure as NodeJS.ErrnoException).code;
+  return code && !code.startsWith('UND_ERR') ? code : failure.message;
+}
+
 /** The part of fetch the agent's HTTP client uses. */
 export type FetchLike = (
   url: string,

@@ -9,6 +9,13 @@ export interface EdgeTimeouts {
   headersTimeoutMs: number;
   /** Time to receive a whole request, body included; a long poll's answer does not count. */
   requestTimeoutMs: number;
+  /**
+   * How long an idle connection is kept for the client's next request. A client's pool gives a connection up on its
+   * own timer, set from the server's `Keep-Alive: timeout` hint less a second (undici, Node's fetch); a client
+   * whose event loop is late by more than that second sends its next request on a connection the server has just
+   * closed and gets "other side closed". The longer the keep-alive, the rarer an idle gap that reaches it.
+   */
+  keepAliveTimeoutMs: number;
 }
 
 /**
@@ -19,6 +26,7 @@ export interface EdgeTimeouts {
 export const BODYLESS_EDGE_TIMEOUTS: Readonly<EdgeTimeouts> = Object.freeze({
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
 });
 
 /** The protocol errors Node's HTTP parser answers itself, with the status and the code credroam gives them. */
@@ -41,6 +49,7 @@ const BAD_REQUEST = { status: 400, reason: 'Bad Request', code: 'INVALID_INPUT' 
 export function hardenHttpServer(server: Server, timeouts: EdgeTimeouts): void {
   server.headersTimeout = timeouts.headersTimeoutMs;
   server.requestTimeout = timeouts.requestTimeoutMs;
+  server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
   // Read when the server starts listening; missing from this @types/node, present in Node 18.12+.
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 1_000;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
