@@ -203,6 +203,11 @@ function figures(
   };
 }
 
+/** The peak resident set of every metered process so far, by name (MB). */
+function rssOf(meter: Meter): Record<string, number | null> {
+  return Object.fromEntries(meter.processes.map(({ name, pid }) => [name, peakRssMb(pid)]));
+}
+
 function meterOf(stack: LocalStack): Meter {
   const processes = [
     { name: 'load generator', pid: process.pid },
@@ -420,6 +425,8 @@ export async function main(args: readonly string[] = []): Promise<void> {
     if (edges.some((url) => url === undefined) || edges.length === 0)
       throw new Error('logon-events has no URL');
     const meter = meterOf(stack);
+    // What each process holds before any logon: the part of its peak that no load made.
+    const readyRss = rssOf(meter);
     const wire = new WireCounter();
     const stationsDir = join(dataDir, 'workstations');
     const stations: (Workstation | undefined)[] = new Array(userCount);
@@ -536,7 +543,7 @@ export async function main(args: readonly string[] = []): Promise<void> {
       row.ratio = row.rawCeilingPerSec > 0 ? row.logonsPerSec / row.rawCeilingPerSec : null;
     }
 
-    const peakRss = Object.fromEntries(meter.processes.map(({ name, pid }) => [name, peakRssMb(pid)]));
+    const peakRss = rssOf(meter);
     const loadAfter = loadavg();
     console.log(
       `\nload average before ${loadBefore.map((load) => load.toFixed(2)).join(' ')}, after ` +
@@ -551,12 +558,12 @@ export async function main(args: readonly string[] = []): Promise<void> {
       const row = results[name];
       if (row) printPhase(name, row);
     }
-    console.log(
-      '\npeak RSS (VmHWM, MB): ' +
-        Object.entries(peakRss)
-          .map(([name, mb]) => `${name} ${fmt(mb, 0)}`)
-          .join(', '),
-    );
+    const rssLine = (rss: Record<string, number | null>) =>
+      Object.entries(rss)
+        .map(([name, mb]) => `${name} ${fmt(mb, 0)}`)
+        .join(', ');
+    console.log(`\nRSS when the stack was ready (VmHWM, MB): ${rssLine(readyRss)}`);
+    console.log(`peak RSS (VmHWM, MB): ${rssLine(peakRss)}`);
     console.log(`tokens' own size per user: ${tokenBytes} bytes`);
 
     const report = {
@@ -570,6 +577,7 @@ export async function main(args: readonly string[] = []): Promise<void> {
         connections: RAW_CONNECTIONS,
       },
       ...results,
+      readyRssMb: readyRss,
       peakRssMb: peakRss,
       verification,
     };
