@@ -10,7 +10,7 @@ const { join } = require('node:path');
 const { ensureSlapdInstalled, startSlapd, DEMO_USERS } = require('./slapd.cjs');
 const { startSambaAd } = require('./samba-ad.cjs');
 const { ensureRabbitMq } = require('./infrastructure.cjs');
-const { dist, requireFromDist } = require('./run-service.cjs');
+const { dist, requireFromDist, SERVICE_NODE_FLAGS } = require('./run-service.cjs');
 const { ServiceSupervisor } = require('./service-supervisor.cjs');
 
 const root = join(__dirname, '..', '..');
@@ -70,11 +70,15 @@ function redacted(url) {
 
 function startProcess(name, env, logDir, readyLine, nodeArgs = [], timeoutMs = 30_000) {
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, [...nodeArgs, runService, name.replace(/#\d+$/, '')], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...SERVICE_NODE_FLAGS, ...nodeArgs, runService, name.replace(/#\d+$/, '')],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   return new Promise((resolve, reject) => {

@@ -17,6 +17,10 @@ import {
 import { REPO_ROOT } from './support/service-environment';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
+const { SERVICE_NODE_FLAGS: serviceNodeFlags } = require('../../scripts/lib/run-service.cjs') as {
+  SERVICE_NODE_FLAGS: string[];
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const secretsLayout = require('../../deploy/secrets/secrets.cjs') as {
   SECRETS: {
     name: string;
@@ -146,6 +150,12 @@ describe('the image', () => {
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(runtime).toMatch(/COPY --from=production-deps/);
     expect(runtime).toMatch(/ENTRYPOINT \["\/app\/deploy\/docker\/entrypoint.sh"\]/);
+  });
+
+  it('starts a service with the Node flags the local stack gives it (SERVICE_NODE_FLAGS)', () => {
+    const entrypoint = readFileSync(join(REPO_ROOT, 'deploy', 'docker', 'entrypoint.sh'), 'utf8');
+    const flags = /exec node (.*?) ?\/app\/scripts\/lib\/run-service\.cjs/.exec(entrypoint)?.[1];
+    expect(flags?.split(' ')).toEqual(serviceNodeFlags);
   });
 });
 
