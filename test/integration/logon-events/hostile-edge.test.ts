@@ -3,7 +3,7 @@
 // What one request shows (413, 415, 404, bad JSON, …) is data in test/corpus/logon-events-http; here, what needs a
 // flood, raw sockets or a clock.
 import { readFileSync } from 'node:fs';
-import { Agent, get as httpGet } from 'node:http';
+import { Agent, get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
@@ -36,7 +36,7 @@ function rawExchange(url: string, request: string, { end = true } = {}): Promise
 function getThrough(
   agent: Agent,
   url: string,
-): Promise<{ status: number | undefined; keepAlive: string | undefined; reusedSocket: boolean }> {
+): Promise<{ status: number | undefined; keepAlive: IncomingHttpHeaders[string]; reusedSocket: boolean }> {
   return new Promise((resolve, reject) => {
     const request = httpGet(url, { agent }, (response) => {
       response.resume();
