@@ -24,7 +24,7 @@ done
 case "${1:-}" in
   directory-gateway | token-crypto | logon-events | audit)
     # SERVICE_NODE_FLAGS of run-service.cjs (test/deployment checks that they agree).
-    exec node --max-semi-space-size=8 /app/scripts/lib/run-service.cjs "$1"
+    exec node --max-semi-space-size=8 --max-old-space-size=256 /app/scripts/lib/run-service.cjs "$1"
     ;;
   "" | --help | -h)
     echo "usage: <directory-gateway|token-crypto|logon-events|audit> | <command …>" >&2
