@@ -10,6 +10,7 @@ import {
 } from '@credroam/roaming';
 import { type CryptoRepository, type DirectoryRepository } from '../repositories/logon.repositories';
 import { granteeOf } from '../sessions/session-token';
+import { inCryptoBatches } from './crypto-batches';
 import { isRejectionOf, rejection } from './sync-rejections';
 import { type SyncSession } from './sync-session';
 
@@ -48,17 +49,20 @@ export class DownloadSealer {
     });
     const downloads: Download[] = [];
     if (items.length > 0) {
-      const sealed = await this.crypto.sealForDevice(
-        {
-          user: { stableId: session.claims.stableId, login: session.claims.login },
-          devicePublicKey: session.claims.devicePublicKey,
-          items,
-          includeHashKey: false,
-        },
-        granteeOf(session.claims),
-        correlationId,
-      );
-      const byKey = new Map(sealed.items.map((item) => [tokenKeyString(item), item]));
+      const sealed = await inCryptoBatches(items, async (batch) => {
+        const answer = await this.crypto.sealForDevice(
+          {
+            user: { stableId: session.claims.stableId, login: session.claims.login },
+            devicePublicKey: session.claims.devicePublicKey,
+            items: batch,
+            includeHashKey: false,
+          },
+          granteeOf(session.claims),
+          correlationId,
+        );
+        return answer.items;
+      });
+      const byKey = new Map(sealed.map((item) => [tokenKeyString(item), item]));
       for (const { token } of plan.downloads) {
         const item = byKey.get(tokenKeyString(token));
         if (!item) continue;

@@ -102,6 +102,8 @@ class FakeDirectory implements DirectoryRepository {
 
 class FakeCrypto implements CryptoRepository {
   calls: string[] = [];
+  /** How many items each call carried. */
+  batchSizes: number[] = [];
   grantees: Grantee[] = [];
   transportCertificate(): never {
     throw new Error('not used');
@@ -114,6 +116,7 @@ class FakeCrypto implements CryptoRepository {
     grantee: Grantee,
   ): Promise<RpcResponse<'crypto.seal-for-storage'>> {
     this.calls.push('seal-for-storage');
+    this.batchSizes.push(request.items.length);
     this.grantees.push(grantee);
     return {
       items: request.items.map(({ token }) => ({
@@ -128,6 +131,7 @@ class FakeCrypto implements CryptoRepository {
   }
   async sealForDevice(request: RpcRequest<'crypto.seal-for-device'>, grantee: Grantee) {
     this.calls.push('seal-for-device');
+    this.batchSizes.push(request.items.length);
     this.grantees.push(grantee);
     return {
       items: request.items.map(({ token }) => ({
@@ -424,6 +428,57 @@ describe('SyncService', () => {
     expect(crypto.calls).toEqual(['seal-for-device']);
     expect(events.events.find((event) => event.type === 'token.downloaded')?.payload).toMatchObject({
       certificate: CERTIFICATE_FACTS,
+    });
+  });
+
+  describe('a user with many tokens', () => {
+    const many = Array.from({ length: 450 }, (_, index) => ({
+      content: `token-${index}`,
+      at: T0 - 5000 + index,
+      id: index.toString(16).toUpperCase().padStart(40, '0'),
+    }));
+
+    it('has its downloads re-sealed in calls of at most 200 items, every one delivered', async () => {
+      const { crypto, saga } = setup(
+        directoryState(many.map((spec) => directoryEntry(spec))),
+        stampAt(T0 - 100),
+      );
+      const response = await saga.sync(
+        session,
+        {
+          trigger: 'logon',
+          machine: 'ws-01',
+          lastStamp: null,
+          baseStatus: 'first-use',
+          manifest: manifest([], null),
+          uploads: [],
+        },
+        'corr-many-down',
+      );
+      expect(crypto.calls).toEqual(['seal-for-device', 'seal-for-device', 'seal-for-device']);
+      expect(crypto.batchSizes).toEqual([200, 200, 50]);
+      expect(response.downloads.map((download) => download.token.id).sort()).toEqual(
+        many.map((spec) => spec.id).sort(),
+      );
+    });
+
+    it('has its uploads sealed in calls of at most 200 items, every one written', async () => {
+      const { directory, crypto, saga } = setup(directoryState([]), null);
+      const response = await saga.sync(
+        session,
+        {
+          ...firstUpload(),
+          manifest: manifest(
+            many.map((spec) => localToken(spec)),
+            null,
+          ),
+          uploads: many.map((spec) => ({ type: 'certificate', id: spec.id, envelope: ENVELOPE })),
+        },
+        'corr-many-up',
+      );
+      expect(crypto.batchSizes).toEqual([200, 200, 50]);
+      expect(response.rejections).toEqual([]);
+      expect(directory.writes).toHaveLength(1);
     });
   });
 

@@ -11,6 +11,7 @@ import {
 } from '@credroam/roaming';
 import { type CryptoRepository } from '../repositories/logon.repositories';
 import { granteeOf } from '../sessions/session-token';
+import { inCryptoBatches } from './crypto-batches';
 import { isRejectionOf, rejection, restoreEntries } from './sync-rejections';
 import { type SyncSession } from './sync-session';
 
@@ -45,18 +46,21 @@ export class UploadSealer {
       return true;
     });
     if (toSeal.length > 0) {
-      const { items } = await this.crypto.sealForStorage(
-        {
-          user: { stableId: session.claims.stableId, login: session.claims.login },
-          limits: { maxTokenBytes: session.policy.maxTokenBytes },
-          items: toSeal.map((upload) => ({
-            token: toLocalToken(upload.token),
-            envelope: envelopes.get(tokenKeyString(upload.token)) as string,
-          })),
-        },
-        granteeOf(session.claims),
-        correlationId,
-      );
+      const items = await inCryptoBatches(toSeal, async (batch) => {
+        const answer = await this.crypto.sealForStorage(
+          {
+            user: { stableId: session.claims.stableId, login: session.claims.login },
+            limits: { maxTokenBytes: session.policy.maxTokenBytes },
+            items: batch.map((upload) => ({
+              token: toLocalToken(upload.token),
+              envelope: envelopes.get(tokenKeyString(upload.token)) as string,
+            })),
+          },
+          granteeOf(session.claims),
+          correlationId,
+        );
+        return answer.items;
+      });
       toSeal.forEach((upload, index) => {
         const item = items[index];
         const key = tokenKeyString(upload.token);
