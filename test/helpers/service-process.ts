@@ -8,6 +8,9 @@ import { waitFor } from './wait-for';
 
 const ROOT = resolve(__dirname, '..', '..');
 const LOG_DIR = join(ROOT, '.artifacts', 'services');
+const RUN_SERVICE = resolve(ROOT, 'scripts', 'lib', 'run-service.cjs');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { SERVICE_NODE_FLAGS } = require(RUN_SERVICE) as { SERVICE_NODE_FLAGS: string[] };
 
 export type Readiness =
   /** A line of stdout/stderr matching this pattern. */
@@ -57,7 +60,13 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   let output = '';
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), resolve(ROOT, options.script), ...(options.args ?? [])],
+    [
+      // A credroam service runs with the Node flags it has in production (its heap limit among them).
+      ...(resolve(ROOT, options.script) === RUN_SERVICE ? SERVICE_NODE_FLAGS : []),
+      ...(options.nodeArgs ?? []),
+      resolve(ROOT, options.script),
+      ...(options.args ?? []),
+    ],
     {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...options.env },
