@@ -4,19 +4,14 @@
 // in bench:storm (docs/logon-storm.md).
 import { randomUUID } from 'node:crypto';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { type DatabaseTarget } from '../../../apps/audit/src/config/audit.config';
+import { loadAuditConfig } from '../../../apps/audit/src/config/audit.config';
 import { AuditEventRepository } from '../../../apps/audit/src/storage/audit-event.repository';
 import { type AuditEventRow } from '../../../apps/audit/src/storage/audit-event.entity';
 import { dataSourceOptions, runMigrations } from '../../../apps/audit/src/storage/database';
+import { OPERATOR_TOKEN } from './support/audit-app';
 import { AUDIT_DATABASES, type AuditDatabase } from './support/databases';
 
 const BATCH_SIZES = [1, 2, 37, 256];
-
-function targetOf(url: string): DatabaseTarget {
-  return url.startsWith('sqlite:')
-    ? { kind: 'sqlite', path: url.slice('sqlite:'.length) }
-    : { kind: 'postgres', url };
-}
 
 function row(index: number): AuditEventRow {
   const token = index % 2 === 0;
@@ -45,7 +40,10 @@ describe.each(AUDIT_DATABASES)('the audit event repository on $name', (database)
   beforeAll(async () => {
     created = await database.create();
     dataSource = await new DataSource(
-      dataSourceOptions(targetOf(created.url)) as DataSourceOptions,
+      dataSourceOptions(
+        loadAuditConfig({ CREDROAM_AUDIT_DB: created.url, CREDROAM_AUDIT_OPERATOR_TOKEN: OPERATOR_TOKEN })
+          .database,
+      ) as DataSourceOptions,
     ).initialize();
     await runMigrations(dataSource);
     repository = new AuditEventRepository(dataSource);
