@@ -12,7 +12,8 @@ const INSERT_COLUMNS = AUDIT_EVENT_COLUMNS.join(', ');
  * TypeORM's better-sqlite3 driver keeps up to 100 prepared statements by text: with a VALUES list per batch size,
  * every size from 1 to the prefetch was a statement of its own, each holding its compiled program (about 250 KB for
  * a batch of 200) in native memory that V8 does not see: audit peaked 30-50 MB higher in bench:storm.
- * (PostgreSQL keeps the VALUES list: node-postgres prepares nothing that is not named.)
+ * (PostgreSQL keeps the VALUES list: node-postgres prepares nothing that is not named.) `WHERE true` is SQLite's
+ * own rule for an upsert fed by a SELECT: without it the parser would read ON CONFLICT as a join's ON.
  */
 const SQLITE_BATCH_INSERT = `INSERT INTO audit_event (${INSERT_COLUMNS})
   SELECT ${AUDIT_EVENT_COLUMNS.map((_, column) => `value ->> ${column}`).join(', ')} FROM json_each(?)
