@@ -25,6 +25,7 @@ export {
 } from './cms/envelope';
 export { MIN_RSA_BITS, recipientKeyKind } from './cms/recipient-info';
 export * from './cms/secret-envelope';
+export * from './cms/download-key';
 export * from './storage/storage-envelope';
 export * from './credentials/self-signed-certificate';
 export * from './cms/logon-password';

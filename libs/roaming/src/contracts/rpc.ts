@@ -350,12 +350,19 @@ export const sealForDeviceRequestSchema = z
       .superRefine(uniqueKeys((item: StoredValue) => item.token, 'items')),
     /** Also seal the user's hash key to the device (at session creation). */
     includeHashKey: z.boolean(),
+    /**
+     * Seal the items to one fresh download key, itself sealed to the device (libs/sealing download-key.ts): one key
+     * agreement per call instead of one per item. Absent: every item is sealed to the device key.
+     */
+    downloadKey: z.boolean().optional(),
   })
   .strict();
 export const sealForDeviceResponseSchema = z
   .object({
     items: z.array(deviceItemResultSchema).max(MAX_ITEMS),
     hashKeyEnvelope: smallEnvelopeSchema.nullable(),
+    /** The download key the items are sealed to, sealed to the device; present when the request asked for one. */
+    downloadKeyEnvelope: smallEnvelopeSchema.optional(),
   })
   .strict();
 

@@ -346,6 +346,8 @@ export type SyncCheckRequest = z.output<typeof syncCheckRequestSchema>;
  */
 export const AGENT_FEATURES_HEADER = 'x-credroam-agent-features';
 export const SETTLED_CHECK_FEATURE = 'settled-check';
+/** The agent opens downloads sealed to download keys (the answer's `downloadKeys`). */
+export const DOWNLOAD_KEYS_FEATURE = 'download-keys';
 
 /** Whether an AGENT_FEATURES_HEADER value lists `feature`. */
 export function agentHasFeature(header: string | undefined, feature: string): boolean {
@@ -379,7 +381,7 @@ export const syncCheckResponseSchema = z.discriminatedUnion('status', [
 ]);
 export type SyncCheckResponse = z.output<typeof syncCheckResponseSchema>;
 
-/** A token for this workstation: its metadata and its content sealed to the device key. */
+/** A token for this workstation: its metadata and its content sealed to the device key or to a download key. */
 export const downloadSchema = z.object({ token: tokenMetaSchema, envelope: envelopeSchema }).strict();
 export type Download = z.output<typeof downloadSchema>;
 
@@ -415,6 +417,12 @@ export const syncResponseSchema = z
     block: blockSchema.nullable(),
     /** Present when the sync is settled (settledMarkSchema): the workstation keeps it for its next check. */
     settled: settledMarkSchema.optional(),
+    /**
+     * Download keys sealed to the device key, for an agent that lists DOWNLOAD_KEYS_FEATURE: every download is then
+     * sealed to one of them (a KEK recipient naming it), not to the device key. Absent: each download is sealed to
+     * the device key.
+     */
+    downloadKeys: z.array(smallEnvelopeSchema).max(100).optional(),
   })
   .strict()
   .superRefine((response, ctx) => {

@@ -22,6 +22,8 @@ export const SECRET_PURPOSES = Object.freeze({
   hashKey: 'hash-key',
   /** The user's logon password (create-session over AMQP, see logon-password.ts), re-sealed for the directory bind. */
   logonPassword: 'logon-password',
+  /** A batch's key-encryption key for its downloads, sealed to a device key (download-key.ts). */
+  downloadKey: 'download-key',
 } as const);
 
 function label(purpose: string): Buffer {

@@ -124,10 +124,12 @@ export const RPC_EXAMPLES: { [P in RpcPattern]: { request: RpcRequest<P>; respon
       devicePublicKey: DEVICE_KEY,
       items: [{ token: directoryToken(), keyVersion: 3, sealed: SEALED }],
       includeHashKey: true,
+      downloadKey: true,
     },
     response: {
       items: [{ type: 'certificate', id: CERTIFICATE_ID, ok: true, envelope: ENVELOPE }],
       hashKeyEnvelope: bytes(240),
+      downloadKeyEnvelope: bytes(240),
     },
   },
   'crypto.reseal': {
