@@ -10,12 +10,14 @@ import {
 } from '@credroam/roaming';
 import {
   certificateFacts,
+  createDownloadKey,
   parseCertificate,
   recipientKeyKind,
   SECRET_PURPOSES,
   sealEnvelope,
   sealSecret,
   wipe,
+  type EnvelopeRecipient,
 } from '@credroam/sealing';
 import { type KeyRepository } from '../keys/key.repository';
 import { openStored } from './stored-value.opener';
@@ -49,8 +51,9 @@ function factsOf(content: Buffer): CertificateMetadata | undefined {
 
 /**
  * Downloads on their way to one workstation: every stored value is opened (and authenticated) and sealed to the
- * device key, in one batch per sync; at logon the user's hash key travels the same way (a secret envelope with
- * purpose "hash-key"). A value that fails its integrity check is a per-item error.
+ * device key, or to a fresh download key sealed to it (one key agreement per call instead of one per item), in
+ * batches per sync; at logon the user's hash key travels the same way (a secret envelope with purpose
+ * "hash-key"). A value that fails its integrity check is a per-item error.
  */
 export class SealForDeviceService {
   constructor(private readonly keys: KeyRepository) {}
@@ -58,6 +61,22 @@ export class SealForDeviceService {
   async seal(request: Request): Promise<Result<Response>> {
     const device = parseDevicePublicKey(request.devicePublicKey);
     if (!device.ok) return device;
+    const downloadKey = request.downloadKey === true ? createDownloadKey(device.value) : null;
+    if (downloadKey && !downloadKey.ok) return downloadKey;
+    const recipient: EnvelopeRecipient = downloadKey ? downloadKey.value.key : { publicKey: device.value };
+    try {
+      return await this.sealItems(request, device.value, recipient, downloadKey?.value.envelope);
+    } finally {
+      if (downloadKey) wipe(downloadKey.value.key.kek);
+    }
+  }
+
+  private sealItems(
+    request: Request,
+    device: KeyObject,
+    recipient: EnvelopeRecipient,
+    downloadKeyEnvelope: Buffer | undefined,
+  ): Promise<Result<Response>> {
     return withUserKeys(this.keys, request.user.stableId, async (user) => {
       const slicer = new WorkSlicer();
       const items: DeviceItemResult[] = [];
@@ -67,7 +86,7 @@ export class SealForDeviceService {
         if (!content.ok) {
           items.push({ type, id, ok: false, error: content.error });
         } else {
-          const envelope = sealEnvelope(content.value, [{ publicKey: device.value }]);
+          const envelope = sealEnvelope(content.value, [recipient]);
           const facts = type === 'certificate' ? factsOf(content.value) : undefined;
           wipe(content.value);
           items.push(
@@ -86,11 +105,15 @@ export class SealForDeviceService {
       }
       let hashKeyEnvelope: string | null = null;
       if (request.includeHashKey) {
-        const sealed = sealSecret(SECRET_PURPOSES.hashKey, user.hashKey, [{ publicKey: device.value }]);
+        const sealed = sealSecret(SECRET_PURPOSES.hashKey, user.hashKey, [{ publicKey: device }]);
         if (!sealed.ok) return sealed;
         hashKeyEnvelope = sealed.value.toString('base64');
       }
-      return ok({ items, hashKeyEnvelope });
+      return ok({
+        items,
+        hashKeyEnvelope,
+        ...(downloadKeyEnvelope ? { downloadKeyEnvelope: downloadKeyEnvelope.toString('base64') } : {}),
+      });
     });
   }
 }

@@ -1,6 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { unwrap, type RpcRequest, type StoredValue } from '@credroam/roaming';
-import { createSelfSignedCertificate, openSecret, SECRET_PURPOSES } from '@credroam/sealing';
+import {
+  createSelfSignedCertificate,
+  openDownloadKey,
+  openEnvelope,
+  openSecret,
+  SECRET_PURPOSES,
+} from '@credroam/sealing';
 import { createEphemeralKeyStore } from '../keys/ephemeral-key-store';
 import { ALICE, BOB, device, LIMITS, meta, someSecret, stored, upload } from '../testing/agent.fixture';
 import { ResealService } from './reseal.service';
@@ -21,6 +27,10 @@ function certificateAndKey() {
     }),
   );
   return { certificate, key: privateKey.export({ type: 'pkcs8', format: 'der' }) };
+}
+
+function codeOf(result: { ok: boolean; error?: { code: string } }): string {
+  return result.ok ? 'OK' : (result.error?.code ?? '?');
 }
 
 async function sealOne(request: RpcRequest<'crypto.seal-for-storage'>) {
@@ -239,6 +249,52 @@ describe('seal for device', () => {
       expect(hashKey).toEqual(keys.hashKey(ALICE.stableId));
     },
   );
+
+  it.each(['ec', 'rsa'] as const)(
+    'seals a batch to one download key sealed to an %s device key, when asked',
+    async (kind) => {
+      const workstation = device(kind);
+      const first = await storedSecret(ALICE, 'first');
+      const second = await storedSecret(ALICE, 'second');
+      const result = unwrap(
+        await forDevice.seal({
+          user: ALICE,
+          devicePublicKey: workstation.publicKey,
+          items: [first.value, second.value],
+          includeHashKey: false,
+          downloadKey: true,
+        }),
+      );
+      const downloadKey = unwrap(
+        openDownloadKey(Buffer.from(result.downloadKeyEnvelope!, 'base64'), workstation.privateKey),
+      );
+      const envelopes = result.items.map((item) => (item.ok ? Buffer.from(item.envelope, 'base64') : null));
+      expect(envelopes.map((envelope) => envelope && unwrap(openEnvelope(envelope, [downloadKey])))).toEqual([
+        first.secret,
+        second.secret,
+      ]);
+      // Sealed to the download key only: the device key alone does not open a download.
+      expect(codeOf(openEnvelope(envelopes[0]!, [{ privateKey: workstation.privateKey }]))).toBe(
+        'KEY_UNAVAILABLE',
+      );
+    },
+  );
+
+  it('seals to the device key, with no download key, unless asked', async () => {
+    const workstation = device();
+    const { value, secret } = await storedSecret();
+    const result = unwrap(
+      await forDevice.seal({
+        user: ALICE,
+        devicePublicKey: workstation.publicKey,
+        items: [value],
+        includeHashKey: false,
+      }),
+    );
+    expect(result.downloadKeyEnvelope).toBeUndefined();
+    const [item] = result.items;
+    expect(item?.ok && workstation.open(item.envelope)).toEqual(secret);
+  });
 
   it('reports a value swapped between users or tokens per item, and delivers the rest', async () => {
     const workstation = device();
