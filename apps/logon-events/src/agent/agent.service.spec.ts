@@ -74,9 +74,7 @@ describe('AgentService', () => {
   it("runs the sync for the token's user, whatever the body says", async () => {
     const { agent, syncs } = setup();
     await agent.sync('good', { user: 'bob' }, http, 'c');
-    expect(syncs.sync).toHaveBeenCalledWith(expect.objectContaining({ claims }), { user: 'bob' }, 'c', {
-      settledCheck: false,
-    });
+    expect(syncs.sync).toHaveBeenCalledWith(expect.objectContaining({ claims }), { user: 'bob' }, 'c', {});
   });
 
   it('runs an AMQP sync only with a fresh, unseen proof by the device key of the session', async () => {

@@ -18,7 +18,7 @@ import { type SessionRenewalService } from '../sessions/session-renewal.service'
 import { type SessionClaims } from '../sessions/session-token';
 import { type SessionsService } from '../sessions/sessions.service';
 import { type KerberosLogonService } from '../sessions/kerberos-logon.service';
-import { type SyncService } from '../sync/sync.service';
+import { type AgentFeatures, type SyncService } from '../sync/sync.service';
 import { type WorkstationEventsService } from '../workstation/workstation-events.service';
 
 /**
@@ -92,18 +92,18 @@ export class AgentService {
     return this.deps.renewals.renew(proven, correlationId);
   }
 
-  /** `settledCheck`: the agent understands the settled mark (it said so in AGENT_FEATURES_HEADER). */
+  /** `features`: what the agent said it understands (AGENT_FEATURES_HEADER). */
   async sync(
     token: string | undefined,
     body: unknown,
     caller: Caller,
     correlationId: string,
-    { settledCheck = false }: { settledCheck?: boolean } = {},
+    features: AgentFeatures = {},
   ): Promise<SyncResponse> {
     const claims = await this.signedSession(token, caller, correlationId);
     const effective = await this.deps.sessions.policyFor(claims, correlationId);
     const session = { claims, policy: effective.policy };
-    return this.deps.syncs.sync(session, body, correlationId, { settledCheck });
+    return this.deps.syncs.sync(session, body, correlationId, features);
   }
 
   /** The settled check of a steady sync (HTTP only, as the agent's AMQP client always sends its manifest). */

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common'
 import {
   AGENT_API_PATHS,
   AGENT_FEATURES_HEADER,
+  DOWNLOAD_KEYS_FEATURE,
   agentHasFeature,
   SETTLED_CHECK_FEATURE,
 } from '@credroam/roaming';
@@ -56,8 +57,11 @@ export class AgentController {
   @HttpCode(200)
   sync(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const token = bearerToken(request.header('authorization'));
-    const settledCheck = agentHasFeature(request.header(AGENT_FEATURES_HEADER), SETTLED_CHECK_FEATURE);
-    return this.agent.sync(token, body, caller(request), tagged(request, response), { settledCheck });
+    const features = request.header(AGENT_FEATURES_HEADER);
+    return this.agent.sync(token, body, caller(request), tagged(request, response), {
+      settledCheck: agentHasFeature(features, SETTLED_CHECK_FEATURE),
+      downloadKeys: agentHasFeature(features, DOWNLOAD_KEYS_FEATURE),
+    });
   }
 
   @Post(AGENT_API_PATHS.syncCheck)

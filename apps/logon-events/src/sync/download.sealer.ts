@@ -14,9 +14,19 @@ import { inCryptoBatches } from './crypto-batches';
 import { isRejectionOf, rejection } from './sync-rejections';
 import { type SyncSession } from './sync-session';
 
+/** What the download sealer hands to the answer. */
+export interface SealedDownloads {
+  downloads: Download[];
+  failed: Rejection[];
+  certificates: Map<string, CertificateMetadata>;
+  /** The download keys the downloads are sealed to (one per token-crypto call), when the agent opens them. */
+  downloadKeys: string[];
+}
+
 /**
- * Re-seals a plan's downloads to the session's device key. A value that cannot be delivered is rejected and left
- * for the next sync; only the version the plan was made from is delivered.
+ * Re-seals a plan's downloads to the session's device key, or, for an agent that opens download keys, to one
+ * download key per token-crypto call (one key agreement per call instead of one per token). A value that cannot be
+ * delivered is rejected and left for the next sync; only the version the plan was made from is delivered.
  */
 export class DownloadSealer {
   constructor(
@@ -28,9 +38,12 @@ export class DownloadSealer {
     session: SyncSession,
     plan: SyncPlan,
     correlationId: string,
-  ): Promise<{ downloads: Download[]; failed: Rejection[]; certificates: Map<string, CertificateMetadata> }> {
+    { downloadKeys = false }: { downloadKeys?: boolean } = {},
+  ): Promise<SealedDownloads> {
     const certificates = new Map<string, CertificateMetadata>();
-    if (plan.blocked || plan.downloads.length === 0) return { downloads: [], failed: [], certificates };
+    const keys: string[] = [];
+    if (plan.blocked || plan.downloads.length === 0)
+      return { downloads: [], failed: [], certificates, downloadKeys: keys };
     const failed: Rejection[] = [];
     const stored = await this.storedValues(session, plan, failed, correlationId);
     const items = plan.downloads.flatMap(({ token }) => {
@@ -56,10 +69,12 @@ export class DownloadSealer {
             devicePublicKey: session.claims.devicePublicKey,
             items: batch,
             includeHashKey: false,
+            ...(downloadKeys ? { downloadKey: true } : {}),
           },
           granteeOf(session.claims),
           correlationId,
         );
+        if (answer.downloadKeyEnvelope !== undefined) keys.push(answer.downloadKeyEnvelope);
         return answer.items;
       });
       const byKey = new Map(sealed.map((item) => [tokenKeyString(item), item]));
@@ -72,7 +87,7 @@ export class DownloadSealer {
         } else failed.push(rejection(token, item.error.code, item.error.message, 'directory'));
       }
     }
-    return { downloads, failed, certificates };
+    return { downloads, failed, certificates, downloadKeys: downloads.length > 0 ? keys : [] };
   }
 
   /** The planned values as stored; when the read fails, every download is rejected with its code. */

@@ -30,6 +30,8 @@ export interface SyncOutcomeInput {
   correlationId: string;
   written: WrittenPlan;
   downloads: Download[];
+  /** The download keys the downloads are sealed to; empty when they are sealed to the device key. */
+  downloadKeys: string[];
   /** Downloads that could not be delivered. */
   undeliverable: Rejection[];
   /** The public facts of the downloaded certificates, by token key. */
@@ -172,6 +174,7 @@ export function buildSyncOutcome(
       status: upToDate ? 'up-to-date' : 'synced',
       code,
       downloads,
+      ...(input.downloadKeys.length > 0 ? { downloadKeys: input.downloadKeys } : {}),
       localDeletions: plan.localDeletions,
       conflicts: plan.conflicts,
       block: null,

@@ -129,11 +129,21 @@ class FakeCrypto implements CryptoRepository {
       })),
     };
   }
+  /** Whether each seal-for-device call asked for a download key. */
+  downloadKeyAsked: boolean[] = [];
   async sealForDevice(request: RpcRequest<'crypto.seal-for-device'>, grantee: Grantee) {
     this.calls.push('seal-for-device');
     this.batchSizes.push(request.items.length);
     this.grantees.push(grantee);
+    this.downloadKeyAsked.push(request.downloadKey === true);
     return {
+      ...(request.downloadKey
+        ? {
+            downloadKeyEnvelope: Buffer.from(`download key ${this.downloadKeyAsked.length}`).toString(
+              'base64',
+            ),
+          }
+        : {}),
       items: request.items.map(({ token }) => ({
         type: token.type,
         id: token.id,
@@ -460,6 +470,29 @@ describe('SyncService', () => {
       expect(response.downloads.map((download) => download.token.id).sort()).toEqual(
         many.map((spec) => spec.id).sort(),
       );
+    });
+
+    it('has each call seal its downloads to one download key for an agent that opens them, and no key otherwise', async () => {
+      const firstLogon = {
+        trigger: 'logon',
+        machine: 'ws-01',
+        lastStamp: null,
+        baseStatus: 'first-use',
+        manifest: manifest([], null),
+        uploads: [],
+      } as const;
+      const state = directoryState(many.map((spec) => directoryEntry(spec)));
+      const current = setup(state, stampAt(T0 - 100));
+      const keyed = await current.saga.sync(session, firstLogon, 'corr-keys', { downloadKeys: true });
+      expect(current.crypto.downloadKeyAsked).toEqual([true, true, true]);
+      expect(keyed.downloadKeys).toHaveLength(3);
+      expect(keyed.downloads).toHaveLength(many.length);
+
+      const older = setup(state, stampAt(T0 - 100));
+      const plain = await older.saga.sync(session, firstLogon, 'corr-no-keys');
+      expect(older.crypto.downloadKeyAsked).toEqual([false, false, false]);
+      expect(plain).not.toHaveProperty('downloadKeys');
+      expect(plain.downloads).toHaveLength(many.length);
     });
 
     it('has its uploads sealed in calls of at most 200 items, every one written', async () => {

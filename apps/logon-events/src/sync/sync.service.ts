@@ -23,6 +23,12 @@ import { type SyncSession } from './sync-session';
 import { SyncWriteLoop, type SyncSettings } from './sync-write.loop';
 import { UploadSealer } from './upload.sealer';
 
+/** What the agent said it understands beyond the original protocol (AGENT_FEATURES_HEADER). */
+export interface AgentFeatures {
+  settledCheck?: boolean;
+  downloadKeys?: boolean;
+}
+
 export interface SyncDependencies {
   directory: DirectoryRepository;
   crypto: CryptoRepository;
@@ -58,13 +64,13 @@ export class SyncService {
 
   /**
    * Validates `body`, then runs the sync for the session's own user only. A settled answer carries its mark only
-   * when `settledCheck` says the agent understands it.
+   * when `settledCheck` says the agent understands it, and download keys only when `downloadKeys` does.
    */
   async sync(
     session: SyncSession,
     body: unknown,
     correlationId: string,
-    { settledCheck = false }: { settledCheck?: boolean } = {},
+    { settledCheck = false, downloadKeys = false }: AgentFeatures = {},
   ): Promise<SyncResponse> {
     const request = unwrap(parseWith(syncRequestSchema, body, 'INVALID_INPUT'));
     const { claims } = session;
@@ -83,20 +89,17 @@ export class SyncService {
         // Published at once: operators see the contention even if the sync gives up later.
         this.publish([this.factory.event('directory.write-retried', { ...who, payload: retry })]),
       );
-      const { downloads, failed, certificates } = await this.downloads.seal(
-        session,
-        written.plan,
-        correlationId,
-      );
+      const sealed = await this.downloads.seal(session, written.plan, correlationId, { downloadKeys });
       const outcome = buildSyncOutcome(
         {
           claims,
           request,
           correlationId,
           written,
-          downloads,
-          undeliverable: failed,
-          downloadedCertificates: certificates,
+          downloads: sealed.downloads,
+          downloadKeys: sealed.downloadKeys,
+          undeliverable: sealed.failed,
+          downloadedCertificates: sealed.certificates,
           startedAt,
           now: this.deps.clock.now(),
           settledMark: settledCheck ? settledMark(session.policy) : null,
