@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { agentFixture, type AgentFixture } from '../testing/agent-fixtures';
 import { tokenFileName } from './token-file-name';
@@ -42,6 +42,38 @@ describe('TokenRepository', () => {
   it('refuses to store a token whose identifier fails the whitelist', () => {
     const token = fixture.token('private-key', '../../x', Buffer.from('key'));
     expect(() => fixture.store.tokens.put(token)).toThrow(/identifier/);
+  });
+
+  it('stores a batch of tokens of several types, each file 0600', () => {
+    const tokens = [
+      fixture.token('master-key', 'Preferred', Buffer.from('pointer')),
+      fixture.token('stored-credential', 'mail', Buffer.from('secret')),
+      fixture.token('stored-credential', 'vpn', Buffer.from('other')),
+    ];
+    fixture.store.tokens.putAll(tokens);
+    const { tokens: listed, problems } = fixture.store.tokens.list();
+    expect(problems).toEqual([]);
+    expect(listed).toHaveLength(3);
+    expect(listed).toEqual(expect.arrayContaining(tokens));
+    for (const token of tokens) {
+      const file = join(fixture.store.layout.tokenTypeDir(token.meta.type), tokenFileName(token.meta));
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    }
+    expect(statSync(fixture.store.layout.tokenTypeDir('stored-credential')).mode & 0o777).toBe(0o700);
+  });
+
+  it.each([
+    ['an identifier that fails the whitelist', { id: '../../x' }, /identifier/],
+    ['a size that is not its content', { size: 99 }, /size mismatch/],
+  ])('refuses a whole batch holding a token with %s, writing nothing', (_what, bad, error) => {
+    const before = allFiles(fixture.dir).sort();
+    const good = fixture.token('master-key', 'Preferred', Buffer.from('pointer'));
+    const invalid = fixture.token('private-key', 'k', Buffer.from('key'));
+    const batch = [good, { ...invalid, meta: { ...invalid.meta, ...bad } }];
+    expect(() => fixture.store.tokens.putAll(batch)).toThrow(error);
+    expect(allFiles(fixture.dir).sort()).toEqual(before);
+    expect(existsSync(fixture.store.layout.tokenTypeDir('master-key'))).toBe(false);
+    expect(fixture.store.tokens.list()).toEqual({ tokens: [], problems: [] });
   });
 
   it('ignores a planted file whose name is not its token key', () => {

@@ -62,17 +62,27 @@ export class TokenRepository {
   }
 
   put(token: StoredToken): void {
-    const parsed = parseWith(tokenMetaSchema, token.meta);
-    if (!parsed.ok) throw new Error(`refusing to store an invalid token: ${parsed.error.message}`);
-    if (token.content.length !== token.meta.size) {
-      throw new Error(
-        `refusing to store ${token.meta.type} ${describeUntrusted(token.meta.id)}: size mismatch`,
-      );
+    this.putAll([token]);
+  }
+
+  /** Checks every token before writing any, so one invalid token leaves the store as it was. */
+  putAll(tokens: readonly StoredToken[]): void {
+    const files = tokens.map((token) => {
+      const parsed = parseWith(tokenMetaSchema, token.meta);
+      if (!parsed.ok) throw new Error(`refusing to store an invalid token: ${parsed.error.message}`);
+      if (token.content.length !== token.meta.size) {
+        throw new Error(
+          `refusing to store ${token.meta.type} ${describeUntrusted(token.meta.id)}: size mismatch`,
+        );
+      }
+      const body = { format: 1, meta: parsed.value, content: token.content.toString('base64') };
+      const dir = this.layout.tokenTypeDir(token.meta.type);
+      return { dir, path: join(dir, tokenFileName(token.meta)), data: JSON.stringify(body) };
+    });
+    for (const dir of new Set(files.map((file) => file.dir))) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
-    const dir = this.layout.tokenTypeDir(token.meta.type);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const body = { format: 1, meta: parsed.value, content: token.content.toString('base64') };
-    this.writer.write(join(dir, tokenFileName(token.meta)), JSON.stringify(body));
+    this.writer.writeAll(files);
   }
 
   delete(key: TokenKey): boolean {
