@@ -13,6 +13,7 @@ import {
   renewSessionResponseSchema,
   refusalServerTime,
   RoamingError,
+  DOWNLOAD_KEYS_FEATURE,
   SETTLED_CHECK_FEATURE,
   syncCheckResponseSchema,
   syncResponseSchema,
@@ -151,7 +152,7 @@ export class AgentApiClient implements LogonClient {
     return this.post(AGENT_API_PATHS.sync, () => body, syncResponseSchema, {
       ...trace?.headers,
       authorization: `Bearer ${sessionToken}`,
-      [AGENT_FEATURES_HEADER]: SETTLED_CHECK_FEATURE,
+      [AGENT_FEATURES_HEADER]: `${SETTLED_CHECK_FEATURE}, ${DOWNLOAD_KEYS_FEATURE}`,
     });
   }
 

@@ -4,12 +4,21 @@ import {
   isSafeTokenId,
   RoamingError,
   tokenKeyString,
+  type Download,
   type SyncResponse,
   type SyncTrigger,
   type TokenKey,
   type TokenMeta,
 } from '@credroam/roaming';
-import { certificateThumbprint, openEnvelope, parseCertificate, tokenHashMatches } from '@credroam/sealing';
+import {
+  certificateThumbprint,
+  openDownloadKey,
+  openEnvelope,
+  parseCertificate,
+  tokenHashMatches,
+  wipe,
+  type OpeningKey,
+} from '@credroam/sealing';
 import { type AgentStore } from '../store/agent-store';
 import { type StoredToken } from '../store/token.repository';
 import { type WindowsRoamed } from '../store/windows-roamed.file';
@@ -37,8 +46,8 @@ export interface ApplyInput {
 
 /**
  * Applies a validated sync answer. Everything is checked first (identifiers against the whitelist, envelopes
- * opened with the device key, each content's keyed hash and size against its metadata), so a bad download
- * aborts the whole apply with nothing written. Then tokens are written and removed one atomic file at a time,
+ * opened with the device key or the download keys sealed to it, each content's keyed hash and size against its
+ * metadata), so a bad download aborts the whole apply with nothing written. Then tokens are written and removed one atomic file at a time,
  * and the state file goes last: a crash before it leaves the old base, and the next sync sees the written tokens
  * as "changed locally, same hash as the directory", which reconcile records as synced.
  */
@@ -46,32 +55,13 @@ export function applySyncResponse(input: ApplyInput): AppliedSync {
   const { store, response, unlocked, now, trigger } = input;
   if (response.status === 'blocked') return { downloaded: 0, deleted: 0, recordsProblem: null };
 
-  const downloads = response.downloads.map((download): StoredToken => {
-    const { token } = download;
-    const label = `${token.type} ${describeUntrusted(token.id)}`;
-    if (!isSafeTokenId(token.type, token.id)) {
-      throw new RoamingError(
-        'UNSAFE_IDENTIFIER',
-        `the server sent ${label}, whose identifier is not allowed`,
-      );
-    }
-    const opened = openEnvelope(Buffer.from(download.envelope, 'base64'), [
-      { privateKey: unlocked.deviceKey.privateKey },
-    ]);
-    if (!opened.ok)
-      throw new RoamingError(
-        'INTEGRITY_CHECK_FAILED',
-        `download ${label} could not be opened: ${opened.error.message}`,
-      );
-    const content = opened.value;
-    if (content.length !== token.size || !tokenHashMatches(unlocked.hashKey, content, token.hash)) {
-      throw new RoamingError('INTEGRITY_CHECK_FAILED', `download ${label} does not match its hash or size`);
-    }
-    if (token.type === 'certificate' && certificateThumbprint(content) !== token.id) {
-      throw new RoamingError('THUMBPRINT_MISMATCH', `download ${label} is not the certificate its id names`);
-    }
-    return { meta: token, content };
-  });
+  const keys = openingKeys(response, unlocked);
+  let downloads: StoredToken[];
+  try {
+    downloads = response.downloads.map((download) => openDownload(download, unlocked, keys));
+  } finally {
+    for (const key of keys) if ('kek' in key) wipe(key.kek);
+  }
   const deletions: TokenKey[] = response.localDeletions.map((deletion) => {
     if (!isSafeTokenId(deletion.type, deletion.id)) {
       throw new RoamingError(
@@ -86,10 +76,8 @@ export function applySyncResponse(input: ApplyInput): AppliedSync {
 
   const present = new Map([...input.local].map(([name, token]) => [name, token.meta]));
   const deleted = localWrite(1003, 'writing the local store', () => {
-    for (const token of downloads) {
-      store.tokens.put(token);
-      present.set(tokenKeyString(token.meta), token.meta);
-    }
+    store.tokens.putAll(downloads);
+    for (const token of downloads) present.set(tokenKeyString(token.meta), token.meta);
     let count = 0;
     for (const key of deletions) {
       // Only what the request listed: a token imported while the sync ran is newer than this decision.
@@ -129,6 +117,56 @@ export function applySyncResponse(input: ApplyInput): AppliedSync {
     deleted,
     recordsProblem: writeRecords(store, response, present, now),
   };
+}
+
+/**
+ * The keys the downloads open with: the download keys the answer carries (each opened once with the device key),
+ * or, from a server that sends none, the device key itself. A download key that does not open fails the sync. No
+ * download, no key: the device key is read only when it is needed.
+ */
+function openingKeys(response: SyncResponse, unlocked: UnlockedSession): OpeningKey[] {
+  if (response.downloads.length === 0) return [];
+  if (response.downloadKeys === undefined) return [{ privateKey: unlocked.deviceKey.privateKey }];
+  const keys: OpeningKey[] = [];
+  for (const envelope of response.downloadKeys) {
+    const opened = openDownloadKey(Buffer.from(envelope, 'base64'), unlocked.deviceKey.privateKey);
+    if (!opened.ok) {
+      for (const key of keys) if ('kek' in key) wipe(key.kek);
+      throw new RoamingError(
+        'INTEGRITY_CHECK_FAILED',
+        `a download key could not be opened: ${opened.error.message}`,
+      );
+    }
+    keys.push(opened.value);
+  }
+  return keys;
+}
+
+/** One download opened and checked against its metadata (identifier, keyed hash, size, thumbprint). */
+function openDownload(
+  download: Download,
+  unlocked: UnlockedSession,
+  keys: readonly OpeningKey[],
+): StoredToken {
+  const { token } = download;
+  const label = `${token.type} ${describeUntrusted(token.id)}`;
+  if (!isSafeTokenId(token.type, token.id)) {
+    throw new RoamingError('UNSAFE_IDENTIFIER', `the server sent ${label}, whose identifier is not allowed`);
+  }
+  const opened = openEnvelope(Buffer.from(download.envelope, 'base64'), keys);
+  if (!opened.ok)
+    throw new RoamingError(
+      'INTEGRITY_CHECK_FAILED',
+      `download ${label} could not be opened: ${opened.error.message}`,
+    );
+  const content = opened.value;
+  if (content.length !== token.size || !tokenHashMatches(unlocked.hashKey, content, token.hash)) {
+    throw new RoamingError('INTEGRITY_CHECK_FAILED', `download ${label} does not match its hash or size`);
+  }
+  if (token.type === 'certificate' && certificateThumbprint(content) !== token.id) {
+    throw new RoamingError('THUMBPRINT_MISMATCH', `download ${label} is not the certificate its id names`);
+  }
+  return { meta: token, content };
 }
 
 /**

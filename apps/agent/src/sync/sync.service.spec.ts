@@ -1,3 +1,4 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -11,7 +12,7 @@ import {
   type TokenMeta,
   type WorkstationEventRequest,
 } from '@credroam/roaming';
-import { certificateThumbprint, openEnvelope, sealEnvelope } from '@credroam/sealing';
+import { certificateThumbprint, createDownloadKey, openEnvelope, sealEnvelope } from '@credroam/sealing';
 import { tokenFileName } from '../store/token-file-name';
 import { agentFixture, NOW, SYNC_STAMP, syncResponse, type AgentFixture } from '../testing/agent-fixtures';
 import { type AgentApiClient } from './agent-api.client';
@@ -238,6 +239,62 @@ describe('SyncService', () => {
     expect(fixture.store.state.read().health).toBe('missing');
   });
 
+  describe('download keys (one key agreement per batch)', () => {
+    const sealedToNewKey = (device: KeyObject, ...contents: Buffer[]) => {
+      const { key, envelope } = unwrap(createDownloadKey(device));
+      return {
+        keyEnvelope: envelope.toString('base64'),
+        envelopes: contents.map((content) => unwrap(sealEnvelope(content, [key])).toString('base64')),
+      };
+    };
+
+    it('opens each download with the download key the answer sealed to the device', async () => {
+      const first = fixture.token('stored-credential', 'vpn', Buffer.from('roamed secret'));
+      const second = fixture.token('master-key', 'Preferred', Buffer.from('another secret'));
+      const batchA = sealedToNewKey(device().publicKey, first.content);
+      const batchB = sealedToNewKey(device().publicKey, second.content);
+      answer = () =>
+        response({
+          downloads: [
+            { token: first.meta, envelope: batchA.envelopes[0]! },
+            { token: second.meta, envelope: batchB.envelopes[0]! },
+          ],
+          downloadKeys: [batchA.keyEnvelope, batchB.keyEnvelope],
+          base: baseOf(first.meta, second.meta),
+        });
+      await expect(service.sync('logon')).resolves.toMatchObject({ downloaded: 2 });
+      expect(fixture.store.tokens.list().tokens).toEqual(expect.arrayContaining([first, second]));
+    });
+
+    it('writes nothing when a download key was sealed to another device', async () => {
+      const incoming = fixture.token('stored-credential', 'vpn', Buffer.from('roamed secret'));
+      const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+      const batch = sealedToNewKey(stranger, incoming.content);
+      answer = () =>
+        response({
+          downloads: [{ token: incoming.meta, envelope: batch.envelopes[0]! }],
+          downloadKeys: [batch.keyEnvelope],
+          base: baseOf(incoming.meta),
+        });
+      await expect(service.sync('logon')).rejects.toMatchObject({ code: 'INTEGRITY_CHECK_FAILED' });
+      expect(fixture.store.tokens.list().tokens).toEqual([]);
+      expect(fixture.store.state.read().health).toBe('missing');
+    });
+
+    it('refuses a download sealed to the device key when the answer says downloads are sealed to download keys', async () => {
+      const incoming = fixture.token('stored-credential', 'vpn', Buffer.from('roamed secret'));
+      const batch = sealedToNewKey(device().publicKey, Buffer.from('unused'));
+      answer = () =>
+        response({
+          downloads: [{ token: incoming.meta, envelope: sealForDevice(incoming.content) }],
+          downloadKeys: [batch.keyEnvelope],
+          base: baseOf(incoming.meta),
+        });
+      await expect(service.sync('logon')).rejects.toMatchObject({ code: 'INTEGRITY_CHECK_FAILED' });
+      expect(fixture.store.tokens.list().tokens).toEqual([]);
+    });
+  });
+
   it('refuses a download whose identifier fails the whitelist, even if the schema was bypassed', async () => {
     const planted = fixture.token('private-key', 'ok-id', Buffer.from('x'));
     answer = () =>
@@ -387,7 +444,7 @@ describe('SyncService', () => {
   it('reports a local store write failure (1003) and still fails the sync', async () => {
     const token = fixture.token('master-key', 'Preferred', Buffer.from('x'));
     const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-    jest.spyOn(fixture.store.tokens, 'put').mockImplementation(() => {
+    jest.spyOn(fixture.store.tokens, 'putAll').mockImplementation(() => {
       throw full;
     });
     answer = () => response({ downloads: [{ token: token.meta, envelope: sealForDevice(token.content) }] });
