@@ -448,23 +448,21 @@ describe('SyncService', () => {
       id: index.toString(16).toUpperCase().padStart(40, '0'),
     }));
 
+    const firstLogon = {
+      trigger: 'logon',
+      machine: 'ws-01',
+      lastStamp: null,
+      baseStatus: 'first-use',
+      manifest: manifest([], null),
+      uploads: [],
+    } as const;
+
     it('has its downloads re-sealed in calls of at most 200 items, every one delivered', async () => {
       const { crypto, saga } = setup(
         directoryState(many.map((spec) => directoryEntry(spec))),
         stampAt(T0 - 100),
       );
-      const response = await saga.sync(
-        session,
-        {
-          trigger: 'logon',
-          machine: 'ws-01',
-          lastStamp: null,
-          baseStatus: 'first-use',
-          manifest: manifest([], null),
-          uploads: [],
-        },
-        'corr-many-down',
-      );
+      const response = await saga.sync(session, firstLogon, 'corr-many-down');
       expect(crypto.calls).toEqual(['seal-for-device', 'seal-for-device', 'seal-for-device']);
       expect(crypto.batchSizes).toEqual([200, 200, 50]);
       expect(response.downloads.map((download) => download.token.id).sort()).toEqual(
@@ -473,14 +471,6 @@ describe('SyncService', () => {
     });
 
     it('has each call seal its downloads to one download key for an agent that opens them, and no key otherwise', async () => {
-      const firstLogon = {
-        trigger: 'logon',
-        machine: 'ws-01',
-        lastStamp: null,
-        baseStatus: 'first-use',
-        manifest: manifest([], null),
-        uploads: [],
-      } as const;
       const state = directoryState(many.map((spec) => directoryEntry(spec)));
       const current = setup(state, stampAt(T0 - 100));
       const keyed = await current.saga.sync(session, firstLogon, 'corr-keys', { downloadKeys: true });

@@ -226,19 +226,29 @@ describe('seal for device', () => {
     return { value: stored(token, item.keyVersion, item.sealed), secret };
   }
 
+  async function sealFor(
+    workstation: { publicKey: string },
+    items: StoredValue[],
+    options: { includeHashKey?: boolean; downloadKey?: boolean } = {},
+  ) {
+    const { includeHashKey = false, ...rest } = options;
+    return unwrap(
+      await forDevice.seal({
+        user: ALICE,
+        devicePublicKey: workstation.publicKey,
+        items,
+        includeHashKey,
+        ...rest,
+      }),
+    );
+  }
+
   it.each(['ec', 'rsa'] as const)(
     're-seals stored values to an %s device key, with the hash key at logon',
     async (kind) => {
       const workstation = device(kind);
       const { value, secret } = await storedSecret();
-      const result = unwrap(
-        await forDevice.seal({
-          user: ALICE,
-          devicePublicKey: workstation.publicKey,
-          items: [value],
-          includeHashKey: true,
-        }),
-      );
+      const result = await sealFor(workstation, [value], { includeHashKey: true });
       const [item] = result.items;
       expect(item?.ok && workstation.open(item.envelope)).toEqual(secret);
       const hashKey = unwrap(
@@ -256,15 +266,7 @@ describe('seal for device', () => {
       const workstation = device(kind);
       const first = await storedSecret(ALICE, 'first');
       const second = await storedSecret(ALICE, 'second');
-      const result = unwrap(
-        await forDevice.seal({
-          user: ALICE,
-          devicePublicKey: workstation.publicKey,
-          items: [first.value, second.value],
-          includeHashKey: false,
-          downloadKey: true,
-        }),
-      );
+      const result = await sealFor(workstation, [first.value, second.value], { downloadKey: true });
       const downloadKey = unwrap(
         openDownloadKey(Buffer.from(result.downloadKeyEnvelope!, 'base64'), workstation.privateKey),
       );
@@ -283,14 +285,7 @@ describe('seal for device', () => {
   it('seals to the device key, with no download key, unless asked', async () => {
     const workstation = device();
     const { value, secret } = await storedSecret();
-    const result = unwrap(
-      await forDevice.seal({
-        user: ALICE,
-        devicePublicKey: workstation.publicKey,
-        items: [value],
-        includeHashKey: false,
-      }),
-    );
+    const result = await sealFor(workstation, [value]);
     expect(result.downloadKeyEnvelope).toBeUndefined();
     const [item] = result.items;
     expect(item?.ok && workstation.open(item.envelope)).toEqual(secret);
