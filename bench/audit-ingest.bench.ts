@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { amqpConfig, amqpNames, EventPublisher } from '@credroam/messaging';
 import { createLogger } from '@credroam/platform';
+import { createThrowawayDatabase } from '@credroam/benchmarking';
 import { createEvent, type EventEnvelope, type RoamingEvent } from '@credroam/roaming';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { loadAuditConfig, type DatabaseTarget } from '../apps/audit/src/config/audit.config';
 import { IngestHandler } from '../apps/audit/src/ingest/ingest.handler';
@@ -30,7 +30,6 @@ import { SummariesService } from '../apps/audit/src/summaries/summaries.service'
 const EVENTS = Number(process.env.CREDROAM_BENCH_EVENTS ?? 50_000);
 const ROWS = Number(process.env.CREDROAM_BENCH_ROWS ?? 1_000_000);
 const USERS = 10_000;
-const PG_ADMIN = process.env.CREDROAM_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const AMQP_URL = process.env.CREDROAM_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const quiet = createLogger('audit-bench', { level: 'warn' });
 
@@ -104,22 +103,11 @@ interface Target {
 }
 
 async function postgresTarget(): Promise<Target> {
-  const name = `credroam_audit_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: PG_ADMIN });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN);
-  url.pathname = `/${name}`;
+  const database = await createThrowawayDatabase('credroam_audit_bench');
   return {
     name: 'PostgreSQL',
-    database: { kind: 'postgres', url: url.toString() },
-    async cleanup() {
-      const client = new Client({ connectionString: PG_ADMIN });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
+    database: { kind: 'postgres', url: database.url },
+    cleanup: () => database.drop(),
   };
 }
 

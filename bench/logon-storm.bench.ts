@@ -6,7 +6,14 @@ import { parseArgs } from 'node:util';
 import { Client } from 'ldapts';
 import { decodeDirectoryValue, tokenKeyString, unwrap } from '@credroam/roaming';
 import { openStoredValue, tokenHash, wipeStorageKeys } from '@credroam/sealing';
-import { percentile, printServiceLogTails, rawRoamingSearch, rawSearchAndSwap } from '@credroam/benchmarking';
+import {
+  createThrowawayDatabase,
+  percentile,
+  printServiceLogTails,
+  rawRoamingSearch,
+  rawSearchAndSwap,
+  type ThrowawayDatabase,
+} from '@credroam/benchmarking';
 import amqplib from 'amqplib';
 import { runCli as tokenCryptoCli } from '../apps/token-crypto/src/cli';
 import { loadTokenCryptoConfig } from '../apps/token-crypto/src/config/token-crypto.config';
@@ -35,12 +42,17 @@ type Phase = (typeof PHASES)[number];
 const RAW_CONNECTIONS = 4;
 const NO_LIMIT = '100000';
 const SERVICES = ['directory-gateway', 'token-crypto', 'logon-events', 'audit'];
+const AUDIT_DATABASES = ['sqlite', 'postgres'] as const;
+type AuditDatabase = (typeof AUDIT_DATABASES)[number];
 
 const USAGE = `usage: npm run bench:storm -- [options]
   --users N          users seeded in the directory (default 10000)
   --tokens T         tokens per user (default 20; certificates, RSA and EC keys, requests, credentials)
   --concurrency C    simulated workstations logging on at once (default 32)
   --replicas R       processes of every service (default 1)
+  --audit-db KIND    sqlite (default: one file, the embedded default) or postgres (a database of its own on
+                     CREDROAM_BENCH_PG, default postgres://postgres@127.0.0.1:5432/postgres, dropped after the run);
+                     audit replicas beyond one belong on postgres, as in a scaled deployment
   --phases LIST      comma-separated, of ${PHASES.join(', ')} (default all; without firstLogon the
                      workstations are set up untimed first)
   --sample S         users whose final directory state is checked against the model (default 100)
@@ -54,6 +66,7 @@ interface Options {
   tokens: number;
   concurrency: number;
   replicas: number;
+  auditDb: AuditDatabase;
   phases: Phase[];
   sample: number;
   cpuProfDir: string | null;
@@ -81,6 +94,7 @@ export function parseOptions(args: readonly string[]): Options | null {
         tokens: { type: 'string' },
         concurrency: { type: 'string' },
         replicas: { type: 'string' },
+        'audit-db': { type: 'string' },
         phases: { type: 'string' },
         sample: { type: 'string' },
         'cpu-prof': { type: 'string' },
@@ -98,11 +112,15 @@ export function parseOptions(args: readonly string[]): Options | null {
       `--phases takes ${PHASES.join(', ')}; unknown: ${unknown.join(', ') || '(none given)'}`,
     );
   const users = whole('users', parsed.users, 10_000, 1, 1_000_000);
+  const auditDb = parsed['audit-db'] ?? 'sqlite';
+  if (!(AUDIT_DATABASES as readonly string[]).includes(auditDb))
+    throw new UsageError(`--audit-db takes ${AUDIT_DATABASES.join(' or ')}, not ${JSON.stringify(auditDb)}`);
   return {
     users,
     tokens: whole('tokens', parsed.tokens, 20, 1, 2_000),
     concurrency: whole('concurrency', parsed.concurrency, 32, 1, 4_096),
     replicas: whole('replicas', parsed.replicas, 1, 1, 8),
+    auditDb: auditDb as AuditDatabase,
     phases: PHASES.filter((phase) => phases.includes(phase)),
     sample: Math.min(users, whole('sample', parsed.sample, 100, 0, 1_000_000)),
     cpuProfDir: parsed['cpu-prof'] ?? null,
@@ -364,11 +382,14 @@ export async function main(args: readonly string[] = []): Promise<void> {
   if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
   console.log(
     `logon storm: ${userCount} users x ${tokenCount} tokens, ${concurrency} workstations at once, ` +
-      `${replicas} process(es) per service, phases ${phases.join(', ')}; AMQP namespace ${namespace}, data ${dataDir}`,
+      `${replicas} process(es) per service, audit on ${options.auditDb}, phases ${phases.join(', ')}; ` +
+      `AMQP namespace ${namespace}, data ${dataDir}`,
   );
   let stack: LocalStack | undefined;
+  let auditDatabase: ThrowawayDatabase | undefined;
   const raw: Client[] = [];
   try {
+    if (options.auditDb === 'postgres') auditDatabase = await createThrowawayDatabase('credroam_storm_audit');
     // token-crypto's keys first: the seeded values are sealed under them, and the stack's token-crypto loads them.
     const keyDir = join(dataDir, 'keys', 'token-crypto');
     mkdirSync(join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
@@ -409,7 +430,10 @@ export async function main(args: readonly string[] = []): Promise<void> {
           CREDROAM_RATE_CLIENT_BURST: NO_LIMIT,
           CREDROAM_RATE_CLIENT_PER_SECOND: NO_LIMIT,
         },
-        audit: { CREDROAM_AUDIT_PORT: '0' },
+        audit: {
+          CREDROAM_AUDIT_PORT: '0',
+          ...(auditDatabase ? { CREDROAM_AUDIT_DB: auditDatabase.url } : {}),
+        },
       },
       brokerAccounts: false,
       log: (line) => console.log(`[stack] ${line}`),
@@ -568,7 +592,14 @@ export async function main(args: readonly string[] = []): Promise<void> {
 
     const report = {
       measuredAt: new Date().toISOString(),
-      options: { users: userCount, tokens: tokenCount, concurrency, replicas, phases },
+      options: {
+        users: userCount,
+        tokens: tokenCount,
+        concurrency,
+        replicas,
+        auditDb: options.auditDb,
+        phases,
+      },
       machine: { cpus: availableParallelism(), loadBefore, loadAfter },
       tokenBytesPerUser: tokenBytes,
       rawCeilings: {
@@ -596,6 +627,7 @@ export async function main(args: readonly string[] = []): Promise<void> {
     await Promise.all(raw.map((client) => client.unbind().catch(() => undefined)));
     await stack?.stop();
     await cleanBroker(namespace).catch((error: unknown) => console.error('broker clean-up failed:', error));
+    await auditDatabase?.drop().catch((error: unknown) => console.error('database clean-up failed:', error));
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
