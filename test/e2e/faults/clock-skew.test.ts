@@ -114,6 +114,7 @@ describe(`clock skew: workstations 10 min off, service clocks stepping back (see
     const loaded = Date.now();
     const http = stack.replica('logon-events-1').url!;
     load = await WorkstationLoad.ofAlice({
+      redeliveredWrites: () => stack.redeliveredWrites(),
       seed: SEED,
       dir: join(dir, 'workstations'),
       http: [http, http],

@@ -135,6 +135,7 @@ describe(`audit's database fails under load and audit recovers by itself (seed $
     });
     const loaded = Date.now();
     load = new WorkstationLoad({
+      redeliveredWrites: () => stack.redeliveredWrites(),
       seed: SEED,
       dir: join(dir, 'workstations'),
       user: 'alice',

@@ -46,6 +46,7 @@ const CERTIFICATES = 14;
       stack = await FaultStack.start({ slapd: slapd(), dir, brokerUrl: cluster.urls, namespace });
       const ingress = `${cluster.nodes[1]!.url}/?namespace=${namespace}`;
       load = await WorkstationLoad.ofAlice({
+        redeliveredWrites: () => stack.redeliveredWrites(),
         seed: SEED,
         dir: join(dir, 'workstations'),
         http: [stack.replica('logon-events-1').url!, stack.replica('logon-events-2').url!],

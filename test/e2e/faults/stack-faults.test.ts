@@ -54,6 +54,7 @@ describe(`the stack under load survives broker and replica faults (seed ${SEED})
     const ingress = `${broker.url}/?namespace=${namespace}`;
     const loaded = Date.now();
     load = await WorkstationLoad.ofAlice({
+      redeliveredWrites: () => stack.redeliveredWrites(),
       seed: SEED,
       dir: join(dir, 'workstations'),
       http: [stack.replica('logon-events-1').url!, stack.replica('logon-events-2').url!],

@@ -48,6 +48,11 @@ export interface FaultStackOptions {
 
 export class FaultStack {
   readonly replicas: Replica[] = [];
+  /** Processes replaced by restart(), whose logs still tell what they did. */
+  private readonly retired: Replica[] = [];
+  /** How much of each gateway process's output redeliveredWrites() has read. */
+  private readonly scanned = new Map<ServiceProcess, number>();
+  private readonly redelivered = new Set<string>();
   /** Audit's CREDROAM_AUDIT_DB: `sqlite:<file>` or a PostgreSQL URL (restartAudit moves it). */
   auditDb: string;
   private readonly env: Record<ServiceName, Record<string, string>>;
@@ -182,7 +187,31 @@ export class FaultStack {
     const replica = this.replica(name);
     const index = Number(name.slice(name.lastIndexOf('-') + 1));
     const fresh = await this.launch(replica.service, index);
+    this.retired.push({ ...replica });
     replica.process = fresh.process;
+  }
+
+  /**
+   * The syncs (by correlation id) whose directory write a gateway handled again after the broker redelivered it:
+   * the first handler died, or lost its channel, before acknowledging, possibly after its write took effect. The
+   * second try then loses the compare-and-swap against that very write, and logon-events plans the sync again
+   * from the directory as it now is: one answer to the workstation, but to a model of serial syncs a lost reply
+   * (the first write) and a second sync, as when the agent itself retries.
+   */
+  redeliveredWrites(): ReadonlySet<string> {
+    for (const { service, process } of [...this.retired, ...this.replicas]) {
+      if (service !== 'directory-gateway') continue;
+      const output = process.output();
+      // Up to the last whole line: a line still being written is read next time.
+      const upTo = output.lastIndexOf('\n') + 1;
+      const from = this.scanned.get(process) ?? 0;
+      for (const line of process.logLines(from)) {
+        if (line.pattern !== 'directory.apply-changes' || line.redelivered !== true) continue;
+        if (typeof line.correlationId === 'string') this.redelivered.add(line.correlationId);
+      }
+      this.scanned.set(process, Math.max(from, upTo));
+    }
+    return this.redelivered;
   }
 
   /** Stops audit (SIGTERM: it finishes its batch) and starts it again on another database; resolves when ready. */

@@ -64,6 +64,11 @@ export interface WorkstationLoadOptions {
   retry?: { attempts: number; baseMs: number };
   /** How far each workstation's clock is off the servers' (ms, + ahead): its agent's clock port. */
   clockSkewMs?: readonly number[];
+  /**
+   * The syncs (by correlation id) whose directory write the stack carried out twice, the first time without an
+   * answer (FaultStack.redeliveredWrites): each counts as one lost reply, as an agent retry does.
+   */
+  redeliveredWrites?: () => ReadonlySet<string>;
 }
 
 type Change =
@@ -322,6 +327,7 @@ export class WorkstationLoad {
     );
     const observed = new Map<number, ObservedSync>();
     const retried = new Map<number, number>();
+    const redelivered = this.options.redeliveredWrites?.() ?? new Set<string>();
     for (const { index, summary, retries, listed } of real) {
       // A download the server could not deliver (the directory moved on between the plan and the read, or the
       // broker or a service was away when it read or sealed the value): the base keeps the old entry, and the next
@@ -345,7 +351,7 @@ export class WorkstationLoad {
         undelivered,
         heldBack: heldBack.map(heldText).sort(),
       });
-      retried.set(index, retries);
+      retried.set(index, retries + (redelivered.has(summary.correlationId) ? 1 : 0));
     }
     if (this.model.explainRound(observed, Date.now(), retried) === 0) {
       throw new Error(
