@@ -43,8 +43,10 @@ export function openDownloadKey(envelope: Uint8Array, devicePrivateKey: KeyObjec
     wipe(secret);
     return fail('INTEGRITY_CHECK_FAILED', 'a download key is a 16-byte identifier and a 32-byte key');
   }
-  return ok({
+  const key = {
     kekId: Buffer.from(secret.subarray(0, KEY_ID_BYTES)),
     kek: Buffer.from(secret.subarray(KEY_ID_BYTES)),
-  });
+  };
+  wipe(secret);
+  return ok(key);
 }
