@@ -197,7 +197,14 @@ export class RpcClient {
 
   private client(): ClientRMQ {
     if (!this.proxy) {
-      const proxy = new ClientRMQ(rpcClientOptions(this.config, this.service, this.options.route).options);
+      const proxy = new ListenedClientRmq(
+        rpcClientOptions(this.config, this.service, this.options.route).options,
+        (error) =>
+          this.logger.error(
+            { rpcService: this.service, ...errorFields(error) },
+            'rpc client channel setup failed',
+          ),
+      );
       this.statusSubscription = proxy.status.subscribe((status) => {
         this.connected = status === 'connected';
         rpcClientConnected.set({ service: this.service }, this.connected ? 1 : 0);
@@ -229,5 +236,26 @@ export class RpcClient {
     }
     this.logger.warn({ ...log, ...errorFields(error) }, 'rpc failed in transport');
     return new RoamingError('SERVICE_UNAVAILABLE', `the message broker is unreachable (${pattern})`);
+  }
+}
+
+/**
+ * Nest's ClientRMQ leaves its channel wrapper without an 'error' listener. A broker connection lost while the
+ * channel is being set up (its reply queue's consumer) emits 'error' there, and an EventEmitter with no listener
+ * throws: the whole service exited (stack-faults, RabbitMQ closing every connection). Logged instead;
+ * amqp-connection-manager sets the channel up again when the connection is back.
+ */
+export class ListenedClientRmq extends ClientRMQ {
+  constructor(
+    options: ConstructorParameters<typeof ClientRMQ>[0],
+    private readonly onChannelError: (error: unknown) => void,
+  ) {
+    super(options);
+  }
+
+  override createChannel(): Promise<void> {
+    const created = super.createChannel();
+    this.channel?.on('error', this.onChannelError);
+    return created;
   }
 }
